@@ -1,0 +1,17 @@
+// jepa.c: JEPA world models and latent-space planning in C. The whole public API.
+#ifndef JEPA_H
+#define JEPA_H
+
+#include "jepa/status.h"
+#include "jepa/log.h"
+#include "jepa/arena.h"
+#include "jepa/rng.h"
+#include "jepa/threads.h"
+#include "jepa/timer.h"
+#include "jepa/progress.h"
+#include "jepa/tensor.h"
+#include "jepa/autograd.h"
+#include "jepa/ops_view.h"
+#include "jepa/ops_linalg.h"
+
+#endif

@@ -1,0 +1,85 @@
+// Tensor shapes, strides and strided copies.
+#include "jepa/tensor.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "jepa/autograd.h"
+#include "jepa/status.h"
+
+int64_t jepa_numel(const jepa_tensor *t) {
+    int64_t n = 1;
+    for (int i = 0; i < t->ndim; i++) n *= t->shape[i];
+    return n;
+}
+
+int64_t jepa_contiguous_strides(int ndim, const int64_t *shape, int64_t *stride) {
+    int64_t n = 1;
+    for (int i = ndim - 1; i >= 0; i--) {
+        stride[i] = n;
+        n *= shape[i];
+    }
+    return n;
+}
+
+int jepa_is_contiguous(const jepa_tensor *t) {
+    int64_t n = 1;
+    for (int i = t->ndim - 1; i >= 0; i--) {
+        if (t->shape[i] != 1 && t->stride[i] != n) return 0;
+        n *= t->shape[i];
+    }
+    return 1;
+}
+
+int jepa_same_shape(const jepa_tensor *a, const jepa_tensor *b) {
+    if (a->ndim != b->ndim) return 0;
+    for (int i = 0; i < a->ndim; i++)
+        if (a->shape[i] != b->shape[i]) return 0;
+    return 1;
+}
+
+void jepa_tensor_wrap(jepa_tensor *t, float *data, float *grad, int ndim, const int64_t *shape) {
+    JEPA_CHECK(ndim >= 0 && ndim <= JEPA_MAX_DIMS);
+    memset(t, 0, sizeof *t);
+    t->ndim = ndim;
+    memcpy(t->shape, shape, sizeof(int64_t) * (size_t)ndim);
+    jepa_contiguous_strides(ndim, shape, t->stride);
+    t->data = data;
+    t->grad = grad;
+    t->requires_grad = grad != NULL;
+    t->op = JEPA_OP_LEAF;
+}
+
+int64_t jepa_offset(const jepa_tensor *t, const int64_t *index) {
+    int64_t off = 0;
+    for (int i = 0; i < t->ndim; i++) off += index[i] * t->stride[i];
+    return off;
+}
+
+void jepa_tensor_gather(float *dst, const jepa_tensor *t) {
+    if (jepa_is_contiguous(t)) {
+        memcpy(dst, t->data, sizeof(float) * (size_t)jepa_numel(t));
+        return;
+    }
+    // odometer over the index, innermost dimension as a strided inner loop
+    int64_t n = jepa_numel(t), index[JEPA_MAX_DIMS] = {0};
+    int last = t->ndim - 1;
+    int64_t inner = t->shape[last], inner_stride = t->stride[last];
+    for (int64_t done = 0; done < n; done += inner) {
+        const float *p = t->data + jepa_offset(t, index);
+        for (int64_t j = 0; j < inner; j++) dst[done + j] = p[j * inner_stride];
+        for (int d = last - 1; d >= 0; d--) {
+            if (++index[d] < t->shape[d]) break;
+            index[d] = 0;
+        }
+    }
+}
+
+const char *jepa_shape_str(const jepa_tensor *t, char *buf, int size) {
+    int pos = snprintf(buf, (size_t)size, "[");
+    for (int i = 0; i < t->ndim && pos < size; i++)
+        pos += snprintf(buf + pos, (size_t)(size - pos), "%s%lld", i ? ", " : "",
+                        (long long)t->shape[i]);
+    if (pos < size) snprintf(buf + pos, (size_t)(size - pos), "]");
+    return buf;
+}

@@ -1,0 +1,119 @@
+// Test helpers.
+#include "testutil.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+int test_failures = 0, test_checks = 0;
+
+int test_finish(const char *name) {
+    printf("%s: %d checks, %d failed\n", name, test_checks, test_failures);
+    return test_failures ? 1 : 0;
+}
+
+double test_compare(const float *a, const float *b, int64_t n, double atol, double rtol) {
+    double worst = 0.0;
+    for (int64_t i = 0; i < n; i++) {
+        double e = fabs((double)a[i] - (double)b[i]) / (atol + rtol * fabs((double)b[i]));
+        if (!(e <= worst)) worst = e; // NaN propagates as a failure
+    }
+    return worst;
+}
+
+jepa_tensor *test_tensor(int ndim, const int64_t *shape, uint64_t seed, float lo, float hi) {
+    jepa_tensor *t = malloc(sizeof *t);
+    int64_t n = 1;
+    for (int i = 0; i < ndim; i++) n *= shape[i];
+    float *data = malloc(sizeof(float) * (size_t)(n ? n : 1));
+    float *grad = calloc((size_t)(n ? n : 1), sizeof(float));
+    if (!t || !data || !grad) {
+        fprintf(stderr, "test: out of memory\n");
+        abort();
+    }
+    jepa_rng rng;
+    jepa_rng_init(&rng, seed, 0);
+    jepa_rng_fill_uniform(&rng, data, n, lo, hi);
+    jepa_tensor_wrap(t, data, grad, ndim, shape);
+    return t;
+}
+
+void test_tensor_free(jepa_tensor *t) {
+    if (!t) return;
+    free(t->data);
+    free(t->grad);
+    free(t);
+}
+
+void test_avoid_zero(jepa_tensor *t, float margin) {
+    int64_t n = jepa_numel(t);
+    for (int64_t i = 0; i < n; i++) {
+        float *x = &t->data[i];
+        if (fabsf(*x) < margin) *x = *x < 0 ? -margin - 0.5f * margin : margin + 0.5f * margin;
+    }
+}
+
+static double weighted_sum(const jepa_tensor *out, const float *r) {
+    int64_t n = jepa_numel(out);
+    float *tmp = malloc(sizeof(float) * (size_t)(n ? n : 1));
+    jepa_tensor_gather(tmp, out);
+    double s = 0.0;
+    for (int64_t i = 0; i < n; i++) s += (double)tmp[i] * (double)r[i];
+    free(tmp);
+    return s;
+}
+
+int test_gradcheck(const char *name, test_build_fn build, void *user, jepa_tensor **inputs,
+                   int n_inputs, double eps, double atol, double rtol, int max_coords) {
+    jepa_ctx *ctx = jepa_ctx_create(0);
+    for (int i = 0; i < n_inputs; i++)
+        if (inputs[i]->requires_grad) memset(inputs[i]->grad, 0, sizeof(float) * (size_t)jepa_numel(inputs[i]));
+
+    // analytic gradient of L = sum(out * R)
+    jepa_tensor *out = build(ctx, inputs, user);
+    int64_t n_out = jepa_numel(out);
+    float *r = malloc(sizeof(float) * (size_t)(n_out ? n_out : 1));
+    jepa_rng rng;
+    jepa_rng_init(&rng, 12345, 99);
+    jepa_rng_fill_uniform(&rng, r, n_out, -1.0f, 1.0f);
+    jepa_status st = jepa_backward_seed(ctx, out, r);
+    int ok = st == JEPA_OK;
+    if (!ok) fprintf(stderr, "FAIL gradcheck %s: output does not require grad\n", name);
+
+    double worst = 0.0;
+    for (int i = 0; ok && i < n_inputs; i++) {
+        jepa_tensor *x = inputs[i];
+        if (!x->requires_grad) continue;
+        int64_t n = jepa_numel(x);
+        int64_t count = n < max_coords ? n : max_coords;
+        for (int64_t c = 0; c < count; c++) {
+            // every coordinate when few, else a random sample
+            int64_t j = n <= max_coords ? c : (int64_t)jepa_rng_below(&rng, (uint32_t)n);
+            float *p = x->data + j; // wrapped leaves are contiguous
+            float orig = *p;
+            jepa_ctx_set_grad(ctx, 0);
+            *p = orig + (float)eps;
+            jepa_ctx_reset(ctx);
+            double lp = weighted_sum(build(ctx, inputs, user), r);
+            *p = orig - (float)eps;
+            jepa_ctx_reset(ctx);
+            double lm = weighted_sum(build(ctx, inputs, user), r);
+            *p = orig;
+            double h = ((double)(orig + (float)eps) - (double)(orig - (float)eps));
+            double num = (lp - lm) / h, ana = x->grad[j];
+            double err = fabs(num - ana) / (atol + rtol * fmax(fabs(num), fabs(ana)));
+            if (!(err <= worst)) worst = err;
+            if (!(err <= 1.0)) {
+                fprintf(stderr, "FAIL gradcheck %s: input %d [%lld]: numeric %.7g analytic %.7g\n",
+                        name, i, (long long)j, num, ana);
+                ok = 0;
+                break;
+            }
+        }
+    }
+    test_checks++;
+    if (!ok) test_failures++;
+    else printf("gradcheck %-28s ok (worst error %.3f of tolerance)\n", name, worst);
+    free(r);
+    jepa_ctx_free(ctx);
+    return ok;
+}

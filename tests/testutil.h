@@ -1,0 +1,63 @@
+// Test helpers: checks that count failures (never removed by NDEBUG), random tensors, and the
+// central finite-difference gradient check.
+#ifndef JEPA_TESTUTIL_H
+#define JEPA_TESTUTIL_H
+
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "jepa.h"
+
+#ifndef M_PI
+#define M_PI 3.14159265358979323846
+#endif
+
+extern int test_failures, test_checks;
+
+#define CHECK(cond)                                                                                \
+    do {                                                                                           \
+        test_checks++;                                                                             \
+        if (!(cond)) {                                                                             \
+            test_failures++;                                                                       \
+            fprintf(stderr, "FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond);                        \
+        }                                                                                          \
+    } while (0)
+
+// |a - b| <= tol (absolute)
+#define CHECK_NEAR(a, b, tol)                                                                      \
+    do {                                                                                           \
+        double a_ = (a), b_ = (b);                                                                 \
+        test_checks++;                                                                             \
+        if (!(fabs(a_ - b_) <= (tol))) {                                                           \
+            test_failures++;                                                                       \
+            fprintf(stderr, "FAIL %s:%d: %s = %.9g, %s = %.9g, tolerance %g\n", __FILE__,          \
+                    __LINE__, #a, a_, #b, b_, (double)(tol));                                      \
+        }                                                                                          \
+    } while (0)
+
+// Print a summary line and return the exit code (0 only when every check passed).
+int test_finish(const char *name);
+
+// max |a-b| / (atol + rtol*|b|) over n elements: <= 1 means they agree
+double test_compare(const float *a, const float *b, int64_t n, double atol, double rtol);
+
+// A leaf with its own malloc'd data (uniform in [lo, hi)) and a zeroed grad; free with
+// test_tensor_free. Such tensors outlive context resets, as gradcheck needs.
+jepa_tensor *test_tensor(int ndim, const int64_t *shape, uint64_t seed, float lo, float hi);
+void test_tensor_free(jepa_tensor *t);
+
+// Push values in [-margin, margin] away from 0 (a kink of ReLU, abs, max...).
+void test_avoid_zero(jepa_tensor *t, float margin);
+
+// Builds the op under test from the inputs; must be a pure function of their data.
+typedef jepa_tensor *(*test_build_fn)(jepa_ctx *ctx, jepa_tensor **inputs, void *user);
+
+// Central finite differences, in double, of L = sum(out * R) for a fixed random R, against the
+// analytic gradient of every input with requires_grad, on up to max_coords sampled coordinates
+// per input. Passes when |num - ana| <= atol + rtol * max(|num|, |ana|) everywhere.
+// Returns 1 on pass (and counts a check either way).
+int test_gradcheck(const char *name, test_build_fn build, void *user, jepa_tensor **inputs,
+                   int n_inputs, double eps, double atol, double rtol, int max_coords);
+
+#endif

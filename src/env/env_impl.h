@@ -1,0 +1,60 @@
+// For environment implementations: the vtable every environment fills, and the structs behind
+// the public handles.
+#ifndef JEPA_ENV_IMPL_H
+#define JEPA_ENV_IMPL_H
+
+#include <cjson/cJSON.h>
+
+#include "env/raster.h"
+#include "jepa/env.h"
+
+typedef struct jepa_env_vtable {
+    const char *name;
+    // Read options (a JSON object, or NULL for defaults) into m->impl, set the dimensions and
+    // bounds of m, and write the full options (defaults filled in) into *resolved. Unknown keys
+    // and bad values fail with a message naming them.
+    jepa_status (*model_init)(jepa_env_model *m, const cJSON *options, cJSON *resolved, char *err,
+                              size_t err_size);
+    void (*model_free)(jepa_env_model *m);
+    // Allocate d->impl (all memory of an instance, so stepping never allocates).
+    jepa_status (*data_init)(const jepa_env_model *m, jepa_env_data *d);
+    void (*data_free)(jepa_env_data *d);
+    void (*reset)(const jepa_env_model *m, jepa_env_data *d, jepa_rng *rng);
+    // the action is finite and clipped to the bounds
+    void (*step)(const jepa_env_model *m, jepa_env_data *d, const float *action);
+    void (*render)(const jepa_env_model *m, const jepa_env_data *d, jepa_canvas *canvas,
+                   const float *goal_state);
+    void (*get_state)(const jepa_env_model *m, const jepa_env_data *d, float *state);
+    jepa_status (*set_state)(const jepa_env_model *m, jepa_env_data *d, const float *state);
+    void (*proprio)(const jepa_env_model *m, const jepa_env_data *d, float *proprio);
+    int (*success)(const jepa_env_model *m, const float *state, const float *goal);
+    float (*distance)(const jepa_env_model *m, const float *state, const float *goal);
+    void (*policy)(const jepa_env_model *m, jepa_env_data *d, jepa_env_policy policy,
+                   jepa_rng *rng, float *action);
+} jepa_env_vtable;
+
+struct jepa_env_model {
+    const jepa_env_vtable *vt;
+    int action_dim, state_dim, proprio_dim;
+    float action_lo[JEPA_ENV_MAX_DIM], action_hi[JEPA_ENV_MAX_DIM];
+    char *options_json; // resolved options (owned)
+    void *impl;         // the environment's constants
+};
+
+struct jepa_env_data {
+    const jepa_env_model *m;
+    jepa_rng rng; // the episode's own stream (noise in the dynamics)
+    void *impl;   // the environment's mutable state
+};
+
+// The environments, each defined in its own file.
+extern const jepa_env_vtable jepa_env_tworoom;
+#ifdef JEPA_HAVE_CHIPMUNK
+extern const jepa_env_vtable jepa_env_pusht;
+#endif
+#ifdef JEPA_HAVE_MUJOCO
+extern const jepa_env_vtable jepa_env_pointmaze;
+extern const jepa_env_vtable jepa_env_reacher;
+#endif
+
+#endif

@@ -22,6 +22,7 @@ typedef struct jepa_env_vtable {
     void (*reset)(const jepa_env_model *m, jepa_env_data *d, jepa_rng *rng);
     // the action is finite and clipped to the bounds
     void (*step)(const jepa_env_model *m, jepa_env_data *d, const float *action);
+    // canvas has rgb, width and height set; call jepa_canvas_init to map the world onto it
     void (*render)(const jepa_env_model *m, const jepa_env_data *d, jepa_canvas *canvas,
                    const float *goal_state);
     void (*get_state)(const jepa_env_model *m, const jepa_env_data *d, float *state);
@@ -46,6 +47,20 @@ struct jepa_env_data {
     jepa_rng rng; // the episode's own stream (noise in the dynamics)
     void *impl;   // the environment's mutable state
 };
+
+// ---- option helpers for model_init ----
+// Fail on a key of options not in known (NULL-terminated), naming it and the environment.
+jepa_status jepa_env_check_keys(const char *env, const cJSON *options, const char *const *known,
+                                char *err, size_t err_size);
+// Read a number option (default def when absent) that must lie in [lo, hi]; record it in
+// resolved. A non-number or out-of-range value fails with a message naming the key.
+jepa_status jepa_env_opt_number(const char *env, const cJSON *options, cJSON *resolved,
+                                const char *key, double def, double lo, double hi, double *out,
+                                char *err, size_t err_size);
+// Read a string option that must be one of choices (NULL-terminated); *out is its index.
+jepa_status jepa_env_opt_choice(const char *env, const cJSON *options, cJSON *resolved,
+                                const char *key, const char *const *choices, int def, int *out,
+                                char *err, size_t err_size);
 
 // The environments, each defined in its own file.
 extern const jepa_env_vtable jepa_env_tworoom;

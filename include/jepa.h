@@ -13,5 +13,7 @@
 #include "jepa/autograd.h"
 #include "jepa/ops_view.h"
 #include "jepa/ops_linalg.h"
+#include "jepa/params.h"
+#include "jepa/optim.h"
 
 #endif

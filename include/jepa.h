@@ -15,5 +15,7 @@
 #include "jepa/ops_linalg.h"
 #include "jepa/params.h"
 #include "jepa/optim.h"
+#include "jepa/atomic_file.h"
+#include "jepa/safetensors.h"
 
 #endif

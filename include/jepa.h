@@ -13,5 +13,7 @@
 #include "jepa/autograd.h"
 #include "jepa/ops_view.h"
 #include "jepa/ops_linalg.h"
+#include "jepa/ops_norm.h"
+#include "jepa/ops_attention.h"
 
 #endif

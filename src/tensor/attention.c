@@ -8,6 +8,12 @@
 #include "jepa/threads.h"
 
 #define TILE 64
+// below this many multiply-adds a call runs on one thread (a parallel region costs more)
+#define PARALLEL_MIN 262144
+
+static int is_big(const jepa_attention_dims *d) {
+    return d->BH > 1 && d->BH * d->Tq * d->Tk * (d->D + d->Dv) >= PARALLEL_MIN;
+}
 
 int64_t jepa_attention_visible(const jepa_attention_dims *d, int64_t i) {
     int64_t n = d->Tk;
@@ -92,7 +98,7 @@ static void forward_one(float *out, float *lse, const float *q, const float *k, 
 void jepa_attention_forward(float *out, float *lse, const float *q, const float *k, const float *v,
                             const jepa_attention_dims *d) {
     check_dims(d);
-#pragma omp parallel for num_threads(jepa_threads_get()) schedule(static)
+#pragma omp parallel for num_threads(jepa_threads_get()) schedule(static) if (is_big(d))
     for (int64_t b = 0; b < d->BH; b++)
         forward_one(out + b * d->Tq * d->Dv, lse + b * d->Tq, q + b * d->Tq * d->D,
                     k + b * d->Tk * d->D, v + b * d->Tk * d->Dv, d);
@@ -148,7 +154,7 @@ void jepa_attention_backward(float *dq, float *dk, float *dv, const float *dout,
     check_dims(d);
     if (!dq && !dk && !dv) return;
     int64_t Tq = d->Tq, Tk = d->Tk, D = d->D, Dv = d->Dv;
-#pragma omp parallel for num_threads(jepa_threads_get()) schedule(static)
+#pragma omp parallel for num_threads(jepa_threads_get()) schedule(static) if (is_big(d))
     for (int64_t b = 0; b < d->BH; b++)
         backward_one(dq ? dq + b * Tq * D : NULL, dk ? dk + b * Tk * D : NULL,
                      dv ? dv + b * Tk * Dv : NULL, dout + b * Tq * Dv, out + b * Tq * Dv,

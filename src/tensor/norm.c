@@ -6,6 +6,9 @@
 #include "jepa/ops_norm.h"
 #include "jepa/threads.h"
 
+// below this many elements a kernel runs on one thread (a parallel region costs more)
+#define PARALLEL_MIN 32768
+
 int64_t jepa_norm_sets(const jepa_norm_dims *d) {
     return d->pooled ? d->G : d->N * d->G;
 }
@@ -43,7 +46,8 @@ void jepa_norm_stats(float *mean, float *var, const float *x, const jepa_norm_di
     check_dims(d);
     int64_t sets = jepa_norm_sets(d), S = d->S;
     double count = (double)jepa_norm_set_size(d);
-#pragma omp parallel for num_threads(jepa_threads_get()) schedule(static)
+    int big = d->N * d->C * S >= PARALLEL_MIN;
+#pragma omp parallel for num_threads(jepa_threads_get()) schedule(static) if (big)
     for (int64_t k = 0; k < sets; k++) {
         set_rows r = rows_of_set(d, k);
         // one pass: sum and sum of squares in double (no cancellation at float precision)
@@ -67,7 +71,8 @@ void jepa_norm_apply(float *out, const float *x, const float *mean, const float 
                      const float *weight, const float *bias, const jepa_norm_dims *d, float eps) {
     check_dims(d);
     int64_t rows = d->N * d->C, S = d->S;
-#pragma omp parallel for num_threads(jepa_threads_get()) schedule(static)
+    int big = rows * S >= PARALLEL_MIN;
+#pragma omp parallel for num_threads(jepa_threads_get()) schedule(static) if (big)
     for (int64_t i = 0; i < rows; i++) {
         int64_t n = i / d->C, c = i % d->C, k = set_of_row(d, n, c);
         // out = x * a + b with the row's scale and shift folded together
@@ -86,9 +91,10 @@ void jepa_norm_backward(float *dx, float *dweight, float *dbias, const float *do
     check_dims(d);
     int64_t sets = jepa_norm_sets(d), S = d->S, C = d->C;
     double count = (double)jepa_norm_set_size(d);
+    int big = d->N * C * S >= PARALLEL_MIN;
     // weight and bias: one channel per iteration, summed over the batch and the set's elements
     if (dweight || dbias) {
-#pragma omp parallel for num_threads(jepa_threads_get()) schedule(static)
+#pragma omp parallel for num_threads(jepa_threads_get()) schedule(static) if (big)
         for (int64_t c = 0; c < C; c++) {
             double dw = 0.0, db = 0.0;
             for (int64_t n = 0; n < d->N; n++) {
@@ -106,7 +112,7 @@ void jepa_norm_backward(float *dx, float *dweight, float *dbias, const float *do
     }
     if (!dx) return;
         // input: one set per iteration; dx = rstd * (gw - mean(gw) - xhat * mean(gw * xhat))
-#pragma omp parallel for num_threads(jepa_threads_get()) schedule(static)
+#pragma omp parallel for num_threads(jepa_threads_get()) schedule(static) if (big)
     for (int64_t k = 0; k < sets; k++) {
         set_rows r = rows_of_set(d, k);
         float m = mean[k], rstd = 1.0f / sqrtf(var[k] + eps);

@@ -177,9 +177,11 @@ static void test_kernels_against_ref(void) {
         {16, 6, 50, 6, 1}, // batch norm 2-D
         {37, 64, 1, 1, 0}, // layer norm
         {9, 5, 1, 5, 1},   // batch norm 1-D
+        {40, 12, 1, 4, 0}, // group norm of (N, C): groups along a row
         // large enough (>= 32768 elements) for the kernels' threaded paths
         {16, 32, 80, 8, 0},  // group norm
         {32, 16, 64, 16, 1}, // batch norm
+        {130, 300, 1, 1, 0}, // layer norm, wider than one block of 256 channels
     };
     for (size_t t = 0; t < sizeof cases / sizeof cases[0]; t++) {
         const jepa_norm_dims *d = &cases[t];

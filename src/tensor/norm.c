@@ -1,6 +1,6 @@
 // Normalization kernels over x (N,C,S) with per-set statistics (see ops_norm.h): an optimized
-// version (threads over sets or channels, one pass, contiguous rows) and a naive reference that
-// maps every element to its set by index arithmetic.
+// version (threads over sets or channels, one-pass statistics, folded scale and shift) and a
+// naive reference (one thread, double precision, two passes).
 #include <math.h>
 
 #include "jepa/ops_norm.h"
@@ -42,6 +42,23 @@ static int64_t set_of_row(const jepa_norm_dims *d, int64_t n, int64_t c) {
     return d->pooled ? g : n * d->G + g;
 }
 
+// sum and sum of squares of n floats, added into s[0], s[1]; four independent double lanes
+static void sums_into(double *s, const float *x, int64_t n) {
+    double a[4] = {0, 0, 0, 0}, q[4] = {0, 0, 0, 0};
+    int64_t j = 0;
+    for (; j + 4 <= n; j += 4)
+        for (int l = 0; l < 4; l++) {
+            a[l] += x[j + l];
+            q[l] += (double)x[j + l] * x[j + l];
+        }
+    for (; j < n; j++) {
+        a[0] += x[j];
+        q[0] += (double)x[j] * x[j];
+    }
+    s[0] += (a[0] + a[1]) + (a[2] + a[3]);
+    s[1] += (q[0] + q[1]) + (q[2] + q[3]);
+}
+
 void jepa_norm_stats(float *mean, float *var, const float *x, const jepa_norm_dims *d) {
     check_dims(d);
     int64_t sets = jepa_norm_sets(d), S = d->S;
@@ -50,18 +67,12 @@ void jepa_norm_stats(float *mean, float *var, const float *x, const jepa_norm_di
 #pragma omp parallel for num_threads(jepa_threads_get()) schedule(static) if (big)
     for (int64_t k = 0; k < sets; k++) {
         set_rows r = rows_of_set(d, k);
-        // one pass: sum and sum of squares in double (no cancellation at float precision)
-        double sum = 0.0, sq = 0.0;
+        // one pass in double (no cancellation at float precision); the channels of one sample
+        // are contiguous
+        double s[2] = {0.0, 0.0};
         for (int64_t n = r.n0; n < r.n1; n++)
-            for (int64_t c = r.c0; c < r.c1; c++) {
-                const float *row = x + (n * d->C + c) * S;
-                for (int64_t s = 0; s < S; s++) {
-                    double v = row[s];
-                    sum += v;
-                    sq += v * v;
-                }
-            }
-        double m = sum / count, v = sq / count - m * m;
+            sums_into(s, x + (n * d->C + r.c0) * S, (r.c1 - r.c0) * S);
+        double m = s[0] / count, v = s[1] / count - m * m;
         mean[k] = (float)m;
         var[k] = (float)(v > 0.0 ? v : 0.0);
     }
@@ -70,18 +81,117 @@ void jepa_norm_stats(float *mean, float *var, const float *x, const jepa_norm_di
 void jepa_norm_apply(float *out, const float *x, const float *mean, const float *var,
                      const float *weight, const float *bias, const jepa_norm_dims *d, float eps) {
     check_dims(d);
-    int64_t rows = d->N * d->C, S = d->S;
-    int big = rows * S >= PARALLEL_MIN;
+    int64_t sets = jepa_norm_sets(d), S = d->S;
+    int big = d->N * d->C * S >= PARALLEL_MIN;
 #pragma omp parallel for num_threads(jepa_threads_get()) schedule(static) if (big)
-    for (int64_t i = 0; i < rows; i++) {
-        int64_t n = i / d->C, c = i % d->C, k = set_of_row(d, n, c);
-        // out = x * a + b with the row's scale and shift folded together
-        float rstd = 1.0f / sqrtf(var[k] + eps);
-        float a = rstd * (weight ? weight[c] : 1.0f);
-        float b = (bias ? bias[c] : 0.0f) - mean[k] * a;
-        const float *xr = x + i * S;
-        float *o = out + i * S;
-        for (int64_t s = 0; s < S; s++) o[s] = xr[s] * a + b;
+    for (int64_t k = 0; k < sets; k++) {
+        set_rows r = rows_of_set(d, k);
+        float m = mean[k], rstd = 1.0f / sqrtf(var[k] + eps);
+        for (int64_t n = r.n0; n < r.n1; n++) {
+            int64_t at = (n * d->C + r.c0) * S;
+            if (S == 1) {
+                // one element per channel (layer norm): a vector loop over the channels
+                for (int64_t c = r.c0; c < r.c1; c++, at++)
+                    out[at] =
+                        (x[at] - m) * rstd * (weight ? weight[c] : 1.0f) + (bias ? bias[c] : 0.0f);
+                continue;
+            }
+            // out = x * a + b with each channel's scale and shift folded together
+            for (int64_t c = r.c0; c < r.c1; c++, at += S) {
+                float a = rstd * (weight ? weight[c] : 1.0f);
+                float b = (bias ? bias[c] : 0.0f) - m * a;
+                for (int64_t s = 0; s < S; s++) out[at + s] = x[at + s] * a + b;
+            }
+        }
+    }
+}
+
+// adds sum(g * w) and sum(g * w * (x - m)) over n floats into acc[0], acc[1]; w holds one
+// weight per element, or is NULL for the single weight ws. Eight float lanes (they vectorize),
+// then double.
+static void grad_sums(double *acc, const float *g, const float *x, const float *w, float ws,
+                      float m, int64_t n) {
+    float a[8] = {0}, b[8] = {0};
+    int64_t j = 0;
+    if (w) {
+        for (; j + 8 <= n; j += 8)
+            for (int l = 0; l < 8; l++) {
+                a[l] += g[j + l] * w[j + l];
+                b[l] += g[j + l] * w[j + l] * (x[j + l] - m);
+            }
+        for (; j < n; j++) {
+            a[0] += g[j] * w[j];
+            b[0] += g[j] * w[j] * (x[j] - m);
+        }
+    } else {
+        for (; j + 8 <= n; j += 8)
+            for (int l = 0; l < 8; l++) {
+                a[l] += g[j + l];
+                b[l] += g[j + l] * (x[j + l] - m);
+            }
+        for (; j < n; j++) {
+            a[0] += g[j];
+            b[0] += g[j] * (x[j] - m);
+        }
+    }
+    double ta = 0.0, tb = 0.0;
+    for (int l = 0; l < 8; l++) {
+        ta += a[l];
+        tb += b[l];
+    }
+    acc[0] += ta * ws;
+    acc[1] += tb * ws;
+}
+
+#define CHANNEL_BLOCK 256
+
+// dweight and dbias of one element per channel (S = 1): blocks of channels, rows inside
+static void affine_grads_rows(float *dweight, float *dbias, const float *dout, const float *x,
+                              const float *mean, const float *var, const jepa_norm_dims *d,
+                              float eps, int big) {
+    int64_t C = d->C, blocks = (C + CHANNEL_BLOCK - 1) / CHANNEL_BLOCK;
+#pragma omp parallel for num_threads(jepa_threads_get()) schedule(static) if (big)
+    for (int64_t blk = 0; blk < blocks; blk++) {
+        double dw[CHANNEL_BLOCK] = {0}, db[CHANNEL_BLOCK] = {0};
+        int64_t c0 = blk * CHANNEL_BLOCK, nc = C - c0 < CHANNEL_BLOCK ? C - c0 : CHANNEL_BLOCK;
+        int64_t cg = C / d->G;
+        for (int64_t n = 0; n < d->N; n++) {
+            const float *g = dout + n * C, *xr = x + n * C;
+            // the groups that overlap the block, each with one mean and rstd
+            for (int64_t c = c0; c < c0 + nc;) {
+                int64_t k = set_of_row(d, n, c), end = (c / cg + 1) * cg;
+                float m = mean[k], rstd = 1.0f / sqrtf(var[k] + eps);
+                if (end > c0 + nc) end = c0 + nc;
+                for (; c < end; c++) {
+                    dw[c - c0] += g[c] * (xr[c] - m) * rstd;
+                    db[c - c0] += g[c];
+                }
+            }
+        }
+        for (int64_t j = 0; j < nc; j++) {
+            if (dweight) dweight[c0 + j] += (float)dw[j];
+            if (dbias) dbias[c0 + j] += (float)db[j];
+        }
+    }
+}
+
+// dweight and dbias of channels of S elements: one channel per iteration
+static void affine_grads_channels(float *dweight, float *dbias, const float *dout, const float *x,
+                                  const float *mean, const float *var, const jepa_norm_dims *d,
+                                  float eps, int big) {
+    int64_t C = d->C, S = d->S;
+#pragma omp parallel for num_threads(jepa_threads_get()) schedule(static) if (big)
+    for (int64_t c = 0; c < C; c++) {
+        double dw = 0.0, db = 0.0;
+        for (int64_t n = 0; n < d->N; n++) {
+            int64_t k = set_of_row(d, n, c), at = (n * C + c) * S;
+            double acc[2] = {0.0, 0.0};
+            grad_sums(acc, dout + at, x + at, NULL, 1.0f, mean[k], S);
+            db += acc[0];
+            dw += acc[1] / sqrt((double)var[k] + eps);
+        }
+        if (dweight) dweight[c] += (float)dw;
+        if (dbias) dbias[c] += (float)db;
     }
 }
 
@@ -92,79 +202,54 @@ void jepa_norm_backward(float *dx, float *dweight, float *dbias, const float *do
     int64_t sets = jepa_norm_sets(d), S = d->S, C = d->C;
     double count = (double)jepa_norm_set_size(d);
     int big = d->N * C * S >= PARALLEL_MIN;
-    // weight and bias: one channel per iteration, summed over the batch and the set's elements
-    if (dweight || dbias) {
-#pragma omp parallel for num_threads(jepa_threads_get()) schedule(static) if (big)
-        for (int64_t c = 0; c < C; c++) {
-            double dw = 0.0, db = 0.0;
-            for (int64_t n = 0; n < d->N; n++) {
-                int64_t k = set_of_row(d, n, c);
-                float m = mean[k], rstd = 1.0f / sqrtf(var[k] + eps);
-                const float *xr = x + (n * C + c) * S, *g = dout + (n * C + c) * S;
-                for (int64_t s = 0; s < S; s++) {
-                    dw += (double)g[s] * (double)((xr[s] - m) * rstd);
-                    db += g[s];
-                }
-            }
-            if (dweight) dweight[c] += (float)dw;
-            if (dbias) dbias[c] += (float)db;
-        }
-    }
+    // weight and bias: sums over the batch and the elements of each channel
+    if ((dweight || dbias) && S == 1)
+        affine_grads_rows(dweight, dbias, dout, x, mean, var, d, eps, big);
+    else if (dweight || dbias)
+        affine_grads_channels(dweight, dbias, dout, x, mean, var, d, eps, big);
     if (!dx) return;
-        // input: one set per iteration; dx = rstd * (gw - mean(gw) - xhat * mean(gw * xhat))
+        // input: one set per iteration; dx = rstd * (gw - mean(gw) - xhat * mean(gw * xhat)),
+        // gw = dout * weight
 #pragma omp parallel for num_threads(jepa_threads_get()) schedule(static) if (big)
     for (int64_t k = 0; k < sets; k++) {
         set_rows r = rows_of_set(d, k);
         float m = mean[k], rstd = 1.0f / sqrtf(var[k] + eps);
-        double sum_g = 0.0, sum_gx = 0.0;
-        if (!stats_fixed)
-            for (int64_t n = r.n0; n < r.n1; n++)
-                for (int64_t c = r.c0; c < r.c1; c++) {
-                    float w = weight ? weight[c] : 1.0f;
-                    const float *xr = x + (n * C + c) * S, *g = dout + (n * C + c) * S;
-                    for (int64_t s = 0; s < S; s++) {
-                        double gw = (double)g[s] * w;
-                        sum_g += gw;
-                        sum_gx += gw * (double)((xr[s] - m) * rstd);
-                    }
-                }
-        float mg = (float)(sum_g / count), mgx = (float)(sum_gx / count);
+        double acc[2] = {0.0, 0.0};
+        for (int64_t n = r.n0; n < r.n1 && !stats_fixed; n++) {
+            int64_t at = (n * C + r.c0) * S;
+            if (S == 1) // one element per channel: the weights run along the row
+                grad_sums(acc, dout + at, x + at, weight ? weight + r.c0 : NULL, 1.0f, m,
+                          r.c1 - r.c0);
+            else
+                for (int64_t c = r.c0; c < r.c1; c++, at += S)
+                    grad_sums(acc, dout + at, x + at, NULL, weight ? weight[c] : 1.0f, m, S);
+        }
+        float mg = (float)(acc[0] / count), mgx = (float)(acc[1] * rstd / count);
         for (int64_t n = r.n0; n < r.n1; n++)
-            for (int64_t c = r.c0; c < r.c1; c++) {
+            for (int64_t c = r.c0, at = (n * C + r.c0) * S; c < r.c1; c++, at += S) {
                 float w = weight ? weight[c] : 1.0f;
-                const float *xr = x + (n * C + c) * S, *g = dout + (n * C + c) * S;
-                float *dr = dx + (n * C + c) * S;
                 for (int64_t s = 0; s < S; s++)
-                    dr[s] += rstd * (g[s] * w - mg - (xr[s] - m) * rstd * mgx);
+                    dx[at + s] += rstd * (dout[at + s] * w - mg - (x[at + s] - m) * rstd * mgx);
             }
     }
 }
 
-// ---- naive reference: every element finds its set and channel from its flat index ----
+// ---- naive reference: one thread, double precision, two passes, the textbook formulas ----
 
-static int64_t ref_channel(const jepa_norm_dims *d, int64_t i) {
-    return i / d->S % d->C;
-}
-
-static int64_t ref_set(const jepa_norm_dims *d, int64_t i) {
-    int64_t n = i / (d->S * d->C), g = ref_channel(d, i) / (d->C / d->G);
-    return d->pooled ? g : n * d->G + g;
-}
+// visit every element i = (n, c, s) of set k, with its channel c
+#define FOR_SET(d, k, i, c)                                                                        \
+    for (set_rows r_ = rows_of_set(d, k); r_.n0 < r_.n1; r_.n0++)                                  \
+        for (int64_t c = r_.c0; c < r_.c1; c++)                                                    \
+            for (int64_t i = (r_.n0 * (d)->C + c) * (d)->S, e_ = 0; e_ < (d)->S; e_++, i++)
 
 void jepa_norm_stats_ref(float *mean, float *var, const float *x, const jepa_norm_dims *d) {
     check_dims(d);
-    int64_t total = d->N * d->C * d->S;
+    double count = (double)jepa_norm_set_size(d);
     for (int64_t k = 0; k < jepa_norm_sets(d); k++) {
-        // two passes over the whole tensor, keeping the elements of set k
-        double sum = 0.0, count = 0.0, sq = 0.0;
-        for (int64_t i = 0; i < total; i++)
-            if (ref_set(d, i) == k) {
-                sum += x[i];
-                count += 1.0;
-            }
+        double sum = 0.0, sq = 0.0;
+        FOR_SET(d, k, i, c) sum += x[i];
         double m = sum / count;
-        for (int64_t i = 0; i < total; i++)
-            if (ref_set(d, i) == k) sq += ((double)x[i] - m) * ((double)x[i] - m);
+        FOR_SET(d, k, i, c) sq += ((double)x[i] - m) * ((double)x[i] - m);
         mean[k] = (float)m;
         var[k] = (float)(sq / count);
     }
@@ -174,11 +259,12 @@ void jepa_norm_apply_ref(float *out, const float *x, const float *mean, const fl
                          const float *weight, const float *bias, const jepa_norm_dims *d,
                          float eps) {
     check_dims(d);
-    int64_t total = d->N * d->C * d->S;
-    for (int64_t i = 0; i < total; i++) {
-        int64_t k = ref_set(d, i), c = ref_channel(d, i);
-        double xhat = ((double)x[i] - mean[k]) / sqrt((double)var[k] + eps);
-        out[i] = (float)(xhat * (weight ? weight[c] : 1.0) + (bias ? bias[c] : 0.0));
+    for (int64_t k = 0; k < jepa_norm_sets(d); k++) {
+        double rstd = 1.0 / sqrt((double)var[k] + eps);
+        FOR_SET(d, k, i, c) {
+            double xhat = ((double)x[i] - mean[k]) * rstd;
+            out[i] = (float)(xhat * (weight ? weight[c] : 1.0) + (bias ? bias[c] : 0.0));
+        }
     }
 }
 
@@ -187,37 +273,35 @@ void jepa_norm_backward_ref(float *dx, float *dweight, float *dbias, const float
                             const float *weight, const jepa_norm_dims *d, float eps,
                             int stats_fixed) {
     check_dims(d);
-    int64_t total = d->N * d->C * d->S;
-#define XHAT(i) (((double)x[i] - mean[ref_set(d, i)]) / sqrt((double)var[ref_set(d, i)] + eps))
-    // weight and bias: sums over the elements of each channel
-    for (int64_t c = 0; c < d->C; c++) {
+    double count = (double)jepa_norm_set_size(d);
+    // weight and bias: sums of dout * xhat and dout over each channel, in double
+    for (int64_t c = 0; c < d->C && (dweight || dbias); c++) {
         double dw = 0.0, db = 0.0;
-        for (int64_t i = 0; i < total; i++)
-            if (ref_channel(d, i) == c) {
-                dw += dout[i] * XHAT(i);
+        for (int64_t n = 0; n < d->N; n++) {
+            int64_t k = set_of_row(d, n, c);
+            double rstd = 1.0 / sqrt((double)var[k] + eps);
+            for (int64_t i = (n * d->C + c) * d->S, e = 0; e < d->S; e++, i++) {
+                dw += dout[i] * ((double)x[i] - mean[k]) * rstd;
                 db += dout[i];
             }
+        }
         if (dweight) dweight[c] += (float)dw;
         if (dbias) dbias[c] += (float)db;
     }
-    if (!dx) return;
-    // input, per set: the chain rule through xhat, mean and variance
-    for (int64_t k = 0; k < jepa_norm_sets(d); k++) {
-        double sum_g = 0.0, sum_gx = 0.0, count = 0.0;
-        for (int64_t i = 0; i < total; i++)
-            if (ref_set(d, i) == k) {
-                double g = dout[i] * (weight ? weight[ref_channel(d, i)] : 1.0);
-                sum_g += g;
-                sum_gx += g * XHAT(i);
-                count += 1.0;
-            }
+    for (int64_t k = 0; k < jepa_norm_sets(d) && dx; k++) {
         double rstd = 1.0 / sqrt((double)var[k] + eps);
-        for (int64_t i = 0; i < total; i++)
-            if (ref_set(d, i) == k) {
-                double g = dout[i] * (weight ? weight[ref_channel(d, i)] : 1.0);
-                double v = stats_fixed ? g : g - sum_g / count - XHAT(i) * sum_gx / count;
-                dx[i] += (float)(rstd * v);
-            }
+        // input: through xhat, and through the mean and variance unless they are fixed
+        double sum_g = 0.0, sum_gx = 0.0;
+        FOR_SET(d, k, i, c) {
+            double g = dout[i] * (weight ? weight[c] : 1.0);
+            sum_g += g;
+            sum_gx += g * ((double)x[i] - mean[k]) * rstd;
+        }
+        FOR_SET(d, k, i, c) {
+            double g = dout[i] * (weight ? weight[c] : 1.0);
+            double xhat = ((double)x[i] - mean[k]) * rstd;
+            double v = stats_fixed ? g : g - sum_g / count - xhat * sum_gx / count;
+            dx[i] += (float)(rstd * v);
+        }
     }
-#undef XHAT
 }

@@ -22,8 +22,6 @@ static void check_dims(const jepa_norm_dims *d) {
     JEPA_CHECK_MSG(d->C % d->G == 0, "norm: groups must divide the channels");
 }
 
-// ---- optimized ----
-
 // the rows (n, c) of set k: n in [n0, n1), c in [c0, c1), each row S contiguous floats
 typedef struct {
     int64_t n0, n1, c0, c1;
@@ -41,6 +39,8 @@ static int64_t set_of_row(const jepa_norm_dims *d, int64_t n, int64_t c) {
     int64_t g = c / (d->C / d->G);
     return d->pooled ? g : n * d->G + g;
 }
+
+// ---- optimized ----
 
 // sum and sum of squares of n floats, added into s[0], s[1]; four independent double lanes
 static void sums_into(double *s, const float *x, int64_t n) {

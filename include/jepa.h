@@ -13,6 +13,8 @@
 #include "jepa/autograd.h"
 #include "jepa/ops_view.h"
 #include "jepa/ops_linalg.h"
+#include "jepa/ops_norm.h"
+#include "jepa/ops_attention.h"
 #include "jepa/params.h"
 #include "jepa/optim.h"
 #include "jepa/atomic_file.h"

@@ -13,5 +13,9 @@
 #include "jepa/autograd.h"
 #include "jepa/ops_view.h"
 #include "jepa/ops_linalg.h"
+#include "jepa/env.h"
+#include "jepa/npy.h"
+#include "jepa/image.h"
+#include "jepa/collect.h"
 
 #endif

@@ -34,6 +34,8 @@ jepa_status jepa_gif_write(const char *path, const uint8_t *frames, int n, int w
     int code = 0;
     GifFileType *gif = EGifOpenFileName(path, false, &code);
     if (!gif) return jepa_fail(err, err_size, JEPA_ERR_IO, "%s: %s", path, GifErrorString(code));
+    // GIF89a: the animation needs its extensions
+    EGifSetGifVersion(gif, true);
     ColorMapObject *map = GifMakeMapObject(256, colors);
     GifPixelType *row = malloc((size_t)width);
     int ok = map && row && EGifPutScreenDesc(gif, width, height, 8, 0, map) == GIF_OK;

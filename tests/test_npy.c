@@ -26,6 +26,8 @@ static size_t from_hex(const char *hex, unsigned char *out) {
 }
 
 static void write_bytes(const char *path, const void *bytes, size_t n) {
+    // a new file each time: ext4 flushes a file truncated and rewritten in place on close
+    unlink(path);
     FILE *f = fopen(path, "wb");
     if (!f) return;
     fwrite(bytes, 1, n, f);

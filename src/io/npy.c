@@ -222,11 +222,15 @@ jepa_status jepa_npy_create(jepa_npy *arr, const char *path, jepa_npy_dtype dtyp
     }
     int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0644);
     if (fd < 0) return jepa_fail(err, err_size, JEPA_ERR_IO, "%s: %s", path, strerror(errno));
+    // reserve the blocks now (a full disk is an error here, not a SIGBUS when a page is written)
     void *map = MAP_FAILED;
-    if (write(fd, header, hlen) == (ssize_t)hlen && ftruncate(fd, (off_t)(hlen + n)) == 0)
+    int e = 0;
+    if (write(fd, header, hlen) != (ssize_t)hlen) e = errno ? errno : EIO;
+    else if ((e = posix_fallocate(fd, 0, (off_t)(hlen + n))) == 0) {
         map = mmap(NULL, hlen + n, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+        if (map == MAP_FAILED) e = errno;
+    }
     if (map == MAP_FAILED) {
-        int e = errno;
         close(fd);
         unlink(path);
         return jepa_fail(err, err_size, JEPA_ERR_IO, "%s: %s", path, strerror(e));

@@ -38,8 +38,8 @@ static int root_entries(void) {
 }
 
 static void remove_dataset(const char *dir) {
-    static const char *files[] = {"manifest.json", "frames.npy", "actions.npy", "states.npy",
-                                  "proprio.npy", "extra.txt"};
+    static const char *files[] = {"manifest.json", "frames.npy",  "actions.npy",
+                                  "states.npy",    "proprio.npy", "extra.txt"};
     for (int i = 0; i < 6; i++) unlink(path_in(dir, files[i]));
     rmdir(path_in(dir, NULL));
 }
@@ -58,8 +58,8 @@ static int same_file(const char *a, const char *b) {
 }
 
 static jepa_collect_config config(void) {
-    jepa_collect_config c = {"tworoom", "{\"door\": \"random\"}", 7, 9, 123, JEPA_POLICY_MIXED, 32,
-                             0, 0};
+    jepa_collect_config c = {
+        "tworoom", "{\"door\": \"random\"}", 7, 9, 123, JEPA_POLICY_MIXED, 32, 0, 0};
     return c;
 }
 
@@ -74,7 +74,8 @@ static void test_threads_identical(void) {
     CHECK(jepa_collect(&c, path_in("two", NULL), NULL, err, sizeof err) == JEPA_OK);
     static const char *files[] = {"manifest.json", "frames.npy", "actions.npy", "states.npy",
                                   "proprio.npy"};
-    for (int i = 0; i < 5; i++) CHECK(same_file(path_in("one", files[i]), path_in("two", files[i])));
+    for (int i = 0; i < 5; i++)
+        CHECK(same_file(path_in("one", files[i]), path_in("two", files[i])));
     // another seed gives other frames
     c.seed = 124;
     CHECK(jepa_collect(&c, path_in("other", NULL), NULL, err, sizeof err) == JEPA_OK);
@@ -164,7 +165,8 @@ static void test_refusals(void) {
     bad[5].steps = 0;
     const char *culprit[6] = {"door_center", "colour", "episodes", "size", "pong", "steps"};
     for (int i = 0; i < 6; i++) {
-        CHECK(jepa_collect(&bad[i], path_in("bad", NULL), NULL, err, sizeof err) == JEPA_ERR_INVALID);
+        CHECK(jepa_collect(&bad[i], path_in("bad", NULL), NULL, err, sizeof err) ==
+              JEPA_ERR_INVALID);
         CHECK(strstr(err, culprit[i]) != NULL);
     }
     CHECK(!exists(path_in("bad", NULL)));
@@ -238,7 +240,8 @@ static void test_cli(void) {
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         snprintf(args, sizeof args, "collect --quiet --out %s %s", out, cases[i].args);
         int code = jepa_cli(args);
-        if (code != cases[i].code) fprintf(stderr, "  jepa %s: exit %d, expected %d\n", args, code, cases[i].code);
+        if (code != cases[i].code)
+            fprintf(stderr, "  jepa %s: exit %d, expected %d\n", args, code, cases[i].code);
         CHECK(code == cases[i].code && !exists(out));
     }
     CHECK(jepa_cli("nonsense") == 2 && jepa_cli("") == 2 && jepa_cli("envs") == 0);

@@ -36,7 +36,8 @@ static void test_options(void) {
     CHECK(jepa_env_create("tworoom", "{\"door\": \"open\"}", err, sizeof err) == NULL &&
           strstr(err, "door") != NULL);
     CHECK(jepa_env_create("tworoom", "[1]", err, sizeof err) == NULL);
-    CHECK(jepa_env_create("towroom", NULL, err, sizeof err) == NULL && strstr(err, "towroom") != NULL);
+    CHECK(jepa_env_create("towroom", NULL, err, sizeof err) == NULL &&
+          strstr(err, "towroom") != NULL);
 }
 
 // a state of the default layout
@@ -70,7 +71,8 @@ static void test_hand_made(void) {
     put(m, d, 10.0f, 20.0f);
     jepa_env_step(m, d, a);
     jepa_env_get_state(m, d, s);
-    CHECK_NEAR(sqrtf((s[0] - 10.0f) * (s[0] - 10.0f) + (s[1] - 20.0f) * (s[1] - 20.0f)), 2.45, 1e-5);
+    CHECK_NEAR(sqrtf((s[0] - 10.0f) * (s[0] - 10.0f) + (s[1] - 20.0f) * (s[1] - 20.0f)), 2.45,
+               1e-5);
     // into the left border: stops at x = 4 and is pushed back 0.3..2 px, y unchanged
     for (int k = 0; k < 50; k++) {
         put(m, d, 5.0f, 20.0f);
@@ -103,8 +105,8 @@ static void test_hand_made(void) {
     jepa_env_get_state(m, d, s2);
     CHECK(memcmp(s, s2, sizeof s) == 0);
     // set_state refuses walls, the outside, NaN and impossible layouts, and changes nothing
-    float bad[][4] = {{2, 20, 32, 32}, {32, 10, 32, 32}, {70, 20, 32, 32}, {NAN, 20, 32, 32},
-                      {20, 20, 60, 32}, {20, 20, 32, 10}};
+    float bad[][4] = {{2, 20, 32, 32},   {32, 10, 32, 32}, {70, 20, 32, 32},
+                      {NAN, 20, 32, 32}, {20, 20, 60, 32}, {20, 20, 32, 10}};
     for (int i = 0; i < 6; i++) CHECK(jepa_env_set_state(m, d, bad[i]) == JEPA_ERR_INVALID);
     jepa_env_get_state(m, d, s2);
     CHECK(memcmp(s, s2, sizeof s) == 0);
@@ -153,7 +155,8 @@ static void test_wall_invariant(void) {
         // lengths up to 3.5 (clipped to 2.45), some long runs straight at the walls
         float angle = jepa_rng_uniform_range(&rng, -3.14159265f, 3.14159265f);
         if (i % 7 < 3) angle = (float)(i % 4) * 1.5707963f;
-        float len = jepa_rng_uniform_range(&rng, 0.0f, 3.5f), a[2] = {len * cosf(angle), len * sinf(angle)};
+        float len = jepa_rng_uniform_range(&rng, 0.0f, 3.5f),
+              a[2] = {len * cosf(angle), len * sinf(angle)};
         jepa_env_step(m, d, a);
         jepa_env_get_state(m, d, t);
         if (!oracle_free(t[0], t[1], t[2], t[3])) violations++;
@@ -167,7 +170,8 @@ static void test_wall_invariant(void) {
             if (!(fabsf(y - s[2]) < 4.0f)) violations++;
         }
     }
-    printf("wall invariant: %d crossings, %d wall hits, %d violations\n", crossings, hits, violations);
+    printf("wall invariant: %d crossings, %d wall hits, %d violations\n", crossings, hits,
+           violations);
     CHECK(violations == 0);
     CHECK(crossings > 100 && hits > 1000);
     jepa_env_data_free(d);

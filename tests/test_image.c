@@ -49,7 +49,8 @@ int main(void) {
         int worst = 0;
         for (int f = 0; f < gif->ImageCount && f < FRAMES; f++) {
             const SavedImage *img = &gif->SavedImages[f];
-            const ColorMapObject *map = img->ImageDesc.ColorMap ? img->ImageDesc.ColorMap : gif->SColorMap;
+            const ColorMapObject *map =
+                img->ImageDesc.ColorMap ? img->ImageDesc.ColorMap : gif->SColorMap;
             for (int i = 0; i < W * H; i++) {
                 const GifColorType *c = &map->Colors[img->RasterBits[i]];
                 const uint8_t *p = rgb + (size_t)f * W * H * 3 + (size_t)i * 3;

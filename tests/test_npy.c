@@ -50,7 +50,8 @@ static void test_numpy_bytes(void) {
     float data[6] = {0, 1, 2, 3, 4, 5};
     int64_t shape[2] = {2, 3};
     char err[256];
-    CHECK(jepa_npy_write(tmp_path("a.npy"), JEPA_NPY_F32, 2, shape, data, err, sizeof err) == JEPA_OK);
+    CHECK(jepa_npy_write(tmp_path("a.npy"), JEPA_NPY_F32, 2, shape, data, err, sizeof err) ==
+          JEPA_OK);
     unsigned char got[256];
     FILE *f = fopen(tmp_path("a.npy"), "rb");
     size_t m = f ? fread(got, 1, sizeof got, f) : 0;
@@ -76,7 +77,9 @@ static void test_headers(void) {
     } cases[] = {
         {JEPA_NPY_U8, 1, {5}, "{'descr': '|u1', 'fortran_order': False, 'shape': (5,), }"},
         {JEPA_NPY_F32, 0, {0}, "{'descr': '<f4', 'fortran_order': False, 'shape': (), }"},
-        {JEPA_NPY_U8, 5, {2, 0, 3, 4, 3},
+        {JEPA_NPY_U8,
+         5,
+         {2, 0, 3, 4, 3},
          "{'descr': '|u1', 'fortran_order': False, 'shape': (2, 0, 3, 4, 3), }"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -101,7 +104,8 @@ static void test_round_trip(void) {
     int64_t shape5[5] = {2, 3, 4, 5, 3};
     uint8_t bytes[360];
     for (int i = 0; i < 360; i++) bytes[i] = (uint8_t)(i * 7);
-    CHECK(jepa_npy_write(tmp_path("u8.npy"), JEPA_NPY_U8, 5, shape5, bytes, err, sizeof err) == JEPA_OK);
+    CHECK(jepa_npy_write(tmp_path("u8.npy"), JEPA_NPY_U8, 5, shape5, bytes, err, sizeof err) ==
+          JEPA_OK);
     jepa_npy arr;
     CHECK(jepa_npy_map(&arr, tmp_path("u8.npy"), err, sizeof err) == JEPA_OK);
     CHECK(arr.dtype == JEPA_NPY_U8 && arr.ndim == 5 && arr.nbytes == 360);
@@ -109,7 +113,8 @@ static void test_round_trip(void) {
     CHECK(arr.data && memcmp(arr.data, bytes, 360) == 0);
     jepa_npy_close(&arr);
     int64_t shape0[3] = {4, 0, 2};
-    CHECK(jepa_npy_write(tmp_path("e.npy"), JEPA_NPY_F32, 3, shape0, NULL, err, sizeof err) == JEPA_OK);
+    CHECK(jepa_npy_write(tmp_path("e.npy"), JEPA_NPY_F32, 3, shape0, NULL, err, sizeof err) ==
+          JEPA_OK);
     CHECK(jepa_npy_map(&arr, tmp_path("e.npy"), err, sizeof err) == JEPA_OK);
     CHECK(arr.nbytes == 0 && arr.data == NULL && arr.shape[0] == 4 && arr.shape[1] == 0);
     jepa_npy_close(&arr);
@@ -136,7 +141,8 @@ static int rejects(const char *path, const char *why_part) {
     jepa_status st = jepa_npy_map(&arr, path, err, sizeof err);
     int ok = st != JEPA_OK && arr.data == NULL && arr.map == NULL && strstr(err, path) != NULL &&
              strstr(err, why_part) != NULL && strchr(err, '\n') == NULL;
-    if (!ok) fprintf(stderr, "  expected a rejection with '%s', got status %d: %s\n", why_part, st, err);
+    if (!ok)
+        fprintf(stderr, "  expected a rejection with '%s', got status %d: %s\n", why_part, st, err);
     return ok;
 }
 
@@ -167,15 +173,20 @@ static void test_rejections(void) {
     CHECK(rejects(p, "fortran_order"));
     write_with_dict(p, "{'descr': '<f4', 'fortran_order': False, 'shape': (2, -3), }", 24, 1);
     CHECK(rejects(p, "shape"));
-    write_with_dict(p, "{'descr': '<f4', 'fortran_order': False, 'shape': (1, 1, 1, 1, 1, 1), }", 4, 1);
+    write_with_dict(p, "{'descr': '<f4', 'fortran_order': False, 'shape': (1, 1, 1, 1, 1, 1), }", 4,
+                    1);
     CHECK(rejects(p, "5 dimensions"));
-    write_with_dict(p, "{'descr': '<f4', 'fortran_order': False, 'shape': (999999999999999, 999999999999999, 99999), }", 0, 1);
+    write_with_dict(p,
+                    "{'descr': '<f4', 'fortran_order': False, 'shape': (999999999999999, "
+                    "999999999999999, 99999), }",
+                    0, 1);
     CHECK(rejects(p, "shape"));
     write_with_dict(p, "{'descr': '<f4', 'fortran_order': False}", 4, 1);
     CHECK(rejects(p, "lacks"));
     write_with_dict(p, "{'descr': '<f4', 'fortran_order': False, 'shape': (1,), 'x': 1}", 4, 1);
     CHECK(rejects(p, "unknown or repeated"));
-    write_with_dict(p, "{'descr': '<f4', 'descr': '<f4', 'fortran_order': False, 'shape': (1,)}", 4, 1);
+    write_with_dict(p, "{'descr': '<f4', 'descr': '<f4', 'fortran_order': False, 'shape': (1,)}", 4,
+                    1);
     CHECK(rejects(p, "unknown or repeated"));
     write_with_dict(p, "['descr', '<f4']", 4, 1);
     CHECK(rejects(p, "dict"));
@@ -211,15 +222,17 @@ static void test_fuzz(void) {
     for (int it = 0; it < 3000; it++) {
         memcpy(buf, good, sizeof buf);
         int flips = 1 + (int)jepa_rng_below(&rng, 4);
-        for (int k = 0; k < flips; k++) buf[jepa_rng_below(&rng, 128)] = (unsigned char)jepa_rng_u32(&rng);
+        for (int k = 0; k < flips; k++)
+            buf[jepa_rng_below(&rng, 128)] = (unsigned char)jepa_rng_u32(&rng);
         size_t len = it % 5 == 0 ? jepa_rng_below(&rng, 153) : sizeof buf;
         write_bytes(p, buf, len);
         jepa_npy arr;
         char err[256];
         if (jepa_npy_map(&arr, p, err, sizeof err) == JEPA_OK) {
             accepted++;
-            CHECK(arr.nbytes <= len && (arr.nbytes == 0 || (const unsigned char *)arr.data + arr.nbytes ==
-                                                             (const unsigned char *)arr.map + len));
+            CHECK(arr.nbytes <= len &&
+                  (arr.nbytes == 0 || (const unsigned char *)arr.data + arr.nbytes ==
+                                          (const unsigned char *)arr.map + len));
             jepa_npy_close(&arr);
         }
     }

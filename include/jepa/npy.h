@@ -34,7 +34,7 @@ typedef struct jepa_npy {
     // the mapping
     void *map;
     size_t map_size;
-    int fd;       // -1 when read-only (closed after mapping)
+    int fd; // -1 when read-only (closed after mapping)
     int writable;
 } jepa_npy;
 

@@ -8,14 +8,13 @@
 #include "jepa.h"
 
 static int usage(FILE *f) {
-    fprintf(f,
-            "usage: jepa collect --env NAME --episodes N --steps T --out DIR [--seed S]\n"
-            "                    [--policy random|expert|mixed] [--size 64]\n"
-            "                    [--option key=value ...] [--force] [--quiet] [--threads N]\n"
-            "\n"
-            "Writes DIR/manifest.json and frames, actions, states, proprio .npy arrays\n"
-            "(docs/datasets.md). --option sets an environment option (jepa envs lists them);\n"
-            "--force replaces an existing dataset in DIR.\n");
+    fprintf(f, "usage: jepa collect --env NAME --episodes N --steps T --out DIR [--seed S]\n"
+               "                    [--policy random|expert|mixed] [--size 64]\n"
+               "                    [--option key=value ...] [--force] [--quiet] [--threads N]\n"
+               "\n"
+               "Writes DIR/manifest.json and frames, actions, states, proprio .npy arrays\n"
+               "(docs/datasets.md). --option sets an environment option (jepa envs lists them);\n"
+               "--force replaces an existing dataset in DIR.\n");
     return f == stdout ? 0 : 2;
 }
 
@@ -38,9 +37,12 @@ static int add_option(cJSON *options, const char *text) {
     char *end;
     double number = strtod(value, &end);
     cJSON *item;
-    if (*value && *end == '\0') item = cJSON_CreateNumber(number);
-    else if (!strcmp(value, "true") || !strcmp(value, "false")) item = cJSON_CreateBool(!strcmp(value, "true"));
-    else item = cJSON_CreateString(value);
+    if (*value && *end == '\0')
+        item = cJSON_CreateNumber(number);
+    else if (!strcmp(value, "true") || !strcmp(value, "false"))
+        item = cJSON_CreateBool(!strcmp(value, "true"));
+    else
+        item = cJSON_CreateString(value);
     cJSON_DeleteItemFromObjectCaseSensitive(options, key);
     cJSON_AddItemToObject(options, key, item);
     return 1;
@@ -63,9 +65,12 @@ int jepa_cmd_collect(int argc, char **argv) {
         } else if (!strcmp(a, "--env") || !strcmp(a, "--out") || !strcmp(a, "--episodes") ||
                    !strcmp(a, "--steps") || !strcmp(a, "--seed") || !strcmp(a, "--size") ||
                    !strcmp(a, "--policy") || !strcmp(a, "--option")) {
-            if (!(v = jepa_cli_value(cmd, argc, argv, &i))) bad = 2;
-            else if (!strcmp(a, "--env")) env = v;
-            else if (!strcmp(a, "--out")) out = v;
+            if (!(v = jepa_cli_value(cmd, argc, argv, &i)))
+                bad = 2;
+            else if (!strcmp(a, "--env"))
+                env = v;
+            else if (!strcmp(a, "--out"))
+                out = v;
             else if (!strcmp(a, "--episodes"))
                 bad = !jepa_cli_int(cmd, a, v, 1, JEPA_COLLECT_MAX_EPISODES, &episodes);
             else if (!strcmp(a, "--steps"))
@@ -77,10 +82,13 @@ int jepa_cmd_collect(int argc, char **argv) {
             else if (!strcmp(a, "--policy")) {
                 policy = jepa_env_policy_parse(v);
                 if (policy < 0) {
-                    fprintf(stderr, "jepa collect: --policy: expected random, expert or mixed, got '%s'\n", v);
+                    fprintf(stderr,
+                            "jepa collect: --policy: expected random, expert or mixed, got '%s'\n",
+                            v);
                     bad = 1;
                 }
-            } else bad = !add_option(options, v);
+            } else
+                bad = !add_option(options, v);
         } else {
             fprintf(stderr, "jepa collect: unknown argument '%s' (see jepa collect --help)\n", a);
             bad = 2;
@@ -88,7 +96,10 @@ int jepa_cmd_collect(int argc, char **argv) {
     }
     if (!bad && (!env || !out || episodes < 0 || steps < 0)) {
         fprintf(stderr, "jepa collect: missing %s (see jepa collect --help)\n",
-                !env ? "--env" : !out ? "--out" : episodes < 0 ? "--episodes" : "--steps");
+                !env           ? "--env"
+                : !out         ? "--out"
+                : episodes < 0 ? "--episodes"
+                               : "--steps");
         bad = 2;
     }
     if (bad) {
@@ -98,9 +109,9 @@ int jepa_cmd_collect(int argc, char **argv) {
     char *options_json = cJSON_PrintUnformatted(options);
     cJSON_Delete(options);
     if (quiet) jepa_log_set_level(JEPA_LOG_WARN);
-    jepa_collect_config config = {env,       options_json,          (int)episodes, (int)steps,
-                                  (uint64_t)seed, (jepa_env_policy)policy, (int)size, force,
-                                  !quiet};
+    jepa_collect_config config = {env,        options_json,   (int)episodes,
+                                  (int)steps, (uint64_t)seed, (jepa_env_policy)policy,
+                                  (int)size,  force,          !quiet};
     jepa_collect_result result;
     char err[512];
     jepa_status st = jepa_collect(&config, out, &result, err, sizeof err);
@@ -112,7 +123,8 @@ int jepa_cmd_collect(int argc, char **argv) {
     if (!quiet) {
         printf("wrote %s: %lld frames in %.2f s (%.0f frames/s)", out, (long long)result.frames,
                result.seconds, result.seconds > 0 ? (double)result.frames / result.seconds : 0.0);
-        if (result.crossed_door >= 0) printf(", %.1f %% of episodes crossed the door", 100.0 * result.crossed_door);
+        if (result.crossed_door >= 0)
+            printf(", %.1f %% of episodes crossed the door", 100.0 * result.crossed_door);
         printf("\n");
     }
     return 0;

@@ -34,10 +34,12 @@ int jepa_cmd_view(int argc, char **argv) {
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) return usage(stdout);
         if (!strcmp(a, "--out") || !strcmp(a, "--episode") || !strcmp(a, "--scale")) {
             if (!(v = jepa_cli_value(cmd, argc, argv, &i))) return 2;
-            if (!strcmp(a, "--out")) out = v;
+            if (!strcmp(a, "--out"))
+                out = v;
             else if (!strcmp(a, "--episode") && !jepa_cli_int(cmd, a, v, 0, 1LL << 40, &episode))
                 return 1;
-            else if (!strcmp(a, "--scale") && !jepa_cli_int(cmd, a, v, 1, 16, &scale)) return 1;
+            else if (!strcmp(a, "--scale") && !jepa_cli_int(cmd, a, v, 1, 16, &scale))
+                return 1;
         } else if (a[0] == '-' || dir) {
             fprintf(stderr, "jepa view: unexpected argument '%s' (see jepa view --help)\n", a);
             return 2;
@@ -83,11 +85,12 @@ int jepa_cmd_view(int argc, char **argv) {
     if (gif) {
         // every frame enlarged, played at 10 frames a second
         uint8_t *big = malloc((size_t)n * frame_bytes * (size_t)(k * k));
-        if (!big) st = jepa_fail(err, sizeof err, JEPA_ERR_NOMEM, "out of memory");
+        if (!big)
+            st = jepa_fail(err, sizeof err, JEPA_ERR_NOMEM, "out of memory");
         else {
             for (int f = 0; f < n; f++)
-                blit(big + (size_t)f * frame_bytes * (size_t)(k * k), w * k, ep + (size_t)f * frame_bytes,
-                     w, h, k);
+                blit(big + (size_t)f * frame_bytes * (size_t)(k * k), w * k,
+                     ep + (size_t)f * frame_bytes, w, h, k);
             st = jepa_gif_write(out, big, n, w * k, h * k, 10, err, sizeof err);
         }
         free(big);
@@ -96,13 +99,14 @@ int jepa_cmd_view(int argc, char **argv) {
         int cols = n < 6 ? n : 6, rows = (n + cols - 1) / cols, gap = 2;
         int sheet_w = cols * (w * k + gap) + gap, sheet_h = rows * (h * k + gap) + gap;
         uint8_t *sheet = malloc((size_t)sheet_w * (size_t)sheet_h * 3);
-        if (!sheet) st = jepa_fail(err, sizeof err, JEPA_ERR_NOMEM, "out of memory");
+        if (!sheet)
+            st = jepa_fail(err, sizeof err, JEPA_ERR_NOMEM, "out of memory");
         else {
             memset(sheet, 96, (size_t)sheet_w * (size_t)sheet_h * 3);
             for (int f = 0; f < n; f++) {
                 int x = gap + (f % cols) * (w * k + gap), y = gap + (f / cols) * (h * k + gap);
-                blit(sheet + ((size_t)y * sheet_w + x) * 3, sheet_w, ep + (size_t)f * frame_bytes, w, h,
-                     k);
+                blit(sheet + ((size_t)y * sheet_w + x) * 3, sheet_w, ep + (size_t)f * frame_bytes,
+                     w, h, k);
             }
             st = jepa_png_write(out, sheet, sheet_w, sheet_h, err, sizeof err);
         }

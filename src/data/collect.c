@@ -116,7 +116,8 @@ static int temp_sibling(const char *dir, char *out, size_t out_size) {
     if (slash)
         len = snprintf(out, out_size, "%.*s.%s.partial-%ld", (int)(slash - clean + 1), clean, base,
                        (long)getpid());
-    else len = snprintf(out, out_size, ".%s.partial-%ld", base, (long)getpid());
+    else
+        len = snprintf(out, out_size, ".%s.partial-%ld", base, (long)getpid());
     return len > 0 && (size_t)len < out_size ? 0 : -1;
 }
 
@@ -172,11 +173,12 @@ static jepa_status run_episode(const jepa_collect_config *c, const jepa_env_mode
     int T = c->steps, A = jepa_env_action_dim(m), S = jepa_env_state_dim(m);
     int P = jepa_env_proprio_dim(m);
     size_t frame_bytes = (size_t)c->size * (size_t)c->size * 3;
-    uint8_t *frames = (uint8_t *)arrays[ARR_FRAMES].data + (size_t)e * (size_t)(T + 1) * frame_bytes;
+    uint8_t *frames =
+        (uint8_t *)arrays[ARR_FRAMES].data + (size_t)e * (size_t)(T + 1) * frame_bytes;
     float *actions = (float *)arrays[ARR_ACTIONS].data + (size_t)e * (size_t)T * (size_t)A;
     float *states = (float *)arrays[ARR_STATES].data + (size_t)e * (size_t)(T + 1) * (size_t)S;
-    float *proprio = P ? (float *)arrays[ARR_PROPRIO].data + (size_t)e * (size_t)(T + 1) * (size_t)P
-                       : NULL;
+    float *proprio =
+        P ? (float *)arrays[ARR_PROPRIO].data + (size_t)e * (size_t)(T + 1) * (size_t)P : NULL;
     float lo[JEPA_ENV_MAX_DIM], hi[JEPA_ENV_MAX_DIM];
     jepa_env_action_bounds(m, lo, hi);
     // stream 2 of the episode's seed drives the policy (0 and 1 belong to the environment)
@@ -236,8 +238,8 @@ static jepa_status run_episodes(const jepa_collect_config *c, const jepa_env_mod
     return JEPA_OK;
 }
 
-jepa_status jepa_collect(const jepa_collect_config *c, const char *dir,
-                         jepa_collect_result *result, char *err, size_t err_size) {
+jepa_status jepa_collect(const jepa_collect_config *c, const char *dir, jepa_collect_result *result,
+                         char *err, size_t err_size) {
     double start = jepa_time_now();
     jepa_status st = check_config(c, err, err_size);
     if (st != JEPA_OK) return st;
@@ -277,17 +279,18 @@ jepa_status jepa_collect(const jepa_collect_config *c, const char *dir,
         int64_t count = 0;
         int S = jepa_env_state_dim(m);
         for (int64_t e = 0; e < N; e++)
-            count += jepa_tworoom_crossed((const float *)arrays[ARR_STATES].data +
-                                              (size_t)(e * (T + 1) * S),
-                                          (int)T + 1, S);
+            count += jepa_tworoom_crossed(
+                (const float *)arrays[ARR_STATES].data + (size_t)(e * (T + 1) * S), (int)T + 1, S);
         crossed = (double)count / (double)N;
     }
     jepa_npy described[ARR_COUNT];
     memcpy(described, arrays, sizeof arrays);
     for (int i = 0; i < ARR_COUNT; i++) {
         snprintf(path, sizeof path, "%s/%s.npy", tmp, ARRAY_NAMES[i]);
-        if (st == JEPA_OK && arrays[i].map) st = jepa_npy_finish(&arrays[i], path, err, err_size);
-        else jepa_npy_close(&arrays[i]);
+        if (st == JEPA_OK && arrays[i].map)
+            st = jepa_npy_finish(&arrays[i], path, err, err_size);
+        else
+            jepa_npy_close(&arrays[i]);
     }
     if (st == JEPA_OK) {
         snprintf(path, sizeof path, "%s/manifest.json", tmp);
@@ -295,7 +298,8 @@ jepa_status jepa_collect(const jepa_collect_config *c, const char *dir,
     }
     // publish: replace an empty folder or an old dataset, then rename
     if (st == JEPA_OK && exists && remove_dataset_dir(dir) != 0)
-        st = jepa_fail(err, err_size, JEPA_ERR_IO, "%s: cannot replace it: %s", dir, strerror(errno));
+        st = jepa_fail(err, err_size, JEPA_ERR_IO, "%s: cannot replace it: %s", dir,
+                       strerror(errno));
     if (st == JEPA_OK && rename(tmp, dir) != 0)
         st = jepa_fail(err, err_size, JEPA_ERR_IO, "%s: rename: %s", dir, strerror(errno));
     if (st != JEPA_OK) remove_dataset_dir(tmp);

@@ -106,9 +106,8 @@ static float segment_entry(const box *b, float px, float py, float dx, float dy,
 
 static jepa_status model_init(jepa_env_model *m, const cJSON *options, cJSON *resolved, char *err,
                               size_t err_size) {
-    static const char *const known[] = {"door",      "door_center",    "door_half_height",
-                                        "wall",      "wall_x",         "cross_fraction",
-                                        NULL};
+    static const char *const known[] = {
+        "door", "door_center", "door_half_height", "wall", "wall_x", "cross_fraction", NULL};
     static const char *const modes[] = {"fixed", "random", NULL};
     const char *env = "tworoom";
     jepa_status st = jepa_env_check_keys(env, options, known, err, err_size);
@@ -144,7 +143,9 @@ static jepa_status model_init(jepa_env_model *m, const cJSON *options, cJSON *re
     return JEPA_OK;
 }
 
-static void model_free(jepa_env_model *m) { free(m->impl); }
+static void model_free(jepa_env_model *m) {
+    free(m->impl);
+}
 
 static jepa_status data_init(const jepa_env_model *m, jepa_env_data *d) {
     (void)m;
@@ -352,7 +353,8 @@ static void policy(const jepa_env_model *m, jepa_env_data *d, jepa_env_policy ki
     } else {
         // after hitting a wall, reflect the heading off it
         float hx = cosf(s->heading), hy = sinf(s->heading), dot = hx * s->hit_nx + hy * s->hit_ny;
-        if (dot < 0.0f) s->heading = atan2f(hy - 2.0f * dot * s->hit_ny, hx - 2.0f * dot * s->hit_nx);
+        if (dot < 0.0f)
+            s->heading = atan2f(hy - 2.0f * dot * s->hit_ny, hx - 2.0f * dot * s->hit_nx);
         s->heading = jepa_rng_vonmises(rng, s->heading, HEADING_KAPPA);
     }
     float len = jepa_rng_truncnormal(rng, STEP_MEAN, STEP_SD, STEP_LO, STEP_HI);

@@ -7,7 +7,9 @@
 enum { LEVELS_R = 6, LEVELS_G = 7, LEVELS_B = 6 };
 
 // the nearest of n evenly spaced levels in 0..255
-static int level(uint8_t v, int n) { return ((int)v * (n - 1) + 127) / 255; }
+static int level(uint8_t v, int n) {
+    return ((int)v * (n - 1) + 127) / 255;
+}
 
 int jepa_gif_palette_index(const uint8_t rgb[3]) {
     return (level(rgb[0], LEVELS_R) * LEVELS_G + level(rgb[1], LEVELS_G)) * LEVELS_B +

@@ -13,7 +13,9 @@
 static const char MAGIC[6] = {'\x93', 'N', 'U', 'M', 'P', 'Y'};
 static const char *const DESCR[] = {"|u1", "<f4"};
 
-size_t jepa_npy_dtype_size(jepa_npy_dtype dtype) { return dtype == JEPA_NPY_F32 ? 4 : 1; }
+size_t jepa_npy_dtype_size(jepa_npy_dtype dtype) {
+    return dtype == JEPA_NPY_F32 ? 4 : 1;
+}
 
 size_t jepa_npy_header(char *out, size_t out_size, jepa_npy_dtype dtype, int ndim,
                        const int64_t *shape) {
@@ -105,8 +107,10 @@ static const char *parse_shape(cursor *c, int64_t *shape, int *ndim) {
         if (!digits) return "shape has a dimension that is not a non-negative integer";
         shape[(*ndim)++] = v;
         skip_space(c);
-        if (c->p < c->end && *c->p == ',') c->p++;
-        else if (!(c->p < c->end && *c->p == ')')) return "shape is not a tuple of integers";
+        if (c->p < c->end && *c->p == ',')
+            c->p++;
+        else if (!(c->p < c->end && *c->p == ')'))
+            return "shape is not a tuple of integers";
     }
 }
 
@@ -124,9 +128,12 @@ static const char *parse_dict(cursor *c, jepa_npy *arr) {
         if (!expect(c, ':')) return "header has a key without a value";
         if (strcmp(key, "descr") == 0 && !have_descr++) {
             if (!parse_string(c, value, sizeof value)) return "descr is not a string";
-            if (strcmp(value, DESCR[JEPA_NPY_U8]) == 0) arr->dtype = JEPA_NPY_U8;
-            else if (strcmp(value, DESCR[JEPA_NPY_F32]) == 0) arr->dtype = JEPA_NPY_F32;
-            else return "unsupported dtype (only '|u1' and '<f4')";
+            if (strcmp(value, DESCR[JEPA_NPY_U8]) == 0)
+                arr->dtype = JEPA_NPY_U8;
+            else if (strcmp(value, DESCR[JEPA_NPY_F32]) == 0)
+                arr->dtype = JEPA_NPY_F32;
+            else
+                return "unsupported dtype (only '|u1' and '<f4')";
         } else if (strcmp(key, "fortran_order") == 0 && !have_order++) {
             if (parse_word(c, "True")) return "fortran_order True is not supported";
             if (!parse_word(c, "False")) return "fortran_order is not False";
@@ -137,10 +144,13 @@ static const char *parse_dict(cursor *c, jepa_npy *arr) {
             return "header has an unknown or repeated key";
         }
         skip_space(c);
-        if (c->p < c->end && *c->p == ',') c->p++;
-        else if (!(c->p < c->end && *c->p == '}')) return "header dict is malformed";
+        if (c->p < c->end && *c->p == ',')
+            c->p++;
+        else if (!(c->p < c->end && *c->p == '}'))
+            return "header dict is malformed";
     }
-    if (!have_descr || !have_order || !have_shape) return "header lacks descr, fortran_order or shape";
+    if (!have_descr || !have_order || !have_shape)
+        return "header lacks descr, fortran_order or shape";
     // only spaces, then one newline, after the dict
     skip_space(c);
     if (c->end - c->p != 1 || *c->p != '\n') return "header does not end with a newline";
@@ -170,14 +180,17 @@ jepa_status jepa_npy_map(jepa_npy *arr, const char *path, char *err, size_t err_
     const char *why = NULL;
     size_t header_end = 0;
     // magic, version, header length
-    if (memcmp(b, MAGIC, 6) != 0) why = "not an NPY file (bad magic)";
-    else if (!((b[6] == 1 || b[6] == 2) && b[7] == 0)) why = "unsupported NPY version";
+    if (memcmp(b, MAGIC, 6) != 0)
+        why = "not an NPY file (bad magic)";
+    else if (!((b[6] == 1 || b[6] == 2) && b[7] == 0))
+        why = "unsupported NPY version";
     else {
         size_t prefix = b[6] == 1 ? 10 : 12;
         size_t hlen = b[6] == 1 ? (size_t)b[8] | (size_t)b[9] << 8
                                 : (size_t)b[8] | (size_t)b[9] << 8 | (size_t)b[10] << 16 |
                                       (size_t)b[11] << 24;
-        if (hlen > size - prefix) why = "header is longer than the file";
+        if (hlen > size - prefix)
+            why = "header is longer than the file";
         else {
             header_end = prefix + hlen;
             cursor c = {(const char *)b + prefix, (const char *)b + header_end};
@@ -189,8 +202,10 @@ jepa_status jepa_npy_map(jepa_npy *arr, const char *path, char *err, size_t err_
         size_t n = jepa_npy_dtype_size(arr->dtype);
         for (int i = 0; i < arr->ndim && !why; i++) {
             size_t d = (size_t)arr->shape[i];
-            if (d && n > (SIZE_MAX / d)) why = "shape is too large";
-            else n *= d;
+            if (d && n > (SIZE_MAX / d))
+                why = "shape is too large";
+            else
+                n *= d;
         }
         if (!why && n != size - header_end) why = "file size does not match the header's shape";
         arr->nbytes = n;
@@ -225,7 +240,8 @@ jepa_status jepa_npy_create(jepa_npy *arr, const char *path, jepa_npy_dtype dtyp
     // reserve the blocks now (a full disk is an error here, not a SIGBUS when a page is written)
     void *map = MAP_FAILED;
     int e = 0;
-    if (write(fd, header, hlen) != (ssize_t)hlen) e = errno ? errno : EIO;
+    if (write(fd, header, hlen) != (ssize_t)hlen)
+        e = errno ? errno : EIO;
     else if ((e = posix_fallocate(fd, 0, (off_t)(hlen + n))) == 0) {
         map = mmap(NULL, hlen + n, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
         if (map == MAP_FAILED) e = errno;

@@ -29,7 +29,8 @@ jepa_status jepa_png_write(const char *path, const uint8_t *rgb, int width, int 
         png_write_row(png, (png_const_bytep)(rgb + (size_t)y * (size_t)width * 3));
     png_write_end(png, NULL);
     png_destroy_write_struct(&png, &info);
-    if (fclose(f) != 0) return jepa_fail(err, err_size, JEPA_ERR_IO, "%s: %s", path, strerror(errno));
+    if (fclose(f) != 0)
+        return jepa_fail(err, err_size, JEPA_ERR_IO, "%s: %s", path, strerror(errno));
     return JEPA_OK;
 }
 

@@ -45,7 +45,12 @@ static double loop_rate(const jepa_env_model *m, double min_seconds) {
 static double collect_rate(const char *env, int episodes) {
     char dir[64], err[512];
     snprintf(dir, sizeof dir, "/tmp/jepa_bench_collect_%ld", (long)getpid());
-    jepa_collect_config c = {env, NULL, episodes, STEPS, 1, JEPA_POLICY_MIXED, SIZE, 0, 0};
+    jepa_collect_config c = {.env = env,
+                             .episodes = episodes,
+                             .steps = STEPS,
+                             .seed = 1,
+                             .policy = JEPA_POLICY_MIXED,
+                             .size = SIZE};
     jepa_collect_result r;
     jepa_status st = jepa_collect(&c, dir, &r, err, sizeof err);
     static const char *files[] = {"manifest.json", "frames.npy", "actions.npy", "states.npy",

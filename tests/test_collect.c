@@ -58,8 +58,13 @@ static int same_file(const char *a, const char *b) {
 }
 
 static jepa_collect_config config(void) {
-    jepa_collect_config c = {
-        "tworoom", "{\"door\": \"random\"}", 7, 9, 123, JEPA_POLICY_MIXED, 32, 0, 0};
+    jepa_collect_config c = {.env = "tworoom",
+                             .options_json = "{\"door\": \"random\"}",
+                             .episodes = 7,
+                             .steps = 9,
+                             .seed = 123,
+                             .policy = JEPA_POLICY_MIXED,
+                             .size = 32};
     return c;
 }
 
@@ -169,6 +174,13 @@ static void test_refusals(void) {
               JEPA_ERR_INVALID);
         CHECK(strstr(err, culprit[i]) != NULL);
     }
+    CHECK(!exists(path_in("bad", NULL)));
+    // a stop request (a signal) ends the run with nothing written
+    jepa_collect_config stopped = config();
+    volatile sig_atomic_t stop = 1;
+    stopped.stop = &stop;
+    CHECK(jepa_collect(&stopped, path_in("bad", NULL), NULL, err, sizeof err) ==
+          JEPA_ERR_INTERRUPTED);
     CHECK(!exists(path_in("bad", NULL)));
     CHECK(root_entries() == before);
 }

@@ -7,6 +7,7 @@
 #ifndef JEPA_COLLECT_H
 #define JEPA_COLLECT_H
 
+#include <signal.h>
 #include <stdint.h>
 
 #include "jepa/env.h"
@@ -32,6 +33,9 @@ typedef struct jepa_collect_config {
     int size;     // frames are size x size, JEPA_COLLECT_MIN_SIZE..JEPA_COLLECT_MAX_SIZE
     int force;    // replace dir when it holds a dataset (never a folder with other files)
     int progress; // draw a progress bar on stderr
+    // polled between episodes (may be NULL): when it turns non-zero the run stops, removes its
+    // temporary folder and returns JEPA_ERR_INTERRUPTED (a signal handler sets it)
+    const volatile sig_atomic_t *stop;
 } jepa_collect_config;
 
 // What a collection did.

@@ -1,11 +1,20 @@
 // jepa collect: roll a policy in an environment and write a dataset folder.
+#define _POSIX_C_SOURCE 200809L
 #include <cjson/cJSON.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli/commands.h"
 #include "jepa.h"
+
+static volatile sig_atomic_t g_stop = 0;
+
+static void on_signal(int sig) {
+    (void)sig;
+    g_stop = 1;
+}
 
 static int usage(FILE *f) {
     fprintf(f, "usage: jepa collect --env NAME --episodes N --steps T --out DIR [--seed S]\n"
@@ -109,9 +118,22 @@ int jepa_cmd_collect(int argc, char **argv) {
     char *options_json = cJSON_PrintUnformatted(options);
     cJSON_Delete(options);
     if (quiet) jepa_log_set_level(JEPA_LOG_WARN);
-    jepa_collect_config config = {env,        options_json,   (int)episodes,
-                                  (int)steps, (uint64_t)seed, (jepa_env_policy)policy,
-                                  (int)size,  force,          !quiet};
+    jepa_collect_config config = {.env = env,
+                                  .options_json = options_json,
+                                  .episodes = (int)episodes,
+                                  .steps = (int)steps,
+                                  .seed = (uint64_t)seed,
+                                  .policy = (jepa_env_policy)policy,
+                                  .size = (int)size,
+                                  .force = force,
+                                  .progress = !quiet,
+                                  .stop = &g_stop};
+    // Ctrl-C or a TERM stops the run cleanly: the temporary folder is removed
+    struct sigaction action;
+    memset(&action, 0, sizeof action);
+    action.sa_handler = on_signal;
+    sigaction(SIGINT, &action, NULL);
+    sigaction(SIGTERM, &action, NULL);
     jepa_collect_result result;
     char err[512];
     jepa_status st = jepa_collect(&config, out, &result, err, sizeof err);

@@ -220,6 +220,7 @@ static jepa_status run_episodes(const jepa_collect_config *c, const jepa_env_mod
 #pragma omp parallel for schedule(dynamic) num_threads(nt)
     for (int64_t e = 0; e < c->episodes; e++) {
         int tid = jepa_thread_index();
+        if (c->stop && *c->stop) continue;
         if (run_episode(c, m, datas[tid], arrays, e) != JEPA_OK) {
 #pragma omp atomic write
             failed = 1;
@@ -232,6 +233,8 @@ static jepa_status run_episodes(const jepa_collect_config *c, const jepa_env_mod
     if (c->progress) jepa_progress_end(&bar, NULL);
     for (int i = 0; i < nt; i++) jepa_env_data_free(datas[i]);
     free(datas);
+    if (c->stop && *c->stop)
+        return jepa_fail(err, err_size, JEPA_ERR_INTERRUPTED, "interrupted; nothing was written");
     if (failed)
         return jepa_fail(err, err_size, JEPA_ERR_NUMERIC,
                          "%s: the policy produced a non-finite action", jepa_env_name(m));

@@ -36,7 +36,7 @@ enum { STATE_X, STATE_Y, STATE_DOOR, STATE_WALL, STATE_DIM };
 
 typedef struct tworoom_model {
     int random_door, random_wall;
-    float door, wall_x, door_half, cross_fraction;
+    float door, wall_x, door_half, cross_wall_rate;
 } tworoom_model;
 
 typedef struct tworoom_data {
@@ -107,7 +107,7 @@ static float segment_entry(const box *b, float px, float py, float dx, float dy,
 static jepa_status model_init(jepa_env_model *m, const cJSON *options, cJSON *resolved, char *err,
                               size_t err_size) {
     static const char *const known[] = {
-        "door", "door_center", "door_half_height", "wall", "wall_x", "cross_fraction", NULL};
+        "door", "door_center", "door_half_height", "wall", "wall_x", "cross_wall_rate", NULL};
     static const char *const modes[] = {"fixed", "random", NULL};
     const char *env = "tworoom";
     jepa_status st = jepa_env_check_keys(env, options, known, err, err_size);
@@ -126,13 +126,13 @@ static jepa_status model_init(jepa_env_model *m, const cJSON *options, cJSON *re
                                   err_size)) ||
         (st = jepa_env_opt_number(env, options, resolved, "wall_x", 32, 20, 44, &wall_x, err,
                                   err_size)) ||
-        (st = jepa_env_opt_number(env, options, resolved, "cross_fraction", 0.3, 0, 1, &cross, err,
+        (st = jepa_env_opt_number(env, options, resolved, "cross_wall_rate", 0.3, 0, 1, &cross, err,
                                   err_size)))
         return st;
     t->door = (float)door;
     t->door_half = (float)door_half;
     t->wall_x = (float)wall_x;
-    t->cross_fraction = (float)cross;
+    t->cross_wall_rate = (float)cross;
     m->action_dim = 2;
     m->state_dim = STATE_DIM;
     m->proprio_dim = 2;
@@ -174,7 +174,7 @@ static void reset(const jepa_env_model *m, jepa_env_data *d, jepa_rng *rng) {
     s->door = t->random_door ? jepa_rng_uniform_range(rng, 10.0f, 54.0f) : t->door;
     s->wall_x = t->random_wall ? jepa_rng_uniform_range(rng, 20.0f, 44.0f) : t->wall_x;
     // a steered episode starts near the door; the others anywhere in free space
-    s->steer = jepa_rng_uniform(rng) < t->cross_fraction;
+    s->steer = jepa_rng_uniform(rng) < t->cross_wall_rate;
     box b[6];
     int nb = wall_boxes(s->door, s->wall_x, t->door_half, b);
     do {

@@ -19,5 +19,9 @@
 #include "jepa/optim.h"
 #include "jepa/atomic_file.h"
 #include "jepa/safetensors.h"
+#include "jepa/npy.h"
+#include "jepa/image.h"
+#include "jepa/env.h"
+#include "jepa/collect.h"
 
 #endif

@@ -69,7 +69,8 @@ void jepa_env_reset(const jepa_env_model *m, jepa_env_data *d, uint64_t seed);
 jepa_status jepa_env_step(const jepa_env_model *m, jepa_env_data *d, const float *action);
 
 // Draw the current observation into rgb (height x width x 3, uint8). goal_state (may be NULL)
-// draws the goal as a faint overlay, for visualisation only.
+// draws the goal as a faint overlay, for visualisation only. Rendering may update a cache inside
+// d (tworoom keeps its static walls there): render one data from one thread at a time.
 void jepa_env_render(const jepa_env_model *m, const jepa_env_data *d, uint8_t *rgb, int width,
                      int height, const float *goal_state);
 

@@ -1,27 +1,68 @@
-// The jepa command: dispatch to sub-commands.
+// The jepa command: common options, then dispatch to a sub-command from one table.
 #include <stdio.h>
 #include <string.h>
 
+#include "cli/commands.h"
 #include "jepa.h"
 
+static int cmd_version(int argc, char **argv) {
+    (void)argc;
+    (void)argv;
+    printf("jepa %s\n", jepa_version());
+    return 0;
+}
+
+typedef struct command {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *summary;
+} command;
+
+static const command COMMANDS[] = {
+    {"version", cmd_version, "print the version"},
+    {"envs", jepa_cmd_envs, "list the environments with their dimensions and options"},
+    {"collect", jepa_cmd_collect, "roll a policy in an environment and write a dataset"},
+    {"view", jepa_cmd_view, "draw an episode of a dataset as a GIF or a PNG contact sheet"},
+};
+#define N_COMMANDS (int)(sizeof COMMANDS / sizeof COMMANDS[0])
+
 static int usage(FILE *f) {
-    fprintf(f, "usage: jepa <command> [options]\n"
-               "\n"
-               "commands:\n"
-               "  version     print the version\n"
-               "\n"
-               "common options: --threads N (or JEPA_THREADS=N)\n");
+    fprintf(f, "usage: jepa <command> [options]\n\ncommands:\n");
+    for (int i = 0; i < N_COMMANDS; i++)
+        fprintf(f, "  %-10s  %s\n", COMMANDS[i].name, COMMANDS[i].summary);
+    fprintf(f, "\ncommon options: --threads N (or JEPA_THREADS=N)\n");
     return f == stdout ? 0 : 2;
 }
 
 int main(int argc, char **argv) {
+    // the common option --threads N, anywhere: applied, then removed from argv
+    int n = 0;
+    for (int i = 0; i < argc; i++) {
+        if (i > 0 && strcmp(argv[i], "--threads") == 0) {
+            if (i + 1 >= argc) {
+                fprintf(stderr, "jepa: --threads needs a value\n");
+                return 2;
+            }
+            int threads = jepa_threads_parse(argv[i + 1]);
+            if (threads < 0) {
+                fprintf(stderr, "jepa: --threads: expected an integer in 1..1024, got '%s'\n",
+                        argv[i + 1]);
+                return 1;
+            }
+            jepa_threads_set(threads);
+            i++;
+            continue;
+        }
+        argv[n++] = argv[i];
+    }
+    argc = n;
+    argv[argc] = NULL;
     if (argc < 2) return usage(stderr);
     const char *cmd = argv[1];
     if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help") || !strcmp(cmd, "help")) return usage(stdout);
-    if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
-        printf("jepa %s\n", jepa_version());
-        return 0;
-    }
+    if (!strcmp(cmd, "--version")) return cmd_version(0, NULL);
+    for (int i = 0; i < N_COMMANDS; i++)
+        if (!strcmp(cmd, COMMANDS[i].name)) return COMMANDS[i].run(argc - 1, argv + 1);
     fprintf(stderr, "jepa: unknown command '%s' (see jepa --help)\n", cmd);
     return 2;
 }

@@ -64,6 +64,8 @@ jepa_status jepa_env_opt_choice(const char *env, const cJSON *options, cJSON *re
 
 // The environments, each defined in its own file.
 extern const jepa_env_vtable jepa_env_tworoom;
+// Whether a tworoom episode (n states of state_dim floats) ever changed rooms.
+int jepa_tworoom_crossed(const float *states, int n, int state_dim);
 #ifdef JEPA_HAVE_CHIPMUNK
 extern const jepa_env_vtable jepa_env_pusht;
 #endif

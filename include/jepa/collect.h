@@ -1,0 +1,62 @@
+// Data collection: roll a policy in an environment and write a dataset folder (docs/datasets.md):
+// manifest.json, frames.npy uint8 [N, T+1, H, W, 3], actions.npy float32 [N, T, A],
+// states.npy float32 [N, T+1, S], proprio.npy float32 [N, T+1, P].
+//
+// Episodes run in parallel (jepa_threads_get() threads); episode i is seeded from (seed, i)
+// alone, so the bytes are the same whatever the thread count.
+#ifndef JEPA_COLLECT_H
+#define JEPA_COLLECT_H
+
+#include <signal.h>
+#include <stdint.h>
+
+#include "jepa/env.h"
+#include "jepa/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define JEPA_COLLECT_MAX_EPISODES 10000000
+#define JEPA_COLLECT_MAX_STEPS 100000
+#define JEPA_COLLECT_MIN_SIZE 8
+#define JEPA_COLLECT_MAX_SIZE 1024
+#define JEPA_COLLECT_MAX_SEED 9007199254740991ull // 2^53 - 1: exact in the JSON manifest
+
+typedef struct jepa_collect_config {
+    const char *env;          // an environment name (jepa_env_names)
+    const char *options_json; // its options as a JSON object, or NULL for the defaults
+    int episodes;             // N, 1..JEPA_COLLECT_MAX_EPISODES
+    int steps;                // T, 1..JEPA_COLLECT_MAX_STEPS
+    uint64_t seed;            // 0..JEPA_COLLECT_MAX_SEED
+    jepa_env_policy policy;
+    int size;     // frames are size x size, JEPA_COLLECT_MIN_SIZE..JEPA_COLLECT_MAX_SIZE
+    int force;    // replace dir when it holds a dataset (never a folder with other files)
+    int progress; // draw a progress bar on stderr
+    // polled between episodes (may be NULL): when it turns non-zero the run stops, removes its
+    // temporary folder and returns JEPA_ERR_INTERRUPTED (a signal handler sets it)
+    const volatile sig_atomic_t *stop;
+} jepa_collect_config;
+
+// What a collection did.
+typedef struct jepa_collect_result {
+    int64_t frames;      // N * (T + 1)
+    double seconds;      // wall time of the rollouts and the writes
+    double crossed_door; // tworoom: the fraction of episodes that changed rooms; else -1
+} jepa_collect_result;
+
+// The seed of episode `index` of a collection seeded with `seed` (a bijective mix of both).
+uint64_t jepa_collect_episode_seed(uint64_t seed, int64_t index);
+
+// Collect into dir. The files are written into a hidden sibling folder, then renamed to dir, so
+// dir never holds half a dataset. dir must not exist, or be empty (or, with force, hold a
+// dataset: its manifest.json and *.npy are replaced). Bad config values fail with
+// JEPA_ERR_INVALID before anything is written, with one line in err naming the culprit.
+// result may be NULL.
+jepa_status jepa_collect(const jepa_collect_config *config, const char *dir,
+                         jepa_collect_result *result, char *err, size_t err_size);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,153 @@
+// jepa collect: roll a policy in an environment and write a dataset folder.
+#define _POSIX_C_SOURCE 200809L
+#include <cjson/cJSON.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/commands.h"
+#include "jepa.h"
+
+static volatile sig_atomic_t g_stop = 0;
+
+static void on_signal(int sig) {
+    (void)sig;
+    g_stop = 1;
+}
+
+static int usage(FILE *f) {
+    fprintf(f, "usage: jepa collect --env NAME --episodes N --steps T --out DIR [--seed S]\n"
+               "                    [--policy random|expert|mixed] [--size 64]\n"
+               "                    [--option key=value ...] [--force] [--quiet] [--threads N]\n"
+               "\n"
+               "Writes DIR/manifest.json and frames, actions, states, proprio .npy arrays\n"
+               "(docs/datasets.md). --option sets an environment option (jepa envs lists them);\n"
+               "--force replaces an existing dataset in DIR.\n");
+    return f == stdout ? 0 : 2;
+}
+
+// key=value into options: a number, true/false, or else a string
+static int add_option(cJSON *options, const char *text) {
+    const char *eq = strchr(text, '=');
+    if (!eq || eq == text) {
+        fprintf(stderr, "jepa collect: --option: expected key=value, got '%s'\n", text);
+        return 0;
+    }
+    char key[128];
+    size_t n = (size_t)(eq - text);
+    if (n >= sizeof key) {
+        fprintf(stderr, "jepa collect: --option: key too long in '%s'\n", text);
+        return 0;
+    }
+    memcpy(key, text, n);
+    key[n] = '\0';
+    const char *value = eq + 1;
+    char *end;
+    double number = strtod(value, &end);
+    cJSON *item;
+    if (*value && *end == '\0')
+        item = cJSON_CreateNumber(number);
+    else if (!strcmp(value, "true") || !strcmp(value, "false"))
+        item = cJSON_CreateBool(!strcmp(value, "true"));
+    else
+        item = cJSON_CreateString(value);
+    cJSON_DeleteItemFromObjectCaseSensitive(options, key);
+    cJSON_AddItemToObject(options, key, item);
+    return 1;
+}
+
+int jepa_cmd_collect(int argc, char **argv) {
+    const char *cmd = "collect", *env = NULL, *out = NULL;
+    long long episodes = -1, steps = -1, seed = 0, size = 64;
+    int policy = JEPA_POLICY_MIXED, force = 0, quiet = 0, bad = 0;
+    cJSON *options = cJSON_CreateObject();
+    for (int i = 1; i < argc && !bad; i++) {
+        const char *a = argv[i], *v = NULL;
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            cJSON_Delete(options);
+            return usage(stdout);
+        } else if (!strcmp(a, "--force")) {
+            force = 1;
+        } else if (!strcmp(a, "--quiet")) {
+            quiet = 1;
+        } else if (!strcmp(a, "--env") || !strcmp(a, "--out") || !strcmp(a, "--episodes") ||
+                   !strcmp(a, "--steps") || !strcmp(a, "--seed") || !strcmp(a, "--size") ||
+                   !strcmp(a, "--policy") || !strcmp(a, "--option")) {
+            if (!(v = jepa_cli_value(cmd, argc, argv, &i)))
+                bad = 2;
+            else if (!strcmp(a, "--env"))
+                env = v;
+            else if (!strcmp(a, "--out"))
+                out = v;
+            else if (!strcmp(a, "--episodes"))
+                bad = !jepa_cli_int(cmd, a, v, 1, JEPA_COLLECT_MAX_EPISODES, &episodes);
+            else if (!strcmp(a, "--steps"))
+                bad = !jepa_cli_int(cmd, a, v, 1, JEPA_COLLECT_MAX_STEPS, &steps);
+            else if (!strcmp(a, "--seed"))
+                bad = !jepa_cli_int(cmd, a, v, 0, (long long)JEPA_COLLECT_MAX_SEED, &seed);
+            else if (!strcmp(a, "--size"))
+                bad = !jepa_cli_int(cmd, a, v, JEPA_COLLECT_MIN_SIZE, JEPA_COLLECT_MAX_SIZE, &size);
+            else if (!strcmp(a, "--policy")) {
+                policy = jepa_env_policy_parse(v);
+                if (policy < 0) {
+                    fprintf(stderr,
+                            "jepa collect: --policy: expected random, expert or mixed, got '%s'\n",
+                            v);
+                    bad = 1;
+                }
+            } else
+                bad = !add_option(options, v);
+        } else {
+            fprintf(stderr, "jepa collect: unknown argument '%s' (see jepa collect --help)\n", a);
+            bad = 2;
+        }
+    }
+    if (!bad && (!env || !out || episodes < 0 || steps < 0)) {
+        fprintf(stderr, "jepa collect: missing %s (see jepa collect --help)\n",
+                !env           ? "--env"
+                : !out         ? "--out"
+                : episodes < 0 ? "--episodes"
+                               : "--steps");
+        bad = 2;
+    }
+    if (bad) {
+        cJSON_Delete(options);
+        return bad;
+    }
+    char *options_json = cJSON_PrintUnformatted(options);
+    cJSON_Delete(options);
+    if (quiet) jepa_log_set_level(JEPA_LOG_WARN);
+    jepa_collect_config config = {.env = env,
+                                  .options_json = options_json,
+                                  .episodes = (int)episodes,
+                                  .steps = (int)steps,
+                                  .seed = (uint64_t)seed,
+                                  .policy = (jepa_env_policy)policy,
+                                  .size = (int)size,
+                                  .force = force,
+                                  .progress = !quiet,
+                                  .stop = &g_stop};
+    // Ctrl-C or a TERM stops the run cleanly: the temporary folder is removed
+    struct sigaction action;
+    memset(&action, 0, sizeof action);
+    action.sa_handler = on_signal;
+    sigaction(SIGINT, &action, NULL);
+    sigaction(SIGTERM, &action, NULL);
+    jepa_collect_result result;
+    char err[512];
+    jepa_status st = jepa_collect(&config, out, &result, err, sizeof err);
+    cJSON_free(options_json);
+    if (st != JEPA_OK) {
+        fprintf(stderr, "jepa collect: %s\n", err);
+        return 1;
+    }
+    if (!quiet) {
+        printf("wrote %s: %lld frames in %.2f s (%.0f frames/s)", out, (long long)result.frames,
+               result.seconds, result.seconds > 0 ? (double)result.frames / result.seconds : 0.0);
+        if (result.crossed_door >= 0)
+            printf(", %.1f %% of episodes crossed the door", 100.0 * result.crossed_door);
+        printf("\n");
+    }
+    return 0;
+}

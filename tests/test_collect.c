@@ -1,0 +1,272 @@
+// Data collection: the same bytes on 1 and 2 threads, datasets that replay (frames from states,
+// states from actions), refusal to overwrite, nothing written on bad input, and the CLI's exit
+// codes and files (build/jepa, run from the repository root).
+#define _POSIX_C_SOURCE 200809L
+#include <dirent.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "testutil.h"
+
+static char g_root[64];
+
+static const char *path_in(const char *dir, const char *name) {
+    static char path[2][256];
+    static int which = 0;
+    which ^= 1;
+    snprintf(path[which], sizeof path[which], "%s/%s%s%s", g_root, dir, name ? "/" : "",
+             name ? name : "");
+    return path[which];
+}
+
+static int exists(const char *path) {
+    struct stat st;
+    return stat(path, &st) == 0;
+}
+
+// the number of entries in g_root (temporary siblings included)
+static int root_entries(void) {
+    DIR *dp = opendir(g_root);
+    int n = 0;
+    for (struct dirent *e; dp && (e = readdir(dp));)
+        n += strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0;
+    if (dp) closedir(dp);
+    return n;
+}
+
+static void remove_dataset(const char *dir) {
+    static const char *files[] = {"manifest.json", "frames.npy",  "actions.npy",
+                                  "states.npy",    "proprio.npy", "extra.txt"};
+    for (int i = 0; i < 6; i++) unlink(path_in(dir, files[i]));
+    rmdir(path_in(dir, NULL));
+}
+
+static int same_file(const char *a, const char *b) {
+    FILE *fa = fopen(a, "rb"), *fb = fopen(b, "rb");
+    int same = fa && fb;
+    while (same) {
+        int ca = fgetc(fa), cb = fgetc(fb);
+        if (ca != cb) same = 0;
+        if (ca == EOF || cb == EOF) break;
+    }
+    if (fa) fclose(fa);
+    if (fb) fclose(fb);
+    return same;
+}
+
+static jepa_collect_config config(void) {
+    jepa_collect_config c = {.env = "tworoom",
+                             .options_json = "{\"door\": \"random\"}",
+                             .episodes = 7,
+                             .steps = 9,
+                             .seed = 123,
+                             .policy = JEPA_POLICY_MIXED,
+                             .size = 32};
+    return c;
+}
+
+static void test_threads_identical(void) {
+    jepa_collect_config c = config();
+    char err[256];
+    jepa_collect_result r;
+    jepa_threads_set(1);
+    CHECK(jepa_collect(&c, path_in("one", NULL), &r, err, sizeof err) == JEPA_OK);
+    CHECK(r.frames == 7 * 10 && r.crossed_door >= 0.0 && r.crossed_door <= 1.0);
+    jepa_threads_set(2);
+    CHECK(jepa_collect(&c, path_in("two", NULL), NULL, err, sizeof err) == JEPA_OK);
+    static const char *files[] = {"manifest.json", "frames.npy", "actions.npy", "states.npy",
+                                  "proprio.npy"};
+    for (int i = 0; i < 5; i++)
+        CHECK(same_file(path_in("one", files[i]), path_in("two", files[i])));
+    // another seed gives other frames
+    c.seed = 124;
+    CHECK(jepa_collect(&c, path_in("other", NULL), NULL, err, sizeof err) == JEPA_OK);
+    CHECK(!same_file(path_in("one", "frames.npy"), path_in("other", "frames.npy")));
+    remove_dataset("two");
+    remove_dataset("other");
+}
+
+// the arrays agree with the environment: each frame renders from its state, and replaying the
+// recorded actions from the episode's seed reproduces the states
+static void test_replay(void) {
+    jepa_collect_config c = config();
+    char err[256];
+    jepa_npy frames, actions, states, proprio;
+    CHECK(jepa_npy_map(&frames, path_in("one", "frames.npy"), err, sizeof err) == JEPA_OK);
+    CHECK(jepa_npy_map(&actions, path_in("one", "actions.npy"), err, sizeof err) == JEPA_OK);
+    CHECK(jepa_npy_map(&states, path_in("one", "states.npy"), err, sizeof err) == JEPA_OK);
+    CHECK(jepa_npy_map(&proprio, path_in("one", "proprio.npy"), err, sizeof err) == JEPA_OK);
+    CHECK(frames.ndim == 5 && frames.shape[0] == 7 && frames.shape[1] == 10 &&
+          frames.shape[2] == 32 && frames.shape[3] == 32 && frames.shape[4] == 3);
+    CHECK(actions.ndim == 3 && actions.shape[1] == 9 && actions.shape[2] == 2);
+    CHECK(states.ndim == 3 && states.shape[1] == 10 && states.shape[2] == 4);
+    CHECK(proprio.ndim == 3 && proprio.shape[2] == 2);
+    if (!frames.data || !actions.data || !states.data || !proprio.data) return;
+    jepa_env_model *m = jepa_env_create("tworoom", c.options_json, err, sizeof err);
+    jepa_env_data *d = jepa_env_data_create(m);
+    uint8_t frame[32 * 32 * 3];
+    int frames_ok = 1, states_ok = 1, proprio_ok = 1;
+    for (int e = 0; e < 7; e++) {
+        const float *S = (const float *)states.data + e * 10 * 4;
+        const float *A = (const float *)actions.data + e * 9 * 2;
+        const float *P = (const float *)proprio.data + e * 10 * 2;
+        const uint8_t *F = (const uint8_t *)frames.data + (size_t)e * 10 * sizeof frame;
+        for (int t = 0; t < 10; t++) {
+            jepa_env_set_state(m, d, S + t * 4);
+            jepa_env_render(m, d, frame, 32, 32, NULL);
+            frames_ok &= memcmp(frame, F + (size_t)t * sizeof frame, sizeof frame) == 0;
+            proprio_ok &= P[2 * t] == S[4 * t] && P[2 * t + 1] == S[4 * t + 1];
+        }
+        jepa_env_reset(m, d, jepa_collect_episode_seed(123, e));
+        float s[4];
+        for (int t = 0; t < 10; t++) {
+            jepa_env_get_state(m, d, s);
+            states_ok &= memcmp(s, S + t * 4, sizeof s) == 0;
+            if (t < 9) jepa_env_step(m, d, A + t * 2);
+        }
+    }
+    CHECK(frames_ok && states_ok && proprio_ok);
+    jepa_env_data_free(d);
+    jepa_env_free(m);
+    jepa_npy_close(&frames);
+    jepa_npy_close(&actions);
+    jepa_npy_close(&states);
+    jepa_npy_close(&proprio);
+}
+
+static void test_refusals(void) {
+    jepa_collect_config c = config();
+    char err[256];
+    int before = root_entries();
+    // a dataset is not overwritten without force, and is replaced with it
+    CHECK(jepa_collect(&c, path_in("one", NULL), NULL, err, sizeof err) == JEPA_ERR_IO &&
+          strstr(err, "not empty") != NULL);
+    c.force = 1;
+    c.seed = 5;
+    CHECK(jepa_collect(&c, path_in("one", NULL), NULL, err, sizeof err) == JEPA_OK);
+    // force never replaces a folder with other files
+    FILE *f = fopen(path_in("one", "extra.txt"), "w");
+    if (f) fclose(f);
+    CHECK(jepa_collect(&c, path_in("one", NULL), NULL, err, sizeof err) == JEPA_ERR_IO &&
+          strstr(err, "not part of a dataset") != NULL);
+    CHECK(exists(path_in("one", "extra.txt")) && exists(path_in("one", "frames.npy")));
+    // an empty folder is fine; a file in the way is not
+    mkdir(path_in("empty", NULL), 0755);
+    c.force = 0;
+    CHECK(jepa_collect(&c, path_in("empty", NULL), NULL, err, sizeof err) == JEPA_OK);
+    CHECK(exists(path_in("empty", "manifest.json")));
+    remove_dataset("empty");
+    // bad values fail before anything is written
+    jepa_collect_config bad[6];
+    for (int i = 0; i < 6; i++) bad[i] = config();
+    bad[0].options_json = "{\"door_center\": 99}";
+    bad[1].options_json = "{\"colour\": 1}";
+    bad[2].episodes = -1;
+    bad[3].size = 100000;
+    bad[4].env = "pong";
+    bad[5].steps = 0;
+    const char *culprit[6] = {"door_center", "colour", "episodes", "size", "pong", "steps"};
+    for (int i = 0; i < 6; i++) {
+        CHECK(jepa_collect(&bad[i], path_in("bad", NULL), NULL, err, sizeof err) ==
+              JEPA_ERR_INVALID);
+        CHECK(strstr(err, culprit[i]) != NULL);
+    }
+    CHECK(!exists(path_in("bad", NULL)));
+    // a stop request (a signal) ends the run with nothing written
+    jepa_collect_config stopped = config();
+    volatile sig_atomic_t stop = 1;
+    stopped.stop = &stop;
+    CHECK(jepa_collect(&stopped, path_in("bad", NULL), NULL, err, sizeof err) ==
+          JEPA_ERR_INTERRUPTED);
+    CHECK(!exists(path_in("bad", NULL)));
+    CHECK(root_entries() == before);
+}
+
+// run build/jepa with args; its exit code
+static int jepa_cli(const char *args) {
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "build/jepa %s >/dev/null 2>&1", args);
+    if (getenv("JEPA_TEST_VERBOSE")) snprintf(cmd, sizeof cmd, "build/jepa %s", args);
+    int rc = system(cmd);
+    return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+}
+
+static int file_starts_with(const char *path, const char *magic, size_t n) {
+    char buf[16] = {0};
+    FILE *f = fopen(path, "rb");
+    size_t got = f ? fread(buf, 1, n, f) : 0;
+    if (f) fclose(f);
+    return got == n && memcmp(buf, magic, n) == 0;
+}
+
+static void test_cli(void) {
+    if (!exists("build/jepa")) {
+        fprintf(stderr, "build/jepa is missing: run from the repository root after building\n");
+        CHECK(0);
+        return;
+    }
+    char args[512], out[256];
+    snprintf(out, sizeof out, "%s", path_in("cli", NULL));
+    snprintf(args, sizeof args,
+             "collect --env tworoom --episodes 3 --steps 4 --seed 9 --size 24 --quiet --threads 2 "
+             "--option door=random --option door_center=20 --out %s",
+             out);
+    CHECK(jepa_cli(args) == 0);
+    CHECK(exists(path_in("cli", "frames.npy")));
+    CHECK(jepa_cli(args) == 1); // not empty
+    // view: a GIF and a PNG
+    snprintf(args, sizeof args, "view %s --episode 2 --out %s/v.gif", out, g_root);
+    CHECK(jepa_cli(args) == 0 && file_starts_with(path_in("v.gif", NULL), "GIF89a", 6));
+    snprintf(args, sizeof args, "view %s --out %s/v.png", out, g_root);
+    CHECK(jepa_cli(args) == 0 && file_starts_with(path_in("v.png", NULL), "\x89PNG", 4));
+    snprintf(args, sizeof args, "view %s --episode 3 --out %s/x.png", out, g_root);
+    CHECK(jepa_cli(args) == 1 && !exists(path_in("x.png", NULL)));
+    snprintf(args, sizeof args, "view %s --out %s/x.bmp", out, g_root);
+    CHECK(jepa_cli(args) == 1);
+    snprintf(args, sizeof args, "view %s/nothing --out %s/x.png", g_root, g_root);
+    CHECK(jepa_cli(args) == 1 && !exists(path_in("x.png", NULL)));
+    unlink(path_in("v.gif", NULL));
+    unlink(path_in("v.png", NULL));
+    remove_dataset("cli");
+    // bad values exit 1, bad usage 2, and write nothing
+    static const struct {
+        const char *args;
+        int code;
+    } cases[] = {
+        {"--env pong --episodes 2 --steps 3", 1},
+        {"--env tworoom --episodes -1 --steps 3", 1},
+        {"--env tworoom --episodes two --steps 3", 1},
+        {"--env tworoom --episodes 2 --steps 3 --size 100000", 1},
+        {"--env tworoom --episodes 2 --steps 3 --option door_center=x", 1},
+        {"--env tworoom --episodes 2 --steps 3 --option speed=2", 1},
+        {"--env tworoom --episodes 2 --steps 3 --option door_center", 1},
+        {"--env tworoom --episodes 2 --steps 3 --policy greedy", 1},
+        {"--env tworoom --episodes 2 --steps 3 --threads 0", 1},
+        {"--env tworoom --episodes 2 --steps 3 --colour red", 2},
+        {"--env tworoom --steps 3", 2},
+        {"--env tworoom --episodes 2 --steps", 2},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        snprintf(args, sizeof args, "collect --quiet --out %s %s", out, cases[i].args);
+        int code = jepa_cli(args);
+        if (code != cases[i].code)
+            fprintf(stderr, "  jepa %s: exit %d, expected %d\n", args, code, cases[i].code);
+        CHECK(code == cases[i].code && !exists(out));
+    }
+    CHECK(jepa_cli("nonsense") == 2 && jepa_cli("") == 2 && jepa_cli("envs") == 0);
+}
+
+int main(void) {
+    snprintf(g_root, sizeof g_root, "/tmp/jepa_test_collect_XXXXXX");
+    if (!mkdtemp(g_root)) return 1;
+    test_threads_identical();
+    test_replay();
+    test_refusals();
+    test_cli();
+    remove_dataset("one");
+    rmdir(g_root);
+    return test_finish("test_collect");
+}

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "env/mujoco_model.h"
 #include "fnv1a.h"
 #include "jepa/env.h"
 #include "testutil.h"
@@ -132,6 +133,7 @@ static void test_damping_decay(void) {
     jepa_env_model *m = create("{\"maze\":\"open\"}");
     jepa_env_data *d = jepa_env_data_create(m);
     const double mass = ball_mass();
+    CHECK_NEAR(jepa_mujoco_model(m)->body_mass[1], mass, 1e-9 * mass); // what MuJoCo compiled
     const float v0[2] = {0.3f, 0.5f};
     float s[4] = {1.8f, 2.8f, v0[0], v0[1]}; // the centre of the open maze (cell 2, 3)
     CHECK(jepa_env_set_state(m, d, s) == JEPA_OK);

@@ -36,6 +36,8 @@ void jepa_mujoco_round_state(const mjModel *m, mjData *d) {
     for (int i = 0; i < m->nv; i++) d->qvel[i] = (mjtNum)(float)d->qvel[i];
 }
 
+const mjModel *jepa_mujoco_model(const jepa_env_model *m) { return *(mjModel *const *)m->impl; }
+
 const mjData *jepa_mujoco_data(const jepa_env_data *d) { return *(mjData *const *)d->impl; }
 
 #else

@@ -18,7 +18,8 @@ mjModel *jepa_mujoco_load_xml(const char *env, const char *xml, char *err, size_
 // captures the instance exactly and set_state restores it bit for bit.
 void jepa_mujoco_round_state(const mjModel *m, mjData *d);
 
-// The MuJoCo data of a pointmaze or reacher instance (both keep it first in their data).
+// The MuJoCo model and data of pointmaze or reacher (both keep them first in their structs).
+const mjModel *jepa_mujoco_model(const jepa_env_model *m);
 const mjData *jepa_mujoco_data(const jepa_env_data *d);
 
 #endif

@@ -48,7 +48,7 @@ static const uint8_t pm_ball[3] = {77, 153, 77};    // particle_site .3 .6 .3
 static const uint8_t pm_target[3] = {153, 77, 77};  // material "target" .6 .3 .3
 
 typedef struct pointmaze_model {
-    mjModel *mj;
+    mjModel *mj; // first: jepa_mujoco_model reads it
     int rows, cols;
     int n_free;                                   // empty cells (sorted) then the goal, as D4RL
     float free_cell[PM_MAX_SIDE * PM_MAX_SIDE][2]; // (row, col) = the qpos of the cell's reset

@@ -71,6 +71,15 @@ static void test_interface(void) {
         static const char *const names[] = {"{\"maze\":\"umaze\"}", "{\"maze\":\"open\"}",
                                             "{\"maze\":\"medium\"}", "{\"maze\":\"large\"}"};
         m = create(names[i]);
+        // any image size renders, down to a pixel smaller than a cell
+        jepa_env_data *d = jepa_env_data_create(m);
+        jepa_env_reset(m, d, 1);
+        static uint8_t rgb[224 * 224 * 3];
+        jepa_env_render(m, d, rgb, 7, 5, NULL);
+        jepa_env_render(m, d, rgb, 224, 224, NULL);
+        // the corner is outer wall in the square mazes (umaze, medium): the wall's colour
+        if (i == 0 || i == 2) CHECK(rgb[0] == 178 && rgb[1] == 128 && rgb[2] == 76);
+        jepa_env_data_free(d);
         jepa_env_free(m);
     }
 }

@@ -243,20 +243,25 @@ static void pm_step(const jepa_env_model *m, jepa_env_data *d, const float *acti
 static void pm_draw_walls(const pointmaze_model *pm, jepa_canvas *c) {
     float pw = 1.0f / c->sx, ph = 1.0f / c->sy; // a pixel in world units (columns: y, rows: x)
     for (int j = 0; j < c->height; j++) {
-        float xa = c->y0 + (float)j * ph, xb = xa + ph;
-        for (int i = 0; i < c->width; i++) {
-            float ya = c->x0 + (float)i * pw, yb = ya + pw, area = 0.0f;
-            // cell (r, col) spans [r + 0.5, r + 1.5] x [col + 0.5, col + 1.5]
-            for (int r = (int)floorf(xa - 0.5f); r <= (int)floorf(xb - 0.5f); r++)
-                for (int col = (int)floorf(ya - 0.5f); col <= (int)floorf(yb - 0.5f); col++) {
-                    if (r < 0 || col < 0 || r >= pm->rows || col >= pm->cols || !pm->is_wall[r][col])
-                        continue;
-                    float ox = fminf(xb, (float)r + 1.5f) - fmaxf(xa, (float)r + 0.5f);
-                    float oy = fminf(yb, (float)col + 1.5f) - fmaxf(ya, (float)col + 0.5f);
-                    if (ox > 0.0f && oy > 0.0f) area += ox * oy;
-                }
-            float cover = area / (pw * ph);
-            uint8_t *p = c->rgb + 3 * ((size_t)j * (size_t)c->width + (size_t)i);
+        // the maze rows under this pixel row and the fraction of it each covers; cell (r, col)
+        // spans [r + 0.5, r + 1.5] x [col + 0.5, col + 1.5]
+        float xa = c->y0 + (float)j * ph, xb = xa + ph, ox[PM_MAX_SIDE];
+        int r0 = (int)floorf(xa - 0.5f), r1 = (int)floorf(xb - 0.5f);
+        r0 = r0 < 0 ? 0 : r0;
+        r1 = r1 >= pm->rows ? pm->rows - 1 : r1;
+        for (int r = r0; r <= r1; r++)
+            ox[r - r0] = (fminf(xb, (float)r + 1.5f) - fmaxf(xa, (float)r + 0.5f)) / ph;
+        uint8_t *p = c->rgb + 3 * (size_t)j * (size_t)c->width;
+        for (int i = 0; i < c->width; i++, p += 3) {
+            float ya = c->x0 + (float)i * pw, yb = ya + pw, cover = 0.0f;
+            int c0 = (int)floorf(ya - 0.5f), c1 = (int)floorf(yb - 0.5f);
+            c0 = c0 < 0 ? 0 : c0;
+            c1 = c1 >= pm->cols ? pm->cols - 1 : c1;
+            for (int col = c0; col <= c1; col++) {
+                float oy = (fminf(yb, (float)col + 1.5f) - fmaxf(ya, (float)col + 0.5f)) / pw;
+                for (int r = r0; r <= r1; r++)
+                    if (pm->is_wall[r][col]) cover += ox[r - r0] * oy;
+            }
             for (int k = 0; k < 3; k++)
                 p[k] = (uint8_t)((float)pm_floor[k] + ((float)pm_wall[k] - (float)pm_floor[k]) * cover + 0.5f);
         }

@@ -317,6 +317,43 @@ static void test_restore_and_determinism(void) {
     jepa_env_free(m);
 }
 
+// the expert (shortest cell path, PD to each waypoint) and the mixed policy (the expert with
+// noise) go everywhere: every free cell of the U within 400 steps, in every episode; and the
+// expert stops on its goals, cell centres (the random walk almost never comes to rest on one)
+static void test_expert(void) {
+    jepa_env_model *m = create(NULL);
+    jepa_env_data *d = jepa_env_data_create(m);
+    for (int policy = JEPA_POLICY_EXPERT; policy <= JEPA_POLICY_MIXED; policy++)
+        for (int ep = 0; ep < 5; ep++) {
+            jepa_env_reset(m, d, (uint64_t)ep);
+            jepa_rng rng;
+            jepa_rng_init(&rng, (uint64_t)ep, 4);
+            int visited[5][5] = {{0}}, n = 0, arrivals = 0, resting = 0;
+            for (int t = 0; t < 400; t++) {
+                float a[2], s[4];
+                jepa_env_policy_act(m, d, (jepa_env_policy)policy, &rng, a);
+                CHECK(fabsf(a[0]) <= 1.0f && fabsf(a[1]) <= 1.0f);
+                jepa_env_step(m, d, a);
+                jepa_env_get_state(m, d, s);
+                // cell r spans qpos [r - 0.7, r + 0.3)
+                int r = (int)floor(s[0] + 0.7), c = (int)floor(s[1] + 0.7);
+                CHECK(r >= 0 && r < 5 && c >= 0 && c < 5);
+                if (r >= 0 && r < 5 && c >= 0 && c < 5 && !visited[r][c]) {
+                    visited[r][c] = 1;
+                    n++;
+                }
+                // within 0.1 of the centre (r - 0.2, c - 0.2) and slower than 0.5
+                int rest = hypot(s[0] - (r - 0.2), s[1] - (c - 0.2)) < 0.1 && hypot(s[2], s[3]) < 0.5;
+                arrivals += rest && !resting;
+                resting = rest;
+            }
+            CHECK(n == 7);
+            if (policy == JEPA_POLICY_EXPERT) CHECK(arrivals >= 3);
+        }
+    jepa_env_data_free(d);
+    jepa_env_free(m);
+}
+
 // golden: FNV-1a of the first four 64x64 frames of seed 2025 (umaze, random policy, stream 1),
 // frozen after looking at them; a change in physics, policy or render shows here
 static void test_golden_frames(void) {
@@ -349,6 +386,7 @@ int main(void) {
     test_damping_decay();
     test_success_and_states();
     test_restore_and_determinism();
+    test_expert();
     test_golden_frames();
     return test_finish("test_pointmaze");
 }

@@ -9,7 +9,11 @@
 // original, both so that the float state restores an instance bit for bit: qpos and qvel are
 // rounded to float after each control step, and the constraint solver's warm start is off.
 // The render is top-down and orthographic: the image's rows run along x (the maze string's rows),
-// its columns along y, so the picture reads like the layout string.
+// its columns along y, so the picture reads like the layout string; the ball is drawn with the
+// radius 0.2 of the site DINO-WM renders.
+// Policies: random = a momentum walk; expert = D4RL's waypoint controller (shortest cell path to
+// a random goal cell, PD gains 10 and 1); mixed = the expert plus N(0, 0.5^2) action noise, as
+// D4RL's maze2d data.
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +35,9 @@
 #define PM_RESET_NOISE 0.1f     // reset: cell + U(-0.1, 0.1), velocity N(0, 0.1^2)
 #define PM_POLICY_RHO 0.8f      // random policy: a <- rho a + sqrt(1 - rho^2) sigma n
 #define PM_POLICY_SIGMA 0.6f
+#define PM_EXPERT_P 10.0f       // D4RL's waypoint controller: p_gain 10, d_gain -1
+#define PM_EXPERT_D 1.0f
+#define PM_MIXED_NOISE 0.5f     // D4RL's noisy data: action + N(0, 0.5^2)
 
 // the layouts of D4RL's maze_model.py ('#' wall, 'O' free, 'G' the default goal), rows by '/'
 static const char *const pm_maze_names[] = {"umaze", "open", "medium", "large", NULL};
@@ -60,6 +67,9 @@ typedef struct pointmaze_model {
 typedef struct pointmaze_data {
     mjData *mj;        // first: jepa_mujoco_data reads it
     float action[2];   // the random policy's previous action
+    // the expert's plan: waypoints (qpos) along the shortest cell path to a goal cell
+    int n_waypoints, next_waypoint;
+    float waypoint[PM_MAX_SIDE * PM_MAX_SIDE][2];
 } pointmaze_data;
 
 // the MJCF document of D4RL's point_maze() for one layout (ground and visuals left out: the
@@ -222,6 +232,7 @@ static void pm_reset(const jepa_env_model *m, jepa_env_data *d, jepa_rng *rng) {
     for (int i = 0; i < 2; i++) state[2 + i] = PM_RESET_NOISE * jepa_rng_normal(rng);
     pm_place(pm, pd->mj, state);
     pd->action[0] = pd->action[1] = 0.0f;
+    pd->n_waypoints = pd->next_waypoint = 0;
 }
 
 static void pm_step(const jepa_env_model *m, jepa_env_data *d, const float *action) {
@@ -330,13 +341,9 @@ static int pm_success(const jepa_env_model *m, const float *state, const float *
     return pm_distance(m, state, goal) < PM_SUCCESS_RADIUS;
 }
 
-// every policy is the random one: actions that keep momentum (an AR(1) process with
-// correlation 0.8 and stationary deviation 0.6, clipped), so the ball travels along corridors
-static void pm_policy(const jepa_env_model *m, jepa_env_data *d, jepa_env_policy policy,
-                      jepa_rng *rng, float *action) {
-    (void)m;
-    (void)policy;
-    pointmaze_data *pd = d->impl;
+// random: actions that keep momentum (an AR(1) process with correlation 0.8 and stationary
+// deviation 0.6, clipped), so the ball travels along corridors rather than jittering in place
+static void pm_policy_random(pointmaze_data *pd, jepa_rng *rng, float *action) {
     const float innovation = sqrtf(1.0f - PM_POLICY_RHO * PM_POLICY_RHO) * PM_POLICY_SIGMA;
     for (int i = 0; i < 2; i++) {
         float a = PM_POLICY_RHO * pd->action[i] + innovation * jepa_rng_normal(rng);
@@ -344,6 +351,95 @@ static void pm_policy(const jepa_env_model *m, jepa_env_data *d, jepa_env_policy
         pd->action[i] = a;
         action[i] = a;
     }
+}
+
+// the cell (row, col) that holds qpos (x, y): cell r spans qpos [r - 0.7, r + 0.3)
+static int pm_cell_of(const pointmaze_model *pm, const float *xy) {
+    int r = (int)floorf(xy[0] + (float)PM_BODY_OFFSET - 0.5f);
+    int c = (int)floorf(xy[1] + (float)PM_BODY_OFFSET - 0.5f);
+    r = r < 0 ? 0 : (r >= pm->rows ? pm->rows - 1 : r);
+    c = c < 0 ? 0 : (c >= pm->cols ? pm->cols - 1 : c);
+    return r * PM_MAX_SIDE + c;
+}
+
+// a new plan, as D4RL's waypoint controller: a random free goal cell, the shortest path of cells
+// to it (breadth-first), each intermediate waypoint a cell centre moved by U(-0.1, 0.1)
+static void pm_plan(const pointmaze_model *pm, pointmaze_data *pd, const float *xy, jepa_rng *rng) {
+    int start = pm_cell_of(pm, xy), parent[PM_MAX_SIDE * PM_MAX_SIDE], queue[PM_MAX_SIDE * PM_MAX_SIDE];
+    const float *goal_cell = pm->free_cell[jepa_rng_below(rng, (uint32_t)pm->n_free)];
+    int goal = (int)goal_cell[0] * PM_MAX_SIDE + (int)goal_cell[1];
+    for (int i = 0; i < PM_MAX_SIDE * PM_MAX_SIDE; i++) parent[i] = -1;
+    parent[start] = start;
+    int head = 0, tail = 0;
+    queue[tail++] = start;
+    while (head < tail && parent[goal] < 0) {
+        int cell = queue[head++], r = cell / PM_MAX_SIDE, c = cell % PM_MAX_SIDE;
+        static const int step[4][2] = {{1, 0}, {-1, 0}, {0, 1}, {0, -1}};
+        for (int k = 0; k < 4; k++) {
+            int nr = r + step[k][0], nc = c + step[k][1], next = nr * PM_MAX_SIDE + nc;
+            if (nr < 0 || nc < 0 || nr >= pm->rows || nc >= pm->cols || pm->is_wall[nr][nc] ||
+                parent[next] >= 0)
+                continue;
+            parent[next] = cell;
+            queue[tail++] = next;
+        }
+    }
+    // the path backwards from the goal (a ball pushed into a wall cell finds none: stay)
+    int n = 0;
+    for (int cell = goal; parent[goal] >= 0 && cell != start; cell = parent[cell]) queue[n++] = cell;
+    pd->n_waypoints = n;
+    pd->next_waypoint = 0;
+    for (int i = 0; i < n; i++) {
+        int cell = queue[n - 1 - i];
+        float noise = i == n - 1 ? 0.0f : PM_RESET_NOISE;
+        for (int k = 0; k < 2; k++)
+            pd->waypoint[i][k] = (float)(k ? cell % PM_MAX_SIDE : cell / PM_MAX_SIDE) + 1.0f -
+                                 (float)PM_BODY_OFFSET + noise * jepa_rng_uniform_range(rng, -1.0f, 1.0f);
+    }
+}
+
+// expert: D4RL's PD law toward the next waypoint, a = clip(10 (w - x) - v); a waypoint counts as
+// passed within 0.25 (the last, the goal, within 0.1), then a new goal is drawn
+static void pm_policy_expert(const pointmaze_model *pm, pointmaze_data *pd, jepa_rng *rng,
+                             float *action) {
+    const mjData *md = pd->mj;
+    float xy[2] = {(float)md->qpos[0], (float)md->qpos[1]};
+    for (int tries = 0; tries < 2; tries++) {
+        if (pd->next_waypoint >= pd->n_waypoints) pm_plan(pm, pd, xy, rng);
+        while (pd->next_waypoint < pd->n_waypoints) {
+            const float *w = pd->waypoint[pd->next_waypoint];
+            int last = pd->next_waypoint == pd->n_waypoints - 1;
+            if (hypotf(w[0] - xy[0], w[1] - xy[1]) >= (last ? 0.1f : 0.25f)) break;
+            pd->next_waypoint++;
+        }
+        if (pd->next_waypoint < pd->n_waypoints) break;
+    }
+    if (pd->next_waypoint >= pd->n_waypoints) {
+        action[0] = action[1] = 0.0f;
+        return;
+    }
+    const float *w = pd->waypoint[pd->next_waypoint];
+    for (int i = 0; i < 2; i++) {
+        float a = PM_EXPERT_P * (w[i] - xy[i]) - PM_EXPERT_D * (float)md->qvel[i];
+        action[i] = a < -1.0f ? -1.0f : (a > 1.0f ? 1.0f : a);
+    }
+}
+
+// random: the momentum walk; expert: the waypoint controller; mixed: the expert with N(0, 0.5^2)
+// action noise, as D4RL generated its maze2d datasets
+static void pm_policy(const jepa_env_model *m, jepa_env_data *d, jepa_env_policy policy,
+                      jepa_rng *rng, float *action) {
+    pointmaze_data *pd = d->impl;
+    if (policy == JEPA_POLICY_RANDOM) {
+        pm_policy_random(pd, rng, action);
+        return;
+    }
+    pm_policy_expert(m->impl, pd, rng, action);
+    if (policy == JEPA_POLICY_MIXED)
+        for (int i = 0; i < 2; i++) {
+            float a = action[i] + PM_MIXED_NOISE * jepa_rng_normal(rng);
+            action[i] = a < -1.0f ? -1.0f : (a > 1.0f ? 1.0f : a);
+        }
 }
 
 const jepa_env_vtable jepa_env_pointmaze = {

@@ -11,6 +11,8 @@
 // the model, lives in the instance here; it touches no physics (contacts are off). As in
 // pointmaze, qpos and qvel are rounded to float after each step and the solver's warm start is
 // off, so that the float state restores an instance bit for bit.
+// Policies: random = uniform actions held 1..5 steps; expert = inverse kinematics to the target
+// and a joint PD law; mixed = the expert plus N(0, 0.5^2) action noise.
 // Render: top-down, orthographic, over the square [-0.31, 0.31]^2 that dm_control's fixed camera
 // (0.75 above the ground, 45 degree field of view) sees; x to the right, y up.
 #include <math.h>
@@ -33,6 +35,9 @@
 #define RE_TARGET_R_MAX 0.20f
 #define RE_VIEW 0.31f             // 0.75 * tan(22.5 degrees)
 #define RE_HOLD_MAX 5             // random policy: each action held for 1..5 steps
+#define RE_EXPERT_KP 10.0         // expert: action per radian of joint error
+#define RE_EXPERT_KD 0.7          // expert: action per rad/s of joint velocity
+#define RE_MIXED_NOISE 0.5f       // mixed: the expert's action + N(0, 0.5^2)
 
 static const char *const re_task_names[] = {"easy", "hard", NULL};
 static const float re_target_sizes[] = {0.05f, 0.015f};
@@ -277,12 +282,8 @@ static int re_success(const jepa_env_model *m, const float *state, const float *
     return re_distance(m, state, goal) <= rm->target_size + RE_FINGER_RADIUS;
 }
 
-// every policy is the random one: uniform actions in [-1, 1]^2, each held for 1..5 steps
-static void re_policy(const jepa_env_model *m, jepa_env_data *d, jepa_env_policy policy,
-                      jepa_rng *rng, float *action) {
-    (void)m;
-    (void)policy;
-    reacher_data *rd = d->impl;
+// random: uniform actions in [-1, 1]^2, each held for 1..5 steps
+static void re_policy_random(reacher_data *rd, jepa_rng *rng, float *action) {
     if (rd->hold <= 0) {
         for (int i = 0; i < 2; i++) rd->action[i] = jepa_rng_uniform_range(rng, -1.0f, 1.0f);
         rd->hold = 1 + (int)jepa_rng_below(rng, RE_HOLD_MAX);
@@ -290,6 +291,39 @@ static void re_policy(const jepa_env_model *m, jepa_env_data *d, jepa_env_policy
     rd->hold--;
     action[0] = rd->action[0];
     action[1] = rd->action[1];
+}
+
+// expert: the joint angles that put the fingertip on the target (two-link inverse kinematics,
+// keeping the elbow on its current side), reached by the PD law a = clip(kp (q* - q) - kd qdot)
+static void re_policy_expert(const reacher_data *rd, float *action) {
+    const mjData *md = rd->mj;
+    double q1 = md->qpos[0], q2 = md->qpos[1], tx = rd->target[0], ty = rd->target[1];
+    double l = RE_LINK, c2 = (tx * tx + ty * ty - 2.0 * l * l) / (2.0 * l * l);
+    c2 = c2 < -1.0 ? -1.0 : (c2 > 1.0 ? 1.0 : c2);
+    double want2 = (q2 < 0 ? -1.0 : 1.0) * acos(c2);
+    double want1 = atan2(ty, tx) - atan2(l * sin(want2), l + l * cos(want2));
+    // the shoulder turns freely: the shorter way round
+    double e1 = remainder(want1 - q1, 2.0 * RE_PI), e2 = want2 - q2;
+    double a[2] = {RE_EXPERT_KP * e1 - RE_EXPERT_KD * md->qvel[0],
+                   RE_EXPERT_KP * e2 - RE_EXPERT_KD * md->qvel[1]};
+    for (int i = 0; i < 2; i++) action[i] = (float)(a[i] < -1.0 ? -1.0 : (a[i] > 1.0 ? 1.0 : a[i]));
+}
+
+// random, expert, or mixed: the expert with N(0, 0.5^2) action noise
+static void re_policy(const jepa_env_model *m, jepa_env_data *d, jepa_env_policy policy,
+                      jepa_rng *rng, float *action) {
+    (void)m;
+    reacher_data *rd = d->impl;
+    if (policy == JEPA_POLICY_RANDOM) {
+        re_policy_random(rd, rng, action);
+        return;
+    }
+    re_policy_expert(rd, action);
+    if (policy == JEPA_POLICY_MIXED)
+        for (int i = 0; i < 2; i++) {
+            float a = action[i] + RE_MIXED_NOISE * jepa_rng_normal(rng);
+            action[i] = a < -1.0f ? -1.0f : (a > 1.0f ? 1.0f : a);
+        }
 }
 
 const jepa_env_vtable jepa_env_reacher = {

@@ -43,7 +43,9 @@ static double wall_distance(const char *layout, double x, double y) {
     return best;
 }
 
-static double ball_mass(void) { return 4.0 / 3.0 * M_PI * radius * radius * radius * density; }
+static double ball_mass(void) {
+    return 4.0 / 3.0 * M_PI * radius * radius * radius * density;
+}
 
 static jepa_env_model *create(const char *options) {
     char err[256] = "";
@@ -55,7 +57,8 @@ static jepa_env_model *create(const char *options) {
 
 static void test_interface(void) {
     jepa_env_model *m = create(NULL);
-    CHECK(jepa_env_action_dim(m) == 2 && jepa_env_state_dim(m) == 4 && jepa_env_proprio_dim(m) == 4);
+    CHECK(jepa_env_action_dim(m) == 2 && jepa_env_state_dim(m) == 4 &&
+          jepa_env_proprio_dim(m) == 4);
     CHECK(strcmp(jepa_env_options_json(m), "{\"maze\":\"umaze\"}") == 0);
     float lo[2], hi[2];
     jepa_env_action_bounds(m, lo, hi);
@@ -119,15 +122,18 @@ static void test_walls_and_clip(void) {
                 double speed = fmax(fabs(s[2]), fabs(s[3]));
                 closest = fmin(closest, wall_distance(layouts[l][1], s[0], s[1]));
                 fastest = fmax(fastest, speed);
-                if (clear > radius + vmax * frame_skip * h + 0.01) fastest_free = fmax(fastest_free, speed);
+                if (clear > radius + vmax * frame_skip * h + 0.01)
+                    fastest_free = fmax(fastest_free, speed);
             }
         }
         CHECK(reset_ok);
         // contacts are soft: at full speed the ball sinks up to about 0.06 into a wall
-        if (!(closest >= radius - 0.065)) fprintf(stderr, "%s: closest %g\n", layouts[l][0], closest);
+        if (!(closest >= radius - 0.065))
+            fprintf(stderr, "%s: closest %g\n", layouts[l][0], closest);
         CHECK(closest >= radius - 0.065);
         if (!(fastest_free <= vmax + 1e-4))
-            fprintf(stderr, "%s: fastest %g away from walls, bound %g\n", layouts[l][0], fastest_free, vmax);
+            fprintf(stderr, "%s: fastest %g away from walls, bound %g\n", layouts[l][0],
+                    fastest_free, vmax);
         CHECK(fastest_free <= vmax + 1e-4);
         CHECK(fastest_free > vel_clip); // the clip acts before the step, as in D4RL
         CHECK(fastest < 2.0 * vmax);    // contacts push, they do not blow up
@@ -155,7 +161,7 @@ static void test_damping_decay(void) {
         double discrete = pow(mass / (mass + h * damping), n);
         double continuous = exp(-damping * time / mass);
         for (int i = 0; i < 2; i++) {
-            CHECK_NEAR(s[2 + i], v0[i] * discrete, 2e-6);                 // float rounding only
+            CHECK_NEAR(s[2 + i], v0[i] * discrete, 2e-6);                // float rounding only
             CHECK_NEAR(s[2 + i] / v0[i], continuous, 2e-3 * continuous); // O(h^2) per step
         }
         // the position is the discrete sum of the velocities: x += h v after each step
@@ -183,7 +189,8 @@ static void test_damping_decay(void) {
     jepa_env_get_state(m, d, s);
     for (int i = 0; i < 2; i++) {
         double v = 0.0;
-        for (int k = 0; k < frame_skip; k++) v += h * (gear * push[i] - damping * v) / (mass + h * damping);
+        for (int k = 0; k < frame_skip; k++)
+            v += h * (gear * push[i] - damping * v) / (mass + h * damping);
         CHECK_NEAR(s[2 + i], v, 1e-5);
     }
     jepa_env_data_free(d);
@@ -193,10 +200,10 @@ static void test_damping_decay(void) {
 static void test_success_and_states(void) {
     jepa_env_model *m = create(NULL);
     const float origin[4] = {1.0f, 1.0f, 3.0f, -2.0f};
-    const float near[4] = {1.3f, 1.3f, 0.0f, 0.0f};  // 0.424 away: success
-    const float edge[4] = {1.5f, 1.0f, 0.0f, 0.0f};  // 0.5 away: not (strictly less)
+    const float near[4] = {1.3f, 1.3f, 0.0f, 0.0f}; // 0.424 away: success
+    const float edge[4] = {1.5f, 1.0f, 0.0f, 0.0f}; // 0.5 away: not (strictly less)
     const float inside[4] = {1.49f, 1.0f, -4.0f, 4.0f};
-    const float far[4] = {4.0f, 5.0f, 0.0f, 0.0f};   // (3, 4) away
+    const float far[4] = {4.0f, 5.0f, 0.0f, 0.0f}; // (3, 4) away
     CHECK(jepa_env_success(m, near, origin));
     CHECK(!jepa_env_success(m, edge, origin));
     CHECK(jepa_env_success(m, inside, origin));
@@ -343,7 +350,8 @@ static void test_expert(void) {
                     n++;
                 }
                 // within 0.1 of the centre (r - 0.2, c - 0.2) and slower than 0.5
-                int rest = hypot(s[0] - (r - 0.2), s[1] - (c - 0.2)) < 0.1 && hypot(s[2], s[3]) < 0.5;
+                int rest =
+                    hypot(s[0] - (r - 0.2), s[1] - (c - 0.2)) < 0.1 && hypot(s[2], s[3]) < 0.5;
                 arrivals += rest && !resting;
                 resting = rest;
             }
@@ -374,7 +382,8 @@ static void test_golden_frames(void) {
         hash = test_fnv1a(frame, sizeof frame, hash);
     }
     const uint64_t golden = 0x107a334a08f9dff6ull;
-    if (hash != golden) fprintf(stderr, "pointmaze golden frames: 0x%016llx\n", (unsigned long long)hash);
+    if (hash != golden)
+        fprintf(stderr, "pointmaze golden frames: 0x%016llx\n", (unsigned long long)hash);
     CHECK(hash == golden);
     jepa_env_data_free(d);
     jepa_env_free(m);

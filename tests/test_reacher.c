@@ -32,7 +32,8 @@ static jepa_env_model *create(const char *options) {
 
 static void test_interface(void) {
     jepa_env_model *m = create(NULL);
-    CHECK(jepa_env_action_dim(m) == 2 && jepa_env_state_dim(m) == 6 && jepa_env_proprio_dim(m) == 4);
+    CHECK(jepa_env_action_dim(m) == 2 && jepa_env_state_dim(m) == 6 &&
+          jepa_env_proprio_dim(m) == 4);
     CHECK(strcmp(jepa_env_options_json(m), "{\"task\":\"easy\"}") == 0);
     // dm_control's timestep
     CHECK_NEAR(jepa_mujoco_model(m)->opt.timestep, 0.02, 0.0);
@@ -56,7 +57,11 @@ static void test_forward_kinematics(void) {
     double worst = 0.0;
     for (int i = 0; i < 200; i++) {
         float s[6] = {jepa_rng_uniform_range(&rng, -4.0f, 4.0f),
-                      jepa_rng_uniform_range(&rng, -2.7f, 2.7f), 0, 0, 0.1f, 0.0f};
+                      jepa_rng_uniform_range(&rng, -2.7f, 2.7f),
+                      0,
+                      0,
+                      0.1f,
+                      0.0f};
         if (i % 2) {
             CHECK(jepa_env_set_state(m, d, s) == JEPA_OK);
         } else {
@@ -95,8 +100,10 @@ static void test_success(void) {
         double reach = sizes[k] + finger_size;
         // targets just inside and just outside, along a diagonal
         const double dir[2] = {0.6, -0.8};
-        float in[6] = {0, 0, 0, 0, (float)(x + dir[0] * (reach - 1e-3)), (float)(y + dir[1] * (reach - 1e-3))};
-        float out[6] = {0, 0, 0, 0, (float)(x + dir[0] * (reach + 1e-3)), (float)(y + dir[1] * (reach + 1e-3))};
+        float in[6] = {
+            0, 0, 0, 0, (float)(x + dir[0] * (reach - 1e-3)), (float)(y + dir[1] * (reach - 1e-3))};
+        float out[6] = {
+            0, 0, 0, 0, (float)(x + dir[0] * (reach + 1e-3)), (float)(y + dir[1] * (reach + 1e-3))};
         float at[6] = {1, 1, 0, 0, (float)x, (float)y};
         CHECK(jepa_env_success(m, s, in));
         CHECK(!jepa_env_success(m, s, out));
@@ -142,8 +149,8 @@ static void test_reset_and_limits(void) {
     CHECK(rmin < 0.06 && rmax > 0.19);
     CHECK(qmin < -3.0 && qmax > 3.0 && qmin >= -M_PI - 1e-6 && qmax <= M_PI + 1e-6);
     CHECK(wrist_lo < -wrist_limit + 0.1 && wrist_hi > wrist_limit - 0.1); // the whole range
-    CHECK(wmax > wrist_limit - 0.05);      // the arm reaches its limit...
-    CHECK(wmax < wrist_limit + 0.25);      // ...and its soft limit holds it (0.15 past seen)
+    CHECK(wmax > wrist_limit - 0.05); // the arm reaches its limit...
+    CHECK(wmax < wrist_limit + 0.25); // ...and its soft limit holds it (0.15 past seen)
     // at rest
     const float rest[6] = {0.4f, 1.1f, 0.0f, 0.0f, 0.1f, 0.1f};
     const float zero[2] = {0.0f, 0.0f};
@@ -285,7 +292,8 @@ static void test_golden_frames(void) {
         hash = test_fnv1a(frame, sizeof frame, hash);
     }
     const uint64_t golden = 0xd7da8140310f5848ull;
-    if (hash != golden) fprintf(stderr, "reacher golden frames: 0x%016llx\n", (unsigned long long)hash);
+    if (hash != golden)
+        fprintf(stderr, "reacher golden frames: 0x%016llx\n", (unsigned long long)hash);
     CHECK(hash == golden);
     jepa_env_data_free(d);
     jepa_env_free(m);

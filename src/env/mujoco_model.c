@@ -22,7 +22,9 @@ mjModel *jepa_mujoco_load_xml(const char *env, const char *xml, char *err, size_
         memcpy(vfs->filedata[mj_findFileVFS(vfs, name)], xml, (size_t)len);
         char mjerr[512] = "";
         m = mj_loadXML(name, vfs, mjerr, (int)sizeof mjerr);
-        if (!m) jepa_fail(err, err_size, JEPA_ERR_INVALID, "%s: MuJoCo rejected the model: %s", env, mjerr);
+        if (!m)
+            jepa_fail(err, err_size, JEPA_ERR_INVALID, "%s: MuJoCo rejected the model: %s", env,
+                      mjerr);
     } else {
         jepa_fail(err, err_size, JEPA_ERR_NOMEM, "%s: MuJoCo's virtual file system is full", env);
     }
@@ -36,9 +38,13 @@ void jepa_mujoco_round_state(const mjModel *m, mjData *d) {
     for (int i = 0; i < m->nv; i++) d->qvel[i] = (mjtNum)(float)d->qvel[i];
 }
 
-const mjModel *jepa_mujoco_model(const jepa_env_model *m) { return *(mjModel *const *)m->impl; }
+const mjModel *jepa_mujoco_model(const jepa_env_model *m) {
+    return *(mjModel *const *)m->impl;
+}
 
-const mjData *jepa_mujoco_data(const jepa_env_data *d) { return *(mjData *const *)d->impl; }
+const mjData *jepa_mujoco_data(const jepa_env_data *d) {
+    return *(mjData *const *)d->impl;
+}
 
 #else
 typedef int jepa_mujoco_model_off; // ISO C wants a declaration in every translation unit

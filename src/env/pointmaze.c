@@ -24,20 +24,20 @@
 
 #ifdef JEPA_HAVE_MUJOCO
 
-#define PM_MAX_SIDE 16          // the largest maze is 9 x 12
-#define PM_BODY_OFFSET 1.2      // the particle body's position: world = qpos + 1.2
-#define PM_RADIUS 0.1f          // the ball's collision radius
-#define PM_DRAW_RADIUS 0.2f     // the particle site DINO-WM renders
-#define PM_FRAME_SKIP 5         // physics steps per control step
-#define PM_VEL_CLIP 5.0         // |qvel| limit applied before each control step
-#define PM_SINK_LIMIT 0.02f     // set_state refuses a centre closer than this to a wall
-#define PM_SUCCESS_RADIUS 0.5f  // success when |xy - goal| < 0.5
-#define PM_RESET_NOISE 0.1f     // reset: cell + U(-0.1, 0.1), velocity N(0, 0.1^2)
-#define PM_POLICY_RHO 0.8f      // random policy: a <- rho a + sqrt(1 - rho^2) sigma n
+#define PM_MAX_SIDE 16         // the largest maze is 9 x 12
+#define PM_BODY_OFFSET 1.2     // the particle body's position: world = qpos + 1.2
+#define PM_RADIUS 0.1f         // the ball's collision radius
+#define PM_DRAW_RADIUS 0.2f    // the particle site DINO-WM renders
+#define PM_FRAME_SKIP 5        // physics steps per control step
+#define PM_VEL_CLIP 5.0        // |qvel| limit applied before each control step
+#define PM_SINK_LIMIT 0.02f    // set_state refuses a centre closer than this to a wall
+#define PM_SUCCESS_RADIUS 0.5f // success when |xy - goal| < 0.5
+#define PM_RESET_NOISE 0.1f    // reset: cell + U(-0.1, 0.1), velocity N(0, 0.1^2)
+#define PM_POLICY_RHO 0.8f     // random policy: a <- rho a + sqrt(1 - rho^2) sigma n
 #define PM_POLICY_SIGMA 0.6f
-#define PM_EXPERT_P 10.0f       // D4RL's waypoint controller: p_gain 10, d_gain -1
+#define PM_EXPERT_P 10.0f // D4RL's waypoint controller: p_gain 10, d_gain -1
 #define PM_EXPERT_D 1.0f
-#define PM_MIXED_NOISE 0.5f     // D4RL's noisy data: action + N(0, 0.5^2)
+#define PM_MIXED_NOISE 0.5f // D4RL's noisy data: action + N(0, 0.5^2)
 
 // the layouts of D4RL's maze_model.py ('#' wall, 'O' free, 'G' the default goal), rows by '/'
 static const char *const pm_maze_names[] = {"umaze", "open", "medium", "large", NULL};
@@ -49,15 +49,15 @@ static const char *const pm_maze_layouts[] = {
     "##O#O#O#O###/#OO#OOO#OGO#/############",
 };
 
-static const uint8_t pm_floor[3] = {38, 64, 89};    // between the checker's .1 .2 .3 and .2 .3 .4
-static const uint8_t pm_wall[3] = {178, 128, 76};   // material "wall" .7 .5 .3
-static const uint8_t pm_ball[3] = {77, 153, 77};    // particle_site .3 .6 .3
-static const uint8_t pm_target[3] = {153, 77, 77};  // material "target" .6 .3 .3
+static const uint8_t pm_floor[3] = {38, 64, 89};   // between the checker's .1 .2 .3 and .2 .3 .4
+static const uint8_t pm_wall[3] = {178, 128, 76};  // material "wall" .7 .5 .3
+static const uint8_t pm_ball[3] = {77, 153, 77};   // particle_site .3 .6 .3
+static const uint8_t pm_target[3] = {153, 77, 77}; // material "target" .6 .3 .3
 
 typedef struct pointmaze_model {
     mjModel *mj; // first: jepa_mujoco_model reads it
     int rows, cols;
-    int n_free;                                   // empty cells (sorted) then the goal, as D4RL
+    int n_free;                                    // empty cells (sorted) then the goal, as D4RL
     float free_cell[PM_MAX_SIDE * PM_MAX_SIDE][2]; // (row, col) = the qpos of the cell's reset
     int n_walls;
     float wall[PM_MAX_SIDE * PM_MAX_SIDE][4]; // world boxes from MuJoCo's geoms: x0, x1, y0, y1
@@ -65,8 +65,8 @@ typedef struct pointmaze_model {
 } pointmaze_model;
 
 typedef struct pointmaze_data {
-    mjData *mj;        // first: jepa_mujoco_data reads it
-    float action[2];   // the random policy's previous action
+    mjData *mj;      // first: jepa_mujoco_data reads it
+    float action[2]; // the random policy's previous action
     // the expert's plan: waypoints (qpos) along the shortest cell path to a goal cell
     int n_waypoints, next_waypoint;
     float waypoint[PM_MAX_SIDE * PM_MAX_SIDE][2];
@@ -78,7 +78,8 @@ static char *pm_xml(const char *layout, int *rows, int *cols) {
     size_t cap = 4096 + strlen(layout) * 160, len = 0;
     char *xml = malloc(cap);
     if (!xml) return NULL;
-    len += (size_t)snprintf(xml + len, cap - len,
+    len += (size_t)snprintf(
+        xml + len, cap - len,
         "<mujoco model=\"pointmaze\">\n"
         "  <compiler inertiafromgeom=\"true\" angle=\"radian\"/>\n"
         "  <option timestep=\"0.01\" gravity=\"0 0 0\" iterations=\"20\" integrator=\"Euler\">\n"
@@ -240,8 +241,9 @@ static void pm_step(const jepa_env_model *m, jepa_env_data *d, const float *acti
     mjData *md = ((pointmaze_data *)d->impl)->mj;
     // D4RL's clip_velocity, then frame_skip physics steps under a constant control
     for (int i = 0; i < 2; i++) {
-        md->qvel[i] = md->qvel[i] < -PM_VEL_CLIP ? -PM_VEL_CLIP
-                                                  : (md->qvel[i] > PM_VEL_CLIP ? PM_VEL_CLIP : md->qvel[i]);
+        md->qvel[i] = md->qvel[i] < -PM_VEL_CLIP
+                          ? -PM_VEL_CLIP
+                          : (md->qvel[i] > PM_VEL_CLIP ? PM_VEL_CLIP : md->qvel[i]);
         md->ctrl[i] = action[i];
     }
     for (int k = 0; k < PM_FRAME_SKIP; k++) mj_step(pm->mj, md);
@@ -274,7 +276,8 @@ static void pm_draw_walls(const pointmaze_model *pm, jepa_canvas *c) {
                     if (pm->is_wall[r][col]) cover += ox[r - r0] * oy;
             }
             for (int k = 0; k < 3; k++)
-                p[k] = (uint8_t)((float)pm_floor[k] + ((float)pm_wall[k] - (float)pm_floor[k]) * cover + 0.5f);
+                p[k] = (uint8_t)((float)pm_floor[k] +
+                                 ((float)pm_wall[k] - (float)pm_floor[k]) * cover + 0.5f);
         }
     }
 }
@@ -365,7 +368,8 @@ static int pm_cell_of(const pointmaze_model *pm, const float *xy) {
 // a new plan, as D4RL's waypoint controller: a random free goal cell, the shortest path of cells
 // to it (breadth-first), each intermediate waypoint a cell centre moved by U(-0.1, 0.1)
 static void pm_plan(const pointmaze_model *pm, pointmaze_data *pd, const float *xy, jepa_rng *rng) {
-    int start = pm_cell_of(pm, xy), parent[PM_MAX_SIDE * PM_MAX_SIDE], queue[PM_MAX_SIDE * PM_MAX_SIDE];
+    int start = pm_cell_of(pm, xy), parent[PM_MAX_SIDE * PM_MAX_SIDE],
+        queue[PM_MAX_SIDE * PM_MAX_SIDE];
     const float *goal_cell = pm->free_cell[jepa_rng_below(rng, (uint32_t)pm->n_free)];
     int goal = (int)goal_cell[0] * PM_MAX_SIDE + (int)goal_cell[1];
     for (int i = 0; i < PM_MAX_SIDE * PM_MAX_SIDE; i++) parent[i] = -1;
@@ -386,7 +390,8 @@ static void pm_plan(const pointmaze_model *pm, pointmaze_data *pd, const float *
     }
     // the path backwards from the goal (a ball pushed into a wall cell finds none: stay)
     int n = 0;
-    for (int cell = goal; parent[goal] >= 0 && cell != start; cell = parent[cell]) queue[n++] = cell;
+    for (int cell = goal; parent[goal] >= 0 && cell != start; cell = parent[cell])
+        queue[n++] = cell;
     pd->n_waypoints = n;
     pd->next_waypoint = 0;
     for (int i = 0; i < n; i++) {
@@ -394,7 +399,8 @@ static void pm_plan(const pointmaze_model *pm, pointmaze_data *pd, const float *
         float noise = i == n - 1 ? 0.0f : PM_RESET_NOISE;
         for (int k = 0; k < 2; k++)
             pd->waypoint[i][k] = (float)(k ? cell % PM_MAX_SIDE : cell / PM_MAX_SIDE) + 1.0f -
-                                 (float)PM_BODY_OFFSET + noise * jepa_rng_uniform_range(rng, -1.0f, 1.0f);
+                                 (float)PM_BODY_OFFSET +
+                                 noise * jepa_rng_uniform_range(rng, -1.0f, 1.0f);
     }
 }
 

@@ -25,29 +25,29 @@
 #ifdef JEPA_HAVE_MUJOCO
 
 #define RE_PI 3.14159265358979323846
-#define RE_LINK 0.12f             // shoulder to wrist, and wrist to fingertip
-#define RE_HAND_LENGTH 0.1f       // the hand capsule (the finger sits at 0.12)
+#define RE_LINK 0.12f       // shoulder to wrist, and wrist to fingertip
+#define RE_HAND_LENGTH 0.1f // the hand capsule (the finger sits at 0.12)
 #define RE_CAPSULE_RADIUS 0.01f
 #define RE_FINGER_RADIUS 0.01f
 #define RE_WRIST_LIMIT (160.0 * RE_PI / 180.0)
-#define RE_WRIST_SLACK 0.3        // set_state accepts a wrist this far past its soft limit
-#define RE_TARGET_R_MIN 0.05f     // the target: radius U(0.05, 0.20), angle U(0, 2 pi)
+#define RE_WRIST_SLACK 0.3    // set_state accepts a wrist this far past its soft limit
+#define RE_TARGET_R_MIN 0.05f // the target: radius U(0.05, 0.20), angle U(0, 2 pi)
 #define RE_TARGET_R_MAX 0.20f
-#define RE_VIEW 0.31f             // 0.75 * tan(22.5 degrees)
-#define RE_HOLD_MAX 5             // random policy: each action held for 1..5 steps
-#define RE_EXPERT_KP 10.0         // expert: action per radian of joint error
-#define RE_EXPERT_KD 0.7          // expert: action per rad/s of joint velocity
-#define RE_MIXED_NOISE 0.5f       // mixed: the expert's action + N(0, 0.5^2)
+#define RE_VIEW 0.31f       // 0.75 * tan(22.5 degrees)
+#define RE_HOLD_MAX 5       // random policy: each action held for 1..5 steps
+#define RE_EXPERT_KP 10.0   // expert: action per radian of joint error
+#define RE_EXPERT_KD 0.7    // expert: action per rad/s of joint velocity
+#define RE_MIXED_NOISE 0.5f // mixed: the expert's action + N(0, 0.5^2)
 
 static const char *const re_task_names[] = {"easy", "hard", NULL};
 static const float re_target_sizes[] = {0.05f, 0.015f};
 
-static const uint8_t re_floor_dark[3] = {26, 51, 77};    // grid checker .1 .2 .3
-static const uint8_t re_floor_light[3] = {51, 77, 102};  // and .2 .3 .4
-static const uint8_t re_self[3] = {178, 128, 76};        // material "self" .7 .5 .3
-static const uint8_t re_effector[3] = {178, 102, 51};    // material "effector" .7 .4 .2
-static const uint8_t re_decoration[3] = {77, 128, 178};  // material "decoration" .3 .5 .7
-static const uint8_t re_target[3] = {153, 77, 77};       // material "target" .6 .3 .3
+static const uint8_t re_floor_dark[3] = {26, 51, 77};   // grid checker .1 .2 .3
+static const uint8_t re_floor_light[3] = {51, 77, 102}; // and .2 .3 .4
+static const uint8_t re_self[3] = {178, 128, 76};       // material "self" .7 .5 .3
+static const uint8_t re_effector[3] = {178, 102, 51};   // material "effector" .7 .4 .2
+static const uint8_t re_decoration[3] = {77, 128, 178}; // material "decoration" .3 .5 .7
+static const uint8_t re_target[3] = {153, 77, 77};      // material "target" .6 .3 .3
 
 // the MJCF of dm_control's arm (the ground, arena walls, root and target are drawn, not simulated)
 static const char re_xml[] =
@@ -85,10 +85,10 @@ typedef struct reacher_model {
 } reacher_model;
 
 typedef struct reacher_data {
-    mjData *mj;       // first: jepa_mujoco_data reads it
-    float target[2];  // the episode's target position
-    float action[2];  // the random policy's held action
-    int hold;         // steps it is still held
+    mjData *mj;      // first: jepa_mujoco_data reads it
+    float target[2]; // the episode's target position
+    float action[2]; // the random policy's held action
+    int hold;        // steps it is still held
 } reacher_data;
 
 static jepa_status re_model_init(jepa_env_model *m, const cJSON *options, cJSON *resolved,
@@ -97,8 +97,8 @@ static jepa_status re_model_init(jepa_env_model *m, const cJSON *options, cJSON 
     jepa_status st = jepa_env_check_keys("reacher", options, known, err, err_size);
     int task = 0;
     if (st == JEPA_OK)
-        st = jepa_env_opt_choice("reacher", options, resolved, "task", re_task_names, 0, &task,
-                                 err, err_size);
+        st = jepa_env_opt_choice("reacher", options, resolved, "task", re_task_names, 0, &task, err,
+                                 err_size);
     if (st != JEPA_OK) return st;
     reacher_model *rm = calloc(1, sizeof *rm);
     if (!rm) return jepa_fail(err, err_size, JEPA_ERR_NOMEM, "reacher: out of memory");
@@ -211,7 +211,8 @@ static void re_render(const jepa_env_model *m, const jepa_env_data *d, jepa_canv
                      RE_VIEW, RE_VIEW, 1);
     // the ground: a checker of 0.5 squares (texrepeat 1 per metre, 2 x 2 squares), meeting at 0
     jepa_canvas_clear(canvas, re_floor_dark);
-    const float sq[2][8] = {{0, 0, 0.5f, 0, 0.5f, 0.5f, 0, 0.5f}, {-0.5f, -0.5f, 0, -0.5f, 0, 0, -0.5f, 0}};
+    const float sq[2][8] = {{0, 0, 0.5f, 0, 0.5f, 0.5f, 0, 0.5f},
+                            {-0.5f, -0.5f, 0, -0.5f, 0, 0, -0.5f, 0}};
     for (int i = 0; i < 2; i++) jepa_canvas_polygon(canvas, sq[i], 4, re_floor_light, 1.0f);
     // the arena's low walls at +-0.3, seen from above as thin lines
     const float t = 0.004f, a = 0.3f;

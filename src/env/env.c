@@ -8,7 +8,9 @@
 #include "env/env_impl.h"
 
 static const jepa_env_vtable *const g_envs[] = {
+#ifndef JEPA_NO_TWOROOM // temporary (branch pusht): tworoom lands with envcore
     &jepa_env_tworoom,
+#endif
 #ifdef JEPA_HAVE_CHIPMUNK
     &jepa_env_pusht,
 #endif

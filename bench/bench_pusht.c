@@ -60,13 +60,13 @@ static int bench_policy(const char *label, const char *options, jepa_env_policy 
     jepa_env_model *m = create(options);
     if (!m) return 1;
     jepa_env_data *d = jepa_env_data_create(m);
-    const float goal[7] = {0, 0, 256, 256, (float)(3.14159265358979 / 4), 0, 0};
+    const float goal[JEPA_ENV_MAX_DIM] = {0, 0, 256, 256, (float)(3.14159265358979 / 4), 0, 0};
     int moved = 0, reached = 0, reached_end = 0, covered = 0, covered_end = 0;
     for (int e = 0; e < episodes; e++) {
         jepa_rng rng;
         jepa_rng_init(&rng, 1000 + (uint64_t)e, 3);
         jepa_env_reset(m, d, 1000 + (uint64_t)e);
-        float s0[7], s[7], a[2];
+        float s0[JEPA_ENV_MAX_DIM], s[JEPA_ENV_MAX_DIM], a[2];
         jepa_env_get_state(m, d, s0);
         int hit = 0, cov = 0, hit_now = 0, cov_now = 0;
         for (int t = 0; t < 100; t++) {

@@ -20,16 +20,27 @@
 //   `friction` (default 0, the original's behaviour) sets the agent's and block's shapes.
 // - Reset: agent integers in [50, 450)^2, block integers in [100, 400)^2, then one 0.01 s
 //   substep that separates overlaps (as the original). Angle uniform in [-pi, pi) (the
-//   original's `randn() * 2pi - pi` is a normal, a slip the brief corrects).
+//   original's `randn() * 2pi - pi` is a normal, a slip the brief corrects). Ours: a block pose
+//   that puts part of the T into a wall (the stem reaches 120 px from the origin) is drawn
+//   again.
+// - Walls: ours adds solid static boxes behind the 4 segments, from their centre lines outward.
+//   They change nothing until the block sinks 2 px into a wall, which happens only when the
+//   kinematic agent (infinite mass) squeezes it there; behind a bare 4-px segment such a block
+//   is then pushed out of the arena for good, behind the backing it comes back. The scripted
+//   policies also avoid pressing a block that touches a wall toward it.
 //
-// State (7 floats): agent x, y, block x, y (body origin), block angle in [0, 2pi), agent vx, vy.
-// Exact restore: at the start of every control step the physics is rebuilt from these 7 floats
-// (bodies set, block velocity zeroed, the moving shapes removed and re-added with the same ids,
-// which forgets cached contacts and the broad phase's history), and at its end the bodies are
-// read back and rounded to float. The dynamics is thus a pure function of the state: set_state
-// reproduces a trajectory bit for bit. The block's velocity need not be stored: damping 0 zeroes
-// it at every substep. The price: contact impulses are not warm-started across control steps
-// (the original carries them over), a second-order difference in the solver's convergence.
+// State (13 floats): [0..6] as DINO-WM's 7: agent x, y, block x, y (body origin), block angle
+// in [0, 2pi), agent vx, vy; then what exact restore needs besides: [7..9] the block's velocity
+// (vx, vy, angular) and [10..12] its bias velocity (the solver's penetration correction, same
+// order). Chipmunk integrates positions at the START of a step with the velocities the previous
+// step's solver left, so these move the block in the next substep although damping 0 zeroes
+// the velocity before the next solve; dropping them loses a substep of motion per control step.
+// Exact restore: at the start of every control step the physics is rebuilt from the 13 floats
+// (bodies set, the moving shapes removed and re-added with the same ids, which forgets cached
+// contacts and the broad phase's history), and at its end the bodies are read back and rounded
+// to float. The dynamics is thus a pure function of the state: set_state reproduces a trajectory
+// bit for bit. The price: contact impulses are not warm-started across control steps (the
+// original carries them over), a small difference in the solver's convergence.
 // Proprio (4): agent x, y, vx, vy (DINO-WM's `with_velocity` proprio).
 // Chipmunk itself allocates only while its pools grow (the first contacts); a step allocates
 // nothing of ours.
@@ -44,11 +55,13 @@
 
 #define PUSHT_PI 3.14159265358979323846
 #define PUSHT_MAX_CONTACTS 64
+#define PUSHT_STATE_DIM 13
 
 // ---- the original's constants ----
 static const struct pusht_constants {
     double world;                   // window size in pixels (x and y in [0, world])
     double wall_lo, wall_hi, wall_radius;
+    double wall_backing;            // ours: solid static boxes this thick behind the walls
     double agent_radius;
     double kp, kv;                  // the agent's PD velocity law
     double dt;                      // physics substep (sim_hz = 100)
@@ -60,7 +73,7 @@ static const struct pusht_constants {
     double success_position;        // |(agent, block) position error| < this (px)
     double success_angle;           // |block angle error| < this (rad)
 } PUSHT = {
-    .world = 512, .wall_lo = 5, .wall_hi = 506, .wall_radius = 2,
+    .world = 512, .wall_lo = 5, .wall_hi = 506, .wall_radius = 2, .wall_backing = 200,
     .agent_radius = 15,
     .kp = 100, .kv = 20, .dt = 0.01, .substeps = 10, .action_scale = 100,
     .block_mass = 1, .t_scale = 30, .t_length = 4,
@@ -121,10 +134,10 @@ typedef struct pusht_policy {
 typedef struct pusht_data {
     cpSpace *space;
     cpBody *agent, *block;
-    cpShape *walls[4];
+    cpShape *walls[8]; // the 4 segments, then their solid backing
     cpShape *moving[3]; // agent circle, bar, stem: re-added in this order at every step
     cpHashValue first_id;
-    float state[7];
+    float state[PUSHT_STATE_DIM];
     pusht_policy policy;
 } pusht_data;
 
@@ -166,6 +179,18 @@ static double t_distance(const float *pose, cpVect p) {
         best = fmin(best, sqrt(ex * ex + ey * ey));
     }
     return best;
+}
+
+// whether the T at pose lies inside the walls' inner faces
+static int t_inside_walls(const float *pose) {
+    double lo = PUSHT.wall_lo + PUSHT.wall_radius, hi = PUSHT.wall_hi - PUSHT.wall_radius;
+    for (int box = 0; box < 2; box++) {
+        double xy[8];
+        t_box_world(pose, box, 0, xy);
+        for (int k = 0; k < 8; k++)
+            if (xy[k] < lo || xy[k] > hi) return 0;
+    }
+    return 1;
 }
 
 static double polygon_area(const double *xy, int n) {
@@ -230,8 +255,10 @@ static void physics_load(pusht_data *pd) {
     // the angle first: Chipmunk rotates about the centre of gravity, then places the origin
     cpBodySetAngle(pd->block, s[4]);
     cpBodySetPosition(pd->block, cpv(s[2], s[3]));
-    cpBodySetVelocity(pd->block, cpvzero);
-    cpBodySetAngularVelocity(pd->block, 0);
+    cpBodySetVelocity(pd->block, cpv(s[7], s[8]));
+    cpBodySetAngularVelocity(pd->block, s[9]);
+    pd->block->v_bias = cpv(s[10], s[11]); // no setter: the solver's own scratch
+    pd->block->w_bias = s[12];
     cpBodySetPosition(pd->agent, cpv(s[0], s[1]));
     cpBodySetVelocity(pd->agent, cpv(s[5], s[6]));
     // the same shape ids as every time: the broad phase's hash order depends on them
@@ -247,7 +274,12 @@ static void physics_store(pusht_data *pd) {
     if (!(theta >= 0 && theta < two_pi)) theta -= two_pi * floor(theta / two_pi);
     float th = (float)theta;
     if ((double)th >= two_pi) th = 0.0f; // rounding up to float may reach 2pi
-    float out[7] = {(float)a.x, (float)a.y, (float)b.x, (float)b.y, th, (float)v.x, (float)v.y};
+    const cpBody *k = pd->block;
+    float out[PUSHT_STATE_DIM] = {(float)a.x,        (float)a.y,        (float)b.x,
+                                  (float)b.y,        th,                (float)v.x,
+                                  (float)v.y,        (float)k->v.x,     (float)k->v.y,
+                                  (float)k->w,       (float)k->v_bias.x, (float)k->v_bias.y,
+                                  (float)k->w_bias};
     memcpy(pd->state, out, sizeof out);
 }
 
@@ -329,7 +361,7 @@ static jepa_status pusht_model_init(jepa_env_model *m, const cJSON *options, cJS
     pm->goal[2] = (float)ga;
     build_contacts(pm);
     m->action_dim = 2;
-    m->state_dim = 7;
+    m->state_dim = PUSHT_STATE_DIM;
     m->proprio_dim = 4;
     for (int i = 0; i < 2; i++) m->action_lo[i] = -1.0f, m->action_hi[i] = 1.0f;
     return JEPA_OK;
@@ -345,7 +377,7 @@ static void pusht_data_free(jepa_env_data *d) {
     if (!pd) return;
     // the space first: destroying it touches its bodies
     if (pd->space) cpSpaceFree(pd->space);
-    for (int i = 0; i < 4; i++)
+    for (int i = 0; i < 8; i++)
         if (pd->walls[i]) cpShapeFree(pd->walls[i]);
     for (int i = 0; i < 3; i++)
         if (pd->moving[i]) cpShapeFree(pd->moving[i]);
@@ -376,6 +408,14 @@ static jepa_status pusht_data_init(const jepa_env_model *m, jepa_env_data *d) {
         pd->walls[i] = cpSegmentShapeNew(ground, ends[i][0], ends[i][1], PUSHT.wall_radius);
         cpSpaceAddShape(pd->space, pd->walls[i]);
     }
+    // solid backing behind each wall, from its centre line outward (ours, see the top comment)
+    double far = PUSHT.wall_backing, w = PUSHT.world;
+    const cpBB backing[4] = {cpBBNew(-far, -far, lo, w + far), cpBBNew(-far, -far, w + far, lo),
+                             cpBBNew(hi, -far, w + far, w + far), cpBBNew(-far, hi, w + far, w + far)};
+    for (int i = 0; i < 4; i++) {
+        pd->walls[4 + i] = cpBoxShapeNew2(ground, backing[i], 0);
+        cpSpaceAddShape(pd->space, pd->walls[4 + i]);
+    }
     pd->first_id = pd->space->shapeIDCounter;
     // the agent: a kinematic circle
     pd->agent = cpSpaceAddBody(pd->space, cpBodyNewKinematic());
@@ -399,7 +439,7 @@ static jepa_status pusht_data_init(const jepa_env_model *m, jepa_env_data *d) {
         cpSpaceAddShape(pd->space, pd->moving[i]);
     }
     // the original's initial layout, until reset
-    const float initial[7] = {256, 400, 256, 300, 0, 0, 0};
+    const float initial[PUSHT_STATE_DIM] = {256, 400, 256, 300, 0};
     memcpy(pd->state, initial, sizeof initial);
     pd->policy.contact = -1;
     return JEPA_OK;
@@ -413,10 +453,13 @@ static void pusht_reset(const jepa_env_model *m, jepa_env_data *d, jepa_rng *rng
     float *s = pd->state;
     s[0] = (float)(PUSHT.reset_agent_lo + (int)jepa_rng_below(rng, agent_span));
     s[1] = (float)(PUSHT.reset_agent_lo + (int)jepa_rng_below(rng, agent_span));
-    s[2] = (float)(PUSHT.reset_block_lo + (int)jepa_rng_below(rng, block_span));
-    s[3] = (float)(PUSHT.reset_block_lo + (int)jepa_rng_below(rng, block_span));
-    s[4] = jepa_rng_uniform_range(rng, (float)-PUSHT_PI, (float)PUSHT_PI);
-    s[5] = s[6] = 0.0f;
+    // the original's ranges can put the stem into a wall: draw the block again until inside
+    do {
+        s[2] = (float)(PUSHT.reset_block_lo + (int)jepa_rng_below(rng, block_span));
+        s[3] = (float)(PUSHT.reset_block_lo + (int)jepa_rng_below(rng, block_span));
+        s[4] = jepa_rng_uniform_range(rng, (float)-PUSHT_PI, (float)PUSHT_PI);
+    } while (!t_inside_walls(s + 2));
+    for (int i = 5; i < PUSHT_STATE_DIM; i++) s[i] = 0.0f;
     // one substep at rest separates an agent placed on the block, as the original does
     physics_load(pd);
     cpSpaceStep(pd->space, PUSHT.dt);
@@ -497,8 +540,8 @@ static jepa_status pusht_set_state(const jepa_env_model *m, jepa_env_data *d, co
     double w = PUSHT.world;
     for (int i = 0; i < 4; i++)
         if (!(state[i] >= -w && state[i] <= 2 * w)) return JEPA_ERR_INVALID;
-    if (!(fabs(state[4]) <= 1e4 && fabs(state[5]) <= 1e5 && fabs(state[6]) <= 1e5))
-        return JEPA_ERR_INVALID;
+    for (int i = 4; i < PUSHT_STATE_DIM; i++)
+        if (!(fabs(state[i]) <= 1e5)) return JEPA_ERR_INVALID;
     memcpy(pd->state, state, sizeof pd->state);
     return JEPA_OK;
 }
@@ -520,7 +563,8 @@ static int pusht_success(const jepa_env_model *m, const float *state, const floa
            angle_error(state[4], goal[4]) < PUSHT.success_angle;
 }
 
-// DINO-WM's state distance: the L2 norm of the state difference (the angle wrapped)
+// DINO-WM's state distance: the L2 norm of the difference of the first 7 entries (the angle
+// wrapped); the solver's velocities [7..12] do not count
 static float pusht_distance(const jepa_env_model *m, const float *state, const float *goal) {
     (void)m;
     double sum = 0;
@@ -654,6 +698,41 @@ static cpVect policy_random(pusht_data *pd, jepa_rng *rng) {
     return ps->waypoint;
 }
 
+// Exploration never presses a block that touches a wall toward that wall: the kinematic agent
+// would squeeze it into the wall (the original's physics cannot stop it). It backs off instead.
+// (The expert pushes toward poses well inside and needs no guard.)
+static cpVect policy_wall_guard(const float *s, cpVect agent, cpVect target) {
+    const float *pose = s + 2;
+    // will the agent touch the block on its way to the target, or coasting on its speed for two
+    // steps?
+    cpVect coast = cpvadd(agent, cpvmult(cpv(s[5], s[6]), 2 * PUSHT.dt * PUSHT.substeps));
+    double len = fmax(cpvdist(agent, target), cpvdist(agent, coast));
+    int n = 1 + (int)(len / 5), touches = 0;
+    for (int k = 0; k <= n && !touches; k++) {
+        double f = (double)k / n;
+        touches = t_distance(pose, cpvlerp(agent, target, f)) < PUSHT.agent_radius + 2 ||
+                  t_distance(pose, cpvlerp(agent, coast, f)) < PUSHT.agent_radius + 2;
+    }
+    if (!touches) return target;
+    cpVect dir = cpvadd(cpvsub(target, agent), cpvsub(coast, agent));
+    double inner_lo = PUSHT.wall_lo + PUSHT.wall_radius, inner_hi = PUSHT.wall_hi - PUSHT.wall_radius;
+    double reach = 10; // a corner this close to a wall's face touches it
+    for (int box = 0; box < 2; box++) {
+        double xy[8];
+        t_box_world(pose, box, 0, xy);
+        for (int k = 0; k < 4; k++) {
+            double x = xy[2 * k], y = xy[2 * k + 1];
+            if ((x < inner_lo + reach && dir.x < 0) || (x > inner_hi - reach && dir.x > 0) ||
+                (y < inner_lo + reach && dir.y < 0) || (y > inner_hi - reach && dir.y > 0)) {
+                // brake and step away from the block's centre
+                cpVect away = cpvnormalize(cpvsub(agent, body_to_world(pose, block_cog_local())));
+                return cpvadd(cpvsub(agent, cpvsub(coast, agent)), cpvmult(away, 25));
+            }
+        }
+    }
+    return target;
+}
+
 static void pusht_policy_act(const jepa_env_model *m, jepa_env_data *d, jepa_env_policy policy,
                              jepa_rng *rng, float *action) {
     const pusht_model *pm = m->impl;
@@ -675,6 +754,7 @@ static void pusht_policy_act(const jepa_env_model *m, jepa_env_data *d, jepa_env
     }
     cpVect agent = cpv(pd->state[0], pd->state[1]);
     cpVect target = random_now ? policy_random(pd, rng) : policy_expert(pm, pd, rng);
+    if (random_now) target = policy_wall_guard(pd->state, agent, target);
     double noise = random_now ? POLICY_RANDOM_NOISE : POLICY_EXPERT_NOISE;
     // keep the agent in the window
     double lo = PUSHT.agent_radius, hi = PUSHT.world - PUSHT.agent_radius;

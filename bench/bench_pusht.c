@@ -101,7 +101,7 @@ int main(int argc, char **argv) {
     rc |= bench_policy("mixed (default)", NULL, JEPA_POLICY_MIXED, episodes);
     rc |= bench_policy("expert, always the goal", "{\"expert_goal_fraction\": 1}",
                        JEPA_POLICY_EXPERT, episodes);
-    rc |= bench_policy("mixed, always the goal", "{\"expert_goal_fraction\": 1}",
-                       JEPA_POLICY_MIXED, episodes);
+    rc |= bench_policy("mixed, always the goal", "{\"expert_goal_fraction\": 1}", JEPA_POLICY_MIXED,
+                       episodes);
     return rc;
 }

@@ -83,9 +83,11 @@ static void test_block_stays_inside(void) {
         double episode_worst = 0;
         for (int t = 0; t < 200; t++) {
             if (e % 3 == 0)
-                a[0] = jepa_rng_uniform_range(&rng, -1, 1), a[1] = jepa_rng_uniform_range(&rng, -1, 1);
+                a[0] = jepa_rng_uniform_range(&rng, -1, 1),
+                a[1] = jepa_rng_uniform_range(&rng, -1, 1);
             else
-                jepa_env_policy_act(m, d, e % 3 == 1 ? JEPA_POLICY_RANDOM : JEPA_POLICY_MIXED, &rng, a);
+                jepa_env_policy_act(m, d, e % 3 == 1 ? JEPA_POLICY_RANDOM : JEPA_POLICY_MIXED, &rng,
+                                    a);
             jepa_env_step(m, d, a);
             jepa_env_get_state(m, d, s);
             double cx = s[2] - 45 * sin(s[4]), cy = s[3] + 45 * cos(s[4]); // the cog (0, 45)
@@ -101,10 +103,11 @@ static void test_block_stays_inside(void) {
         jepa_env_get_state(m, d, s);
         worst_after = fmax(worst_after, wall_penetration(s));
     }
-    printf("  walls: %d of 24 episodes squeezed the block > 1 px, deepest %.2f px, after: %.3f px\n",
-           squeezed, worst, worst_after);
-    CHECK(worst < 60);          // never through: the backing holds it
-    CHECK(worst_after < 0.2);   // Chipmunk's collision slop is 0.1
+    printf(
+        "  walls: %d of 24 episodes squeezed the block > 1 px, deepest %.2f px, after: %.3f px\n",
+        squeezed, worst, worst_after);
+    CHECK(worst < 60);        // never through: the backing holds it
+    CHECK(worst_after < 0.2); // Chipmunk's collision slop is 0.1
     jepa_env_data_free(d);
     jepa_env_free(m);
 }
@@ -160,7 +163,8 @@ static void test_matches_pymunk(void) {
 // formula with A's two real eigenvalues gives A^n in closed form.
 static void pd_closed_form(double e0, double v0, int n, double *e, double *v) {
     const double kp = 100, kv = 20, dt = 0.01;
-    const double a11 = 1 - kp * dt * dt, a12 = dt * (1 - kv * dt), a21 = -kp * dt, a22 = 1 - kv * dt;
+    const double a11 = 1 - kp * dt * dt, a12 = dt * (1 - kv * dt), a21 = -kp * dt,
+                 a22 = 1 - kv * dt;
     double tr = a11 + a22, det = a11 * a22 - a12 * a21, disc = sqrt(tr * tr / 4 - det);
     double l1 = tr / 2 + disc, l2 = tr / 2 - disc, p1 = pow(l1, n), p2 = pow(l2, n);
     // A^n = (l1^n (A - l2 I) - l2^n (A - l1 I)) / (l1 - l2)
@@ -179,12 +183,13 @@ static void test_pd_law(void) {
         jepa_env_data *d = jepa_env_data_create(m);
         set(m, d, 120, 150, 400, 380, 0, 3, -2); // the block far away in a corner
         double p[2] = {120, 150}, v[2] = {3, -2}, max_p = 0, max_v = 0;
-        const float actions[8][2] = {{0.5f, -0.3f}, {1, 1}, {-1, 0.2f}, {0, 0},
+        const float actions[8][2] = {{0.5f, -0.3f},  {1, 1},       {-1, 0.2f},     {0, 0},
                                      {-0.7f, -0.9f}, {0.1f, 0.6f}, {-0.4f, 0.25f}, {0.3f, 0}};
         for (int t = 0; t < 24; t++) {
             const float *a = actions[t % 8];
             float scale = absolute ? 0.3f : 1.0f; // absolute targets stay in the top-left
-            float act[2] = {a[0] * scale - (absolute ? 0.5f : 0), a[1] * scale - (absolute ? 0.4f : 0)};
+            float act[2] = {a[0] * scale - (absolute ? 0.5f : 0),
+                            a[1] * scale - (absolute ? 0.4f : 0)};
             CHECK(jepa_env_step(m, d, act) == JEPA_OK);
             for (int k = 0; k < 2; k++) {
                 double target = absolute ? ((double)act[k] + 1) * 256 : p[k] + 100 * (double)act[k];
@@ -222,9 +227,9 @@ static void test_symmetric_push(void) {
     float s[DIM];
     jepa_env_get_state(m, d, s);
     printf("  symmetric push: block y %.3f, agent y %.3f\n", s[3], s[1]);
-    CHECK(s[3] > 230);                  // pushed down a good way
-    CHECK_NEAR(s[2], 256, 1e-4);        // not sideways
-    CHECK(fabs(remainder(s[4], 2 * M_PI)) < 1e-6); // not turned
+    CHECK(s[3] > 230);                               // pushed down a good way
+    CHECK_NEAR(s[2], 256, 1e-4);                     // not sideways
+    CHECK(fabs(remainder(s[4], 2 * M_PI)) < 1e-6);   // not turned
     CHECK(s[3] - s[1] > 14.5 && s[3] - s[1] < 15.5); // the agent rests on the top edge
     jepa_env_data_free(d);
     jepa_env_free(m);
@@ -304,7 +309,8 @@ static void test_coverage(void) {
     CHECK_NEAR(jepa_pusht_coverage(flip, near), 0.0, 1e-5);
 }
 
-static void record(jepa_env_model *m, jepa_env_data *d, const float *actions, int n, float *states) {
+static void record(jepa_env_model *m, jepa_env_data *d, const float *actions, int n,
+                   float *states) {
     for (int t = 0; t < n; t++) {
         jepa_env_step(m, d, actions + 2 * t);
         jepa_env_get_state(m, d, states + DIM * t);
@@ -320,7 +326,7 @@ static void test_state_round_trip(void) {
     jepa_rng_init(&rng, 77, 0);
     jepa_env_reset(m, d, 77);
     float a[2], s0[DIM] = {0}, actions[2 * N], run[DIM * N] = {0}, again[DIM * N] = {0},
-                                                fresh[DIM * N] = {0};
+                fresh[DIM * N] = {0};
     for (int t = 0; t < PRE; t++) {
         jepa_env_policy_act(m, d, JEPA_POLICY_EXPERT, &rng, a);
         jepa_env_step(m, d, a);

@@ -26,8 +26,10 @@
 // - Walls: ours adds solid static boxes behind the 4 segments, from their centre lines outward.
 //   They change nothing until the block sinks 2 px into a wall, which happens only when the
 //   kinematic agent (infinite mass) squeezes it there; behind a bare 4-px segment such a block
-//   is then pushed out of the arena for good, behind the backing it comes back. The scripted
-//   policies also avoid pressing a block that touches a wall toward it.
+//   is then pushed out of the arena for good, behind the backing it comes back. Exploration
+//   also avoids pressing a block that touches a wall toward it.
+// - Actions in [-1, 1]^2. action_mode "relative" (default, DINO-WM): target = agent + 100 a;
+//   "absolute" (the original's action space, rescaled): target = (a + 1) / 2 * 512.
 //
 // State (13 floats): [0..6] as DINO-WM's 7: agent x, y, block x, y (body origin), block angle
 // in [0, 2pi), agent vx, vy; then what exact restore needs besides: [7..9] the block's velocity
@@ -40,8 +42,16 @@
 // contacts and the broad phase's history), and at its end the bodies are read back and rounded
 // to float. The dynamics is thus a pure function of the state: set_state reproduces a trajectory
 // bit for bit. The price: contact impulses are not warm-started across control steps (the
-// original carries them over), a small difference in the solver's convergence.
+// original carries them over); against pymunk 6.2.1 running the original's loop, expert pushing
+// episodes agree to 1e-4 px over 50 steps (tests/test_pusht.c, tools/pusht_reference.py).
 // Proprio (4): agent x, y, vx, vy (DINO-WM's `with_velocity` proprio).
+// Options: action_mode, friction, goal_x, goal_y, goal_angle (the goal pose the expert aims at,
+// default (256, 256, pi/4)), expert_goal_fraction (0.5: expert episodes aimed at the goal, the
+// rest at random poses), mixed_random_fraction (0.25: segments of a mixed episode that explore).
+// Policies: expert picks, among points on the T's outline, the push whose instantaneous effect
+// (translation along the push, rotation by torque / moment) best matches the wanted motion,
+// walks around the block to stand behind it, then pushes; random heads for random waypoints
+// (half of them near the block); mixed alternates the two in segments of 10-30 steps.
 // Chipmunk itself allocates only while its pools grow (the first contacts); a step allocates
 // nothing of ours.
 #include <chipmunk/chipmunk.h>
@@ -59,26 +69,40 @@
 
 // ---- the original's constants ----
 static const struct pusht_constants {
-    double world;                   // window size in pixels (x and y in [0, world])
+    double world; // window size in pixels (x and y in [0, world])
     double wall_lo, wall_hi, wall_radius;
-    double wall_backing;            // ours: solid static boxes this thick behind the walls
+    double wall_backing; // ours: solid static boxes this thick behind the walls
     double agent_radius;
-    double kp, kv;                  // the agent's PD velocity law
-    double dt;                      // physics substep (sim_hz = 100)
-    int substeps;                   // sim_hz / control_hz
-    double action_scale;            // relative actions: target = agent + action_scale * a
+    double kp, kv;       // the agent's PD velocity law
+    double dt;           // physics substep (sim_hz = 100)
+    int substeps;        // sim_hz / control_hz
+    double action_scale; // relative actions: target = agent + action_scale * a
     double block_mass;
-    double t_scale, t_length;       // the T: bar t_length*t_scale x t_scale, stem t_scale wide
+    double t_scale, t_length; // the T: bar t_length*t_scale x t_scale, stem t_scale wide
     int reset_agent_lo, reset_agent_hi, reset_block_lo, reset_block_hi;
-    double success_position;        // |(agent, block) position error| < this (px)
-    double success_angle;           // |block angle error| < this (rad)
+    double success_position; // |(agent, block) position error| < this (px)
+    double success_angle;    // |block angle error| < this (rad)
 } PUSHT = {
-    .world = 512, .wall_lo = 5, .wall_hi = 506, .wall_radius = 2, .wall_backing = 200,
+    .world = 512,
+    .wall_lo = 5,
+    .wall_hi = 506,
+    .wall_radius = 2,
+    .wall_backing = 200,
     .agent_radius = 15,
-    .kp = 100, .kv = 20, .dt = 0.01, .substeps = 10, .action_scale = 100,
-    .block_mass = 1, .t_scale = 30, .t_length = 4,
-    .reset_agent_lo = 50, .reset_agent_hi = 450, .reset_block_lo = 100, .reset_block_hi = 400,
-    .success_position = 20, .success_angle = PUSHT_PI / 9,
+    .kp = 100,
+    .kv = 20,
+    .dt = 0.01,
+    .substeps = 10,
+    .action_scale = 100,
+    .block_mass = 1,
+    .t_scale = 30,
+    .t_length = 4,
+    .reset_agent_lo = 50,
+    .reset_agent_hi = 450,
+    .reset_block_lo = 100,
+    .reset_block_hi = 400,
+    .success_position = 20,
+    .success_angle = PUSHT_PI / 9,
 };
 
 // the T's two boxes in body coordinates (x0, y0, x1, y1): the bar, then the stem
@@ -125,16 +149,16 @@ typedef struct pusht_policy {
     int segment_left;   // mixed: steps left in the segment
     float target[3];    // expert: the block's target pose
     int target_is_goal;
-    int contact;        // expert: the chosen push (index into contacts), -1 none
-    int pushing;        // expert: 0 going to the pre-push point, 1 pushing
-    cpVect waypoint;    // random: where the agent heads
+    int contact;     // expert: the chosen push (index into contacts), -1 none
+    int pushing;     // expert: 0 going to the pre-push point, 1 pushing
+    cpVect waypoint; // random: where the agent heads
     int waypoint_left;
 } pusht_policy;
 
 typedef struct pusht_data {
     cpSpace *space;
     cpBody *agent, *block;
-    cpShape *walls[8]; // the 4 segments, then their solid backing
+    cpShape *walls[8];  // the 4 segments, then their solid backing
     cpShape *moving[3]; // agent circle, bar, stem: re-added in this order at every step
     cpHashValue first_id;
     float state[PUSHT_STATE_DIM];
@@ -152,7 +176,8 @@ static cpVect block_cog_local(void) {
     double bar[4], stem[4];
     t_box(0, bar);
     t_box(1, stem);
-    return cpv(0.25 * (bar[0] + bar[2] + stem[0] + stem[2]), 0.25 * (bar[1] + bar[3] + stem[1] + stem[3]));
+    return cpv(0.25 * (bar[0] + bar[2] + stem[0] + stem[2]),
+               0.25 * (bar[1] + bar[3] + stem[1] + stem[3]));
 }
 
 // box `box` of the T at pose, grown by `grow` on every side, as 4 world corners (positive area)
@@ -244,7 +269,9 @@ double jepa_pusht_coverage(const float *block_pose, const float *goal_pose) {
 }
 
 // |a - b| wrapped to [0, pi]
-static double angle_error(double a, double b) { return fabs(remainder(a - b, 2 * PUSHT_PI)); }
+static double angle_error(double a, double b) {
+    return fabs(remainder(a - b, 2 * PUSHT_PI));
+}
 
 // ---- physics ----
 
@@ -275,11 +302,10 @@ static void physics_store(pusht_data *pd) {
     float th = (float)theta;
     if ((double)th >= two_pi) th = 0.0f; // rounding up to float may reach 2pi
     const cpBody *k = pd->block;
-    float out[PUSHT_STATE_DIM] = {(float)a.x,        (float)a.y,        (float)b.x,
-                                  (float)b.y,        th,                (float)v.x,
-                                  (float)v.y,        (float)k->v.x,     (float)k->v.y,
-                                  (float)k->w,       (float)k->v_bias.x, (float)k->v_bias.y,
-                                  (float)k->w_bias};
+    float out[PUSHT_STATE_DIM] = {
+        (float)a.x,         (float)a.y,         (float)b.x,      (float)b.y,    th,
+        (float)v.x,         (float)v.y,         (float)k->v.x,   (float)k->v.y, (float)k->w,
+        (float)k->v_bias.x, (float)k->v_bias.y, (float)k->w_bias};
     memcpy(pd->state, out, sizeof out);
 }
 
@@ -292,9 +318,9 @@ static void physics_substep(pusht_data *pd, cpVect target) {
 
 // ---- the vtable ----
 
-static const char *const OPTION_KEYS[] = {"action_mode", "friction", "goal_x", "goal_y",
-                                          "goal_angle", "expert_goal_fraction",
-                                          "mixed_random_fraction", NULL};
+static const char *const OPTION_KEYS[] = {
+    "action_mode",           "friction", "goal_x", "goal_y", "goal_angle", "expert_goal_fraction",
+    "mixed_random_fraction", NULL};
 
 // the policy's candidate pushes: points along the T's outline, clear of the concave corners by
 // the agent's radius and of the convex ones by a few pixels
@@ -302,14 +328,14 @@ static void build_contacts(pusht_model *pm) {
     double s = PUSHT.t_scale, half = PUSHT.t_length * s / 2, r = PUSHT.agent_radius, m = 3;
     double bottom = PUSHT.t_length * s, stem = s / 2;
     const double edges[8][6] = {
-        {-half + m, 0, half - m, 0, 0, -1},                  // bar top
-        {half, m, half, s - m, 1, 0},                        // bar right end
-        {stem + r, s, half - m, s, 0, 1},                    // bar underside, right
-        {stem, s + r, stem, bottom - m, 1, 0},               // stem right
-        {-stem + m, bottom, stem - m, bottom, 0, 1},         // stem bottom
-        {-stem, s + r, -stem, bottom - m, -1, 0},            // stem left
-        {-half + m, s, -stem - r, s, 0, 1},                  // bar underside, left
-        {-half, m, -half, s - m, -1, 0},                     // bar left end
+        {-half + m, 0, half - m, 0, 0, -1},          // bar top
+        {half, m, half, s - m, 1, 0},                // bar right end
+        {stem + r, s, half - m, s, 0, 1},            // bar underside, right
+        {stem, s + r, stem, bottom - m, 1, 0},       // stem right
+        {-stem + m, bottom, stem - m, bottom, 0, 1}, // stem bottom
+        {-stem, s + r, -stem, bottom - m, -1, 0},    // stem left
+        {-half + m, s, -stem - r, s, 0, 1},          // bar underside, left
+        {-half, m, -half, s - m, -1, 0},             // bar left end
     };
     pm->n_contacts = 0;
     for (int e = 0; e < 8; e++) {
@@ -401,8 +427,8 @@ static jepa_status pusht_data_init(const jepa_env_model *m, jepa_env_data *d) {
     cpSpaceSetDamping(pd->space, 0);
     // the walls, in the original's order
     double lo = PUSHT.wall_lo, hi = PUSHT.wall_hi;
-    const cpVect ends[4][2] = {{{lo, hi}, {lo, lo}}, {{lo, lo}, {hi, lo}},
-                               {{hi, lo}, {hi, hi}}, {{lo, hi}, {hi, hi}}};
+    const cpVect ends[4][2] = {
+        {{lo, hi}, {lo, lo}}, {{lo, lo}, {hi, lo}}, {{hi, lo}, {hi, hi}}, {{lo, hi}, {hi, hi}}};
     cpBody *ground = cpSpaceGetStaticBody(pd->space);
     for (int i = 0; i < 4; i++) {
         pd->walls[i] = cpSegmentShapeNew(ground, ends[i][0], ends[i][1], PUSHT.wall_radius);
@@ -411,7 +437,8 @@ static jepa_status pusht_data_init(const jepa_env_model *m, jepa_env_data *d) {
     // solid backing behind each wall, from its centre line outward (ours, see the top comment)
     double far = PUSHT.wall_backing, w = PUSHT.world;
     const cpBB backing[4] = {cpBBNew(-far, -far, lo, w + far), cpBBNew(-far, -far, w + far, lo),
-                             cpBBNew(hi, -far, w + far, w + far), cpBBNew(-far, hi, w + far, w + far)};
+                             cpBBNew(hi, -far, w + far, w + far),
+                             cpBBNew(-far, hi, w + far, w + far)};
     for (int i = 0; i < 4; i++) {
         pd->walls[4 + i] = cpBoxShapeNew2(ground, backing[i], 0);
         cpSpaceAddShape(pd->space, pd->walls[4 + i]);
@@ -430,8 +457,9 @@ static jepa_status pusht_data_init(const jepa_env_model *m, jepa_env_data *d) {
     }
     double moment = 2 * cpMomentForPoly(PUSHT.block_mass, 4, verts[0], cpvzero, 0);
     pd->block = cpSpaceAddBody(pd->space, cpBodyNew(PUSHT.block_mass, moment));
-    cpBodySetCenterOfGravity(pd->block, cpvmult(cpvadd(cpCentroidForPoly(4, verts[0]),
-                                                       cpCentroidForPoly(4, verts[1])), 0.5));
+    cpBodySetCenterOfGravity(
+        pd->block,
+        cpvmult(cpvadd(cpCentroidForPoly(4, verts[0]), cpCentroidForPoly(4, verts[1])), 0.5));
     for (int box = 0; box < 2; box++)
         pd->moving[1 + box] = cpPolyShapeNew(pd->block, 4, verts[box], cpTransformIdentity, 0);
     for (int i = 0; i < 3; i++) {
@@ -502,8 +530,10 @@ static void pusht_render(const jepa_env_model *m, const jepa_env_data *d, jepa_c
     jepa_canvas_init(c, c->rgb, c->width, c->height, 0, 0, w, w, 0);
     jepa_canvas_clear(c, COLOR_BACKGROUND);
     // the walls: four bars of width 2r
-    const float walls[4][4] = {{lo - r, lo - r, hi + r, lo + r}, {lo - r, hi - r, hi + r, hi + r},
-                               {lo - r, lo - r, lo + r, hi + r}, {hi - r, lo - r, hi + r, hi + r}};
+    const float walls[4][4] = {{lo - r, lo - r, hi + r, lo + r},
+                               {lo - r, hi - r, hi + r, hi + r},
+                               {lo - r, lo - r, lo + r, hi + r},
+                               {hi - r, lo - r, hi + r, hi + r}};
     for (int i = 0; i < 4; i++) {
         const float *b = walls[i];
         const float xy[8] = {b[0], b[1], b[2], b[1], b[2], b[3], b[0], b[3]};
@@ -559,8 +589,7 @@ static int pusht_success(const jepa_env_model *m, const float *state, const floa
     (void)m;
     double p = 0;
     for (int i = 0; i < 4; i++) p += ((double)state[i] - goal[i]) * ((double)state[i] - goal[i]);
-    return sqrt(p) < PUSHT.success_position &&
-           angle_error(state[4], goal[4]) < PUSHT.success_angle;
+    return sqrt(p) < PUSHT.success_position && angle_error(state[4], goal[4]) < PUSHT.success_angle;
 }
 
 // DINO-WM's state distance: the L2 norm of the difference of the first 7 entries (the angle
@@ -577,11 +606,11 @@ static float pusht_distance(const jepa_env_model *m, const float *state, const f
 
 // ---- the data-collection policy ----
 
-static const double POLICY_STANDOFF = 6;     // pre-push point: this far off the outline (px)
-static const double POLICY_ORBIT = 100;      // clearance radius around the block's cog (px)
-static const double POLICY_RHO = 55;         // sqrt(moment / mass): radians to pixels
-static const double POLICY_MARGIN = 20;      // pre-push points stay this far inside the window
-static const double POLICY_DONE_PX = 1.5;    // a target pose is reached within these
+static const double POLICY_STANDOFF = 6;  // pre-push point: this far off the outline (px)
+static const double POLICY_ORBIT = 100;   // clearance radius around the block's cog (px)
+static const double POLICY_RHO = 55;      // sqrt(moment / mass): radians to pixels
+static const double POLICY_MARGIN = 20;   // pre-push points stay this far inside the window
+static const double POLICY_DONE_PX = 1.5; // a target pose is reached within these
 static const double POLICY_DONE_RAD = 0.015;
 static const double POLICY_EXPERT_NOISE = 0.05;
 static const double POLICY_RANDOM_NOISE = 0.3;
@@ -608,7 +637,8 @@ static cpVect policy_navigate(const float *pose, cpVect cog, cpVect agent, cpVec
     if (!blocked) return dest;
     // touching: step away from the block first
     cpVect out = cpvsub(agent, cog);
-    if (t_distance(pose, agent) < PUSHT.agent_radius + 2) return cpvadd(agent, cpvmult(cpvnormalize(out), 30));
+    if (t_distance(pose, agent) < PUSHT.agent_radius + 2)
+        return cpvadd(agent, cpvmult(cpvnormalize(out), 30));
     // else orbit the cog, spiralling in to the clearance radius, toward dest's bearing
     double radius = fmax(POLICY_ORBIT, cpvlength(out) - 30);
     double phi = atan2(out.y, out.x);
@@ -652,8 +682,8 @@ static cpVect policy_expert(const pusht_model *pm, pusht_data *pd, jepa_rng *rng
         cpVect push = cpvneg(normal);
         // rotation per pixel pushed: torque / moment, times rho to compare with pixels
         double spin = cpvcross(cpvsub(point, cog), push) / POLICY_RHO;
-        double score = (cpvdot(push, err) + spin * POLICY_RHO * dth) /
-                       (hypot(1.0, spin) * want_norm + 1e-9);
+        double score =
+            (cpvdot(push, err) + spin * POLICY_RHO * dth) / (hypot(1.0, spin) * want_norm + 1e-9);
         score -= 0.0005 * cpvdist(pre, agent); // prefer pushes close at hand
         if (i == ps->contact) {
             score += 0.05; // a little loyalty to the push under way
@@ -688,9 +718,11 @@ static cpVect policy_random(pusht_data *pd, jepa_rng *rng) {
         // half the waypoints near the block, so that exploration touches it
         if (jepa_rng_uniform(rng) < 0.5f) {
             cpVect cog = body_to_world(s + 2, block_cog_local());
-            ps->waypoint = cpv(cog.x + 50 * jepa_rng_normal(rng), cog.y + 50 * jepa_rng_normal(rng));
+            ps->waypoint =
+                cpv(cog.x + 50 * jepa_rng_normal(rng), cog.y + 50 * jepa_rng_normal(rng));
         } else {
-            ps->waypoint = cpv(jepa_rng_uniform_range(rng, 30, 482), jepa_rng_uniform_range(rng, 30, 482));
+            ps->waypoint =
+                cpv(jepa_rng_uniform_range(rng, 30, 482), jepa_rng_uniform_range(rng, 30, 482));
         }
         ps->waypoint_left = 5 + (int)jepa_rng_below(rng, 16);
     }
@@ -715,7 +747,8 @@ static cpVect policy_wall_guard(const float *s, cpVect agent, cpVect target) {
     }
     if (!touches) return target;
     cpVect dir = cpvadd(cpvsub(target, agent), cpvsub(coast, agent));
-    double inner_lo = PUSHT.wall_lo + PUSHT.wall_radius, inner_hi = PUSHT.wall_hi - PUSHT.wall_radius;
+    double inner_lo = PUSHT.wall_lo + PUSHT.wall_radius,
+           inner_hi = PUSHT.wall_hi - PUSHT.wall_radius;
     double reach = 10; // a corner this close to a wall's face touches it
     for (int box = 0; box < 2; box++) {
         double xy[8];
@@ -761,7 +794,8 @@ static void pusht_policy_act(const jepa_env_model *m, jepa_env_data *d, jepa_env
     double t[2] = {fmax(lo, fmin(hi, target.x)), fmax(lo, fmin(hi, target.y))};
     double p[2] = {agent.x, agent.y};
     for (int k = 0; k < 2; k++) {
-        double a = pm->absolute ? t[k] / (0.5 * PUSHT.world) - 1 : (t[k] - p[k]) / PUSHT.action_scale;
+        double a =
+            pm->absolute ? t[k] / (0.5 * PUSHT.world) - 1 : (t[k] - p[k]) / PUSHT.action_scale;
         a += noise * jepa_rng_normal(rng);
         action[k] = (float)fmax(-1.0, fmin(1.0, a));
     }

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#ifdef JEPA_HAVE_CHIPMUNK
 #include "env/pusht.h"
 #include "jepa.h"
 #include "jepa/env.h"
@@ -105,3 +106,9 @@ int main(int argc, char **argv) {
                        episodes);
     return rc;
 }
+#else
+int main(void) {
+    printf("bench_pusht: this build has no Chipmunk2D\n");
+    return 0;
+}
+#endif

@@ -54,6 +54,7 @@
 // (half of them near the block); mixed alternates the two in segments of 10-30 steps.
 // Chipmunk itself allocates only while its pools grow (the first contacts); a step allocates
 // nothing of ours.
+#ifdef JEPA_HAVE_CHIPMUNK // else the build has no pusht (see CMakeLists.txt)
 #include <chipmunk/chipmunk.h>
 #include <chipmunk/chipmunk_structs.h> // cpSpace.shapeIDCounter: see physics_load
 #include <math.h>
@@ -817,3 +818,6 @@ const jepa_env_vtable jepa_env_pusht = {
     .distance = pusht_distance,
     .policy = pusht_policy_act,
 };
+#else
+typedef int jepa_pusht_unavailable; // ISO C wants something in a translation unit
+#endif

@@ -455,6 +455,20 @@ static void test_determinism_and_golden(void) {
     // white inside, the light-gray walls along the border
     CHECK(first[3 * (60 * 64 + 5)] == 255 && first[3 * (60 * 64 + 5) + 2] == 255);
     CHECK(first[3 * (32 * 64)] < 250 && first[3 * (32 * 64)] > 211);
+    // 224 x 224 (the reference systems' size): the agent's light disc, 4.8 px in radius
+    static uint8_t big[224 * 224 * 3];
+    jepa_env_render(m, d, big, 224, 224, NULL);
+    blue = 0;
+    for (int i = 0; i < 224 * 224; i++) blue += big[3 * i] == 78 && big[3 * i + 2] == 255;
+    CHECK(blue > 40 && blue < 100); // pi 4.8^2 = 72
+    // the goal overlay: LightGreen (144, 238, 144) at half strength over white, rounded, is
+    // (200, 247, 200) in the middle of the goal's bar, body point (0, 15)
+    float goal[DIM] = {0, 0, 256, 256, (float)(M_PI / 4)};
+    set(m, d, 60, 60, 400, 120, 0, 0, 0);
+    jepa_env_render(m, d, big, 224, 224, goal);
+    double gx = 256 - 15 * sin(M_PI / 4), gy = 256 + 15 * cos(M_PI / 4);
+    const uint8_t *g = big + 3 * ((size_t)(gy * 224 / 512) * 224 + (size_t)(gx * 224 / 512));
+    CHECK(g[0] == 200 && g[1] == 247 && g[2] == 200);
     jepa_env_data_free(d);
     jepa_env_data_free(d2);
     jepa_env_free(m);

@@ -8,11 +8,9 @@
 #include "env/env_impl.h"
 
 static const jepa_env_vtable *const g_envs[] = {
-#ifndef JEPA_NO_TWOROOM
     &jepa_env_tworoom,
 #ifdef JEPA_HAVE_CHIPMUNK
     &jepa_env_pusht,
-#endif
 #endif
 #ifdef JEPA_HAVE_MUJOCO
     &jepa_env_pointmaze,

@@ -178,11 +178,6 @@ static void test_wall_invariant(void) {
     jepa_env_free(m);
 }
 
-static uint64_t fnv1a(const uint8_t *p, size_t n, uint64_t h) {
-    for (size_t i = 0; i < n; i++) h = (h ^ p[i]) * 0x100000001b3ull;
-    return h;
-}
-
 // a fixed-seed episode: identical twice, and its frames match the frozen checksum
 static uint64_t episode_checksum(jepa_env_model *m, uint64_t seed, uint8_t *frame, int size) {
     jepa_env_data *d = jepa_env_data_create(m);
@@ -192,10 +187,10 @@ static uint64_t episode_checksum(jepa_env_model *m, uint64_t seed, uint8_t *fram
     uint64_t h = 0xcbf29ce484222325ull;
     for (int t = 0; t < 5; t++) {
         jepa_env_render(m, d, frame, size, size, NULL);
-        h = fnv1a(frame, (size_t)size * size * 3, h);
+        h = test_fnv1a(frame, (size_t)size * size * 3, h);
         float a[2], s[4];
         jepa_env_get_state(m, d, s);
-        h = fnv1a((const uint8_t *)s, sizeof s, h);
+        h = test_fnv1a(s, sizeof s, h);
         jepa_env_policy_act(m, d, JEPA_POLICY_MIXED, &rng, a);
         jepa_env_step(m, d, a);
     }

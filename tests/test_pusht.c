@@ -404,11 +404,6 @@ static void test_corner_replay(void) {
     jepa_env_free(m);
 }
 
-static uint64_t fnv1a(uint64_t h, const uint8_t *p, size_t n) {
-    for (size_t i = 0; i < n; i++) h = (h ^ p[i]) * 1099511628211ull;
-    return h;
-}
-
 // one mixed-policy episode: the FNV-1a hash of its first `frames` 64x64 frames and its states
 static uint64_t episode_hash(jepa_env_model *m, jepa_env_data *d, uint64_t seed, int frames,
                              uint8_t *first) {
@@ -422,8 +417,8 @@ static uint64_t episode_hash(jepa_env_model *m, jepa_env_data *d, uint64_t seed,
         jepa_env_render(m, d, rgb, 64, 64, NULL);
         if (t == 0 && first) memcpy(first, rgb, sizeof rgb);
         jepa_env_get_state(m, d, s);
-        h = fnv1a(h, rgb, sizeof rgb);
-        h = fnv1a(h, (const uint8_t *)s, sizeof s);
+        h = test_fnv1a(rgb, sizeof rgb, h);
+        h = test_fnv1a(s, sizeof s, h);
         jepa_env_policy_act(m, d, JEPA_POLICY_MIXED, &rng, a);
         jepa_env_step(m, d, a);
     }

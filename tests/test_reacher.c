@@ -6,7 +6,6 @@
 #include <string.h>
 
 #include "env/mujoco_model.h"
-#include "fnv1a.h"
 #include "jepa/env.h"
 #include "testutil.h"
 

@@ -11,6 +11,12 @@ int test_finish(const char *name) {
     return test_failures ? 1 : 0;
 }
 
+uint64_t test_fnv1a(const void *data, size_t n, uint64_t hash) {
+    const uint8_t *p = data;
+    for (size_t i = 0; i < n; i++) hash = (hash ^ p[i]) * 0x100000001b3ull;
+    return hash;
+}
+
 double test_compare(const float *a, const float *b, int64_t n, double atol, double rtol) {
     double worst = 0.0;
     for (int64_t i = 0; i < n; i++) {

@@ -36,6 +36,10 @@ extern int test_failures, test_checks;
         }                                                                                          \
     } while (0)
 
+// FNV-1a, 64-bit, continuing from hash (start with TEST_FNV1A_INIT): golden-frame checksums.
+#define TEST_FNV1A_INIT 0xcbf29ce484222325ull
+uint64_t test_fnv1a(const void *data, size_t n, uint64_t hash);
+
 // Print a summary line and return the exit code (0 only when every check passed).
 int test_finish(const char *name);
 

@@ -13,5 +13,10 @@
 #include "jepa/autograd.h"
 #include "jepa/ops_view.h"
 #include "jepa/ops_linalg.h"
+#include "jepa/ops_elementwise.h"
+#include "jepa/ops_reduce.h"
+#include "jepa/ops_activation.h"
+#include "jepa/ops_loss.h"
+#include "jepa/ops_shape.h"
 
 #endif

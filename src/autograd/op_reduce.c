@@ -40,13 +40,13 @@ static jepa_tensor *sum_op(jepa_ctx *ctx, jepa_tensor *x, int naxes, const int *
         if ((mask >> d) & 1u) count *= x->shape[d];
     x = jepa_contiguous(ctx, x);
     jepa_tensor *out = jepa_op_new(ctx, JEPA_OP_SUM, ndim, shape, 1, &x);
-    float alpha = mean ? 1.0f / (float)count : 1.0f;
+    double alpha = mean ? 1.0 / (double)count : 1.0;
     memset(out->data, 0, sizeof(float) * (size_t)jepa_numel(out));
     jepa_reduce_sum_kernel(out->data, x->data, x->ndim, x->shape, mask, alpha);
     // every output of a mean over nothing is NaN, as PyTorch
     for (int64_t i = 0; mean && count == 0 && i < jepa_numel(out); i++) out->data[i] = NAN;
     out->ip[0] = mask;
-    out->fp[0] = alpha;
+    out->fp[0] = (float)alpha;
     return out;
 }
 

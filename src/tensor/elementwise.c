@@ -202,7 +202,7 @@ static double row_sum(const float *x, int64_t n) {
 }
 
 void jepa_reduce_sum_kernel(float *out, const float *x, int ndim, const int64_t *shape,
-                            unsigned mask, float alpha) {
+                            unsigned mask, double alpha) {
     int64_t xs[JEPA_MAX_DIMS], os[JEPA_MAX_DIMS];
     jepa_contiguous_strides(ndim, shape, xs);
     masked_strides(ndim, shape, mask, os);
@@ -222,7 +222,7 @@ void jepa_reduce_sum_kernel(float *out, const float *x, int ndim, const int64_t 
             out[0] += (float)(alpha * acc);
         } else {
 #pragma omp parallel for simd if (par) num_threads(jepa_threads_get())
-            for (int64_t i = 0; i < n; i++) out[i] += alpha * x[i];
+            for (int64_t i = 0; i < n; i++) out[i] += (float)alpha * x[i];
         }
         return;
     }
@@ -241,14 +241,14 @@ void jepa_reduce_sum_kernel(float *out, const float *x, int ndim, const int64_t 
                 orow[0] += (float)(alpha * row_sum(xr, len));
             } else {
 #pragma omp simd
-                for (int64_t i = 0; i < len; i++) orow[i] += alpha * xr[i];
+                for (int64_t i = 0; i < len; i++) orow[i] += (float)alpha * xr[i];
             }
         }
     }
 }
 
 void jepa_reduce_sum_kernel_ref(float *out, const float *x, int ndim, const int64_t *shape,
-                                unsigned mask, float alpha) {
+                                unsigned mask, double alpha) {
     // the kept and the reduced parts of the index space
     int64_t xs[JEPA_MAX_DIMS], kept[JEPA_MAX_DIMS], red[JEPA_MAX_DIMS];
     jepa_contiguous_strides(ndim, shape, xs);

@@ -26,11 +26,12 @@ void jepa_binary_kernel(jepa_binary_kind kind, float *out, const float *a, const
 void jepa_binary_kernel_ref(jepa_binary_kind kind, float *out, const float *a, const int64_t *sa,
                             const float *b, const int64_t *sb, int ndim, const int64_t *shape);
 
-// out (shape with the masked dims 1) += alpha * sum of x (shape, contiguous) over masked dims.
+// out (shape with the masked dims 1) += alpha * sum of x (shape, contiguous) over masked dims
+// (alpha in double, so a mean of integers divides exactly).
 void jepa_reduce_sum_kernel(float *out, const float *x, int ndim, const int64_t *shape,
-                            unsigned mask, float alpha);
+                            unsigned mask, double alpha);
 void jepa_reduce_sum_kernel_ref(float *out, const float *x, int ndim, const int64_t *shape,
-                                unsigned mask, float alpha);
+                                unsigned mask, double alpha);
 
 // dst (shape, contiguous) += alpha * src (shape with the masked dims 1), broadcast.
 void jepa_expand_add_kernel(float *dst, const float *src, int ndim, const int64_t *shape,

@@ -24,8 +24,9 @@ void jepa_softmax_kernel(float *y, const float *x, int64_t outer, int64_t n, int
             if (!log_out) yl[k * inner] = e;
         }
         if (log_out) {
-            float shift = m + logf(s);
-            for (int64_t k = 0; k < n; k++) yl[k * inner] = xl[k * inner] - shift;
+            // (x - m) is exact near the maximum; subtracting m + log s at once would round
+            float log_s = logf(s);
+            for (int64_t k = 0; k < n; k++) yl[k * inner] = (xl[k * inner] - m) - log_s;
         } else {
             float inv = 1.0f / s;
             for (int64_t k = 0; k < n; k++) yl[k * inner] *= inv;

@@ -105,6 +105,13 @@ static void test_kernels_against_naive(void) {
         // one rounding of the float difference and the scale
         CHECK(test_compare(g1, g2, n * 2, 1e-7, 1e-6) <= 1.0);
     }
+    // the same bits on 1 and on 2 threads
+    double on[2];
+    for (int threads = 1; threads <= 2; threads++) {
+        jepa_threads_set(threads);
+        on[threads - 1] = jepa_loss_kernel(JEPA_LOSS_MSE, p->data, t->data, n, 0.0f);
+    }
+    CHECK(on[0] == on[1]);
     free(g1);
     free(g2);
     test_tensor_free(p);

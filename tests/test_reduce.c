@@ -190,7 +190,24 @@ static void test_kernels_against_naive(void) {
     }
 }
 
+// sums over everything and over axes give the same bits on 1 and on 2 threads
+static void test_thread_independence(void) {
+    int64_t shape[2] = {301, 333}, n = 301 * 333;
+    jepa_tensor *x = test_tensor(2, shape, 60, -1, 1);
+    float all[2], rows[2][333];
+    for (int threads = 1; threads <= 2; threads++) {
+        jepa_threads_set(threads);
+        all[threads - 1] = 0.0f;
+        jepa_reduce_sum_kernel(&all[threads - 1], x->data, 1, &n, 1u, 1.0);
+        memset(rows[threads - 1], 0, sizeof rows[0]);
+        jepa_reduce_sum_kernel(rows[threads - 1], x->data, 2, shape, 1u, 1.0);
+    }
+    CHECK(all[0] == all[1] && memcmp(rows[0], rows[1], sizeof rows[0]) == 0);
+    test_tensor_free(x);
+}
+
 int main(void) {
+    test_thread_independence();
     test_values();
     test_gradients();
     test_kernels_against_naive();

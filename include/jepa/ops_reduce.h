@@ -12,7 +12,7 @@ extern "C" {
 // Sum, mean or max over axes[0..naxes) (distinct; negative counts from the end). keepdim
 // keeps the reduced axes with size 1, else they are removed (reducing every axis then gives a
 // 0-d tensor). naxes 0 reduces nothing (a copy), as NumPy's axis=(). The mean of no elements
-// is NaN; the max of no elements is a misuse. Max propagates NaN, and its gradient goes to the
+// is NaN; a max over no elements is a misuse. Max propagates NaN, and its gradient goes to the
 // first maximum of each reduced group.
 jepa_tensor *jepa_sum(jepa_ctx *ctx, jepa_tensor *x, int naxes, const int *axes, int keepdim);
 jepa_tensor *jepa_mean(jepa_ctx *ctx, jepa_tensor *x, int naxes, const int *axes, int keepdim);

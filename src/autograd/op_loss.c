@@ -13,7 +13,8 @@ static jepa_tensor *loss(jepa_ctx *ctx, jepa_loss_kind kind, jepa_tensor *pred, 
     pred = jepa_contiguous(ctx, pred);
     target = jepa_contiguous(ctx, target);
     jepa_tensor *src[2] = {pred, target};
-    jepa_tensor *out = jepa_op_new(ctx, JEPA_OP_LOSS, 0, NULL, 2, src);
+    int64_t no_shape[1] = {0}; // a 0-d output (not NULL: jepa_new copies zero bytes from it)
+    jepa_tensor *out = jepa_op_new(ctx, JEPA_OP_LOSS, 0, no_shape, 2, src);
     int64_t n = jepa_numel(pred);
     double sum = jepa_loss_kernel(kind, pred->data, target->data, n, beta);
     out->data[0] = n > 0 ? (float)(sum / (double)n) : NAN; // the mean of nothing, as PyTorch

@@ -70,7 +70,15 @@ jepa_tensor *jepa_max(jepa_ctx *ctx, jepa_tensor *x, int naxes, const int *axes,
     unsigned mask;
     int64_t shape[JEPA_MAX_DIMS];
     int ndim = reduced_shape(x, naxes, axes, keepdim, &mask, shape);
-    JEPA_CHECK_MSG(jepa_numel(x) > 0, "max: no elements");
+    // every output needs at least one element to take the max of
+    int64_t count = 1, kept = 1;
+    for (int d = 0; d < x->ndim; d++) {
+        if ((mask >> d) & 1u)
+            count *= x->shape[d];
+        else
+            kept *= x->shape[d];
+    }
+    JEPA_CHECK_MSG(count > 0 || kept == 0, "max: a maximum over no elements");
     x = jepa_contiguous(ctx, x);
     jepa_tensor *out = jepa_op_new(ctx, JEPA_OP_MAX, ndim, shape, 1, &x);
     int64_t m = jepa_numel(out);

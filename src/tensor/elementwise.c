@@ -214,11 +214,15 @@ void jepa_reduce_sum_kernel(float *out, const float *x, int ndim, const int64_t 
     // one dimension: a sum of everything, or no reduction at all
     if (it.ndim == 1) {
         if (it.st[1][0] == 0) {
-            double acc = 0.0;
-            int64_t blocks = (n + CHUNK - 1) / CHUNK;
-#pragma omp parallel for if (par) num_threads(jepa_threads_get()) reduction(+ : acc)
-            for (int64_t c = 0; c < blocks; c++)
-                acc += row_sum(x + c * CHUNK, n - c * CHUNK < CHUNK ? n - c * CHUNK : CHUNK);
+            // a fixed split into parts, summed in order: the same bits on any thread count
+            double partial[JEPA_SUM_PARTS], acc = 0.0;
+            int64_t parts = (n + CHUNK - 1) / CHUNK;
+            parts = parts < JEPA_SUM_PARTS ? parts : JEPA_SUM_PARTS;
+            int64_t per = (n + parts - 1) / parts;
+#pragma omp parallel for if (par) num_threads(jepa_threads_get())
+            for (int64_t c = 0; c < parts; c++)
+                partial[c] = row_sum(x + c * per, n - c * per < per ? n - c * per : per);
+            for (int64_t c = 0; c < parts; c++) acc += partial[c];
             out[0] += (float)(alpha * acc);
         } else {
 #pragma omp parallel for simd if (par) num_threads(jepa_threads_get())

@@ -11,6 +11,9 @@
 
 // below this many elements a kernel runs on one thread
 #define JEPA_PARALLEL_MIN ((int64_t)1 << 15)
+// a sum of everything is cut into at most this many parts, fixed by the size alone and added in
+// order, so its result does not depend on the number of threads
+#define JEPA_SUM_PARTS 256
 
 typedef enum jepa_binary_kind {
     JEPA_BINARY_ADD,

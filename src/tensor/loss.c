@@ -1,6 +1,6 @@
 // Regression losses summed over elements (the op divides by the count), and their gradients.
-// The optimized versions sum float blocks in double across threads; the _ref twins are serial
-// double loops.
+// The optimized versions sum vectorized float blocks in double across threads; the _ref twins
+// are serial double loops.
 #include <math.h>
 
 #include "jepa/threads.h"
@@ -8,45 +8,50 @@
 
 #define BLOCK 1024
 
-static float loss_f(jepa_loss_kind kind, float d, float beta) {
-    float a = fabsf(d);
-    switch (kind) {
-    case JEPA_LOSS_MSE:
-        return d * d;
-    case JEPA_LOSS_L1:
-        return a;
-    case JEPA_LOSS_SMOOTH_L1:
-        return a < beta ? 0.5f * d * d / beta : a - 0.5f * beta;
-    }
-    return 0.0f;
-}
+// loss and dloss/dd of a difference d, one expression per kind, written once for both loops
+#define LOSS_MSE(d) ((d) * (d))
+#define LOSS_L1(d) fabsf(d)
+#define LOSS_SMOOTH_L1(d) (fabsf(d) < beta ? 0.5f * (d) * (d) / beta : fabsf(d) - 0.5f * beta)
+#define SIGN(d) ((d) > 0.0f ? 1.0f : ((d) < 0.0f ? -1.0f : 0.0f))
+#define DLOSS_MSE(d) (2.0f * (d))
+#define DLOSS_L1(d) SIGN(d)
+#define DLOSS_SMOOTH_L1(d) (fabsf(d) < beta ? (d) / beta : SIGN(d))
 
-// dloss/dd
-static float loss_df(jepa_loss_kind kind, float d, float beta) {
-    float sign = d > 0.0f ? 1.0f : (d < 0.0f ? -1.0f : 0.0f);
-    switch (kind) {
-    case JEPA_LOSS_MSE:
-        return 2.0f * d;
-    case JEPA_LOSS_L1:
-        return sign;
-    case JEPA_LOSS_SMOOTH_L1:
-        return fabsf(d) < beta ? d / beta : sign;
+// part = the float sum of EXPR over [start, end), vectorized
+#define BLOCK_SUM(EXPR)                                                                            \
+    _Pragma("omp simd reduction(+ : part)") for (int64_t i = start; i < end; i++) {                \
+        float d = pred[i] - target[i];                                                             \
+        part += EXPR(d);                                                                           \
     }
-    return 0.0f;
-}
 
 double jepa_loss_kernel(jepa_loss_kind kind, const float *pred, const float *target, int64_t n,
                         float beta) {
-    double acc = 0.0;
-    int64_t blocks = (n + BLOCK - 1) / BLOCK;
+    // float blocks in double, in a fixed split into parts added in order (thread-independent)
+    double partial[JEPA_SUM_PARTS], acc = 0.0;
+    int64_t parts = (n + BLOCK - 1) / BLOCK;
+    parts = parts < JEPA_SUM_PARTS ? parts : JEPA_SUM_PARTS;
+    int64_t per = parts > 0 ? (n + parts - 1) / parts : 0;
     int par = n >= JEPA_PARALLEL_MIN;
-#pragma omp parallel for if (par) num_threads(jepa_threads_get()) reduction(+ : acc)
-    for (int64_t b = 0; b < blocks; b++) {
-        int64_t end = n - b * BLOCK < BLOCK ? n : (b + 1) * BLOCK;
-        float part = 0.0f;
-        for (int64_t i = b * BLOCK; i < end; i++) part += loss_f(kind, pred[i] - target[i], beta);
-        acc += part;
+#pragma omp parallel for if (par) num_threads(jepa_threads_get())
+    for (int64_t c = 0; c < parts; c++) {
+        int64_t last = n < (c + 1) * per ? n : (c + 1) * per;
+        double sum = 0.0;
+        for (int64_t start = c * per; start < last; start += BLOCK) {
+            int64_t end = last - start < BLOCK ? last : start + BLOCK;
+            float part = 0.0f;
+            switch (kind) {
+            case JEPA_LOSS_MSE:
+                BLOCK_SUM(LOSS_MSE) break;
+            case JEPA_LOSS_L1:
+                BLOCK_SUM(LOSS_L1) break;
+            case JEPA_LOSS_SMOOTH_L1:
+                BLOCK_SUM(LOSS_SMOOTH_L1) break;
+            }
+            sum += part;
+        }
+        partial[c] = sum;
     }
+    for (int64_t c = 0; c < parts; c++) acc += partial[c];
     return acc;
 }
 
@@ -70,14 +75,34 @@ double jepa_loss_kernel_ref(jepa_loss_kind kind, const float *pred, const float 
     return acc;
 }
 
+// g[i] += SIGN_OF_G * scale * EXPR(d) over every element, vectorized
+#define GRAD_LOOP(EXPR, g, SIGN_OF_G)                                                              \
+    _Pragma("omp parallel for simd if (par) num_threads(jepa_threads_get())") for (int64_t i = 0;  \
+                                                                                   i < n; i++) {   \
+        float d = pred[i] - target[i];                                                             \
+        g[i] += SIGN_OF_G scale * EXPR(d);                                                         \
+    }
+
 void jepa_loss_backward_kernel(jepa_loss_kind kind, float *gp, float *gt, const float *pred,
                                const float *target, int64_t n, float beta, float scale) {
-#pragma omp parallel for if (n >= JEPA_PARALLEL_MIN) num_threads(jepa_threads_get())
-    for (int64_t i = 0; i < n; i++) {
-        float v = scale * loss_df(kind, pred[i] - target[i], beta);
-        if (gp) gp[i] += v;
-        if (gt) gt[i] -= v;
-    }
+    int par = n >= JEPA_PARALLEL_MIN;
+    // pred's gradient, then target's: the same values negated
+    if (gp) switch (kind) {
+        case JEPA_LOSS_MSE:
+            GRAD_LOOP(DLOSS_MSE, gp, +) break;
+        case JEPA_LOSS_L1:
+            GRAD_LOOP(DLOSS_L1, gp, +) break;
+        case JEPA_LOSS_SMOOTH_L1:
+            GRAD_LOOP(DLOSS_SMOOTH_L1, gp, +) break;
+        }
+    if (gt) switch (kind) {
+        case JEPA_LOSS_MSE:
+            GRAD_LOOP(DLOSS_MSE, gt, -) break;
+        case JEPA_LOSS_L1:
+            GRAD_LOOP(DLOSS_L1, gt, -) break;
+        case JEPA_LOSS_SMOOTH_L1:
+            GRAD_LOOP(DLOSS_SMOOTH_L1, gt, -) break;
+        }
 }
 
 void jepa_loss_backward_kernel_ref(jepa_loss_kind kind, float *gp, float *gt, const float *pred,

@@ -1,10 +1,37 @@
 // Softmax and log-softmax along one axis, forward and backward. Every line along the axis is
 // shifted by its maximum before exp, so no input overflows. The optimized versions compute in
-// float with lines spread over threads; the _ref twins in double.
+// float with lines spread over threads and contiguous lines vectorized; the _ref twins in double.
 #include <math.h>
 
 #include "jepa/threads.h"
 #include "tensor/elementwise.h"
+#include "tensor/vmath.h"
+
+// one line of n elements with stride st; inlined with st = 1 for contiguous lines, so the loops
+// vectorize (exp included, from vmath.h)
+static inline void softmax_line(float *yl, const float *xl, int64_t n, int64_t st, int log_out) {
+    float m = -INFINITY, s = 0.0f;
+#pragma omp simd reduction(max : m)
+    for (int64_t k = 0; k < n; k++) m = xl[k * st] > m ? xl[k * st] : m;
+    if (log_out) {
+#pragma omp simd reduction(+ : s)
+        for (int64_t k = 0; k < n; k++) s += jepa_vexpf(xl[k * st] - m);
+        // (x - m) is exact near the maximum; subtracting m + log s at once would round
+        float log_s = logf(s);
+#pragma omp simd
+        for (int64_t k = 0; k < n; k++) yl[k * st] = (xl[k * st] - m) - log_s;
+    } else {
+#pragma omp simd reduction(+ : s)
+        for (int64_t k = 0; k < n; k++) {
+            float e = jepa_vexpf(xl[k * st] - m);
+            yl[k * st] = e;
+            s += e;
+        }
+        float inv = 1.0f / s;
+#pragma omp simd
+        for (int64_t k = 0; k < n; k++) yl[k * st] *= inv;
+    }
+}
 
 void jepa_softmax_kernel(float *y, const float *x, int64_t outer, int64_t n, int64_t inner,
                          int log_out) {
@@ -13,24 +40,10 @@ void jepa_softmax_kernel(float *y, const float *x, int64_t outer, int64_t n, int
     for (int64_t l = 0; l < lines; l++) {
         // the line: n elements with stride inner
         int64_t base = l / inner * n * inner + l % inner;
-        const float *xl = x + base;
-        float *yl = y + base;
-        float m = -INFINITY;
-        for (int64_t k = 0; k < n; k++) m = xl[k * inner] > m ? xl[k * inner] : m;
-        float s = 0.0f;
-        for (int64_t k = 0; k < n; k++) {
-            float e = expf(xl[k * inner] - m);
-            s += e;
-            if (!log_out) yl[k * inner] = e;
-        }
-        if (log_out) {
-            // (x - m) is exact near the maximum; subtracting m + log s at once would round
-            float log_s = logf(s);
-            for (int64_t k = 0; k < n; k++) yl[k * inner] = (xl[k * inner] - m) - log_s;
-        } else {
-            float inv = 1.0f / s;
-            for (int64_t k = 0; k < n; k++) yl[k * inner] *= inv;
-        }
+        if (inner == 1)
+            softmax_line(y + base, x + base, n, 1, log_out);
+        else
+            softmax_line(y + base, x + base, n, inner, log_out);
     }
 }
 
@@ -49,22 +62,33 @@ void jepa_softmax_kernel_ref(float *y, const float *x, int64_t outer, int64_t n,
         }
 }
 
+// softmax: gx = y (g - sum g y); log-softmax: gx = g - softmax sum g (one line, stride st)
+static inline void softmax_backward_line(float *gxl, const float *gl, const float *yl, int64_t n,
+                                         int64_t st, int log_out) {
+    float s = 0.0f;
+    if (log_out) {
+#pragma omp simd reduction(+ : s)
+        for (int64_t k = 0; k < n; k++) s += gl[k * st];
+#pragma omp simd
+        for (int64_t k = 0; k < n; k++) gxl[k * st] += gl[k * st] - jepa_vexpf(yl[k * st]) * s;
+    } else {
+#pragma omp simd reduction(+ : s)
+        for (int64_t k = 0; k < n; k++) s += gl[k * st] * yl[k * st];
+#pragma omp simd
+        for (int64_t k = 0; k < n; k++) gxl[k * st] += yl[k * st] * (gl[k * st] - s);
+    }
+}
+
 void jepa_softmax_backward_kernel(float *gx, const float *g, const float *y, int64_t outer,
                                   int64_t n, int64_t inner, int log_out) {
     int64_t lines = outer * inner;
 #pragma omp parallel for if (lines * n >= JEPA_PARALLEL_MIN) num_threads(jepa_threads_get())
     for (int64_t l = 0; l < lines; l++) {
         int64_t base = l / inner * n * inner + l % inner;
-        const float *gl = g + base, *yl = y + base;
-        float *gxl = gx + base;
-        // softmax: gx = y (g - sum g y); log-softmax: gx = g - softmax sum g
-        float s = 0.0f;
-        for (int64_t k = 0; k < n; k++)
-            s += log_out ? gl[k * inner] : gl[k * inner] * yl[k * inner];
-        for (int64_t k = 0; k < n; k++) {
-            int64_t j = k * inner;
-            gxl[j] += log_out ? gl[j] - expf(yl[j]) * s : yl[j] * (gl[j] - s);
-        }
+        if (inner == 1)
+            softmax_backward_line(gx + base, g + base, y + base, n, 1, log_out);
+        else
+            softmax_backward_line(gx + base, g + base, y + base, n, inner, log_out);
     }
 }
 

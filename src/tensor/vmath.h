@@ -46,7 +46,9 @@ static inline float jepa_vsigmoidf(float x) {
 // Numerical Recipes (erfcc, fractional error < 1.2e-7 everywhere), so Phi keeps its relative
 // accuracy in the left tail; z^2 is split exactly (fma) before the exp.
 static inline float jepa_vnormcdff(float x) {
+    // beyond z = 13, erfc(z) < 1e-74 is 0 in float; the clamp keeps z^2 finite for x = +-inf
     float z = fabsf(x) * 0.70710678118654752f;
+    z = z > 13.0f ? 13.0f : z;
     float t = 1.0f / (1.0f + 0.5f * z);
     float p = 0.17087277f;
     p = p * t - 0.82215223f;

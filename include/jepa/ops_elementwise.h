@@ -44,8 +44,10 @@ jepa_tensor *jepa_clamp_min(jepa_ctx *ctx, jepa_tensor *x, float lo);
 
 // Dropout with probability p in [0, 1]: when training and p > 0, each element is zeroed with
 // probability p and the rest scaled by 1/(1-p) (as PyTorch); otherwise x itself is returned.
-// The mask is a pure function of (seed, stream) and the element's row-major index, drawn with
-// Philox (jepa_philox4x32_10), so it does not depend on threads; the backward recomputes it.
+// The mask is a pure function of (seed, stream) and the element's row-major index i: element i
+// is kept when the i-th jepa_rng_uniform draw of jepa_rng_init(seed, stream) is >= p (Philox,
+// jepa_philox4x32_10), so it does not depend on threads and the backward recomputes it. Give
+// every call its own key (e.g. seed = training step, stream = layer) for fresh masks.
 jepa_tensor *jepa_dropout(jepa_ctx *ctx, jepa_tensor *x, float p, uint64_t seed, uint64_t stream,
                           int training);
 

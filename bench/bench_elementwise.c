@@ -37,12 +37,20 @@ static void run_relu(int ref) {
 static void run_gelu(int ref) {
     (ref ? jepa_unary_kernel_ref : jepa_unary_kernel)(JEPA_UNARY_GELU, z, x, NUMEL, 0.0f);
 }
+static void run_gelu_backward(int ref) {
+    (ref ? jepa_unary_backward_kernel_ref : jepa_unary_backward_kernel)(JEPA_UNARY_GELU, z, y, x, x,
+                                                                        NUMEL, 0.0f);
+}
 static void run_sum_rows(int ref) {
     int64_t shape[2] = {NUMEL / 256, 256};
     (ref ? jepa_reduce_sum_kernel_ref : jepa_reduce_sum_kernel)(z, x, 2, shape, 2u, 1.0);
 }
 static void run_softmax(int ref) {
     (ref ? jepa_softmax_kernel_ref : jepa_softmax_kernel)(z, x, NUMEL / 128, 128, 1, 0);
+}
+static void run_softmax_backward(int ref) {
+    (ref ? jepa_softmax_backward_kernel_ref : jepa_softmax_backward_kernel)(z, y, x, NUMEL / 128,
+                                                                            128, 1, 0);
 }
 static void run_mse(int ref) {
     volatile double s =
@@ -84,8 +92,10 @@ int main(void) {
                  {"bias grad (sum N,HW)", run_bias_grad, 1},
                  {"relu", run_relu, 2},
                  {"gelu (erf)", run_gelu, 2},
+                 {"gelu backward", run_gelu_backward, 4},
                  {"sum rows of 256", run_sum_rows, 1},
                  {"softmax rows of 128", run_softmax, 2},
+                 {"softmax backward", run_softmax_backward, 4},
                  {"mse loss", run_mse, 2},
                  {"dropout", run_dropout, 3}};
     printf("%d x %d x %d x %d floats (%.1f MB); GB/s counts each tensor read or written once\n", N0,

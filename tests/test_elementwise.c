@@ -377,15 +377,18 @@ static void test_dropout(void) {
     for (int64_t i = 0; i < n; i++) nonzero += all->data[i] != 0.0f;
     CHECK(nonzero == 0);
 
-    // threads do not change the mask; the kernel equals its naive twin
+    // threads do not change the mask; the kernel equals its naive twin (an odd length, keys
+    // with both 32-bit halves set)
+    int64_t odd = n - 29;
+    uint64_t seed = 0x0123456789abcdefull, stream = 0xfedcba9876543210ull;
     float *o1 = calloc((size_t)n, sizeof(float)), *o2 = calloc((size_t)n, sizeof(float));
     jepa_threads_set(1);
-    jepa_dropout_kernel(o1, x->data, n, p, 5, 6, 2.0f);
+    jepa_dropout_kernel(o1, x->data, odd, p, seed, stream, 2.0f);
     jepa_threads_set(2);
-    jepa_dropout_kernel_ref(o2, x->data, n, p, 5, 6, 2.0f);
+    jepa_dropout_kernel_ref(o2, x->data, odd, p, seed, stream, 2.0f);
     CHECK(memcmp(o1, o2, sizeof(float) * (size_t)n) == 0);
     memset(o1, 0, sizeof(float) * (size_t)n);
-    jepa_dropout_kernel(o1, x->data, n, p, 5, 6, 2.0f);
+    jepa_dropout_kernel(o1, x->data, odd, p, seed, stream, 2.0f);
     CHECK(memcmp(o1, o2, sizeof(float) * (size_t)n) == 0);
     free(o1);
     free(o2);

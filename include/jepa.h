@@ -13,5 +13,6 @@
 #include "jepa/autograd.h"
 #include "jepa/ops_view.h"
 #include "jepa/ops_linalg.h"
+#include "jepa/ops_conv.h"
 
 #endif

@@ -1,151 +1,370 @@
-// conv2d by im2col + GEMM. The batch is cut into groups of images; a group's patches form one
-// column matrix col (K = C*KH*KW, G*P) with P = OH*OW, so each GEMM runs over G*P columns
-// (long even when the late layers have 4x4 outputs), and the threads take whole groups with
-// their own slice of the workspace (no allocation, no locks, BLAS single-threaded inside).
+// conv2d without im2col: every pass is one register-tiled kernel that reads its inputs where
+// they lie. A tile is MR "rows" (output pixels, or weight taps for the weight gradient) by 32
+// channels (two AVX-512 vectors); for each row the kernel broadcasts values from a zero-padded
+// copy of the source at that row's offset, and multiplies them with 32-wide packed weights:
+//
+//   tile[i][j] += sum_t sum_r src[off[i] + tap_src[t] + r * rstride] * w[tap_w[t] + 32 r + j]
+//
+//   forward        rows: output pixels   r: input channels      t: kernel taps     w: weights
+//   input grad     rows: input pixels    r: output channels     t: the taps that reach the
+//                  of one stride phase                             pixel's phase   w: weights
+//   weight grad    rows: (c, kh, kw)     r: output columns      t: (image, row)    w: dout
+//
+// so the only copies are a padded input (or dout) and packed weights, both O(activations), never
+// the C*KH*KW-times larger column matrix. Threads take contiguous ranges of images, each with
+// its own slice of the workspace; the weight gradient is summed from per-thread copies in thread
+// order, so results do not depend on scheduling.
 #include <string.h>
 
+#if defined(__AVX512F__)
+#include <immintrin.h>
+#endif
+
 #include "jepa/ops_conv.h"
-#include "jepa/ops_linalg.h"
 #include "jepa/threads.h"
 
-// a group aims at this many GEMM columns, its column matrix at most at this many floats
-#define CONV_GROUP_COLUMNS 256
-#define CONV_GROUP_FLOATS (512 * 1024)
+#define MR 12                  // rows per tile
+#define NR 32                  // channels per tile
+#define SUB_FLOATS (96 * 1024) // a padded sub-batch of images stays about this size (L2)
 
-// the group plan of one call
+// ---- the tile kernel ----
+
+#if defined(__AVX512F__)
+static void tile_kernel(float *restrict tile, const float *src, const int64_t *off,
+                        const int64_t *tap_src, const int64_t *tap_w, int64_t ntaps, int64_t reduce,
+                        int64_t rstride, const float *w) {
+#define ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11)
+#define LOAD(i)                                                                                    \
+    __m512 a##i = _mm512_loadu_ps(tile + (i)*NR), b##i = _mm512_loadu_ps(tile + (i)*NR + 16);
+#define STEP(i)                                                                                    \
+    {                                                                                              \
+        __m512 v = _mm512_set1_ps(s##i[ro]);                                                       \
+        a##i = _mm512_fmadd_ps(v, w0, a##i);                                                       \
+        b##i = _mm512_fmadd_ps(v, w1, b##i);                                                       \
+    }
+#define POINTER(i) const float *s##i = src + off[i] + tap_src[t];
+#define STORE(i)                                                                                   \
+    _mm512_storeu_ps(tile + (i)*NR, a##i);                                                         \
+    _mm512_storeu_ps(tile + (i)*NR + 16, b##i);
+    ROWS(LOAD)
+    for (int64_t t = 0; t < ntaps; t++) {
+        ROWS(POINTER)
+        const float *wt = w + tap_w[t];
+        for (int64_t r = 0, ro = 0; r < reduce; r++, ro += rstride, wt += NR) {
+            __m512 w0 = _mm512_loadu_ps(wt), w1 = _mm512_loadu_ps(wt + 16);
+            ROWS(STEP)
+        }
+    }
+    ROWS(STORE)
+#undef ROWS
+#undef LOAD
+#undef STEP
+#undef POINTER
+#undef STORE
+}
+#else
+// portable: the same sums in plain loops
+static void tile_kernel(float *restrict tile, const float *src, const int64_t *off,
+                        const int64_t *tap_src, const int64_t *tap_w, int64_t ntaps, int64_t reduce,
+                        int64_t rstride, const float *w) {
+    for (int64_t t = 0; t < ntaps; t++)
+        for (int64_t r = 0; r < reduce; r++) {
+            const float *wt = w + tap_w[t] + r * NR;
+            for (int i = 0; i < MR; i++) {
+                float v = src[off[i] + tap_src[t] + r * rstride];
+                for (int j = 0; j < NR; j++) tile[i * NR + j] += v * wt[j];
+            }
+        }
+}
+#endif
+
+// ---- the plan: sizes, paddings and the workspace layout ----
+
 typedef struct {
-    int64_t k, p;       // GEMM depth C*KH*KW, output pixels per image OH*OW
-    int64_t images;     // images per group (the last group may have fewer)
-    int64_t groups;     // number of groups
-    int threads;        // threads that take groups (1: the BLAS threads itself)
-    int64_t col, y, dw; // floats per thread: column matrix, gathered output, private dw
+    int64_t k, p, taps;          // C*KH*KW, OH*OW, KH*KW
+    int64_t hp, wp, in_image;    // padded input: rows, columns, floats per image
+    int64_t ohp, owp, out_image; // padded dout: rows, columns, floats per image
+    int64_t out_top, out_left;   // dout's padding above and left
+    int64_t oblocks, cblocks;    // output and input channels in blocks of NR
+    int64_t ktiles;              // weight-gradient rows (C*KH*KW) in tiles of MR
+    int threads;
+    int64_t per_thread; // images per thread
+    int64_t sub;        // images per padded sub-batch
+    int64_t packed;     // floats of the shared packed weights
+    // floats per thread: padded images, packed dout, tap tables, weight-gradient tiles
+    int64_t pad_floats, dout_floats, tap_floats, acc_floats, thread_floats;
 } conv_plan;
+
+static int64_t round_up(int64_t a, int64_t b) {
+    return (a + b - 1) / b * b;
+}
+static int64_t ceil_div(int64_t a, int64_t b) {
+    return (a + b - 1) / b;
+}
+static int64_t max64(int64_t a, int64_t b) {
+    return a > b ? a : b;
+}
+
+// the stride phase of input row r (r < stride): its pixels are r, r + s, ...; kernel row kh
+// reaches it when (r + pad - kh) is a multiple of s, from output row (pixel row + delta)
+static int64_t phase_delta(int64_t r, int64_t pad, int64_t k, int64_t s) {
+    return (r + pad - k) / s; // exact: the caller checks divisibility
+}
 
 static conv_plan plan_make(const jepa_conv_geom *g) {
     conv_plan pl;
     pl.k = g->c * g->kh * g->kw;
     pl.p = g->oh * g->ow;
+    pl.taps = g->kh * g->kw;
+    pl.hp = g->h + 2 * g->pad_h;
+    pl.wp = g->w + 2 * g->pad_w;
+    pl.in_image = g->c * pl.hp * pl.wp;
+    // dout padded so that every phase's taps read inside it: rows a + delta for a in the phase
+    int64_t top = 0, bottom = 0, left = 0, right = 0;
+    for (int64_t r = 0; r < g->stride_h && r < g->h; r++) {
+        int64_t rows = ceil_div(g->h - r, g->stride_h);
+        for (int64_t kh = 0; kh < g->kh; kh++) {
+            if ((r + g->pad_h - kh) % g->stride_h) continue;
+            int64_t d = phase_delta(r, g->pad_h, kh, g->stride_h);
+            top = max64(top, -d);
+            bottom = max64(bottom, rows - 1 + d - (g->oh - 1));
+        }
+    }
+    for (int64_t r = 0; r < g->stride_w && r < g->w; r++) {
+        int64_t cols = ceil_div(g->w - r, g->stride_w);
+        for (int64_t kw = 0; kw < g->kw; kw++) {
+            if ((r + g->pad_w - kw) % g->stride_w) continue;
+            int64_t d = phase_delta(r, g->pad_w, kw, g->stride_w);
+            left = max64(left, -d);
+            right = max64(right, cols - 1 + d - (g->ow - 1));
+        }
+    }
+    pl.out_top = top;
+    pl.out_left = left;
+    pl.ohp = g->oh + top + bottom;
+    pl.owp = g->ow + left + right;
+    pl.out_image = g->o * pl.ohp * pl.owp;
+    pl.oblocks = ceil_div(g->o, NR);
+    pl.cblocks = ceil_div(g->c, NR);
+    pl.ktiles = ceil_div(pl.k, MR);
     int threads = jepa_threads_get();
-    // enough columns for an efficient GEMM, a column matrix that stays in the cache
-    int64_t images = (CONV_GROUP_COLUMNS + pl.p - 1) / pl.p;
-    int64_t fit = CONV_GROUP_FLOATS / (pl.k * pl.p);
-    if (images > fit) images = fit;
-    if (images < 1) images = 1;
-    // at least one group per thread when the batch allows
-    int64_t per_thread = (g->n + threads - 1) / threads;
-    if (images > per_thread) images = per_thread;
-    pl.images = images;
-    pl.groups = (g->n + images - 1) / images;
-    pl.threads = pl.groups >= threads ? threads : 1;
-    pl.col = pl.k * images * pl.p;
-    pl.y = images > 1 ? g->o * images * pl.p : 0;
-    pl.dw = pl.threads > 1 ? g->o * pl.k : 0;
+    pl.threads = g->n < threads ? (int)g->n : threads;
+    pl.per_thread = ceil_div(g->n, pl.threads);
+    pl.sub = SUB_FLOATS / max64(pl.in_image, pl.out_image);
+    if (pl.sub < 1) pl.sub = 1;
+    if (pl.sub > pl.per_thread) pl.sub = pl.per_thread;
+    pl.packed = max64(pl.oblocks * NR * pl.k, pl.cblocks * NR * g->o * pl.taps);
+    pl.pad_floats = round_up(pl.sub * max64(pl.in_image, pl.out_image), 16);
+    pl.dout_floats = round_up(pl.oblocks * pl.sub * pl.p * NR, 16);
+    // two int64 tables of sub*OH (image, row) taps, or KH*KW kernel taps
+    pl.tap_floats = round_up(4 * max64(pl.sub * g->oh, pl.taps), 16);
+    pl.acc_floats = pl.oblocks * pl.ktiles * MR * NR;
+    pl.thread_floats = pl.pad_floats + pl.dout_floats + pl.tap_floats + pl.acc_floats;
     return pl;
 }
 
 int64_t jepa_conv2d_workspace_floats(const jepa_conv_geom *g) {
     conv_plan pl = plan_make(g);
-    return (pl.col + pl.y + pl.dw) * pl.threads;
+    return pl.packed + pl.threads * pl.thread_floats;
 }
 
-// the output pixels [lo, hi) of a row whose input column iw = ow*stride - pad + kw is inside
-static void valid_columns(const jepa_conv_geom *g, int64_t kw, int64_t *lo, int64_t *hi) {
-    int64_t first = g->pad_w - kw; // iw >= 0  <=>  ow*stride >= first
-    *lo = first > 0 ? (first + g->stride_w - 1) / g->stride_w : 0;
-    int64_t last = g->w - 1 + g->pad_w - kw; // iw <= W-1  <=>  ow*stride <= last
-    *hi = last < 0 ? 0 : last / g->stride_w + 1;
-    if (*hi > g->ow) *hi = g->ow;
-    if (*lo > *hi) *lo = *hi;
+// ---- copies ----
+
+// dst (nb, ch, rows + top + bottom, cols + left + right) = src (nb, ch, rows, cols) framed by zeros
+static void pad_copy(float *dst, const float *src, int64_t planes, int64_t rows, int64_t cols,
+                     int64_t top, int64_t left, int64_t prow, int64_t pcol) {
+    for (int64_t q = 0; q < planes; q++) {
+        float *d = dst + q * prow * pcol;
+        memset(d, 0, sizeof(float) * (size_t)(prow * pcol));
+        for (int64_t y = 0; y < rows; y++)
+            memcpy(d + (y + top) * pcol + left, src + (q * rows + y) * cols,
+                   sizeof(float) * (size_t)cols);
+    }
 }
 
-// col (K, nb*P): row (c,kh,kw), column (image i, oh, ow) = x (nb,C,H,W) at the tap, 0 in padding
-static void im2col(float *col, const float *x, int64_t nb, const jepa_conv_geom *g) {
-    int64_t cols = nb * g->oh * g->ow, plane = g->h * g->w;
-    for (int64_t i = 0; i < nb; i++)
-        for (int64_t c = 0; c < g->c; c++)
-            for (int64_t kh = 0; kh < g->kh; kh++)
-                for (int64_t kw = 0; kw < g->kw; kw++) {
-                    int64_t lo, hi;
-                    valid_columns(g, kw, &lo, &hi);
-                    const float *src = x + (i * g->c + c) * plane;
-                    float *dst = col + ((c * g->kh + kh) * g->kw + kw) * cols + i * g->oh * g->ow;
-                    for (int64_t oh = 0; oh < g->oh; oh++, dst += g->ow) {
-                        int64_t ih = oh * g->stride_h - g->pad_h + kh;
-                        if (ih < 0 || ih >= g->h) {
-                            memset(dst, 0, sizeof(float) * (size_t)g->ow);
-                            continue;
-                        }
-                        // zeros left and right, the strided row of x between
-                        for (int64_t ow = 0; ow < lo; ow++) dst[ow] = 0.0f;
-                        const float *row = src + ih * g->w;
-                        int64_t off = kw - g->pad_w;
-                        if (g->stride_w == 1) {
-                            memcpy(dst + lo, row + lo + off, sizeof(float) * (size_t)(hi - lo));
-                        } else {
-                            for (int64_t ow = lo; ow < hi; ow++)
-                                dst[ow] = row[ow * g->stride_w + off];
-                        }
-                        for (int64_t ow = hi; ow < g->ow; ow++) dst[ow] = 0.0f;
-                    }
+// forward weights: packed[ob][kh][kw][c][j] = w[ob*NR + j][c][kh][kw] (0 past O)
+static void pack_forward_weights(float *packed, const float *w, const jepa_conv_geom *g,
+                                 const conv_plan *pl) {
+    for (int64_t ob = 0; ob < pl->oblocks; ob++)
+        for (int64_t t = 0; t < pl->taps; t++)
+            for (int64_t c = 0; c < g->c; c++) {
+                float *d = packed + ((ob * pl->taps + t) * g->c + c) * NR;
+                for (int64_t j = 0; j < NR; j++) {
+                    int64_t o = ob * NR + j;
+                    d[j] = o < g->o ? w[(o * g->c + c) * pl->taps + t] : 0.0f;
                 }
+            }
 }
 
-// dx (nb,C,H,W) += col (K, nb*P) summed back onto the pixels each column read
-static void col2im(float *dx, const float *col, int64_t nb, const jepa_conv_geom *g) {
-    int64_t cols = nb * g->oh * g->ow, plane = g->h * g->w;
-    for (int64_t i = 0; i < nb; i++)
-        for (int64_t c = 0; c < g->c; c++)
-            for (int64_t kh = 0; kh < g->kh; kh++)
-                for (int64_t kw = 0; kw < g->kw; kw++) {
-                    int64_t lo, hi;
-                    valid_columns(g, kw, &lo, &hi);
-                    float *dst = dx + (i * g->c + c) * plane;
-                    const float *src =
-                        col + ((c * g->kh + kh) * g->kw + kw) * cols + i * g->oh * g->ow;
-                    for (int64_t oh = 0; oh < g->oh; oh++, src += g->ow) {
-                        int64_t ih = oh * g->stride_h - g->pad_h + kh;
-                        if (ih < 0 || ih >= g->h) continue;
-                        float *row = dst + ih * g->w;
-                        int64_t off = kw - g->pad_w;
-                        for (int64_t ow = lo; ow < hi; ow++) row[ow * g->stride_w + off] += src[ow];
-                    }
+// input-gradient weights: packed[cb][kh][kw][o][j] = w[o][cb*NR + j][kh][kw] (0 past C)
+static void pack_input_weights(float *packed, const float *w, const jepa_conv_geom *g,
+                               const conv_plan *pl) {
+    for (int64_t cb = 0; cb < pl->cblocks; cb++)
+        for (int64_t t = 0; t < pl->taps; t++)
+            for (int64_t o = 0; o < g->o; o++) {
+                float *d = packed + ((cb * pl->taps + t) * g->o + o) * NR;
+                for (int64_t j = 0; j < NR; j++) {
+                    int64_t c = cb * NR + j;
+                    d[j] = c < g->c ? w[(o * g->c + c) * pl->taps + t] : 0.0f;
                 }
+            }
 }
 
-// copy nb*o planes of p floats between NCHW (image stride o*p, channel stride p) and the GEMM's
-// group layout (O, nb*P) (image stride p, channel stride nb*p)
-static void copy_planes(float *dst, int64_t dst_image, int64_t dst_channel, const float *src,
-                        int64_t src_image, int64_t src_channel, int64_t nb, int64_t o, int64_t p) {
-    for (int64_t i = 0; i < nb; i++)
-        for (int64_t j = 0; j < o; j++)
-            memcpy(dst + i * dst_image + j * dst_channel, src + i * src_image + j * src_channel,
-                   sizeof(float) * (size_t)p);
+// ---- forward ----
+
+// out of images [n0, n0+nb): tiles of MR output pixels (they may span images) by NR channels
+static void forward_images(float *out, const float *x, const float *packed, const float *bias,
+                           int64_t n0, int64_t nb, const jepa_conv_geom *g, const conv_plan *pl,
+                           float *mine) {
+    float *xp = mine;
+    int64_t *tap_src = (int64_t *)(mine + pl->pad_floats + pl->dout_floats);
+    int64_t *tap_w = tap_src + pl->taps;
+    pad_copy(xp, x + n0 * g->c * g->h * g->w, nb * g->c, g->h, g->w, g->pad_h, g->pad_w, pl->hp,
+             pl->wp);
+    for (int64_t kh = 0; kh < g->kh; kh++)
+        for (int64_t kw = 0; kw < g->kw; kw++) {
+            tap_src[kh * g->kw + kw] = kh * pl->wp + kw;
+            tap_w[kh * g->kw + kw] = (kh * g->kw + kw) * g->c * NR;
+        }
+    int64_t pixels = nb * pl->p;
+    float tile[MR * NR];
+    int64_t off[MR], at[MR];
+    // one block of output channels at a time, so its packed weights stay in the cache
+    for (int64_t ob = 0; ob < pl->oblocks; ob++)
+        for (int64_t q = 0; q < pixels; q += MR) {
+            // the rows' source offsets (a short last tile repeats its last pixel)
+            for (int i = 0; i < MR; i++) {
+                int64_t pos = q + i < pixels ? q + i : pixels - 1;
+                int64_t img = pos / pl->p, pix = pos % pl->p, oh = pix / g->ow, ow = pix % g->ow;
+                off[i] = img * pl->in_image + oh * g->stride_h * pl->wp + ow * g->stride_w;
+                at[i] = (n0 + img) * g->o * pl->p + pix;
+            }
+            int rows = pixels - q < MR ? (int)(pixels - q) : MR;
+            memset(tile, 0, sizeof tile);
+            tile_kernel(tile, xp, off, tap_src, tap_w, pl->taps, g->c, pl->hp * pl->wp,
+                        packed + ob * pl->taps * g->c * NR);
+            int64_t width = g->o - ob * NR < NR ? g->o - ob * NR : NR;
+            for (int64_t j = 0; j < width; j++) {
+                int64_t o = ob * NR + j;
+                float b = bias ? bias[o] : 0.0f;
+                for (int i = 0; i < rows; i++) out[at[i] + o * pl->p] = tile[i * NR + j] + b;
+            }
+        }
 }
 
 void jepa_conv2d_forward(float *out, const float *x, const float *w, const float *bias,
                          const jepa_conv_geom *g, float *work) {
     conv_plan pl = plan_make(g);
-    int64_t in_image = g->c * g->h * g->w, out_image = g->o * pl.p;
+    pack_forward_weights(work, w, g, &pl);
 #pragma omp parallel num_threads(pl.threads)
     {
-        float *col = work + (int64_t)jepa_thread_index() * (pl.col + pl.y + pl.dw);
-        float *y = col + pl.col;
-#pragma omp for schedule(static)
-        for (int64_t gi = 0; gi < pl.groups; gi++) {
-            int64_t n0 = gi * pl.images;
-            int64_t nb = g->n - n0 < pl.images ? g->n - n0 : pl.images;
-            float *dst = out + n0 * out_image;
-            im2col(col, x + n0 * in_image, nb, g);
-            // out = w (O,K) @ col (K, nb*P), straight into NCHW when the group is one image
-            jepa_sgemm(0, 0, g->o, nb * pl.p, pl.k, 1.0f, w, pl.k, col, nb * pl.p, 0.0f,
-                       nb == 1 ? dst : y, nb * pl.p);
-            if (nb > 1) copy_planes(dst, out_image, pl.p, y, pl.p, nb * pl.p, nb, g->o, pl.p);
-            if (bias)
-                for (int64_t i = 0; i < nb * g->o; i++) {
-                    float b = bias[i % g->o];
-                    for (int64_t j = 0; j < pl.p; j++) dst[i * pl.p + j] += b;
+        int t = jepa_thread_index();
+        float *mine = work + pl.packed + t * pl.thread_floats;
+        int64_t first = t * pl.per_thread, last = first + pl.per_thread;
+        if (last > g->n) last = g->n;
+        for (int64_t n0 = first; n0 < last; n0 += pl.sub) {
+            int64_t nb = last - n0 < pl.sub ? last - n0 : pl.sub;
+            forward_images(out, x, work, bias, n0, nb, g, &pl, mine);
+        }
+    }
+}
+
+// ---- input gradient ----
+
+// dx of images [n0, n0+nb), one stride phase (rh, rw) at a time: tiles of MR input pixels of
+// the phase by NR input channels, reduced over output channels and the taps that reach them
+static void input_grad_images(float *dx, const float *dout, const float *packed, int64_t n0,
+                              int64_t nb, const jepa_conv_geom *g, const conv_plan *pl,
+                              float *mine) {
+    float *dyp = mine;
+    int64_t *tap_src = (int64_t *)(mine + pl->pad_floats + pl->dout_floats);
+    int64_t *tap_w = tap_src + pl->taps;
+    pad_copy(dyp, dout + n0 * g->o * pl->p, nb * g->o, g->oh, g->ow, pl->out_top, pl->out_left,
+             pl->ohp, pl->owp);
+    int64_t plane = pl->ohp * pl->owp;
+    float tile[MR * NR];
+    int64_t off[MR], at[MR];
+    for (int64_t rh = 0; rh < g->stride_h && rh < g->h; rh++)
+        for (int64_t rw = 0; rw < g->stride_w && rw < g->w; rw++) {
+            // the taps that reach this phase, as offsets into padded dout and packed weights
+            int64_t ntaps = 0;
+            for (int64_t kh = 0; kh < g->kh; kh++) {
+                if ((rh + g->pad_h - kh) % g->stride_h) continue;
+                int64_t dh = phase_delta(rh, g->pad_h, kh, g->stride_h);
+                for (int64_t kw = 0; kw < g->kw; kw++) {
+                    if ((rw + g->pad_w - kw) % g->stride_w) continue;
+                    int64_t dw = phase_delta(rw, g->pad_w, kw, g->stride_w);
+                    tap_src[ntaps] = dh * pl->owp + dw;
+                    tap_w[ntaps++] = (kh * g->kw + kw) * g->o * NR;
+                }
+            }
+            if (ntaps == 0) continue; // no output reads these pixels
+            int64_t rows = ceil_div(g->h - rh, g->stride_h),
+                    cols = ceil_div(g->w - rw, g->stride_w);
+            int64_t per_image = rows * cols, pixels = nb * per_image;
+            for (int64_t cb = 0; cb < pl->cblocks; cb++)
+                for (int64_t q = 0; q < pixels; q += MR) {
+                    for (int i = 0; i < MR; i++) {
+                        int64_t pos = q + i < pixels ? q + i : pixels - 1;
+                        int64_t img = pos / per_image, a = pos % per_image / cols, b = pos % cols;
+                        off[i] =
+                            img * pl->out_image + (a + pl->out_top) * pl->owp + b + pl->out_left;
+                        at[i] = (n0 + img) * g->c * g->h * g->w + (a * g->stride_h + rh) * g->w +
+                                b * g->stride_w + rw;
+                    }
+                    int n_rows = pixels - q < MR ? (int)(pixels - q) : MR;
+                    memset(tile, 0, sizeof tile);
+                    tile_kernel(tile, dyp, off, tap_src, tap_w, ntaps, g->o, plane,
+                                packed + cb * pl->taps * g->o * NR);
+                    int64_t width = g->c - cb * NR < NR ? g->c - cb * NR : NR;
+                    for (int64_t j = 0; j < width; j++) {
+                        float *d = dx + (cb * NR + j) * g->h * g->w;
+                        for (int i = 0; i < n_rows; i++) d[at[i]] += tile[i * NR + j];
+                    }
                 }
         }
+}
+
+// ---- weight gradient ----
+
+// the weight-gradient tiles acc[ob][kt][MR][NR] += the images [n0, n0+nb): rows are weight
+// taps (c, kh, kw), the reduction runs over output pixels, dout packed NR channels wide
+static void weight_grad_images(float *acc, const float *dout, const float *x, int64_t n0,
+                               int64_t nb, const jepa_conv_geom *g, const conv_plan *pl,
+                               float *mine) {
+    float *xp = mine, *dyt = mine + pl->pad_floats;
+    int64_t *tap_src = (int64_t *)(mine + pl->pad_floats + pl->dout_floats);
+    int64_t *tap_w = tap_src + nb * g->oh;
+    pad_copy(xp, x + n0 * g->c * g->h * g->w, nb * g->c, g->h, g->w, g->pad_h, g->pad_w, pl->hp,
+             pl->wp);
+    // dyt[ob][img*P + pix][j] = dout[img][ob*NR + j][pix]
+    int64_t pixels = nb * pl->p;
+    for (int64_t ob = 0; ob < pl->oblocks; ob++)
+        for (int64_t img = 0; img < nb; img++)
+            for (int64_t pix = 0; pix < pl->p; pix++) {
+                float *d = dyt + (ob * pixels + img * pl->p + pix) * NR;
+                const float *s = dout + ((n0 + img) * g->o) * pl->p + pix;
+                for (int64_t j = 0; j < NR; j++) {
+                    int64_t o = ob * NR + j;
+                    d[j] = o < g->o ? s[o * pl->p] : 0.0f;
+                }
+            }
+    // one tap per (image, output row): the row's pixels are the reduction
+    for (int64_t img = 0; img < nb; img++)
+        for (int64_t oh = 0; oh < g->oh; oh++) {
+            tap_src[img * g->oh + oh] = img * pl->in_image + oh * g->stride_h * pl->wp;
+            tap_w[img * g->oh + oh] = (img * pl->p + oh * g->ow) * NR;
+        }
+    int64_t off[MR];
+    for (int64_t kt = 0; kt < pl->ktiles; kt++) {
+        for (int i = 0; i < MR; i++) {
+            int64_t k = kt * MR + i < pl->k ? kt * MR + i : pl->k - 1;
+            int64_t c = k / pl->taps, kh = k % pl->taps / g->kw, kw = k % g->kw;
+            off[i] = c * pl->hp * pl->wp + kh * pl->wp + kw;
+        }
+        for (int64_t ob = 0; ob < pl->oblocks; ob++)
+            tile_kernel(acc + (ob * pl->ktiles + kt) * MR * NR, xp, off, tap_src, tap_w, nb * g->oh,
+                        g->ow, g->stride_w, dyt + ob * pixels * NR);
     }
 }
 
@@ -153,44 +372,30 @@ void jepa_conv2d_backward(float *dx, float *dw, const float *dout, const float *
                           const jepa_conv_geom *g, float *work) {
     if (!dx && !dw) return;
     conv_plan pl = plan_make(g);
-    int64_t in_image = g->c * g->h * g->w, out_image = g->o * pl.p;
-    int64_t per_thread = pl.col + pl.y + pl.dw;
+    if (dx) pack_input_weights(work, w, g, &pl);
 #pragma omp parallel num_threads(pl.threads)
     {
         int t = jepa_thread_index();
-        float *col = work + t * per_thread, *y = col + pl.col, *mine = y + pl.y;
-        // thread 0 adds into dw, the others into their own copy, summed at the end
-        float *dw_t = t == 0 ? dw : mine;
-        if (dw && t > 0) memset(mine, 0, sizeof(float) * (size_t)pl.dw);
-#pragma omp for schedule(static)
-        for (int64_t gi = 0; gi < pl.groups; gi++) {
-            int64_t n0 = gi * pl.images;
-            int64_t nb = g->n - n0 < pl.images ? g->n - n0 : pl.images;
-            int64_t cols = nb * pl.p;
-            // dout of the group as (O, nb*P)
-            const float *dy = dout + n0 * out_image;
-            if (nb > 1) {
-                copy_planes(y, pl.p, nb * pl.p, dy, out_image, pl.p, nb, g->o, pl.p);
-                dy = y;
-            }
-            if (dw) {
-                // dw (O,K) += dy (O, cols) @ col^T (cols, K)
-                im2col(col, x + n0 * in_image, nb, g);
-                jepa_sgemm(0, 1, g->o, pl.k, cols, 1.0f, dy, cols, col, cols, 1.0f, dw_t, pl.k);
-            }
-            if (dx) {
-                // dcol (K, cols) = w^T (K,O) @ dy (O, cols), folded back onto the pixels
-                jepa_sgemm(1, 0, pl.k, cols, g->o, 1.0f, w, pl.k, dy, cols, 0.0f, col, cols);
-                col2im(dx + n0 * in_image, col, nb, g);
-            }
+        float *mine = work + pl.packed + t * pl.thread_floats;
+        float *acc = mine + pl.pad_floats + pl.dout_floats + pl.tap_floats;
+        if (dw) memset(acc, 0, sizeof(float) * (size_t)pl.acc_floats);
+        int64_t first = t * pl.per_thread, last = first + pl.per_thread;
+        if (last > g->n) last = g->n;
+        for (int64_t n0 = first; n0 < last; n0 += pl.sub) {
+            int64_t nb = last - n0 < pl.sub ? last - n0 : pl.sub;
+            if (dw) weight_grad_images(acc, dout, x, n0, nb, g, &pl, mine);
+            if (dx) input_grad_images(dx, dout, work, n0, nb, g, &pl, mine);
         }
     }
-    // the threads' dw copies, in thread order (deterministic for a thread count)
-    if (dw && pl.threads > 1) {
-        int64_t n = g->o * pl.k;
-        for (int t = 1; t < pl.threads; t++) {
-            const float *mine = work + t * per_thread + pl.col + pl.y;
-            for (int64_t i = 0; i < n; i++) dw[i] += mine[i];
+    if (!dw) return;
+    // dw += the threads' tiles, in thread order, walking dw in memory order
+    for (int t = 0; t < pl.threads; t++) {
+        const float *acc = work + pl.packed + t * pl.thread_floats + pl.pad_floats +
+                           pl.dout_floats + pl.tap_floats;
+        for (int64_t o = 0; o < g->o; o++) {
+            const float *a = acc + (o / NR) * pl.ktiles * MR * NR + o % NR;
+            float *d = dw + o * pl.k;
+            for (int64_t k = 0; k < pl.k; k++) d[k] += a[k * NR];
         }
     }
 }

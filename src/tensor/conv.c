@@ -337,18 +337,21 @@ static void weight_grad_images(float *acc, const float *dout, const float *x, in
     int64_t *tap_w = tap_src + nb * g->oh;
     pad_copy(xp, x + n0 * g->c * g->h * g->w, nb * g->c, g->h, g->w, g->pad_h, g->pad_w, pl->hp,
              pl->wp);
-    // dyt[ob][img*P + pix][j] = dout[img][ob*NR + j][pix]
+    // dyt[ob][img*P + pix][j] = dout[img][ob*NR + j][pix], read along pixels (0 past O)
     int64_t pixels = nb * pl->p;
-    for (int64_t ob = 0; ob < pl->oblocks; ob++)
-        for (int64_t img = 0; img < nb; img++)
-            for (int64_t pix = 0; pix < pl->p; pix++) {
-                float *d = dyt + (ob * pixels + img * pl->p + pix) * NR;
-                const float *s = dout + ((n0 + img) * g->o) * pl->p + pix;
-                for (int64_t j = 0; j < NR; j++) {
-                    int64_t o = ob * NR + j;
-                    d[j] = o < g->o ? s[o * pl->p] : 0.0f;
-                }
+    for (int64_t ob = 0; ob < pl->oblocks; ob++) {
+        int64_t width = g->o - ob * NR < NR ? g->o - ob * NR : NR;
+        for (int64_t img = 0; img < nb; img++) {
+            float *d = dyt + (ob * pixels + img * pl->p) * NR;
+            for (int64_t j = 0; j < NR; j++) {
+                const float *s = dout + ((n0 + img) * g->o + ob * NR + j) * pl->p;
+                if (j < width)
+                    for (int64_t pix = 0; pix < pl->p; pix++) d[pix * NR + j] = s[pix];
+                else
+                    for (int64_t pix = 0; pix < pl->p; pix++) d[pix * NR + j] = 0.0f;
             }
+        }
+    }
     // one tap per (image, output row): the row's pixels are the reduction
     for (int64_t img = 0; img < nb; img++)
         for (int64_t oh = 0; oh < g->oh; oh++) {

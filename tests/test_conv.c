@@ -137,6 +137,11 @@ static void test_conv_against_ref(void) {
         {7, 5, 4, 4, 6, 2, 2, 2, 2, 0, 0},
         {9, 2, 8, 8, 3, 5, 5, 2, 2, 2, 2},
         {4, 1, 1, 6, 2, 1, 3, 1, 2, 0, 1},
+        // few channels with 32-pixel outputs (the column path of the input gradient), a wide
+        // row split into stride phases, and channel counts past one 32-wide block
+        {3, 2, 8, 16, 5, 3, 3, 1, 1, 1, 1},
+        {2, 5, 9, 80, 13, 3, 4, 2, 3, 1, 2},
+        {2, 40, 6, 5, 35, 3, 3, 1, 1, 1, 1},
         // the four BM-1 encoder layers at batch 2 or 4 (4x4, stride 2, pad 1)
         {2, 3, 64, 64, 32, 4, 4, 2, 2, 1, 1},
         {2, 32, 32, 32, 64, 4, 4, 2, 2, 1, 1},

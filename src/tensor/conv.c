@@ -78,6 +78,51 @@ static void tile_kernel(float *restrict tile, const float *src, const int64_t *o
 }
 #endif
 
+// The second kernel, for few channels: rows come from a packed panel (MR consecutive floats per
+// step, one pointer), the 32 columns are 32 consecutive pixels of x:
+//
+//   tile[i][j] += sum_t sum_r a[(t * reduce + r) * MR + i] * x[tap_x[t] + r * xstride + j]
+#if defined(__AVX512F__)
+static void panel_kernel(float *restrict tile, const float *a, const float *x, const int64_t *tap_x,
+                         int64_t ntaps, int64_t reduce, int64_t xstride) {
+#define ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11)
+#define LOAD(i)                                                                                    \
+    __m512 a##i = _mm512_loadu_ps(tile + (i)*NR), b##i = _mm512_loadu_ps(tile + (i)*NR + 16);
+#define STEP(i)                                                                                    \
+    {                                                                                              \
+        __m512 v = _mm512_set1_ps(a[i]);                                                           \
+        a##i = _mm512_fmadd_ps(v, x0, a##i);                                                       \
+        b##i = _mm512_fmadd_ps(v, x1, b##i);                                                       \
+    }
+#define STORE(i)                                                                                   \
+    _mm512_storeu_ps(tile + (i)*NR, a##i);                                                         \
+    _mm512_storeu_ps(tile + (i)*NR + 16, b##i);
+    ROWS(LOAD)
+    for (int64_t t = 0; t < ntaps; t++) {
+        const float *xt = x + tap_x[t];
+        for (int64_t r = 0; r < reduce; r++, xt += xstride, a += MR) {
+            __m512 x0 = _mm512_loadu_ps(xt), x1 = _mm512_loadu_ps(xt + 16);
+            ROWS(STEP)
+        }
+    }
+    ROWS(STORE)
+#undef ROWS
+#undef LOAD
+#undef STEP
+#undef STORE
+}
+#else
+static void panel_kernel(float *restrict tile, const float *a, const float *x, const int64_t *tap_x,
+                         int64_t ntaps, int64_t reduce, int64_t xstride) {
+    for (int64_t t = 0; t < ntaps; t++)
+        for (int64_t r = 0; r < reduce; r++, a += MR) {
+            const float *xt = x + tap_x[t] + r * xstride;
+            for (int i = 0; i < MR; i++)
+                for (int j = 0; j < NR; j++) tile[i * NR + j] += a[i] * xt[j];
+        }
+}
+#endif
+
 // ---- the plan: sizes, paddings and the workspace layout ----
 
 typedef struct {
@@ -87,6 +132,11 @@ typedef struct {
     int64_t out_top, out_left;   // dout's padding above and left
     int64_t oblocks, cblocks;    // output and input channels in blocks of NR
     int64_t ktiles;              // weight-gradient rows (C*KH*KW) in tiles of MR
+    int64_t otiles;              // output channels in tiles of MR
+    // few input channels: the forward reads a phase-split input (panel kernel), and the input
+    // gradient goes through columns (panel kernel + col2im)
+    int narrow_forward, narrow_input;
+    int64_t phase_cols, phase_plane; // columns of a phase-split row; floats per channel
     int threads;
     int64_t per_thread; // images per thread
     int64_t sub;        // images per padded sub-batch
@@ -147,14 +197,23 @@ static conv_plan plan_make(const jepa_conv_geom *g) {
     pl.oblocks = ceil_div(g->o, NR);
     pl.cblocks = ceil_div(g->c, NR);
     pl.ktiles = ceil_div(pl.k, MR);
+    pl.otiles = ceil_div(g->o, MR);
+    pl.narrow_forward = g->c < NR / 2;
+    pl.narrow_input = g->c < NR / 2 && pl.p % NR == 0;
+    // a row split into stride phases, wide enough for 32-pixel loads past the last tile
+    pl.phase_cols = round_up(g->ow, NR) + (g->kw - 1) / g->stride_w + 1;
+    pl.phase_plane = pl.hp * g->stride_w * pl.phase_cols;
     int threads = jepa_threads_get();
     pl.threads = g->n < threads ? (int)g->n : threads;
     pl.per_thread = ceil_div(g->n, pl.threads);
-    pl.sub = SUB_FLOATS / max64(pl.in_image, pl.out_image);
+    int64_t image =
+        max64(max64(pl.in_image, pl.out_image), pl.narrow_forward ? g->c * pl.phase_plane : 0);
+    pl.sub = SUB_FLOATS / image;
     if (pl.sub < 1) pl.sub = 1;
     if (pl.sub > pl.per_thread) pl.sub = pl.per_thread;
-    pl.packed = max64(pl.oblocks * NR * pl.k, pl.cblocks * NR * g->o * pl.taps);
-    pl.pad_floats = round_up(pl.sub * max64(pl.in_image, pl.out_image), 16);
+    pl.packed = max64(max64(pl.oblocks * NR, pl.otiles * MR) * pl.k,
+                      max64(pl.cblocks * NR * pl.taps, pl.ktiles * MR) * g->o);
+    pl.pad_floats = round_up(pl.sub * image, 16);
     pl.dout_floats = round_up(pl.oblocks * pl.sub * pl.p * NR, 16);
     // two int64 tables of sub*OH (image, row) taps, or KH*KW kernel taps
     pl.tap_floats = round_up(4 * max64(pl.sub * g->oh, pl.taps), 16);
@@ -252,10 +311,86 @@ static void forward_images(float *out, const float *x, const float *packed, cons
         }
 }
 
+// dst[j] = src[j] + b for j < width (width <= NR)
+static void store_row(float *dst, const float *src, float b, int64_t width) {
+#if defined(__AVX512F__)
+    __m512 vb = _mm512_set1_ps(b);
+    for (int64_t j = 0; j < width; j += 16) {
+        __mmask16 m = (__mmask16)(width - j >= 16 ? 0xFFFF : (1u << (width - j)) - 1);
+        _mm512_mask_storeu_ps(dst + j, m, _mm512_add_ps(_mm512_loadu_ps(src + j), vb));
+    }
+#else
+    for (int64_t j = 0; j < width; j++) dst[j] = src[j] + b;
+#endif
+}
+
+// narrow forward weights: packed[ot][kh][kw][c][i] = w[ot*MR + i][c][kh][kw] (0 past O)
+static void pack_narrow_forward_weights(float *packed, const float *w, const jepa_conv_geom *g,
+                                        const conv_plan *pl) {
+    for (int64_t ot = 0; ot < pl->otiles; ot++)
+        for (int64_t t = 0; t < pl->taps; t++)
+            for (int64_t c = 0; c < g->c; c++)
+                for (int i = 0; i < MR; i++) {
+                    int64_t o = ot * MR + i;
+                    packed[((ot * pl->taps + t) * g->c + c) * MR + i] =
+                        o < g->o ? w[(o * g->c + c) * pl->taps + t] : 0.0f;
+                }
+}
+
+// out of images [n0, n0+nb) for few input channels: the padded input is split into its stride
+// phases, so that one kernel tap reads 32 consecutive output pixels of a row as one run
+static void forward_narrow_images(float *out, const float *x, const float *packed,
+                                  const float *bias, int64_t n0, int64_t nb,
+                                  const jepa_conv_geom *g, const conv_plan *pl, float *mine) {
+    float *xs = mine;
+    int64_t *tap_x = (int64_t *)(mine + pl->pad_floats + pl->dout_floats);
+    int64_t s = g->stride_w, q_len = pl->phase_cols;
+    // xs[img][c][y][phase][q] = x padded at row y, column q*s + phase
+    for (int64_t plane = 0; plane < nb * g->c; plane++)
+        for (int64_t y = 0; y < pl->hp; y++)
+            for (int64_t phase = 0; phase < s; phase++) {
+                float *row = xs + ((plane * pl->hp + y) * s + phase) * q_len;
+                int64_t iy = y - g->pad_h;
+                memset(row, 0, sizeof(float) * (size_t)q_len);
+                if (iy < 0 || iy >= g->h) continue;
+                // the columns q with 0 <= q*s + phase - pad_w < W
+                int64_t first = g->pad_w - phase, q0 = first > 0 ? ceil_div(first, s) : 0;
+                int64_t q1 = ceil_div(g->w + g->pad_w - phase, s);
+                if (q1 > q_len) q1 = q_len;
+                const float *src = x + ((n0 * g->c + plane) * g->h + iy) * g->w + phase - g->pad_w;
+                for (int64_t q = q0; q < q1; q++) row[q] = src[q * s];
+            }
+    for (int64_t kh = 0; kh < g->kh; kh++)
+        for (int64_t kw = 0; kw < g->kw; kw++)
+            tap_x[kh * g->kw + kw] = (kh * s + kw % s) * q_len + kw / s;
+    float tile[MR * NR];
+    for (int64_t img = 0; img < nb; img++)
+        for (int64_t oh = 0; oh < g->oh; oh++)
+            for (int64_t ow0 = 0; ow0 < g->ow; ow0 += NR) {
+                int64_t width = g->ow - ow0 < NR ? g->ow - ow0 : NR;
+                const float *base =
+                    xs + img * g->c * pl->phase_plane + oh * g->stride_h * s * q_len + ow0;
+                for (int64_t ot = 0; ot < pl->otiles; ot++) {
+                    memset(tile, 0, sizeof tile);
+                    panel_kernel(tile, packed + ot * pl->taps * g->c * MR, base, tap_x, pl->taps,
+                                 g->c, pl->phase_plane);
+                    for (int i = 0; i < MR && ot * MR + i < g->o; i++) {
+                        int64_t o = ot * MR + i;
+                        float b = bias ? bias[o] : 0.0f;
+                        float *dst = out + ((n0 + img) * g->o + o) * pl->p + oh * g->ow + ow0;
+                        store_row(dst, tile + i * NR, b, width);
+                    }
+                }
+            }
+}
+
 void jepa_conv2d_forward(float *out, const float *x, const float *w, const float *bias,
                          const jepa_conv_geom *g, float *work) {
     conv_plan pl = plan_make(g);
-    pack_forward_weights(work, w, g, &pl);
+    if (pl.narrow_forward)
+        pack_narrow_forward_weights(work, w, g, &pl);
+    else
+        pack_forward_weights(work, w, g, &pl);
 #pragma omp parallel num_threads(pl.threads)
     {
         int t = jepa_thread_index();
@@ -264,7 +399,10 @@ void jepa_conv2d_forward(float *out, const float *x, const float *w, const float
         if (last > g->n) last = g->n;
         for (int64_t n0 = first; n0 < last; n0 += pl.sub) {
             int64_t nb = last - n0 < pl.sub ? last - n0 : pl.sub;
-            forward_images(out, x, work, bias, n0, nb, g, &pl, mine);
+            if (pl.narrow_forward)
+                forward_narrow_images(out, x, work, bias, n0, nb, g, &pl, mine);
+            else
+                forward_images(out, x, work, bias, n0, nb, g, &pl, mine);
         }
     }
 }
@@ -325,6 +463,50 @@ static void input_grad_images(float *dx, const float *dout, const float *packed,
         }
 }
 
+// column weights for few input channels: packed[kt][o][i] = w[o][kt*MR + i] (0 past C*KH*KW)
+static void pack_narrow_input_weights(float *packed, const float *w, const jepa_conv_geom *g,
+                                      const conv_plan *pl) {
+    for (int64_t kt = 0; kt < pl->ktiles; kt++)
+        for (int64_t o = 0; o < g->o; o++)
+            for (int i = 0; i < MR; i++) {
+                int64_t k = kt * MR + i;
+                packed[(kt * g->o + o) * MR + i] = k < pl->k ? w[o * pl->k + k] : 0.0f;
+            }
+}
+
+// dx of images [n0, n0+nb) for few input channels: columns (C*KH*KW, 32 pixels) = w^T dout,
+// each added back onto the input pixel it came from (P is a multiple of 32)
+static void input_narrow_images(float *dx, const float *dout, const float *packed, int64_t n0,
+                                int64_t nb, const jepa_conv_geom *g, const conv_plan *pl) {
+    float tile[MR * NR];
+    int64_t top[NR], left[NR], zero = 0;
+    for (int64_t img = n0; img < n0 + nb; img++) {
+        float *d = dx + img * g->c * g->h * g->w;
+        for (int64_t p0 = 0; p0 < pl->p; p0 += NR) {
+            // the top-left input pixel of each output pixel's window
+            for (int j = 0; j < NR; j++) {
+                top[j] = (p0 + j) / g->ow * g->stride_h - g->pad_h;
+                left[j] = (p0 + j) % g->ow * g->stride_w - g->pad_w;
+            }
+            for (int64_t kt = 0; kt < pl->ktiles; kt++) {
+                memset(tile, 0, sizeof tile);
+                panel_kernel(tile, packed + kt * g->o * MR, dout + img * g->o * pl->p + p0, &zero,
+                             1, g->o, pl->p);
+                for (int i = 0; i < MR && kt * MR + i < pl->k; i++) {
+                    int64_t k = kt * MR + i, c = k / pl->taps;
+                    int64_t kh = k % pl->taps / g->kw, kw = k % g->kw;
+                    float *plane = d + c * g->h * g->w;
+                    for (int j = 0; j < NR; j++) {
+                        int64_t ih = top[j] + kh, iw = left[j] + kw;
+                        if (ih >= 0 && ih < g->h && iw >= 0 && iw < g->w)
+                            plane[ih * g->w + iw] += tile[i * NR + j];
+                    }
+                }
+            }
+        }
+    }
+}
+
 // ---- weight gradient ----
 
 // the weight-gradient tiles acc[ob][kt][MR][NR] += the images [n0, n0+nb): rows are weight
@@ -375,7 +557,10 @@ void jepa_conv2d_backward(float *dx, float *dw, const float *dout, const float *
                           const jepa_conv_geom *g, float *work) {
     if (!dx && !dw) return;
     conv_plan pl = plan_make(g);
-    if (dx) pack_input_weights(work, w, g, &pl);
+    if (dx && pl.narrow_input)
+        pack_narrow_input_weights(work, w, g, &pl);
+    else if (dx)
+        pack_input_weights(work, w, g, &pl);
 #pragma omp parallel num_threads(pl.threads)
     {
         int t = jepa_thread_index();
@@ -387,7 +572,10 @@ void jepa_conv2d_backward(float *dx, float *dw, const float *dout, const float *
         for (int64_t n0 = first; n0 < last; n0 += pl.sub) {
             int64_t nb = last - n0 < pl.sub ? last - n0 : pl.sub;
             if (dw) weight_grad_images(acc, dout, x, n0, nb, g, &pl, mine);
-            if (dx) input_grad_images(dx, dout, work, n0, nb, g, &pl, mine);
+            if (dx && pl.narrow_input)
+                input_narrow_images(dx, dout, work, n0, nb, g, &pl);
+            else if (dx)
+                input_grad_images(dx, dout, work, n0, nb, g, &pl, mine);
         }
     }
     if (!dw) return;

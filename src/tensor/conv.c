@@ -244,6 +244,7 @@ static void pad_copy(float *dst, const float *src, int64_t planes, int64_t rows,
 // forward weights: packed[ob][kh][kw][c][j] = w[ob*NR + j][c][kh][kw] (0 past O)
 static void pack_forward_weights(float *packed, const float *w, const jepa_conv_geom *g,
                                  const conv_plan *pl) {
+#pragma omp parallel for collapse(2) num_threads(pl->threads) schedule(static)
     for (int64_t ob = 0; ob < pl->oblocks; ob++)
         for (int64_t t = 0; t < pl->taps; t++)
             for (int64_t c = 0; c < g->c; c++) {
@@ -258,6 +259,7 @@ static void pack_forward_weights(float *packed, const float *w, const jepa_conv_
 // input-gradient weights: packed[cb][kh][kw][o][j] = w[o][cb*NR + j][kh][kw] (0 past C)
 static void pack_input_weights(float *packed, const float *w, const jepa_conv_geom *g,
                                const conv_plan *pl) {
+#pragma omp parallel for collapse(2) num_threads(pl->threads) schedule(static)
     for (int64_t cb = 0; cb < pl->cblocks; cb++)
         for (int64_t t = 0; t < pl->taps; t++)
             for (int64_t o = 0; o < g->o; o++) {

@@ -511,6 +511,57 @@ static void input_narrow_images(float *dx, const float *dout, const float *packe
 
 // ---- weight gradient ----
 
+#if defined(__AVX512F__)
+// dst[c * dst_stride + r] = src[r * ld + c] for r, c < 16: a 16x16 transpose in registers
+static void transpose16(float *dst, int64_t dst_stride, const float *src, int64_t ld) {
+    __m512 r[16], a[16], b[16];
+    for (int i = 0; i < 16; i++) r[i] = _mm512_loadu_ps(src + i * ld);
+    // pairs of rows interleaved, then pairs of pairs: b[4k+m] holds rows 4k..4k+3 of column
+    // 4l+m in its 128-bit lane l
+    for (int k = 0; k < 8; k++) {
+        a[2 * k] = _mm512_unpacklo_ps(r[2 * k], r[2 * k + 1]);
+        a[2 * k + 1] = _mm512_unpackhi_ps(r[2 * k], r[2 * k + 1]);
+    }
+    for (int k = 0; k < 4; k++) {
+        __m512d a0 = _mm512_castps_pd(a[4 * k]), a1 = _mm512_castps_pd(a[4 * k + 1]);
+        __m512d a2 = _mm512_castps_pd(a[4 * k + 2]), a3 = _mm512_castps_pd(a[4 * k + 3]);
+        b[4 * k] = _mm512_castpd_ps(_mm512_unpacklo_pd(a0, a2));
+        b[4 * k + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(a0, a2));
+        b[4 * k + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(a1, a3));
+        b[4 * k + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(a1, a3));
+    }
+    // gather the four lanes of each column
+    for (int m = 0; m < 4; m++) {
+        __m512 c1 = _mm512_shuffle_f32x4(b[m], b[4 + m], 0x88);
+        __m512 c2 = _mm512_shuffle_f32x4(b[m], b[4 + m], 0xdd);
+        __m512 c3 = _mm512_shuffle_f32x4(b[8 + m], b[12 + m], 0x88);
+        __m512 c4 = _mm512_shuffle_f32x4(b[8 + m], b[12 + m], 0xdd);
+        _mm512_storeu_ps(dst + m * dst_stride, _mm512_shuffle_f32x4(c1, c3, 0x88));
+        _mm512_storeu_ps(dst + (4 + m) * dst_stride, _mm512_shuffle_f32x4(c2, c4, 0x88));
+        _mm512_storeu_ps(dst + (8 + m) * dst_stride, _mm512_shuffle_f32x4(c1, c3, 0xdd));
+        _mm512_storeu_ps(dst + (12 + m) * dst_stride, _mm512_shuffle_f32x4(c2, c4, 0xdd));
+    }
+}
+#endif
+
+// d[pix][j] = s[j][pix] for j < width, 0 for width <= j < NR: one image's dout (width, P)
+// made NR channels wide
+static void pack_dout(float *d, const float *s, int64_t width, int64_t p) {
+#if defined(__AVX512F__)
+    if (width == NR && p % 16 == 0) {
+        for (int64_t half = 0; half < NR; half += 16)
+            for (int64_t p0 = 0; p0 < p; p0 += 16)
+                transpose16(d + p0 * NR + half, NR, s + half * p + p0, p);
+        return;
+    }
+#endif
+    for (int64_t j = 0; j < NR; j++)
+        if (j < width)
+            for (int64_t pix = 0; pix < p; pix++) d[pix * NR + j] = s[j * p + pix];
+        else
+            for (int64_t pix = 0; pix < p; pix++) d[pix * NR + j] = 0.0f;
+}
+
 // the weight-gradient tiles acc[ob][kt][MR][NR] += the images [n0, n0+nb): rows are weight
 // taps (c, kh, kw), the reduction runs over output pixels, dout packed NR channels wide
 static void weight_grad_images(float *acc, const float *dout, const float *x, int64_t n0,
@@ -521,20 +572,13 @@ static void weight_grad_images(float *acc, const float *dout, const float *x, in
     int64_t *tap_w = tap_src + nb * g->oh;
     pad_copy(xp, x + n0 * g->c * g->h * g->w, nb * g->c, g->h, g->w, g->pad_h, g->pad_w, pl->hp,
              pl->wp);
-    // dyt[ob][img*P + pix][j] = dout[img][ob*NR + j][pix], read along pixels (0 past O)
+    // dyt[ob][img*P + pix][j] = dout[img][ob*NR + j][pix] (0 past O)
     int64_t pixels = nb * pl->p;
     for (int64_t ob = 0; ob < pl->oblocks; ob++) {
         int64_t width = g->o - ob * NR < NR ? g->o - ob * NR : NR;
-        for (int64_t img = 0; img < nb; img++) {
-            float *d = dyt + (ob * pixels + img * pl->p) * NR;
-            for (int64_t j = 0; j < NR; j++) {
-                const float *s = dout + ((n0 + img) * g->o + ob * NR + j) * pl->p;
-                if (j < width)
-                    for (int64_t pix = 0; pix < pl->p; pix++) d[pix * NR + j] = s[pix];
-                else
-                    for (int64_t pix = 0; pix < pl->p; pix++) d[pix * NR + j] = 0.0f;
-            }
-        }
+        for (int64_t img = 0; img < nb; img++)
+            pack_dout(dyt + (ob * pixels + img * pl->p) * NR,
+                      dout + ((n0 + img) * g->o + ob * NR) * pl->p, width, pl->p);
     }
     // one tap per (image, output row): the row's pixels are the reduction
     for (int64_t img = 0; img < nb; img++)

@@ -3,7 +3,7 @@
 // channels (two AVX-512 vectors); for each row the kernel broadcasts values from a zero-padded
 // copy of the source at that row's offset, and multiplies them with 32-wide packed weights:
 //
-//   tile[i][j] += sum_t sum_r src[off[i] + tap_src[t] + r * rstride] * w[tap_w[t] + 32 r + j]
+//   tile[i][j] (+)= sum_t sum_r src[off[i] + tap_src[t] + r * rstride] * w[tap_w[t] + 32 r + j]
 //
 //   forward        rows: output pixels   r: input channels      t: kernel taps     w: weights
 //   input grad     rows: input pixels    r: output channels     t: the taps that reach the
@@ -30,12 +30,13 @@
 // ---- the tile kernel ----
 
 #if defined(__AVX512F__)
-static void tile_kernel(float *restrict tile, const float *src, const int64_t *off,
+static void tile_kernel(float *restrict tile, int accumulate, const float *src, const int64_t *off,
                         const int64_t *tap_src, const int64_t *tap_w, int64_t ntaps, int64_t reduce,
                         int64_t rstride, const float *w) {
 #define ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11)
 #define LOAD(i)                                                                                    \
-    __m512 a##i = _mm512_loadu_ps(tile + (i)*NR), b##i = _mm512_loadu_ps(tile + (i)*NR + 16);
+    __m512 a##i = accumulate ? _mm512_loadu_ps(tile + (i)*NR) : _mm512_setzero_ps();               \
+    __m512 b##i = accumulate ? _mm512_loadu_ps(tile + (i)*NR + 16) : _mm512_setzero_ps();
 #define STEP(i)                                                                                    \
     {                                                                                              \
         __m512 v = _mm512_set1_ps(s##i[ro]);                                                       \
@@ -64,9 +65,10 @@ static void tile_kernel(float *restrict tile, const float *src, const int64_t *o
 }
 #else
 // portable: the same sums in plain loops
-static void tile_kernel(float *restrict tile, const float *src, const int64_t *off,
+static void tile_kernel(float *restrict tile, int accumulate, const float *src, const int64_t *off,
                         const int64_t *tap_src, const int64_t *tap_w, int64_t ntaps, int64_t reduce,
                         int64_t rstride, const float *w) {
+    if (!accumulate) memset(tile, 0, sizeof(float) * MR * NR);
     for (int64_t t = 0; t < ntaps; t++)
         for (int64_t r = 0; r < reduce; r++) {
             const float *wt = w + tap_w[t] + r * NR;
@@ -81,13 +83,12 @@ static void tile_kernel(float *restrict tile, const float *src, const int64_t *o
 // The second kernel, for few channels: rows come from a packed panel (MR consecutive floats per
 // step, one pointer), the 32 columns are 32 consecutive pixels of x:
 //
-//   tile[i][j] += sum_t sum_r a[(t * reduce + r) * MR + i] * x[tap_x[t] + r * xstride + j]
+//   tile[i][j] = sum_t sum_r a[(t * reduce + r) * MR + i] * x[tap_x[t] + r * xstride + j]
 #if defined(__AVX512F__)
 static void panel_kernel(float *restrict tile, const float *a, const float *x, const int64_t *tap_x,
                          int64_t ntaps, int64_t reduce, int64_t xstride) {
 #define ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11)
-#define LOAD(i)                                                                                    \
-    __m512 a##i = _mm512_loadu_ps(tile + (i)*NR), b##i = _mm512_loadu_ps(tile + (i)*NR + 16);
+#define LOAD(i) __m512 a##i = _mm512_setzero_ps(), b##i = _mm512_setzero_ps();
 #define STEP(i)                                                                                    \
     {                                                                                              \
         __m512 v = _mm512_set1_ps(a[i]);                                                           \
@@ -114,6 +115,7 @@ static void panel_kernel(float *restrict tile, const float *a, const float *x, c
 #else
 static void panel_kernel(float *restrict tile, const float *a, const float *x, const int64_t *tap_x,
                          int64_t ntaps, int64_t reduce, int64_t xstride) {
+    memset(tile, 0, sizeof(float) * MR * NR);
     for (int64_t t = 0; t < ntaps; t++)
         for (int64_t r = 0; r < reduce; r++, a += MR) {
             const float *xt = x + tap_x[t] + r * xstride;
@@ -301,8 +303,7 @@ static void forward_images(float *out, const float *x, const float *packed, cons
                 at[i] = (n0 + img) * g->o * pl->p + pix;
             }
             int rows = pixels - q < MR ? (int)(pixels - q) : MR;
-            memset(tile, 0, sizeof tile);
-            tile_kernel(tile, xp, off, tap_src, tap_w, pl->taps, g->c, pl->hp * pl->wp,
+            tile_kernel(tile, 0, xp, off, tap_src, tap_w, pl->taps, g->c, pl->hp * pl->wp,
                         packed + ob * pl->taps * g->c * NR);
             int64_t width = g->o - ob * NR < NR ? g->o - ob * NR : NR;
             for (int64_t j = 0; j < width; j++) {
@@ -373,7 +374,6 @@ static void forward_narrow_images(float *out, const float *x, const float *packe
                 const float *base =
                     xs + img * g->c * pl->phase_plane + oh * g->stride_h * s * q_len + ow0;
                 for (int64_t ot = 0; ot < pl->otiles; ot++) {
-                    memset(tile, 0, sizeof tile);
                     panel_kernel(tile, packed + ot * pl->taps * g->c * MR, base, tap_x, pl->taps,
                                  g->c, pl->phase_plane);
                     for (int i = 0; i < MR && ot * MR + i < g->o; i++) {
@@ -453,8 +453,7 @@ static void input_grad_images(float *dx, const float *dout, const float *packed,
                                 b * g->stride_w + rw;
                     }
                     int n_rows = pixels - q < MR ? (int)(pixels - q) : MR;
-                    memset(tile, 0, sizeof tile);
-                    tile_kernel(tile, dyp, off, tap_src, tap_w, ntaps, g->o, plane,
+                    tile_kernel(tile, 0, dyp, off, tap_src, tap_w, ntaps, g->o, plane,
                                 packed + cb * pl->taps * g->o * NR);
                     int64_t width = g->c - cb * NR < NR ? g->c - cb * NR : NR;
                     for (int64_t j = 0; j < width; j++) {
@@ -491,7 +490,6 @@ static void input_narrow_images(float *dx, const float *dout, const float *packe
                 left[j] = (p0 + j) % g->ow * g->stride_w - g->pad_w;
             }
             for (int64_t kt = 0; kt < pl->ktiles; kt++) {
-                memset(tile, 0, sizeof tile);
                 panel_kernel(tile, packed + kt * g->o * MR, dout + img * g->o * pl->p + p0, &zero,
                              1, g->o, pl->p);
                 for (int i = 0; i < MR && kt * MR + i < pl->k; i++) {
@@ -594,8 +592,8 @@ static void weight_grad_images(float *acc, const float *dout, const float *x, in
             off[i] = c * pl->hp * pl->wp + kh * pl->wp + kw;
         }
         for (int64_t ob = 0; ob < pl->oblocks; ob++)
-            tile_kernel(acc + (ob * pl->ktiles + kt) * MR * NR, xp, off, tap_src, tap_w, nb * g->oh,
-                        g->ow, g->stride_w, dyt + ob * pixels * NR);
+            tile_kernel(acc + (ob * pl->ktiles + kt) * MR * NR, 1, xp, off, tap_src, tap_w,
+                        nb * g->oh, g->ow, g->stride_w, dyt + ob * pixels * NR);
     }
 }
 

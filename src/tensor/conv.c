@@ -246,16 +246,20 @@ static void pad_copy(float *dst, const float *src, int64_t planes, int64_t rows,
 // forward weights: packed[ob][kh][kw][c][j] = w[ob*NR + j][c][kh][kw] (0 past O)
 static void pack_forward_weights(float *packed, const float *w, const jepa_conv_geom *g,
                                  const conv_plan *pl) {
+    // one o at a time: its weights (C*KH*KW floats) stay in L1 while they are scattered (the
+    // 32 o's of one (c, tap) lie a whole filter apart, which thrashes L1 sets when gathered)
 #pragma omp parallel for collapse(2) num_threads(pl->threads) schedule(static)
     for (int64_t ob = 0; ob < pl->oblocks; ob++)
-        for (int64_t t = 0; t < pl->taps; t++)
-            for (int64_t c = 0; c < g->c; c++) {
-                float *d = packed + ((ob * pl->taps + t) * g->c + c) * NR;
-                for (int64_t j = 0; j < NR; j++) {
-                    int64_t o = ob * NR + j;
-                    d[j] = o < g->o ? w[(o * g->c + c) * pl->taps + t] : 0.0f;
-                }
+        for (int64_t j = 0; j < NR; j++) {
+            int64_t o = ob * NR + j;
+            for (int64_t t = 0; t < pl->taps; t++) {
+                float *d = packed + (ob * pl->taps + t) * g->c * NR + j;
+                if (o < g->o)
+                    for (int64_t c = 0; c < g->c; c++) d[c * NR] = w[(o * g->c + c) * pl->taps + t];
+                else
+                    for (int64_t c = 0; c < g->c; c++) d[c * NR] = 0.0f;
             }
+        }
 }
 
 // input-gradient weights: packed[cb][kh][kw][o][j] = w[o][cb*NR + j][kh][kw] (0 past C)

@@ -125,6 +125,19 @@ static void panel_kernel(float *restrict tile, const float *a, const float *x, c
 }
 #endif
 
+// dst[j] = src[j] + b for j < width (width <= NR)
+static void store_row(float *dst, const float *src, float b, int64_t width) {
+#if defined(__AVX512F__)
+    __m512 vb = _mm512_set1_ps(b);
+    for (int64_t j = 0; j < width; j += 16) {
+        __mmask16 m = (__mmask16)(width - j >= 16 ? 0xFFFF : (1u << (width - j)) - 1);
+        _mm512_mask_storeu_ps(dst + j, m, _mm512_add_ps(_mm512_loadu_ps(src + j), vb));
+    }
+#else
+    for (int64_t j = 0; j < width; j++) dst[j] = src[j] + b;
+#endif
+}
+
 // ---- the plan: sizes, paddings and the workspace layout ----
 
 typedef struct {
@@ -144,7 +157,7 @@ typedef struct {
     int64_t sub;        // images per padded sub-batch
     int64_t packed;     // floats of the shared packed weights
     // floats per thread: padded images, packed dout, tap tables, weight-gradient tiles
-    int64_t pad_floats, dout_floats, tap_floats, acc_floats, thread_floats;
+    int64_t pad_floats, dout_floats, tap_floats, acc_floats, dx_floats, thread_floats;
 } conv_plan;
 
 static int64_t round_up(int64_t a, int64_t b) {
@@ -220,7 +233,10 @@ static conv_plan plan_make(const jepa_conv_geom *g) {
     // two int64 tables of sub*OH (image, row) taps, or KH*KW kernel taps
     pl.tap_floats = round_up(4 * max64(pl.sub * g->oh, pl.taps), 16);
     pl.acc_floats = pl.oblocks * pl.ktiles * MR * NR;
-    pl.thread_floats = pl.pad_floats + pl.dout_floats + pl.tap_floats + pl.acc_floats;
+    // the input gradient of a sub-batch, channels last (C, rounded up to whole blocks)
+    pl.dx_floats = round_up(pl.sub * g->h * g->w * pl.cblocks * NR, 16);
+    pl.thread_floats =
+        pl.pad_floats + pl.dout_floats + pl.tap_floats + pl.acc_floats + pl.dx_floats;
     return pl;
 }
 
@@ -318,19 +334,6 @@ static void forward_images(float *out, const float *x, const float *packed, cons
         }
 }
 
-// dst[j] = src[j] + b for j < width (width <= NR)
-static void store_row(float *dst, const float *src, float b, int64_t width) {
-#if defined(__AVX512F__)
-    __m512 vb = _mm512_set1_ps(b);
-    for (int64_t j = 0; j < width; j += 16) {
-        __mmask16 m = (__mmask16)(width - j >= 16 ? 0xFFFF : (1u << (width - j)) - 1);
-        _mm512_mask_storeu_ps(dst + j, m, _mm512_add_ps(_mm512_loadu_ps(src + j), vb));
-    }
-#else
-    for (int64_t j = 0; j < width; j++) dst[j] = src[j] + b;
-#endif
-}
-
 // narrow forward weights: packed[ot][kh][kw][c][i] = w[ot*MR + i][c][kh][kw] (0 past O)
 static void pack_narrow_forward_weights(float *packed, const float *w, const jepa_conv_geom *g,
                                         const conv_plan *pl) {
@@ -413,6 +416,41 @@ void jepa_conv2d_forward(float *out, const float *x, const float *w, const float
     }
 }
 
+#if defined(__AVX512F__)
+// dst[c * dst_stride + r] (+)= src[r * ld + c] for r, c < 16: a 16x16 transpose in registers
+static void transpose16(float *dst, int64_t dst_stride, const float *src, int64_t ld, int add) {
+    __m512 r[16], a[16], b[16];
+    for (int i = 0; i < 16; i++) r[i] = _mm512_loadu_ps(src + i * ld);
+    // pairs of rows interleaved, then pairs of pairs: b[4k+m] holds rows 4k..4k+3 of column
+    // 4l+m in its 128-bit lane l
+    for (int k = 0; k < 8; k++) {
+        a[2 * k] = _mm512_unpacklo_ps(r[2 * k], r[2 * k + 1]);
+        a[2 * k + 1] = _mm512_unpackhi_ps(r[2 * k], r[2 * k + 1]);
+    }
+    for (int k = 0; k < 4; k++) {
+        __m512d a0 = _mm512_castps_pd(a[4 * k]), a1 = _mm512_castps_pd(a[4 * k + 1]);
+        __m512d a2 = _mm512_castps_pd(a[4 * k + 2]), a3 = _mm512_castps_pd(a[4 * k + 3]);
+        b[4 * k] = _mm512_castpd_ps(_mm512_unpacklo_pd(a0, a2));
+        b[4 * k + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(a0, a2));
+        b[4 * k + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(a1, a3));
+        b[4 * k + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(a1, a3));
+    }
+    // gather the four lanes of each column
+    for (int m = 0; m < 4; m++) {
+        __m512 c1 = _mm512_shuffle_f32x4(b[m], b[4 + m], 0x88);
+        __m512 c2 = _mm512_shuffle_f32x4(b[m], b[4 + m], 0xdd);
+        __m512 c3 = _mm512_shuffle_f32x4(b[8 + m], b[12 + m], 0x88);
+        __m512 c4 = _mm512_shuffle_f32x4(b[8 + m], b[12 + m], 0xdd);
+        __m512 col[4] = {_mm512_shuffle_f32x4(c1, c3, 0x88), _mm512_shuffle_f32x4(c2, c4, 0x88),
+                         _mm512_shuffle_f32x4(c1, c3, 0xdd), _mm512_shuffle_f32x4(c2, c4, 0xdd)};
+        for (int q = 0; q < 4; q++) {
+            float *d = dst + (4 * q + m) * dst_stride;
+            _mm512_storeu_ps(d, add ? _mm512_add_ps(col[q], _mm512_loadu_ps(d)) : col[q]);
+        }
+    }
+}
+#endif
+
 // ---- input gradient ----
 
 // dx of images [n0, n0+nb), one stride phase (rh, rw) at a time: tiles of MR input pixels of
@@ -423,8 +461,13 @@ static void input_grad_images(float *dx, const float *dout, const float *packed,
     float *dyp = mine;
     int64_t *tap_src = (int64_t *)(mine + pl->pad_floats + pl->dout_floats);
     int64_t *tap_w = tap_src + pl->taps;
+    // every input pixel's sum is one tile row: stored, channels last, then added to dx
+    float *dxc = mine + pl->thread_floats - pl->dx_floats;
+    int64_t ldc = pl->cblocks * NR, hw = g->h * g->w;
     pad_copy(dyp, dout + n0 * g->o * pl->p, nb * g->o, g->oh, g->ow, pl->out_top, pl->out_left,
              pl->ohp, pl->owp);
+    if (g->kh < g->stride_h || g->kw < g->stride_w) // some pixels are read by no output
+        memset(dxc, 0, sizeof(float) * (size_t)(nb * hw * ldc));
     int64_t plane = pl->ohp * pl->owp;
     float tile[MR * NR];
     int64_t off[MR], at[MR];
@@ -453,19 +496,32 @@ static void input_grad_images(float *dx, const float *dout, const float *packed,
                         int64_t img = pos / per_image, a = pos % per_image / cols, b = pos % cols;
                         off[i] =
                             img * pl->out_image + (a + pl->out_top) * pl->owp + b + pl->out_left;
-                        at[i] = (n0 + img) * g->c * g->h * g->w + (a * g->stride_h + rh) * g->w +
-                                b * g->stride_w + rw;
+                        at[i] = (img * hw + (a * g->stride_h + rh) * g->w + b * g->stride_w + rw) *
+                                    ldc +
+                                cb * NR;
                     }
                     int n_rows = pixels - q < MR ? (int)(pixels - q) : MR;
                     tile_kernel(tile, 0, dyp, off, tap_src, tap_w, ntaps, g->o, plane,
                                 packed + cb * pl->taps * g->o * NR);
-                    int64_t width = g->c - cb * NR < NR ? g->c - cb * NR : NR;
-                    for (int64_t j = 0; j < width; j++) {
-                        float *d = dx + (cb * NR + j) * g->h * g->w;
-                        for (int i = 0; i < n_rows; i++) d[at[i]] += tile[i * NR + j];
-                    }
+                    for (int i = 0; i < n_rows; i++)
+                        store_row(dxc + at[i], tile + i * NR, 0.0f, NR);
                 }
         }
+    // dx (C, H*W) += dxc (H*W, C) per image
+    for (int64_t img = 0; img < nb; img++) {
+        float *d = dx + (n0 + img) * g->c * hw;
+        const float *s = dxc + img * hw * ldc;
+#if defined(__AVX512F__)
+        if (g->c % 16 == 0 && hw % 16 == 0) {
+            for (int64_t c0 = 0; c0 < g->c; c0 += 16)
+                for (int64_t p0 = 0; p0 < hw; p0 += 16)
+                    transpose16(d + c0 * hw + p0, hw, s + p0 * ldc + c0, ldc, 1);
+            continue;
+        }
+#endif
+        for (int64_t c = 0; c < g->c; c++)
+            for (int64_t p = 0; p < hw; p++) d[c * hw + p] += s[p * ldc + c];
+    }
 }
 
 // column weights for few input channels: packed[kt][o][i] = w[o][kt*MR + i] (0 past C*KH*KW)
@@ -513,39 +569,6 @@ static void input_narrow_images(float *dx, const float *dout, const float *packe
 
 // ---- weight gradient ----
 
-#if defined(__AVX512F__)
-// dst[c * dst_stride + r] = src[r * ld + c] for r, c < 16: a 16x16 transpose in registers
-static void transpose16(float *dst, int64_t dst_stride, const float *src, int64_t ld) {
-    __m512 r[16], a[16], b[16];
-    for (int i = 0; i < 16; i++) r[i] = _mm512_loadu_ps(src + i * ld);
-    // pairs of rows interleaved, then pairs of pairs: b[4k+m] holds rows 4k..4k+3 of column
-    // 4l+m in its 128-bit lane l
-    for (int k = 0; k < 8; k++) {
-        a[2 * k] = _mm512_unpacklo_ps(r[2 * k], r[2 * k + 1]);
-        a[2 * k + 1] = _mm512_unpackhi_ps(r[2 * k], r[2 * k + 1]);
-    }
-    for (int k = 0; k < 4; k++) {
-        __m512d a0 = _mm512_castps_pd(a[4 * k]), a1 = _mm512_castps_pd(a[4 * k + 1]);
-        __m512d a2 = _mm512_castps_pd(a[4 * k + 2]), a3 = _mm512_castps_pd(a[4 * k + 3]);
-        b[4 * k] = _mm512_castpd_ps(_mm512_unpacklo_pd(a0, a2));
-        b[4 * k + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(a0, a2));
-        b[4 * k + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(a1, a3));
-        b[4 * k + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(a1, a3));
-    }
-    // gather the four lanes of each column
-    for (int m = 0; m < 4; m++) {
-        __m512 c1 = _mm512_shuffle_f32x4(b[m], b[4 + m], 0x88);
-        __m512 c2 = _mm512_shuffle_f32x4(b[m], b[4 + m], 0xdd);
-        __m512 c3 = _mm512_shuffle_f32x4(b[8 + m], b[12 + m], 0x88);
-        __m512 c4 = _mm512_shuffle_f32x4(b[8 + m], b[12 + m], 0xdd);
-        _mm512_storeu_ps(dst + m * dst_stride, _mm512_shuffle_f32x4(c1, c3, 0x88));
-        _mm512_storeu_ps(dst + (4 + m) * dst_stride, _mm512_shuffle_f32x4(c2, c4, 0x88));
-        _mm512_storeu_ps(dst + (8 + m) * dst_stride, _mm512_shuffle_f32x4(c1, c3, 0xdd));
-        _mm512_storeu_ps(dst + (12 + m) * dst_stride, _mm512_shuffle_f32x4(c2, c4, 0xdd));
-    }
-}
-#endif
-
 // d[pix][j] = s[j][pix] for j < width, 0 for width <= j < NR: one image's dout (width, P)
 // made NR channels wide
 static void pack_dout(float *d, const float *s, int64_t width, int64_t p) {
@@ -553,7 +576,7 @@ static void pack_dout(float *d, const float *s, int64_t width, int64_t p) {
     if (width == NR && p % 16 == 0) {
         for (int64_t half = 0; half < NR; half += 16)
             for (int64_t p0 = 0; p0 < p; p0 += 16)
-                transpose16(d + p0 * NR + half, NR, s + half * p + p0, p);
+                transpose16(d + p0 * NR + half, NR, s + half * p + p0, p, 0);
         return;
     }
 #endif

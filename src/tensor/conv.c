@@ -152,10 +152,13 @@ typedef struct {
     // gradient goes through columns (panel kernel + col2im)
     int narrow_forward, narrow_input;
     int64_t phase_cols, phase_plane; // columns of a phase-split row; floats per channel
-    int threads;
-    int64_t per_thread; // images per thread
-    int64_t sub;        // images per padded sub-batch
-    int64_t packed;     // floats of the shared packed weights
+    int threads;                     // threads that take images (at most one image each)
+    int64_t split;                   // forward with fewer images than threads: blocks of output
+                                     // channels of one image go to split threads
+    int64_t slices;                  // per-thread slices of the workspace
+    int64_t per_thread;              // images per thread
+    int64_t sub;                     // images per padded sub-batch
+    int64_t packed;                  // floats of the shared packed weights
     // floats per thread: padded images, packed dout, tap tables, weight-gradient tiles
     int64_t pad_floats, dout_floats, tap_floats, acc_floats, dx_floats, thread_floats;
 } conv_plan;
@@ -221,6 +224,10 @@ static conv_plan plan_make(const jepa_conv_geom *g) {
     int threads = jepa_threads_get();
     pl.threads = g->n < threads ? (int)g->n : threads;
     pl.per_thread = ceil_div(g->n, pl.threads);
+    int64_t blocks = pl.narrow_forward ? pl.otiles : pl.oblocks;
+    pl.split = threads / g->n < blocks ? threads / g->n : blocks;
+    if (pl.split < 1) pl.split = 1;
+    pl.slices = pl.split > 1 ? g->n * pl.split : pl.threads;
     int64_t image =
         max64(max64(pl.in_image, pl.out_image), pl.narrow_forward ? g->c * pl.phase_plane : 0);
     pl.sub = SUB_FLOATS / image;
@@ -242,7 +249,7 @@ static conv_plan plan_make(const jepa_conv_geom *g) {
 
 int64_t jepa_conv2d_workspace_floats(const jepa_conv_geom *g) {
     conv_plan pl = plan_make(g);
-    return pl.packed + pl.threads * pl.thread_floats;
+    return pl.packed + pl.slices * pl.thread_floats;
 }
 
 // ---- copies ----
@@ -297,8 +304,8 @@ static void pack_input_weights(float *packed, const float *w, const jepa_conv_ge
 
 // out of images [n0, n0+nb): tiles of MR output pixels (they may span images) by NR channels
 static void forward_images(float *out, const float *x, const float *packed, const float *bias,
-                           int64_t n0, int64_t nb, const jepa_conv_geom *g, const conv_plan *pl,
-                           float *mine) {
+                           int64_t n0, int64_t nb, int64_t b0, int64_t b1, const jepa_conv_geom *g,
+                           const conv_plan *pl, float *mine) {
     float *xp = mine;
     int64_t *tap_src = (int64_t *)(mine + pl->pad_floats + pl->dout_floats);
     int64_t *tap_w = tap_src + pl->taps;
@@ -313,7 +320,7 @@ static void forward_images(float *out, const float *x, const float *packed, cons
     float tile[MR * NR];
     int64_t off[MR], at[MR];
     // one block of output channels at a time, so its packed weights stay in the cache
-    for (int64_t ob = 0; ob < pl->oblocks; ob++)
+    for (int64_t ob = b0; ob < b1; ob++)
         for (int64_t q = 0; q < pixels; q += MR) {
             // the rows' source offsets (a short last tile repeats its last pixel)
             for (int i = 0; i < MR; i++) {
@@ -350,7 +357,7 @@ static void pack_narrow_forward_weights(float *packed, const float *w, const jep
 // out of images [n0, n0+nb) for few input channels: the padded input is split into its stride
 // phases, so that one kernel tap reads 32 consecutive output pixels of a row as one run
 static void forward_narrow_images(float *out, const float *x, const float *packed,
-                                  const float *bias, int64_t n0, int64_t nb,
+                                  const float *bias, int64_t n0, int64_t nb, int64_t b0, int64_t b1,
                                   const jepa_conv_geom *g, const conv_plan *pl, float *mine) {
     float *xs = mine;
     int64_t *tap_x = (int64_t *)(mine + pl->pad_floats + pl->dout_floats);
@@ -380,7 +387,7 @@ static void forward_narrow_images(float *out, const float *x, const float *packe
                 int64_t width = g->ow - ow0 < NR ? g->ow - ow0 : NR;
                 const float *base =
                     xs + img * g->c * pl->phase_plane + oh * g->stride_h * s * q_len + ow0;
-                for (int64_t ot = 0; ot < pl->otiles; ot++) {
+                for (int64_t ot = b0; ot < b1; ot++) {
                     panel_kernel(tile, packed + ot * pl->taps * g->c * MR, base, tap_x, pl->taps,
                                  g->c, pl->phase_plane);
                     for (int i = 0; i < MR && ot * MR + i < g->o; i++) {
@@ -400,18 +407,26 @@ void jepa_conv2d_forward(float *out, const float *x, const float *w, const float
         pack_narrow_forward_weights(work, w, g, &pl);
     else
         pack_forward_weights(work, w, g, &pl);
-#pragma omp parallel num_threads(pl.threads)
-    {
-        int t = jepa_thread_index();
-        float *mine = work + pl.packed + t * pl.thread_floats;
-        int64_t first = t * pl.per_thread, last = first + pl.per_thread;
+    // work items: a range of images each, or (one image, a range of channel blocks) each
+    int64_t blocks = pl.narrow_forward ? pl.otiles : pl.oblocks;
+#pragma omp parallel for num_threads((int)pl.slices) schedule(static)
+    for (int64_t item = 0; item < pl.slices; item++) {
+        float *mine = work + pl.packed + item * pl.thread_floats;
+        int64_t first = item * pl.per_thread, last = first + pl.per_thread, b0 = 0, b1 = blocks;
+        if (pl.split > 1) {
+            int64_t part = item % pl.split;
+            first = item / pl.split;
+            last = first + 1;
+            b0 = part * blocks / pl.split;
+            b1 = (part + 1) * blocks / pl.split;
+        }
         if (last > g->n) last = g->n;
         for (int64_t n0 = first; n0 < last; n0 += pl.sub) {
             int64_t nb = last - n0 < pl.sub ? last - n0 : pl.sub;
             if (pl.narrow_forward)
-                forward_narrow_images(out, x, work, bias, n0, nb, g, &pl, mine);
+                forward_narrow_images(out, x, work, bias, n0, nb, b0, b1, g, &pl, mine);
             else
-                forward_images(out, x, work, bias, n0, nb, g, &pl, mine);
+                forward_images(out, x, work, bias, n0, nb, b0, b1, g, &pl, mine);
         }
     }
 }

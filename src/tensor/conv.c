@@ -25,7 +25,7 @@
 
 #define MR 12                  // rows per tile
 #define NR 32                  // channels per tile
-#define SUB_FLOATS (96 * 1024) // a padded sub-batch of images stays about this size (L2)
+#define SUB_FLOATS (256 * 1024) // a padded sub-batch of images stays about this size (L2)
 
 // ---- the tile kernel ----
 

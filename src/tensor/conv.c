@@ -25,7 +25,7 @@
 
 #define MR 12                  // rows per tile
 #define NR 32                  // channels per tile
-#define SUB_FLOATS (256 * 1024) // a padded sub-batch of images stays about this size (L2)
+#define SUB_FLOATS (256 * 1024) // a sub-batch of padded images: about the L2 (1 MB)
 
 // ---- the tile kernel ----
 

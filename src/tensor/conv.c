@@ -23,8 +23,8 @@
 #include "jepa/ops_conv.h"
 #include "jepa/threads.h"
 
-#define MR 12                  // rows per tile
-#define NR 32                  // channels per tile
+#define MR 12                   // rows per tile
+#define NR 32                   // channels per tile
 #define SUB_FLOATS (256 * 1024) // a sub-batch of padded images: about the L2 (1 MB)
 
 // ---- the tile kernel ----
@@ -303,42 +303,72 @@ static void pack_input_weights(float *packed, const float *w, const jepa_conv_ge
 // ---- forward ----
 
 // out of images [n0, n0+nb): tiles of MR output pixels (they may span images) by NR channels
+// the run of outputs [*first, *end) from `first` on whose windows hold the same range of
+// kernel taps [*k0, *k1) inside the input (the windows of a run differ only in position)
+static void tap_run(int64_t first, int64_t outs, int64_t in, int64_t k, int64_t s, int64_t pad,
+                    int64_t *end, int64_t *k0, int64_t *k1) {
+    int64_t lo = pad - first * s > 0 ? pad - first * s : 0;
+    int64_t hi = in + pad - first * s < k ? in + pad - first * s : k;
+    *k0 = lo;
+    *k1 = hi > lo ? hi : lo;
+    *end = first + 1;
+    while (*end < outs) {
+        int64_t l = pad - *end * s > 0 ? pad - *end * s : 0;
+        int64_t h = in + pad - *end * s < k ? in + pad - *end * s : k;
+        if (l != lo || h != hi) break;
+        ++*end;
+    }
+}
+
+// out of images [n0, n0+nb), channel blocks [b0, b1): output pixels are grouped by the taps
+// their windows keep inside the input, and a tile's rows come from one group (across images),
+// so taps that would read padding are skipped, not multiplied by zero, and x is read in place
 static void forward_images(float *out, const float *x, const float *packed, const float *bias,
                            int64_t n0, int64_t nb, int64_t b0, int64_t b1, const jepa_conv_geom *g,
                            const conv_plan *pl, float *mine) {
-    float *xp = mine;
     int64_t *tap_src = (int64_t *)(mine + pl->pad_floats + pl->dout_floats);
     int64_t *tap_w = tap_src + pl->taps;
-    pad_copy(xp, x + n0 * g->c * g->h * g->w, nb * g->c, g->h, g->w, g->pad_h, g->pad_w, pl->hp,
-             pl->wp);
-    for (int64_t kh = 0; kh < g->kh; kh++)
-        for (int64_t kw = 0; kw < g->kw; kw++) {
-            tap_src[kh * g->kw + kw] = kh * pl->wp + kw;
-            tap_w[kh * g->kw + kw] = (kh * g->kw + kw) * g->c * NR;
-        }
-    int64_t pixels = nb * pl->p;
+    const float *src = x + n0 * g->c * g->h * g->w;
     float tile[MR * NR];
     int64_t off[MR], at[MR];
-    // one block of output channels at a time, so its packed weights stay in the cache
-    for (int64_t ob = b0; ob < b1; ob++)
-        for (int64_t q = 0; q < pixels; q += MR) {
-            // the rows' source offsets (a short last tile repeats its last pixel)
-            for (int i = 0; i < MR; i++) {
-                int64_t pos = q + i < pixels ? q + i : pixels - 1;
-                int64_t img = pos / pl->p, pix = pos % pl->p, oh = pix / g->ow, ow = pix % g->ow;
-                off[i] = img * pl->in_image + oh * g->stride_h * pl->wp + ow * g->stride_w;
-                at[i] = (n0 + img) * g->o * pl->p + pix;
-            }
-            int rows = pixels - q < MR ? (int)(pixels - q) : MR;
-            tile_kernel(tile, 0, xp, off, tap_src, tap_w, pl->taps, g->c, pl->hp * pl->wp,
-                        packed + ob * pl->taps * g->c * NR);
-            int64_t width = g->o - ob * NR < NR ? g->o - ob * NR : NR;
-            for (int64_t j = 0; j < width; j++) {
-                int64_t o = ob * NR + j;
-                float b = bias ? bias[o] : 0.0f;
-                for (int i = 0; i < rows; i++) out[at[i] + o * pl->p] = tile[i * NR + j] + b;
-            }
+    for (int64_t oh0 = 0, oh1; oh0 < g->oh; oh0 = oh1) {
+        int64_t kh0, kh1;
+        tap_run(oh0, g->oh, g->h, g->kh, g->stride_h, g->pad_h, &oh1, &kh0, &kh1);
+        for (int64_t ow0 = 0, ow1; ow0 < g->ow; ow0 = ow1) {
+            int64_t kw0, kw1, ntaps = 0;
+            tap_run(ow0, g->ow, g->w, g->kw, g->stride_w, g->pad_w, &ow1, &kw0, &kw1);
+            for (int64_t kh = kh0; kh < kh1; kh++)
+                for (int64_t kw = kw0; kw < kw1; kw++) {
+                    tap_src[ntaps] = kh * g->w + kw;
+                    tap_w[ntaps++] = (kh * g->kw + kw) * g->c * NR;
+                }
+            int64_t rows_h = oh1 - oh0, cols = ow1 - ow0, per_image = rows_h * cols;
+            int64_t pixels = nb * per_image;
+            // one block of output channels at a time, so its packed weights stay in the cache
+            for (int64_t ob = b0; ob < b1; ob++)
+                for (int64_t q = 0; q < pixels; q += MR) {
+                    // the rows' window corners (a short last tile repeats its last pixel)
+                    for (int i = 0; i < MR; i++) {
+                        int64_t pos = q + i < pixels ? q + i : pixels - 1;
+                        int64_t img = pos / per_image, rem = pos % per_image;
+                        int64_t oh = oh0 + rem / cols, ow = ow0 + rem % cols;
+                        off[i] = img * g->c * g->h * g->w + (oh * g->stride_h - g->pad_h) * g->w +
+                                 ow * g->stride_w - g->pad_w;
+                        at[i] = (n0 + img) * g->o * pl->p + oh * g->ow + ow;
+                    }
+                    int rows = pixels - q < MR ? (int)(pixels - q) : MR;
+                    tile_kernel(tile, 0, src, off, tap_src, tap_w, ntaps, g->c, g->h * g->w,
+                                packed + ob * pl->taps * g->c * NR);
+                    int64_t width = g->o - ob * NR < NR ? g->o - ob * NR : NR;
+                    for (int64_t j = 0; j < width; j++) {
+                        int64_t o = ob * NR + j;
+                        float b = bias ? bias[o] : 0.0f;
+                        for (int i = 0; i < rows; i++)
+                            out[at[i] + o * pl->p] = tile[i * NR + j] + b;
+                    }
+                }
         }
+    }
 }
 
 // narrow forward weights: packed[ot][kh][kw][c][i] = w[ot*MR + i][c][kh][kw] (0 past O)

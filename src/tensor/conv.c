@@ -300,6 +300,55 @@ static void pack_input_weights(float *packed, const float *w, const jepa_conv_ge
             }
 }
 
+#if defined(__AVX512F__)
+// dst[c * dst_stride + r] (+)= src[r * ld + c] for r, c < 16: a 16x16 transpose in registers
+static void transpose16(float *dst, int64_t dst_stride, const float *src, int64_t ld, int add) {
+    __m512 r[16], a[16], b[16];
+    for (int i = 0; i < 16; i++) r[i] = _mm512_loadu_ps(src + i * ld);
+    // pairs of rows interleaved, then pairs of pairs: b[4k+m] holds rows 4k..4k+3 of column
+    // 4l+m in its 128-bit lane l
+    for (int k = 0; k < 8; k++) {
+        a[2 * k] = _mm512_unpacklo_ps(r[2 * k], r[2 * k + 1]);
+        a[2 * k + 1] = _mm512_unpackhi_ps(r[2 * k], r[2 * k + 1]);
+    }
+    for (int k = 0; k < 4; k++) {
+        __m512d a0 = _mm512_castps_pd(a[4 * k]), a1 = _mm512_castps_pd(a[4 * k + 1]);
+        __m512d a2 = _mm512_castps_pd(a[4 * k + 2]), a3 = _mm512_castps_pd(a[4 * k + 3]);
+        b[4 * k] = _mm512_castpd_ps(_mm512_unpacklo_pd(a0, a2));
+        b[4 * k + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(a0, a2));
+        b[4 * k + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(a1, a3));
+        b[4 * k + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(a1, a3));
+    }
+    // gather the four lanes of each column
+    for (int m = 0; m < 4; m++) {
+        __m512 c1 = _mm512_shuffle_f32x4(b[m], b[4 + m], 0x88);
+        __m512 c2 = _mm512_shuffle_f32x4(b[m], b[4 + m], 0xdd);
+        __m512 c3 = _mm512_shuffle_f32x4(b[8 + m], b[12 + m], 0x88);
+        __m512 c4 = _mm512_shuffle_f32x4(b[8 + m], b[12 + m], 0xdd);
+        __m512 col[4] = {_mm512_shuffle_f32x4(c1, c3, 0x88), _mm512_shuffle_f32x4(c2, c4, 0x88),
+                         _mm512_shuffle_f32x4(c1, c3, 0xdd), _mm512_shuffle_f32x4(c2, c4, 0xdd)};
+        for (int q = 0; q < 4; q++) {
+            float *d = dst + (4 * q + m) * dst_stride;
+            _mm512_storeu_ps(d, add ? _mm512_add_ps(col[q], _mm512_loadu_ps(d)) : col[q]);
+        }
+    }
+}
+#endif
+
+// dst (HW, C) = src (C, HW): one image made channels last
+static void to_channels_last(float *dst, const float *src, int64_t c, int64_t hw) {
+#if defined(__AVX512F__)
+    if (c % 16 == 0 && hw % 16 == 0) {
+        for (int64_t c0 = 0; c0 < c; c0 += 16)
+            for (int64_t p0 = 0; p0 < hw; p0 += 16)
+                transpose16(dst + p0 * c + c0, c, src + c0 * hw + p0, hw, 0);
+        return;
+    }
+#endif
+    for (int64_t p = 0; p < hw; p++)
+        for (int64_t ch = 0; ch < c; ch++) dst[p * c + ch] = src[ch * hw + p];
+}
+
 // ---- forward ----
 
 // out of images [n0, n0+nb): tiles of MR output pixels (they may span images) by NR channels
@@ -328,7 +377,11 @@ static void forward_images(float *out, const float *x, const float *packed, cons
                            const conv_plan *pl, float *mine) {
     int64_t *tap_src = (int64_t *)(mine + pl->pad_floats + pl->dout_floats);
     int64_t *tap_w = tap_src + pl->taps;
-    const float *src = x + n0 * g->c * g->h * g->w;
+    // the images channels last (H*W, C), so a tap's reduction over channels reads one run
+    float *src = mine;
+    int64_t hw = g->h * g->w, c = g->c;
+    for (int64_t img = 0; img < nb; img++)
+        to_channels_last(src + img * hw * c, x + (n0 + img) * c * hw, c, hw);
     float tile[MR * NR];
     int64_t off[MR], at[MR];
     for (int64_t oh0 = 0, oh1; oh0 < g->oh; oh0 = oh1) {
@@ -339,8 +392,8 @@ static void forward_images(float *out, const float *x, const float *packed, cons
             tap_run(ow0, g->ow, g->w, g->kw, g->stride_w, g->pad_w, &ow1, &kw0, &kw1);
             for (int64_t kh = kh0; kh < kh1; kh++)
                 for (int64_t kw = kw0; kw < kw1; kw++) {
-                    tap_src[ntaps] = kh * g->w + kw;
-                    tap_w[ntaps++] = (kh * g->kw + kw) * g->c * NR;
+                    tap_src[ntaps] = (kh * g->w + kw) * c;
+                    tap_w[ntaps++] = (kh * g->kw + kw) * c * NR;
                 }
             int64_t rows_h = oh1 - oh0, cols = ow1 - ow0, per_image = rows_h * cols;
             int64_t pixels = nb * per_image;
@@ -352,13 +405,14 @@ static void forward_images(float *out, const float *x, const float *packed, cons
                         int64_t pos = q + i < pixels ? q + i : pixels - 1;
                         int64_t img = pos / per_image, rem = pos % per_image;
                         int64_t oh = oh0 + rem / cols, ow = ow0 + rem % cols;
-                        off[i] = img * g->c * g->h * g->w + (oh * g->stride_h - g->pad_h) * g->w +
-                                 ow * g->stride_w - g->pad_w;
+                        off[i] = img * hw * c + ((oh * g->stride_h - g->pad_h) * g->w +
+                                                 ow * g->stride_w - g->pad_w) *
+                                                    c;
                         at[i] = (n0 + img) * g->o * pl->p + oh * g->ow + ow;
                     }
                     int rows = pixels - q < MR ? (int)(pixels - q) : MR;
-                    tile_kernel(tile, 0, src, off, tap_src, tap_w, ntaps, g->c, g->h * g->w,
-                                packed + ob * pl->taps * g->c * NR);
+                    tile_kernel(tile, 0, src, off, tap_src, tap_w, ntaps, c, 1,
+                                packed + ob * pl->taps * c * NR);
                     int64_t width = g->o - ob * NR < NR ? g->o - ob * NR : NR;
                     for (int64_t j = 0; j < width; j++) {
                         int64_t o = ob * NR + j;
@@ -460,41 +514,6 @@ void jepa_conv2d_forward(float *out, const float *x, const float *w, const float
         }
     }
 }
-
-#if defined(__AVX512F__)
-// dst[c * dst_stride + r] (+)= src[r * ld + c] for r, c < 16: a 16x16 transpose in registers
-static void transpose16(float *dst, int64_t dst_stride, const float *src, int64_t ld, int add) {
-    __m512 r[16], a[16], b[16];
-    for (int i = 0; i < 16; i++) r[i] = _mm512_loadu_ps(src + i * ld);
-    // pairs of rows interleaved, then pairs of pairs: b[4k+m] holds rows 4k..4k+3 of column
-    // 4l+m in its 128-bit lane l
-    for (int k = 0; k < 8; k++) {
-        a[2 * k] = _mm512_unpacklo_ps(r[2 * k], r[2 * k + 1]);
-        a[2 * k + 1] = _mm512_unpackhi_ps(r[2 * k], r[2 * k + 1]);
-    }
-    for (int k = 0; k < 4; k++) {
-        __m512d a0 = _mm512_castps_pd(a[4 * k]), a1 = _mm512_castps_pd(a[4 * k + 1]);
-        __m512d a2 = _mm512_castps_pd(a[4 * k + 2]), a3 = _mm512_castps_pd(a[4 * k + 3]);
-        b[4 * k] = _mm512_castpd_ps(_mm512_unpacklo_pd(a0, a2));
-        b[4 * k + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(a0, a2));
-        b[4 * k + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(a1, a3));
-        b[4 * k + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(a1, a3));
-    }
-    // gather the four lanes of each column
-    for (int m = 0; m < 4; m++) {
-        __m512 c1 = _mm512_shuffle_f32x4(b[m], b[4 + m], 0x88);
-        __m512 c2 = _mm512_shuffle_f32x4(b[m], b[4 + m], 0xdd);
-        __m512 c3 = _mm512_shuffle_f32x4(b[8 + m], b[12 + m], 0x88);
-        __m512 c4 = _mm512_shuffle_f32x4(b[8 + m], b[12 + m], 0xdd);
-        __m512 col[4] = {_mm512_shuffle_f32x4(c1, c3, 0x88), _mm512_shuffle_f32x4(c2, c4, 0x88),
-                         _mm512_shuffle_f32x4(c1, c3, 0xdd), _mm512_shuffle_f32x4(c2, c4, 0xdd)};
-        for (int q = 0; q < 4; q++) {
-            float *d = dst + (4 * q + m) * dst_stride;
-            _mm512_storeu_ps(d, add ? _mm512_add_ps(col[q], _mm512_loadu_ps(d)) : col[q]);
-        }
-    }
-}
-#endif
 
 // ---- input gradient ----
 

@@ -151,6 +151,9 @@ static void test_conv_against_ref(void) {
         {3, 2, 8, 16, 5, 3, 3, 1, 1, 1, 1},
         {2, 5, 9, 80, 13, 3, 4, 2, 3, 1, 2},
         {2, 40, 6, 5, 35, 3, 3, 1, 1, 1, 1},
+        // a kernel smaller than its stride: some input pixels get no gradient
+        {2, 3, 7, 5, 4, 1, 1, 2, 2, 0, 0},
+        {2, 34, 7, 6, 4, 2, 1, 3, 2, 1, 0},
         // one image on two threads: its output channel blocks are split between them
         {1, 6, 9, 9, 70, 3, 3, 1, 1, 1, 1},
         {1, 20, 6, 7, 70, 3, 3, 2, 2, 1, 1},

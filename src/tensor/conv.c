@@ -1,19 +1,25 @@
 // conv2d without im2col: every pass is one register-tiled kernel that reads its inputs where
 // they lie. A tile is MR "rows" (output pixels, or weight taps for the weight gradient) by 32
-// channels (two AVX-512 vectors); for each row the kernel broadcasts values from a zero-padded
-// copy of the source at that row's offset, and multiplies them with 32-wide packed weights:
+// channels (two AVX-512 vectors); for each row the kernel broadcasts values of the source at
+// that row's offset, and multiplies them with 32-wide packed weights:
 //
 //   tile[i][j] (+)= sum_t sum_r src[off[i] + tap_src[t] + r * rstride] * w[tap_w[t] + 32 r + j]
 //
-//   forward        rows: output pixels   r: input channels      t: kernel taps     w: weights
-//   input grad     rows: input pixels    r: output channels     t: the taps that reach the
-//                  of one stride phase                             pixel's phase   w: weights
-//   weight grad    rows: (c, kh, kw)     r: output columns      t: (image, row)    w: dout
+//   forward      rows: output pixels    r: input channels   t: kernel taps      src: x, channels
+//                                                                                    last
+//   input grad   rows: input pixels of  r: output channels  t: the taps that    src: dout,
+//                one stride phase                           reach the phase     channels last
+//   weight grad  rows: (c, kh, kw)      r: output columns   t: (image, row)     src: x, padded
 //
-// so the only copies are a padded input (or dout) and packed weights, both O(activations), never
-// the C*KH*KW-times larger column matrix. Threads take contiguous ranges of images, each with
-// its own slice of the workspace; the weight gradient is summed from per-thread copies in thread
-// order, so results do not depend on scheduling.
+// In the first two, pixels are grouped by the set of taps that stay inside the source, so taps
+// that would read padding are skipped rather than multiplied by zeros. With few input channels
+// a second kernel takes over (rows from a packed weight panel, 32 pixels wide): the forward then
+// reads x split into stride phases, the input gradient goes through columns and col2im.
+// The only copies are O(activations) (channels-last or padded images, packed weights), never
+// the C*KH*KW-times larger column matrix of im2col. Threads take contiguous ranges of images
+// (or, in the forward with fewer images than threads, blocks of output channels), each with
+// its own slice of the workspace; the weight gradient is summed from per-thread copies in
+// thread order, so results do not depend on scheduling.
 #include <string.h>
 
 #if defined(__AVX512F__)
@@ -141,13 +147,11 @@ static void store_row(float *dst, const float *src, float b, int64_t width) {
 // ---- the plan: sizes, paddings and the workspace layout ----
 
 typedef struct {
-    int64_t k, p, taps;          // C*KH*KW, OH*OW, KH*KW
-    int64_t hp, wp, in_image;    // padded input: rows, columns, floats per image
-    int64_t ohp, owp, out_image; // padded dout: rows, columns, floats per image
-    int64_t out_top, out_left;   // dout's padding above and left
-    int64_t oblocks, cblocks;    // output and input channels in blocks of NR
-    int64_t ktiles;              // weight-gradient rows (C*KH*KW) in tiles of MR
-    int64_t otiles;              // output channels in tiles of MR
+    int64_t k, p, taps;       // C*KH*KW, OH*OW, KH*KW
+    int64_t hp, wp, in_image; // padded input: rows, columns, floats per image
+    int64_t oblocks, cblocks; // output and input channels in blocks of NR
+    int64_t ktiles;           // weight-gradient rows (C*KH*KW) in tiles of MR
+    int64_t otiles;           // output channels in tiles of MR
     // few input channels: the forward reads a phase-split input (panel kernel), and the input
     // gradient goes through columns (panel kernel + col2im)
     int narrow_forward, narrow_input;
@@ -187,31 +191,6 @@ static conv_plan plan_make(const jepa_conv_geom *g) {
     pl.hp = g->h + 2 * g->pad_h;
     pl.wp = g->w + 2 * g->pad_w;
     pl.in_image = g->c * pl.hp * pl.wp;
-    // dout padded so that every phase's taps read inside it: rows a + delta for a in the phase
-    int64_t top = 0, bottom = 0, left = 0, right = 0;
-    for (int64_t r = 0; r < g->stride_h && r < g->h; r++) {
-        int64_t rows = ceil_div(g->h - r, g->stride_h);
-        for (int64_t kh = 0; kh < g->kh; kh++) {
-            if ((r + g->pad_h - kh) % g->stride_h) continue;
-            int64_t d = phase_delta(r, g->pad_h, kh, g->stride_h);
-            top = max64(top, -d);
-            bottom = max64(bottom, rows - 1 + d - (g->oh - 1));
-        }
-    }
-    for (int64_t r = 0; r < g->stride_w && r < g->w; r++) {
-        int64_t cols = ceil_div(g->w - r, g->stride_w);
-        for (int64_t kw = 0; kw < g->kw; kw++) {
-            if ((r + g->pad_w - kw) % g->stride_w) continue;
-            int64_t d = phase_delta(r, g->pad_w, kw, g->stride_w);
-            left = max64(left, -d);
-            right = max64(right, cols - 1 + d - (g->ow - 1));
-        }
-    }
-    pl.out_top = top;
-    pl.out_left = left;
-    pl.ohp = g->oh + top + bottom;
-    pl.owp = g->ow + left + right;
-    pl.out_image = g->o * pl.ohp * pl.owp;
     pl.oblocks = ceil_div(g->o, NR);
     pl.cblocks = ceil_div(g->c, NR);
     pl.ktiles = ceil_div(pl.k, MR);
@@ -229,7 +208,7 @@ static conv_plan plan_make(const jepa_conv_geom *g) {
     if (pl.split < 1) pl.split = 1;
     pl.slices = pl.split > 1 ? g->n * pl.split : pl.threads;
     int64_t image =
-        max64(max64(pl.in_image, pl.out_image), pl.narrow_forward ? g->c * pl.phase_plane : 0);
+        max64(max64(pl.in_image, g->o * pl.p), pl.narrow_forward ? g->c * pl.phase_plane : 0);
     pl.sub = SUB_FLOATS / image;
     if (pl.sub < 1) pl.sub = 1;
     if (pl.sub > pl.per_thread) pl.sub = pl.per_thread;
@@ -519,57 +498,82 @@ void jepa_conv2d_forward(float *out, const float *x, const float *w, const float
 
 // dx of images [n0, n0+nb), one stride phase (rh, rw) at a time: tiles of MR input pixels of
 // the phase by NR input channels, reduced over output channels and the taps that reach them
+// the kernel rows (a bit each) of stride phase r that reach phase row a from inside dout
+static uint64_t phase_taps(int64_t a, int64_t r, int64_t outs, int64_t k, int64_t s, int64_t pad) {
+    uint64_t mask = 0;
+    for (int64_t kk = 0; kk < k; kk++) {
+        if ((r + pad - kk) % s) continue;
+        int64_t from = a + phase_delta(r, pad, kk, s);
+        if (from >= 0 && from < outs) mask |= (uint64_t)1 << kk;
+    }
+    return mask;
+}
+
+// the run of phase rows [a, *end) that the same kernel rows reach
+static int64_t phase_run(int64_t a, int64_t rows, int64_t r, int64_t outs, int64_t k, int64_t s,
+                         int64_t pad, uint64_t *mask) {
+    *mask = phase_taps(a, r, outs, k, s, pad);
+    int64_t end = a + 1;
+    while (end < rows && phase_taps(end, r, outs, k, s, pad) == *mask) end++;
+    return end;
+}
+
 static void input_grad_images(float *dx, const float *dout, const float *packed, int64_t n0,
                               int64_t nb, const jepa_conv_geom *g, const conv_plan *pl,
                               float *mine) {
-    float *dyp = mine;
     int64_t *tap_src = (int64_t *)(mine + pl->pad_floats + pl->dout_floats);
     int64_t *tap_w = tap_src + pl->taps;
     // every input pixel's sum is one tile row: stored, channels last, then added to dx
     float *dxc = mine + pl->thread_floats - pl->dx_floats;
-    int64_t ldc = pl->cblocks * NR, hw = g->h * g->w;
-    pad_copy(dyp, dout + n0 * g->o * pl->p, nb * g->o, g->oh, g->ow, pl->out_top, pl->out_left,
-             pl->ohp, pl->owp);
-    if (g->kh < g->stride_h || g->kw < g->stride_w) // some pixels are read by no output
-        memset(dxc, 0, sizeof(float) * (size_t)(nb * hw * ldc));
-    int64_t plane = pl->ohp * pl->owp;
+    int64_t ldc = pl->cblocks * NR, hw = g->h * g->w, o = g->o;
+    // dout channels last (P, O), so a tap's reduction over output channels reads one run
+    float *dyc = mine;
+    for (int64_t img = 0; img < nb; img++)
+        to_channels_last(dyc + img * pl->p * o, dout + (n0 + img) * o * pl->p, o, pl->p);
     float tile[MR * NR];
     int64_t off[MR], at[MR];
+    // input pixels by stride phase (rh, rw), then by the taps that reach them from inside dout
+    // (pixels that no tap reaches get zero tiles)
     for (int64_t rh = 0; rh < g->stride_h && rh < g->h; rh++)
         for (int64_t rw = 0; rw < g->stride_w && rw < g->w; rw++) {
-            // the taps that reach this phase, as offsets into padded dout and packed weights
-            int64_t ntaps = 0;
-            for (int64_t kh = 0; kh < g->kh; kh++) {
-                if ((rh + g->pad_h - kh) % g->stride_h) continue;
-                int64_t dh = phase_delta(rh, g->pad_h, kh, g->stride_h);
-                for (int64_t kw = 0; kw < g->kw; kw++) {
-                    if ((rw + g->pad_w - kw) % g->stride_w) continue;
-                    int64_t dw = phase_delta(rw, g->pad_w, kw, g->stride_w);
-                    tap_src[ntaps] = dh * pl->owp + dw;
-                    tap_w[ntaps++] = (kh * g->kw + kw) * g->o * NR;
+            int64_t rows = ceil_div(g->h - rh, g->stride_h);
+            int64_t cols = ceil_div(g->w - rw, g->stride_w);
+            for (int64_t a0 = 0, a1; a0 < rows; a0 = a1) {
+                uint64_t mh, mw;
+                a1 = phase_run(a0, rows, rh, g->oh, g->kh, g->stride_h, g->pad_h, &mh);
+                for (int64_t b0 = 0, b1; b0 < cols; b0 = b1) {
+                    b1 = phase_run(b0, cols, rw, g->ow, g->kw, g->stride_w, g->pad_w, &mw);
+                    int64_t ntaps = 0;
+                    for (int64_t kh = 0; kh < g->kh; kh++)
+                        for (int64_t kw = 0; kw < g->kw; kw++) {
+                            if (!((mh >> kh) & 1) || !((mw >> kw) & 1)) continue;
+                            int64_t dh = phase_delta(rh, g->pad_h, kh, g->stride_h);
+                            int64_t dw = phase_delta(rw, g->pad_w, kw, g->stride_w);
+                            tap_src[ntaps] = (dh * g->ow + dw) * o;
+                            tap_w[ntaps++] = (kh * g->kw + kw) * o * NR;
+                        }
+                    int64_t run_cols = b1 - b0, per_image = (a1 - a0) * run_cols;
+                    int64_t pixels = nb * per_image;
+                    for (int64_t cb = 0; cb < pl->cblocks; cb++)
+                        for (int64_t q = 0; q < pixels; q += MR) {
+                            for (int i = 0; i < MR; i++) {
+                                int64_t pos = q + i < pixels ? q + i : pixels - 1;
+                                int64_t img = pos / per_image, rem = pos % per_image;
+                                int64_t a = a0 + rem / run_cols, b = b0 + rem % run_cols;
+                                off[i] = (img * pl->p + a * g->ow + b) * o;
+                                at[i] = (img * hw + (a * g->stride_h + rh) * g->w +
+                                         b * g->stride_w + rw) *
+                                            ldc +
+                                        cb * NR;
+                            }
+                            int n_rows = pixels - q < MR ? (int)(pixels - q) : MR;
+                            tile_kernel(tile, 0, dyc, off, tap_src, tap_w, ntaps, o, 1,
+                                        packed + cb * pl->taps * o * NR);
+                            for (int i = 0; i < n_rows; i++)
+                                store_row(dxc + at[i], tile + i * NR, 0.0f, NR);
+                        }
                 }
             }
-            if (ntaps == 0) continue; // no output reads these pixels
-            int64_t rows = ceil_div(g->h - rh, g->stride_h),
-                    cols = ceil_div(g->w - rw, g->stride_w);
-            int64_t per_image = rows * cols, pixels = nb * per_image;
-            for (int64_t cb = 0; cb < pl->cblocks; cb++)
-                for (int64_t q = 0; q < pixels; q += MR) {
-                    for (int i = 0; i < MR; i++) {
-                        int64_t pos = q + i < pixels ? q + i : pixels - 1;
-                        int64_t img = pos / per_image, a = pos % per_image / cols, b = pos % cols;
-                        off[i] =
-                            img * pl->out_image + (a + pl->out_top) * pl->owp + b + pl->out_left;
-                        at[i] = (img * hw + (a * g->stride_h + rh) * g->w + b * g->stride_w + rw) *
-                                    ldc +
-                                cb * NR;
-                    }
-                    int n_rows = pixels - q < MR ? (int)(pixels - q) : MR;
-                    tile_kernel(tile, 0, dyp, off, tap_src, tap_w, ntaps, g->o, plane,
-                                packed + cb * pl->taps * g->o * NR);
-                    for (int i = 0; i < n_rows; i++)
-                        store_row(dxc + at[i], tile + i * NR, 0.0f, NR);
-                }
         }
     // dx (C, H*W) += dxc (H*W, C) per image
     for (int64_t img = 0; img < nb; img++) {

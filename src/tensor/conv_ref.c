@@ -10,6 +10,7 @@ jepa_conv_geom jepa_conv_geom_make(int64_t n, int64_t c, int64_t h, int64_t w, i
                    "conv: sizes must be positive");
     JEPA_CHECK_MSG(stride_h > 0 && stride_w > 0 && pad_h >= 0 && pad_w >= 0,
                    "conv: stride must be positive and padding not negative");
+    JEPA_CHECK_MSG(kh <= 64 && kw <= 64, "conv: kernels are at most 64 wide");
     JEPA_CHECK_MSG(h + 2 * pad_h >= kh && w + 2 * pad_w >= kw,
                    "conv: the kernel is larger than the padded input");
     jepa_conv_geom g = {n, c, h, w, o, kh, kw, 0, 0, stride_h, stride_w, pad_h, pad_w};

@@ -1,0 +1,263 @@
+// Kernel benchmark: GEMM and the BM-1 conv layers, in GFLOPS and in % of the fp32 FMA peak that
+// this program measures itself, on 1 and 2 threads. Each figure is the best of several runs
+// (the machine is shared, so the best run is the least disturbed one).
+//
+//   build/bench/bench_kernels            all
+//   build/bench/bench_kernels conv       only the conv layers (likewise gemm)
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <omp.h>
+#if defined(__AVX512F__) || defined(__FMA__)
+#include <immintrin.h>
+#endif
+
+#include "jepa.h"
+
+// ---- the peak ----
+
+// FMAs on 12 independent accumulators (enough to hide the FMA latency of 4 cycles at 2 per
+// cycle), named one by one so that they stay in registers; returns the FLOPs done
+#define PEAK_ITERS 20000000L
+#define PEAK_REPEAT(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11)
+#if defined(__AVX512F__)
+#define PEAK_LANES 16
+typedef __m512 peak_vec;
+#define PEAK_SET(v) _mm512_set1_ps(v)
+#define PEAK_FMA(a, b, c) _mm512_fmadd_ps(a, b, c)
+#define PEAK_ADD(a, b) _mm512_add_ps(a, b)
+#define PEAK_STORE(p, v) _mm512_storeu_ps(p, v)
+#elif defined(__FMA__)
+#define PEAK_LANES 8
+typedef __m256 peak_vec;
+#define PEAK_SET(v) _mm256_set1_ps(v)
+#define PEAK_FMA(a, b, c) _mm256_fmadd_ps(a, b, c)
+#define PEAK_ADD(a, b) _mm256_add_ps(a, b)
+#define PEAK_STORE(p, v) _mm256_storeu_ps(p, v)
+#else
+// no FMA instructions: a scalar estimate (the compiler may still vectorize nothing)
+#define PEAK_LANES 1
+typedef float peak_vec;
+#define PEAK_SET(v) (v)
+#define PEAK_FMA(a, b, c) ((a) * (b) + (c))
+#define PEAK_ADD(a, b) ((a) + (b))
+#define PEAK_STORE(p, v) (*(p) = (v))
+#endif
+static double fma_loop(long iters) {
+    const peak_vec mul = PEAK_SET(0.999999f), add = PEAK_SET(1e-7f);
+#define PEAK_DECLARE(i) peak_vec acc##i = PEAK_SET((float)(i)*1e-3f);
+#define PEAK_STEP(i) acc##i = PEAK_FMA(acc##i, mul, add);
+#define PEAK_SUM(i) sum = PEAK_ADD(sum, acc##i);
+    PEAK_REPEAT(PEAK_DECLARE)
+    for (long it = 0; it < iters; it++) {
+        PEAK_REPEAT(PEAK_STEP)
+    }
+    peak_vec sum = PEAK_SET(0.0f);
+    PEAK_REPEAT(PEAK_SUM)
+    float lanes[PEAK_LANES];
+    PEAK_STORE(lanes, sum);
+    volatile float keep = lanes[0]; // the result is used, so the loop stays
+    (void)keep;
+    return 12.0 * PEAK_LANES * 2.0 * (double)iters;
+}
+
+static double measure_peak(int threads) {
+    double best = 0.0;
+    for (int rep = 0; rep < 20; rep++) {
+        double flops = 0.0, t0 = jepa_time_now();
+#pragma omp parallel num_threads(threads) reduction(+ : flops)
+        flops += fma_loop(PEAK_ITERS / 16);
+        double rate = flops / (jepa_time_now() - t0);
+        if (rate > best) best = rate;
+    }
+    return best;
+}
+
+// ---- timing ----
+
+typedef void (*bench_fn)(void *user);
+
+// best time of one call, over at least 3 runs and about `budget` seconds, after one warm-up
+static double best_time(bench_fn fn, void *user, double budget) {
+    fn(user);
+    double best = 1e30, start = jepa_time_now();
+    for (int rep = 0; rep < 3 || (jepa_time_now() - start < budget && rep < 200); rep++) {
+        double t0 = jepa_time_now();
+        fn(user);
+        double t = jepa_time_now() - t0;
+        if (t < best) best = t;
+    }
+    return best;
+}
+
+static void print_header(void) {
+    printf("%-34s %7s %10s %9s %8s\n", "kernel / shape", "threads", "ms", "GFLOPS", "% peak");
+}
+
+static void print_row(const char *name, int threads, double seconds, double flops, double peak) {
+    double gflops = flops / seconds * 1e-9;
+    printf("%-34s %7d %10.3f %9.1f %7.1f%%\n", name, threads, seconds * 1e3, gflops,
+           100.0 * flops / seconds / peak);
+}
+
+static float *random_floats(int64_t n, uint64_t seed) {
+    float *p = malloc(sizeof(float) * (size_t)n);
+    jepa_rng rng;
+    jepa_rng_init(&rng, seed, 0);
+    jepa_rng_fill_uniform(&rng, p, n, -1.0f, 1.0f);
+    return p;
+}
+
+// ---- GEMM ----
+
+typedef struct {
+    int64_t m, n, k;
+    int trans_b;
+    float *a, *b, *c;
+} gemm_case;
+
+static void run_gemm(void *user) {
+    gemm_case *g = user;
+    jepa_sgemm(0, g->trans_b, g->m, g->n, g->k, 1.0f, g->a, g->k, g->b, g->trans_b ? g->k : g->n,
+               0.0f, g->c, g->n);
+}
+
+static void bench_gemm(int threads, double peak) {
+    // square shapes, then BM-1's layers as out (B,OUT) = x (B,IN) @ W^T (IN,OUT)
+    struct {
+        const char *name;
+        int64_t m, n, k;
+        int trans_b;
+    } cases[] = {
+        {"sgemm 64^3", 64, 64, 64, 0},
+        {"sgemm 128^3", 128, 128, 128, 0},
+        {"sgemm 256^3", 256, 256, 256, 0},
+        {"sgemm 512^3", 512, 512, 512, 0},
+        {"sgemm 1024^3", 1024, 1024, 1024, 0},
+        {"linear 2048->256 B=64", 64, 256, 2048, 1},
+        {"linear 2048->256 B=320", 320, 256, 2048, 1},
+        {"pred 258->512 B=64", 64, 512, 258, 1},
+        {"pred 258->512 B=320", 320, 512, 258, 1},
+        {"pred 512->512 B=64", 64, 512, 512, 1},
+        {"pred 512->512 B=320", 320, 512, 512, 1},
+        {"pred 512->256 B=64", 64, 256, 512, 1},
+        {"pred 512->256 B=320", 320, 256, 512, 1},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        gemm_case g = {cases[i].m, cases[i].n, cases[i].k, cases[i].trans_b, NULL, NULL, NULL};
+        g.a = random_floats(g.m * g.k, 1);
+        g.b = random_floats(g.k * g.n, 2);
+        g.c = random_floats(g.m * g.n, 3);
+        double t = best_time(run_gemm, &g, 0.3);
+        print_row(cases[i].name, threads, t, 2.0 * (double)(g.m * g.n * g.k), peak);
+        free(g.a);
+        free(g.b);
+        free(g.c);
+    }
+}
+
+// ---- conv ----
+
+typedef struct {
+    jepa_conv_geom g;
+    float *x, *w, *y, *dx, *dw, *work;
+    int pass; // 0 forward, 1 backward (dx and dw), 2 dx only, 3 dw only
+} conv_case;
+
+static void run_conv(void *user) {
+    conv_case *c = user;
+    switch (c->pass) {
+    case 0:
+        jepa_conv2d_forward(c->y, c->x, c->w, NULL, &c->g, c->work);
+        break;
+    case 1:
+        jepa_conv2d_backward(c->dx, c->dw, c->y, c->x, c->w, &c->g, c->work);
+        break;
+    case 2:
+        jepa_conv2d_backward(c->dx, NULL, c->y, c->x, c->w, &c->g, c->work);
+        break;
+    default:
+        jepa_conv2d_backward(NULL, c->dw, c->y, c->x, c->w, &c->g, c->work);
+        break;
+    }
+}
+
+#define BENCH_BATCH 64
+
+// totals[0..1]: seconds and FLOPs of every forward and backward (dx + dw); totals[2..3]: as in
+// training, where the first layer's input (the frames) needs no gradient
+static void bench_conv(int threads, double peak, double *totals) {
+    // BM-1's encoder: 4x4 kernels, stride 2, pad 1, no bias; 64x64 input
+    int64_t chans[5] = {3, 32, 64, 128, 128}, size = 64;
+    const char *pass_names[4] = {"fwd", "bwd", "bwd-dx", "bwd-dw"};
+    for (int layer = 0; layer < 4; layer++, size /= 2) {
+        conv_case c;
+        c.g = jepa_conv_geom_make(BENCH_BATCH, chans[layer], size, size, chans[layer + 1], 4, 4, 2,
+                                  2, 1, 1);
+        int64_t nx = c.g.n * c.g.c * c.g.h * c.g.w, nw = c.g.o * c.g.c * 16;
+        int64_t ny = c.g.n * c.g.o * c.g.oh * c.g.ow;
+        c.x = random_floats(nx, 4);
+        c.w = random_floats(nw, 5);
+        c.y = random_floats(ny, 6);
+        c.dx = random_floats(nx, 7);
+        c.dw = random_floats(nw, 8);
+        c.work = malloc(sizeof(float) * (size_t)jepa_conv2d_workspace_floats(&c.g));
+        double flops = 2.0 * (double)(c.g.n * c.g.o * c.g.c * 16 * c.g.oh * c.g.ow);
+        for (int pass = 0; pass < 4; pass++) {
+            c.pass = pass;
+            double t = best_time(run_conv, &c, 0.5);
+            double f = pass == 1 ? 2.0 * flops : flops;
+            char name[64];
+            snprintf(name, sizeof name, "conv%d %lld->%lld %lldx%lld %s", layer + 1,
+                     (long long)c.g.c, (long long)c.g.o, (long long)size, (long long)size,
+                     pass_names[pass]);
+            print_row(name, threads, t, f, peak);
+            if (pass <= 1) {
+                totals[0] += t;
+                totals[1] += f;
+            }
+            if (pass == 0 || (layer == 0 ? pass == 3 : pass == 1)) {
+                totals[2] += t;
+                totals[3] += f;
+            }
+        }
+        free(c.x);
+        free(c.w);
+        free(c.y);
+        free(c.dx);
+        free(c.dw);
+        free(c.work);
+    }
+}
+
+int main(int argc, char **argv) {
+    const char *only = argc > 1 ? argv[1] : "";
+    int do_gemm = !*only || !strcmp(only, "gemm"), do_conv = !*only || !strcmp(only, "conv");
+    printf("bench_kernels: best of several runs; conv at batch %d frames (NCHW), GFLOPS counted\n"
+           "as 2*N*O*C*KH*KW*OH*OW per pass (bwd = dx + dw = 2 passes)\n",
+           BENCH_BATCH);
+    double peak1 = 0.0;
+    for (int threads = 1; threads <= 2; threads++) {
+        jepa_threads_set(threads);
+        double peak = measure_peak(threads);
+        printf("\n-- %d thread%s: measured fp32 FMA peak %.1f GFLOPS\n", threads,
+               threads > 1 ? "s" : "", peak * 1e-9);
+        if (threads == 1) peak1 = peak;
+        // the other helpers' work can hold a core: then the cores' sum is the honest peak
+        if (peak < 0.9 * threads * peak1) {
+            peak = threads * peak1;
+            printf("   (a core was busy while measuring: %% of %d x the 1-thread peak = %.1f)\n",
+                   threads, peak * 1e-9);
+        }
+        print_header();
+        if (do_gemm) bench_gemm(threads, peak);
+        if (do_conv) {
+            double totals[4] = {0.0, 0.0, 0.0, 0.0};
+            bench_conv(threads, peak, totals);
+            print_row("conv1-4 fwd+bwd total", threads, totals[0], totals[1], peak);
+            print_row("conv1-4 as trained (no conv1 dx)", threads, totals[2], totals[3], peak);
+        }
+    }
+    return 0;
+}

@@ -1,0 +1,731 @@
+// conv2d without im2col: every pass is one register-tiled kernel that reads its inputs where
+// they lie. A tile is MR "rows" (output pixels, or weight taps for the weight gradient) by 32
+// channels (two AVX-512 vectors); for each row the kernel broadcasts values of the source at
+// that row's offset, and multiplies them with 32-wide packed weights:
+//
+//   tile[i][j] (+)= sum_t sum_r src[off[i] + tap_src[t] + r * rstride] * w[tap_w[t] + 32 r + j]
+//
+//   forward      rows: output pixels    r: input channels   t: kernel taps      src: x, channels
+//                                                                                    last
+//   input grad   rows: input pixels of  r: output channels  t: the taps that    src: dout,
+//                one stride phase                           reach the phase     channels last
+//   weight grad  rows: (c, kh, kw)      r: output columns   t: (image, row)     src: x, padded
+//
+// In the first two, pixels are grouped by the set of taps that stay inside the source, so taps
+// that would read padding are skipped rather than multiplied by zeros. With few input channels
+// a second kernel takes over (rows from a packed weight panel, 32 pixels wide): the forward then
+// reads x split into stride phases, the input gradient goes through columns and col2im.
+// The only copies are O(activations) (channels-last or padded images, packed weights), never
+// the C*KH*KW-times larger column matrix of im2col. Threads take contiguous ranges of images
+// (or, in the forward with fewer images than threads, blocks of output channels), each with
+// its own slice of the workspace; the weight gradient is summed from per-thread copies in
+// thread order, so results do not depend on scheduling.
+#include <string.h>
+
+#if defined(__AVX512F__)
+#include <immintrin.h>
+#endif
+
+#include "jepa/ops_conv.h"
+#include "jepa/threads.h"
+
+#define MR 12                   // rows per tile
+#define NR 32                   // channels per tile
+#define SUB_FLOATS (256 * 1024) // a sub-batch of padded images: about the L2 (1 MB)
+
+// ---- the tile kernel ----
+
+#if defined(__AVX512F__)
+static void tile_kernel(float *restrict tile, int accumulate, const float *src, const int64_t *off,
+                        const int64_t *tap_src, const int64_t *tap_w, int64_t ntaps, int64_t reduce,
+                        int64_t rstride, const float *w) {
+#define ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11)
+#define LOAD(i)                                                                                    \
+    __m512 a##i = accumulate ? _mm512_loadu_ps(tile + (i)*NR) : _mm512_setzero_ps();               \
+    __m512 b##i = accumulate ? _mm512_loadu_ps(tile + (i)*NR + 16) : _mm512_setzero_ps();
+#define STEP(i)                                                                                    \
+    {                                                                                              \
+        __m512 v = _mm512_set1_ps(s##i[ro]);                                                       \
+        a##i = _mm512_fmadd_ps(v, w0, a##i);                                                       \
+        b##i = _mm512_fmadd_ps(v, w1, b##i);                                                       \
+    }
+#define POINTER(i) const float *s##i = src + off[i] + tap_src[t];
+#define STORE(i)                                                                                   \
+    _mm512_storeu_ps(tile + (i)*NR, a##i);                                                         \
+    _mm512_storeu_ps(tile + (i)*NR + 16, b##i);
+    ROWS(LOAD)
+    for (int64_t t = 0; t < ntaps; t++) {
+        ROWS(POINTER)
+        const float *wt = w + tap_w[t];
+        for (int64_t r = 0, ro = 0; r < reduce; r++, ro += rstride, wt += NR) {
+            __m512 w0 = _mm512_loadu_ps(wt), w1 = _mm512_loadu_ps(wt + 16);
+            ROWS(STEP)
+        }
+    }
+    ROWS(STORE)
+#undef ROWS
+#undef LOAD
+#undef STEP
+#undef POINTER
+#undef STORE
+}
+#else
+// portable: the same sums in plain loops
+static void tile_kernel(float *restrict tile, int accumulate, const float *src, const int64_t *off,
+                        const int64_t *tap_src, const int64_t *tap_w, int64_t ntaps, int64_t reduce,
+                        int64_t rstride, const float *w) {
+    if (!accumulate) memset(tile, 0, sizeof(float) * MR * NR);
+    for (int64_t t = 0; t < ntaps; t++)
+        for (int64_t r = 0; r < reduce; r++) {
+            const float *wt = w + tap_w[t] + r * NR;
+            for (int i = 0; i < MR; i++) {
+                float v = src[off[i] + tap_src[t] + r * rstride];
+                for (int j = 0; j < NR; j++) tile[i * NR + j] += v * wt[j];
+            }
+        }
+}
+#endif
+
+// The second kernel, for few channels: rows come from a packed panel (MR consecutive floats per
+// step, one pointer), the 32 columns are 32 consecutive pixels of x:
+//
+//   tile[i][j] = sum_t sum_r a[(t * reduce + r) * MR + i] * x[tap_x[t] + r * xstride + j]
+#if defined(__AVX512F__)
+static void panel_kernel(float *restrict tile, const float *a, const float *x, const int64_t *tap_x,
+                         int64_t ntaps, int64_t reduce, int64_t xstride) {
+#define ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11)
+#define LOAD(i) __m512 a##i = _mm512_setzero_ps(), b##i = _mm512_setzero_ps();
+#define STEP(i)                                                                                    \
+    {                                                                                              \
+        __m512 v = _mm512_set1_ps(a[i]);                                                           \
+        a##i = _mm512_fmadd_ps(v, x0, a##i);                                                       \
+        b##i = _mm512_fmadd_ps(v, x1, b##i);                                                       \
+    }
+#define STORE(i)                                                                                   \
+    _mm512_storeu_ps(tile + (i)*NR, a##i);                                                         \
+    _mm512_storeu_ps(tile + (i)*NR + 16, b##i);
+    ROWS(LOAD)
+    for (int64_t t = 0; t < ntaps; t++) {
+        const float *xt = x + tap_x[t];
+        for (int64_t r = 0; r < reduce; r++, xt += xstride, a += MR) {
+            __m512 x0 = _mm512_loadu_ps(xt), x1 = _mm512_loadu_ps(xt + 16);
+            ROWS(STEP)
+        }
+    }
+    ROWS(STORE)
+#undef ROWS
+#undef LOAD
+#undef STEP
+#undef STORE
+}
+#else
+static void panel_kernel(float *restrict tile, const float *a, const float *x, const int64_t *tap_x,
+                         int64_t ntaps, int64_t reduce, int64_t xstride) {
+    memset(tile, 0, sizeof(float) * MR * NR);
+    for (int64_t t = 0; t < ntaps; t++)
+        for (int64_t r = 0; r < reduce; r++, a += MR) {
+            const float *xt = x + tap_x[t] + r * xstride;
+            for (int i = 0; i < MR; i++)
+                for (int j = 0; j < NR; j++) tile[i * NR + j] += a[i] * xt[j];
+        }
+}
+#endif
+
+// dst[j] = src[j] + b for j < width (width <= NR)
+static void store_row(float *dst, const float *src, float b, int64_t width) {
+#if defined(__AVX512F__)
+    __m512 vb = _mm512_set1_ps(b);
+    for (int64_t j = 0; j < width; j += 16) {
+        __mmask16 m = (__mmask16)(width - j >= 16 ? 0xFFFF : (1u << (width - j)) - 1);
+        _mm512_mask_storeu_ps(dst + j, m, _mm512_add_ps(_mm512_loadu_ps(src + j), vb));
+    }
+#else
+    for (int64_t j = 0; j < width; j++) dst[j] = src[j] + b;
+#endif
+}
+
+// ---- the plan: sizes, paddings and the workspace layout ----
+
+typedef struct {
+    int64_t k, p, taps;       // C*KH*KW, OH*OW, KH*KW
+    int64_t hp, wp, in_image; // padded input: rows, columns, floats per image
+    int64_t oblocks, cblocks; // output and input channels in blocks of NR
+    int64_t ktiles;           // weight-gradient rows (C*KH*KW) in tiles of MR
+    int64_t otiles;           // output channels in tiles of MR
+    // few input channels: the forward reads a phase-split input (panel kernel), and the input
+    // gradient goes through columns (panel kernel + col2im)
+    int narrow_forward, narrow_input;
+    int64_t phase_cols, phase_plane; // columns of a phase-split row; floats per channel
+    int threads;                     // threads that take images (at most one image each)
+    int64_t split;                   // forward with fewer images than threads: blocks of output
+                                     // channels of one image go to split threads
+    int64_t slices;                  // per-thread slices of the workspace
+    int64_t per_thread;              // images per thread
+    int64_t sub;                     // images per padded sub-batch
+    int64_t packed;                  // floats of the shared packed weights
+    // floats per thread: padded images, packed dout, tap tables, weight-gradient tiles
+    int64_t pad_floats, dout_floats, tap_floats, acc_floats, dx_floats, thread_floats;
+} conv_plan;
+
+static int64_t round_up(int64_t a, int64_t b) {
+    return (a + b - 1) / b * b;
+}
+static int64_t ceil_div(int64_t a, int64_t b) {
+    return (a + b - 1) / b;
+}
+static int64_t max64(int64_t a, int64_t b) {
+    return a > b ? a : b;
+}
+
+// the stride phase of input row r (r < stride): its pixels are r, r + s, ...; kernel row kh
+// reaches it when (r + pad - kh) is a multiple of s, from output row (pixel row + delta)
+static int64_t phase_delta(int64_t r, int64_t pad, int64_t k, int64_t s) {
+    return (r + pad - k) / s; // exact: the caller checks divisibility
+}
+
+static conv_plan plan_make(const jepa_conv_geom *g) {
+    conv_plan pl;
+    pl.k = g->c * g->kh * g->kw;
+    pl.p = g->oh * g->ow;
+    pl.taps = g->kh * g->kw;
+    pl.hp = g->h + 2 * g->pad_h;
+    pl.wp = g->w + 2 * g->pad_w;
+    pl.in_image = g->c * pl.hp * pl.wp;
+    pl.oblocks = ceil_div(g->o, NR);
+    pl.cblocks = ceil_div(g->c, NR);
+    pl.ktiles = ceil_div(pl.k, MR);
+    pl.otiles = ceil_div(g->o, MR);
+    pl.narrow_forward = g->c < NR / 2;
+    pl.narrow_input = g->c < NR / 2 && pl.p % NR == 0;
+    // a row split into stride phases, wide enough for 32-pixel loads past the last tile
+    pl.phase_cols = round_up(g->ow, NR) + (g->kw - 1) / g->stride_w + 1;
+    pl.phase_plane = pl.hp * g->stride_w * pl.phase_cols;
+    int threads = jepa_threads_get();
+    pl.threads = g->n < threads ? (int)g->n : threads;
+    pl.per_thread = ceil_div(g->n, pl.threads);
+    int64_t blocks = pl.narrow_forward ? pl.otiles : pl.oblocks;
+    pl.split = threads / g->n < blocks ? threads / g->n : blocks;
+    if (pl.split < 1) pl.split = 1;
+    pl.slices = pl.split > 1 ? g->n * pl.split : pl.threads;
+    int64_t image =
+        max64(max64(pl.in_image, g->o * pl.p), pl.narrow_forward ? g->c * pl.phase_plane : 0);
+    pl.sub = SUB_FLOATS / image;
+    if (pl.sub < 1) pl.sub = 1;
+    if (pl.sub > pl.per_thread) pl.sub = pl.per_thread;
+    pl.packed = max64(max64(pl.oblocks * NR, pl.otiles * MR) * pl.k,
+                      max64(pl.cblocks * NR * pl.taps, pl.ktiles * MR) * g->o);
+    pl.pad_floats = round_up(pl.sub * image, 16);
+    pl.dout_floats = round_up(pl.oblocks * pl.sub * pl.p * NR, 16);
+    // two int64 tables of sub*OH (image, row) taps, or KH*KW kernel taps
+    pl.tap_floats = round_up(4 * max64(pl.sub * g->oh, pl.taps), 16);
+    pl.acc_floats = pl.oblocks * pl.ktiles * MR * NR;
+    // the input gradient of a sub-batch, channels last (C, rounded up to whole blocks)
+    pl.dx_floats = round_up(pl.sub * g->h * g->w * pl.cblocks * NR, 16);
+    pl.thread_floats =
+        pl.pad_floats + pl.dout_floats + pl.tap_floats + pl.acc_floats + pl.dx_floats;
+    return pl;
+}
+
+int64_t jepa_conv2d_workspace_floats(const jepa_conv_geom *g) {
+    conv_plan pl = plan_make(g);
+    return pl.packed + pl.slices * pl.thread_floats;
+}
+
+// ---- copies ----
+
+// dst (nb, ch, rows + top + bottom, cols + left + right) = src (nb, ch, rows, cols) framed by zeros
+static void pad_copy(float *dst, const float *src, int64_t planes, int64_t rows, int64_t cols,
+                     int64_t top, int64_t left, int64_t prow, int64_t pcol) {
+    for (int64_t q = 0; q < planes; q++) {
+        float *d = dst + q * prow * pcol;
+        memset(d, 0, sizeof(float) * (size_t)(prow * pcol));
+        for (int64_t y = 0; y < rows; y++)
+            memcpy(d + (y + top) * pcol + left, src + (q * rows + y) * cols,
+                   sizeof(float) * (size_t)cols);
+    }
+}
+
+// forward weights: packed[ob][kh][kw][c][j] = w[ob*NR + j][c][kh][kw] (0 past O)
+static void pack_forward_weights(float *packed, const float *w, const jepa_conv_geom *g,
+                                 const conv_plan *pl) {
+    // one o at a time: its weights (C*KH*KW floats) stay in L1 while they are scattered (the
+    // 32 o's of one (c, tap) lie a whole filter apart, which thrashes L1 sets when gathered)
+#pragma omp parallel for collapse(2) num_threads(pl->threads) schedule(static)
+    for (int64_t ob = 0; ob < pl->oblocks; ob++)
+        for (int64_t j = 0; j < NR; j++) {
+            int64_t o = ob * NR + j;
+            for (int64_t t = 0; t < pl->taps; t++) {
+                float *d = packed + (ob * pl->taps + t) * g->c * NR + j;
+                if (o < g->o)
+                    for (int64_t c = 0; c < g->c; c++) d[c * NR] = w[(o * g->c + c) * pl->taps + t];
+                else
+                    for (int64_t c = 0; c < g->c; c++) d[c * NR] = 0.0f;
+            }
+        }
+}
+
+// input-gradient weights: packed[cb][kh][kw][o][j] = w[o][cb*NR + j][kh][kw] (0 past C)
+static void pack_input_weights(float *packed, const float *w, const jepa_conv_geom *g,
+                               const conv_plan *pl) {
+#pragma omp parallel for collapse(2) num_threads(pl->threads) schedule(static)
+    for (int64_t cb = 0; cb < pl->cblocks; cb++)
+        for (int64_t t = 0; t < pl->taps; t++)
+            for (int64_t o = 0; o < g->o; o++) {
+                float *d = packed + ((cb * pl->taps + t) * g->o + o) * NR;
+                for (int64_t j = 0; j < NR; j++) {
+                    int64_t c = cb * NR + j;
+                    d[j] = c < g->c ? w[(o * g->c + c) * pl->taps + t] : 0.0f;
+                }
+            }
+}
+
+#if defined(__AVX512F__)
+// dst[c * dst_stride + r] (+)= src[r * ld + c] for r, c < 16: a 16x16 transpose in registers
+static void transpose16(float *dst, int64_t dst_stride, const float *src, int64_t ld, int add) {
+    __m512 r[16], a[16], b[16];
+    for (int i = 0; i < 16; i++) r[i] = _mm512_loadu_ps(src + i * ld);
+    // pairs of rows interleaved, then pairs of pairs: b[4k+m] holds rows 4k..4k+3 of column
+    // 4l+m in its 128-bit lane l
+    for (int k = 0; k < 8; k++) {
+        a[2 * k] = _mm512_unpacklo_ps(r[2 * k], r[2 * k + 1]);
+        a[2 * k + 1] = _mm512_unpackhi_ps(r[2 * k], r[2 * k + 1]);
+    }
+    for (int k = 0; k < 4; k++) {
+        __m512d a0 = _mm512_castps_pd(a[4 * k]), a1 = _mm512_castps_pd(a[4 * k + 1]);
+        __m512d a2 = _mm512_castps_pd(a[4 * k + 2]), a3 = _mm512_castps_pd(a[4 * k + 3]);
+        b[4 * k] = _mm512_castpd_ps(_mm512_unpacklo_pd(a0, a2));
+        b[4 * k + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(a0, a2));
+        b[4 * k + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(a1, a3));
+        b[4 * k + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(a1, a3));
+    }
+    // gather the four lanes of each column
+    for (int m = 0; m < 4; m++) {
+        __m512 c1 = _mm512_shuffle_f32x4(b[m], b[4 + m], 0x88);
+        __m512 c2 = _mm512_shuffle_f32x4(b[m], b[4 + m], 0xdd);
+        __m512 c3 = _mm512_shuffle_f32x4(b[8 + m], b[12 + m], 0x88);
+        __m512 c4 = _mm512_shuffle_f32x4(b[8 + m], b[12 + m], 0xdd);
+        __m512 col[4] = {_mm512_shuffle_f32x4(c1, c3, 0x88), _mm512_shuffle_f32x4(c2, c4, 0x88),
+                         _mm512_shuffle_f32x4(c1, c3, 0xdd), _mm512_shuffle_f32x4(c2, c4, 0xdd)};
+        for (int q = 0; q < 4; q++) {
+            float *d = dst + (4 * q + m) * dst_stride;
+            _mm512_storeu_ps(d, add ? _mm512_add_ps(col[q], _mm512_loadu_ps(d)) : col[q]);
+        }
+    }
+}
+#endif
+
+// dst (HW, C) = src (C, HW): one image made channels last
+static void to_channels_last(float *dst, const float *src, int64_t c, int64_t hw) {
+#if defined(__AVX512F__)
+    if (c % 16 == 0 && hw % 16 == 0) {
+        for (int64_t c0 = 0; c0 < c; c0 += 16)
+            for (int64_t p0 = 0; p0 < hw; p0 += 16)
+                transpose16(dst + p0 * c + c0, c, src + c0 * hw + p0, hw, 0);
+        return;
+    }
+#endif
+    for (int64_t p = 0; p < hw; p++)
+        for (int64_t ch = 0; ch < c; ch++) dst[p * c + ch] = src[ch * hw + p];
+}
+
+// ---- forward ----
+
+// out of images [n0, n0+nb): tiles of MR output pixels (they may span images) by NR channels
+// the run of outputs [*first, *end) from `first` on whose windows hold the same range of
+// kernel taps [*k0, *k1) inside the input (the windows of a run differ only in position)
+static void tap_run(int64_t first, int64_t outs, int64_t in, int64_t k, int64_t s, int64_t pad,
+                    int64_t *end, int64_t *k0, int64_t *k1) {
+    int64_t lo = pad - first * s > 0 ? pad - first * s : 0;
+    int64_t hi = in + pad - first * s < k ? in + pad - first * s : k;
+    *k0 = lo;
+    *k1 = hi > lo ? hi : lo;
+    *end = first + 1;
+    while (*end < outs) {
+        int64_t l = pad - *end * s > 0 ? pad - *end * s : 0;
+        int64_t h = in + pad - *end * s < k ? in + pad - *end * s : k;
+        if (l != lo || h != hi) break;
+        ++*end;
+    }
+}
+
+// out of images [n0, n0+nb), channel blocks [b0, b1): output pixels are grouped by the taps
+// their windows keep inside the input, and a tile's rows come from one group (across images),
+// so taps that would read padding are skipped, not multiplied by zero, and x is read in place
+static void forward_images(float *out, const float *x, const float *packed, const float *bias,
+                           int64_t n0, int64_t nb, int64_t b0, int64_t b1, const jepa_conv_geom *g,
+                           const conv_plan *pl, float *mine) {
+    int64_t *tap_src = (int64_t *)(mine + pl->pad_floats + pl->dout_floats);
+    int64_t *tap_w = tap_src + pl->taps;
+    // the images channels last (H*W, C), so a tap's reduction over channels reads one run
+    float *src = mine;
+    int64_t hw = g->h * g->w, c = g->c;
+    for (int64_t img = 0; img < nb; img++)
+        to_channels_last(src + img * hw * c, x + (n0 + img) * c * hw, c, hw);
+    float tile[MR * NR];
+    int64_t off[MR], at[MR];
+    for (int64_t oh0 = 0, oh1; oh0 < g->oh; oh0 = oh1) {
+        int64_t kh0, kh1;
+        tap_run(oh0, g->oh, g->h, g->kh, g->stride_h, g->pad_h, &oh1, &kh0, &kh1);
+        for (int64_t ow0 = 0, ow1; ow0 < g->ow; ow0 = ow1) {
+            int64_t kw0, kw1, ntaps = 0;
+            tap_run(ow0, g->ow, g->w, g->kw, g->stride_w, g->pad_w, &ow1, &kw0, &kw1);
+            for (int64_t kh = kh0; kh < kh1; kh++)
+                for (int64_t kw = kw0; kw < kw1; kw++) {
+                    tap_src[ntaps] = (kh * g->w + kw) * c;
+                    tap_w[ntaps++] = (kh * g->kw + kw) * c * NR;
+                }
+            int64_t rows_h = oh1 - oh0, cols = ow1 - ow0, per_image = rows_h * cols;
+            int64_t pixels = nb * per_image;
+            // one block of output channels at a time, so its packed weights stay in the cache
+            for (int64_t ob = b0; ob < b1; ob++)
+                for (int64_t q = 0; q < pixels; q += MR) {
+                    // the rows' window corners (a short last tile repeats its last pixel)
+                    for (int i = 0; i < MR; i++) {
+                        int64_t pos = q + i < pixels ? q + i : pixels - 1;
+                        int64_t img = pos / per_image, rem = pos % per_image;
+                        int64_t oh = oh0 + rem / cols, ow = ow0 + rem % cols;
+                        off[i] = img * hw * c + ((oh * g->stride_h - g->pad_h) * g->w +
+                                                 ow * g->stride_w - g->pad_w) *
+                                                    c;
+                        at[i] = (n0 + img) * g->o * pl->p + oh * g->ow + ow;
+                    }
+                    int rows = pixels - q < MR ? (int)(pixels - q) : MR;
+                    tile_kernel(tile, 0, src, off, tap_src, tap_w, ntaps, c, 1,
+                                packed + ob * pl->taps * c * NR);
+                    int64_t width = g->o - ob * NR < NR ? g->o - ob * NR : NR;
+                    for (int64_t j = 0; j < width; j++) {
+                        int64_t o = ob * NR + j;
+                        float b = bias ? bias[o] : 0.0f;
+                        for (int i = 0; i < rows; i++)
+                            out[at[i] + o * pl->p] = tile[i * NR + j] + b;
+                    }
+                }
+        }
+    }
+}
+
+// narrow forward weights: packed[ot][kh][kw][c][i] = w[ot*MR + i][c][kh][kw] (0 past O)
+static void pack_narrow_forward_weights(float *packed, const float *w, const jepa_conv_geom *g,
+                                        const conv_plan *pl) {
+    for (int64_t ot = 0; ot < pl->otiles; ot++)
+        for (int64_t t = 0; t < pl->taps; t++)
+            for (int64_t c = 0; c < g->c; c++)
+                for (int i = 0; i < MR; i++) {
+                    int64_t o = ot * MR + i;
+                    packed[((ot * pl->taps + t) * g->c + c) * MR + i] =
+                        o < g->o ? w[(o * g->c + c) * pl->taps + t] : 0.0f;
+                }
+}
+
+// out of images [n0, n0+nb) for few input channels: the padded input is split into its stride
+// phases, so that one kernel tap reads 32 consecutive output pixels of a row as one run
+static void forward_narrow_images(float *out, const float *x, const float *packed,
+                                  const float *bias, int64_t n0, int64_t nb, int64_t b0, int64_t b1,
+                                  const jepa_conv_geom *g, const conv_plan *pl, float *mine) {
+    float *xs = mine;
+    int64_t *tap_x = (int64_t *)(mine + pl->pad_floats + pl->dout_floats);
+    int64_t s = g->stride_w, q_len = pl->phase_cols;
+    // xs[img][c][y][phase][q] = x padded at row y, column q*s + phase
+    for (int64_t plane = 0; plane < nb * g->c; plane++)
+        for (int64_t y = 0; y < pl->hp; y++)
+            for (int64_t phase = 0; phase < s; phase++) {
+                float *row = xs + ((plane * pl->hp + y) * s + phase) * q_len;
+                int64_t iy = y - g->pad_h;
+                memset(row, 0, sizeof(float) * (size_t)q_len);
+                if (iy < 0 || iy >= g->h) continue;
+                // the columns q with 0 <= q*s + phase - pad_w < W
+                int64_t first = g->pad_w - phase, q0 = first > 0 ? ceil_div(first, s) : 0;
+                int64_t q1 = ceil_div(g->w + g->pad_w - phase, s);
+                if (q1 > q_len) q1 = q_len;
+                const float *src = x + ((n0 * g->c + plane) * g->h + iy) * g->w + phase - g->pad_w;
+                for (int64_t q = q0; q < q1; q++) row[q] = src[q * s];
+            }
+    for (int64_t kh = 0; kh < g->kh; kh++)
+        for (int64_t kw = 0; kw < g->kw; kw++)
+            tap_x[kh * g->kw + kw] = (kh * s + kw % s) * q_len + kw / s;
+    float tile[MR * NR];
+    for (int64_t img = 0; img < nb; img++)
+        for (int64_t oh = 0; oh < g->oh; oh++)
+            for (int64_t ow0 = 0; ow0 < g->ow; ow0 += NR) {
+                int64_t width = g->ow - ow0 < NR ? g->ow - ow0 : NR;
+                const float *base =
+                    xs + img * g->c * pl->phase_plane + oh * g->stride_h * s * q_len + ow0;
+                for (int64_t ot = b0; ot < b1; ot++) {
+                    panel_kernel(tile, packed + ot * pl->taps * g->c * MR, base, tap_x, pl->taps,
+                                 g->c, pl->phase_plane);
+                    for (int i = 0; i < MR && ot * MR + i < g->o; i++) {
+                        int64_t o = ot * MR + i;
+                        float b = bias ? bias[o] : 0.0f;
+                        float *dst = out + ((n0 + img) * g->o + o) * pl->p + oh * g->ow + ow0;
+                        store_row(dst, tile + i * NR, b, width);
+                    }
+                }
+            }
+}
+
+void jepa_conv2d_forward(float *out, const float *x, const float *w, const float *bias,
+                         const jepa_conv_geom *g, float *work) {
+    conv_plan pl = plan_make(g);
+    if (pl.narrow_forward)
+        pack_narrow_forward_weights(work, w, g, &pl);
+    else
+        pack_forward_weights(work, w, g, &pl);
+    // work items: a range of images each, or (one image, a range of channel blocks) each
+    int64_t blocks = pl.narrow_forward ? pl.otiles : pl.oblocks;
+#pragma omp parallel for num_threads((int)pl.slices) schedule(static)
+    for (int64_t item = 0; item < pl.slices; item++) {
+        float *mine = work + pl.packed + item * pl.thread_floats;
+        int64_t first = item * pl.per_thread, last = first + pl.per_thread, b0 = 0, b1 = blocks;
+        if (pl.split > 1) {
+            int64_t part = item % pl.split;
+            first = item / pl.split;
+            last = first + 1;
+            b0 = part * blocks / pl.split;
+            b1 = (part + 1) * blocks / pl.split;
+        }
+        if (last > g->n) last = g->n;
+        for (int64_t n0 = first; n0 < last; n0 += pl.sub) {
+            int64_t nb = last - n0 < pl.sub ? last - n0 : pl.sub;
+            if (pl.narrow_forward)
+                forward_narrow_images(out, x, work, bias, n0, nb, b0, b1, g, &pl, mine);
+            else
+                forward_images(out, x, work, bias, n0, nb, b0, b1, g, &pl, mine);
+        }
+    }
+}
+
+// ---- input gradient ----
+
+// dx of images [n0, n0+nb), one stride phase (rh, rw) at a time: tiles of MR input pixels of
+// the phase by NR input channels, reduced over output channels and the taps that reach them
+// the kernel rows (a bit each) of stride phase r that reach phase row a from inside dout
+static uint64_t phase_taps(int64_t a, int64_t r, int64_t outs, int64_t k, int64_t s, int64_t pad) {
+    uint64_t mask = 0;
+    for (int64_t kk = 0; kk < k; kk++) {
+        if ((r + pad - kk) % s) continue;
+        int64_t from = a + phase_delta(r, pad, kk, s);
+        if (from >= 0 && from < outs) mask |= (uint64_t)1 << kk;
+    }
+    return mask;
+}
+
+// the run of phase rows [a, *end) that the same kernel rows reach
+static int64_t phase_run(int64_t a, int64_t rows, int64_t r, int64_t outs, int64_t k, int64_t s,
+                         int64_t pad, uint64_t *mask) {
+    *mask = phase_taps(a, r, outs, k, s, pad);
+    int64_t end = a + 1;
+    while (end < rows && phase_taps(end, r, outs, k, s, pad) == *mask) end++;
+    return end;
+}
+
+static void input_grad_images(float *dx, const float *dout, const float *packed, int64_t n0,
+                              int64_t nb, const jepa_conv_geom *g, const conv_plan *pl,
+                              float *mine) {
+    int64_t *tap_src = (int64_t *)(mine + pl->pad_floats + pl->dout_floats);
+    int64_t *tap_w = tap_src + pl->taps;
+    // every input pixel's sum is one tile row: stored, channels last, then added to dx
+    float *dxc = mine + pl->thread_floats - pl->dx_floats;
+    int64_t ldc = pl->cblocks * NR, hw = g->h * g->w, o = g->o;
+    // dout channels last (P, O), so a tap's reduction over output channels reads one run
+    float *dyc = mine;
+    for (int64_t img = 0; img < nb; img++)
+        to_channels_last(dyc + img * pl->p * o, dout + (n0 + img) * o * pl->p, o, pl->p);
+    float tile[MR * NR];
+    int64_t off[MR], at[MR];
+    // input pixels by stride phase (rh, rw), then by the taps that reach them from inside dout
+    // (pixels that no tap reaches get zero tiles)
+    for (int64_t rh = 0; rh < g->stride_h && rh < g->h; rh++)
+        for (int64_t rw = 0; rw < g->stride_w && rw < g->w; rw++) {
+            int64_t rows = ceil_div(g->h - rh, g->stride_h);
+            int64_t cols = ceil_div(g->w - rw, g->stride_w);
+            for (int64_t a0 = 0, a1; a0 < rows; a0 = a1) {
+                uint64_t mh, mw;
+                a1 = phase_run(a0, rows, rh, g->oh, g->kh, g->stride_h, g->pad_h, &mh);
+                for (int64_t b0 = 0, b1; b0 < cols; b0 = b1) {
+                    b1 = phase_run(b0, cols, rw, g->ow, g->kw, g->stride_w, g->pad_w, &mw);
+                    int64_t ntaps = 0;
+                    for (int64_t kh = 0; kh < g->kh; kh++)
+                        for (int64_t kw = 0; kw < g->kw; kw++) {
+                            if (!((mh >> kh) & 1) || !((mw >> kw) & 1)) continue;
+                            int64_t dh = phase_delta(rh, g->pad_h, kh, g->stride_h);
+                            int64_t dw = phase_delta(rw, g->pad_w, kw, g->stride_w);
+                            tap_src[ntaps] = (dh * g->ow + dw) * o;
+                            tap_w[ntaps++] = (kh * g->kw + kw) * o * NR;
+                        }
+                    int64_t run_cols = b1 - b0, per_image = (a1 - a0) * run_cols;
+                    int64_t pixels = nb * per_image;
+                    for (int64_t cb = 0; cb < pl->cblocks; cb++)
+                        for (int64_t q = 0; q < pixels; q += MR) {
+                            for (int i = 0; i < MR; i++) {
+                                int64_t pos = q + i < pixels ? q + i : pixels - 1;
+                                int64_t img = pos / per_image, rem = pos % per_image;
+                                int64_t a = a0 + rem / run_cols, b = b0 + rem % run_cols;
+                                off[i] = (img * pl->p + a * g->ow + b) * o;
+                                at[i] = (img * hw + (a * g->stride_h + rh) * g->w +
+                                         b * g->stride_w + rw) *
+                                            ldc +
+                                        cb * NR;
+                            }
+                            int n_rows = pixels - q < MR ? (int)(pixels - q) : MR;
+                            tile_kernel(tile, 0, dyc, off, tap_src, tap_w, ntaps, o, 1,
+                                        packed + cb * pl->taps * o * NR);
+                            for (int i = 0; i < n_rows; i++)
+                                store_row(dxc + at[i], tile + i * NR, 0.0f, NR);
+                        }
+                }
+            }
+        }
+    // dx (C, H*W) += dxc (H*W, C) per image
+    for (int64_t img = 0; img < nb; img++) {
+        float *d = dx + (n0 + img) * g->c * hw;
+        const float *s = dxc + img * hw * ldc;
+#if defined(__AVX512F__)
+        if (g->c % 16 == 0 && hw % 16 == 0) {
+            for (int64_t c0 = 0; c0 < g->c; c0 += 16)
+                for (int64_t p0 = 0; p0 < hw; p0 += 16)
+                    transpose16(d + c0 * hw + p0, hw, s + p0 * ldc + c0, ldc, 1);
+            continue;
+        }
+#endif
+        for (int64_t c = 0; c < g->c; c++)
+            for (int64_t p = 0; p < hw; p++) d[c * hw + p] += s[p * ldc + c];
+    }
+}
+
+// column weights for few input channels: packed[kt][o][i] = w[o][kt*MR + i] (0 past C*KH*KW)
+static void pack_narrow_input_weights(float *packed, const float *w, const jepa_conv_geom *g,
+                                      const conv_plan *pl) {
+    for (int64_t kt = 0; kt < pl->ktiles; kt++)
+        for (int64_t o = 0; o < g->o; o++)
+            for (int i = 0; i < MR; i++) {
+                int64_t k = kt * MR + i;
+                packed[(kt * g->o + o) * MR + i] = k < pl->k ? w[o * pl->k + k] : 0.0f;
+            }
+}
+
+// dx of images [n0, n0+nb) for few input channels: columns (C*KH*KW, 32 pixels) = w^T dout,
+// each added back onto the input pixel it came from (P is a multiple of 32)
+static void input_narrow_images(float *dx, const float *dout, const float *packed, int64_t n0,
+                                int64_t nb, const jepa_conv_geom *g, const conv_plan *pl) {
+    float tile[MR * NR];
+    int64_t top[NR], left[NR], zero = 0;
+    for (int64_t img = n0; img < n0 + nb; img++) {
+        float *d = dx + img * g->c * g->h * g->w;
+        for (int64_t p0 = 0; p0 < pl->p; p0 += NR) {
+            // the top-left input pixel of each output pixel's window
+            for (int j = 0; j < NR; j++) {
+                top[j] = (p0 + j) / g->ow * g->stride_h - g->pad_h;
+                left[j] = (p0 + j) % g->ow * g->stride_w - g->pad_w;
+            }
+            for (int64_t kt = 0; kt < pl->ktiles; kt++) {
+                panel_kernel(tile, packed + kt * g->o * MR, dout + img * g->o * pl->p + p0, &zero,
+                             1, g->o, pl->p);
+                for (int i = 0; i < MR && kt * MR + i < pl->k; i++) {
+                    int64_t k = kt * MR + i, c = k / pl->taps;
+                    int64_t kh = k % pl->taps / g->kw, kw = k % g->kw;
+                    float *plane = d + c * g->h * g->w;
+                    for (int j = 0; j < NR; j++) {
+                        int64_t ih = top[j] + kh, iw = left[j] + kw;
+                        if (ih >= 0 && ih < g->h && iw >= 0 && iw < g->w)
+                            plane[ih * g->w + iw] += tile[i * NR + j];
+                    }
+                }
+            }
+        }
+    }
+}
+
+// ---- weight gradient ----
+
+// d[pix][j] = s[j][pix] for j < width, 0 for width <= j < NR: one image's dout (width, P)
+// made NR channels wide
+static void pack_dout(float *d, const float *s, int64_t width, int64_t p) {
+#if defined(__AVX512F__)
+    if (width == NR && p % 16 == 0) {
+        for (int64_t half = 0; half < NR; half += 16)
+            for (int64_t p0 = 0; p0 < p; p0 += 16)
+                transpose16(d + p0 * NR + half, NR, s + half * p + p0, p, 0);
+        return;
+    }
+#endif
+    for (int64_t j = 0; j < NR; j++)
+        if (j < width)
+            for (int64_t pix = 0; pix < p; pix++) d[pix * NR + j] = s[j * p + pix];
+        else
+            for (int64_t pix = 0; pix < p; pix++) d[pix * NR + j] = 0.0f;
+}
+
+// the weight-gradient tiles acc[ob][kt][MR][NR] += the images [n0, n0+nb): rows are weight
+// taps (c, kh, kw), the reduction runs over output pixels, dout packed NR channels wide
+static void weight_grad_images(float *acc, const float *dout, const float *x, int64_t n0,
+                               int64_t nb, const jepa_conv_geom *g, const conv_plan *pl,
+                               float *mine) {
+    float *xp = mine, *dyt = mine + pl->pad_floats;
+    int64_t *tap_src = (int64_t *)(mine + pl->pad_floats + pl->dout_floats);
+    int64_t *tap_w = tap_src + nb * g->oh;
+    pad_copy(xp, x + n0 * g->c * g->h * g->w, nb * g->c, g->h, g->w, g->pad_h, g->pad_w, pl->hp,
+             pl->wp);
+    // dyt[ob][img*P + pix][j] = dout[img][ob*NR + j][pix] (0 past O)
+    int64_t pixels = nb * pl->p;
+    for (int64_t ob = 0; ob < pl->oblocks; ob++) {
+        int64_t width = g->o - ob * NR < NR ? g->o - ob * NR : NR;
+        for (int64_t img = 0; img < nb; img++)
+            pack_dout(dyt + (ob * pixels + img * pl->p) * NR,
+                      dout + ((n0 + img) * g->o + ob * NR) * pl->p, width, pl->p);
+    }
+    // one tap per (image, output row): the row's pixels are the reduction
+    for (int64_t img = 0; img < nb; img++)
+        for (int64_t oh = 0; oh < g->oh; oh++) {
+            tap_src[img * g->oh + oh] = img * pl->in_image + oh * g->stride_h * pl->wp;
+            tap_w[img * g->oh + oh] = (img * pl->p + oh * g->ow) * NR;
+        }
+    int64_t off[MR];
+    for (int64_t kt = 0; kt < pl->ktiles; kt++) {
+        for (int i = 0; i < MR; i++) {
+            int64_t k = kt * MR + i < pl->k ? kt * MR + i : pl->k - 1;
+            int64_t c = k / pl->taps, kh = k % pl->taps / g->kw, kw = k % g->kw;
+            off[i] = c * pl->hp * pl->wp + kh * pl->wp + kw;
+        }
+        for (int64_t ob = 0; ob < pl->oblocks; ob++)
+            tile_kernel(acc + (ob * pl->ktiles + kt) * MR * NR, 1, xp, off, tap_src, tap_w,
+                        nb * g->oh, g->ow, g->stride_w, dyt + ob * pixels * NR);
+    }
+}
+
+void jepa_conv2d_backward(float *dx, float *dw, const float *dout, const float *x, const float *w,
+                          const jepa_conv_geom *g, float *work) {
+    if (!dx && !dw) return;
+    conv_plan pl = plan_make(g);
+    if (dx && pl.narrow_input)
+        pack_narrow_input_weights(work, w, g, &pl);
+    else if (dx)
+        pack_input_weights(work, w, g, &pl);
+#pragma omp parallel num_threads(pl.threads)
+    {
+        int t = jepa_thread_index();
+        float *mine = work + pl.packed + t * pl.thread_floats;
+        float *acc = mine + pl.pad_floats + pl.dout_floats + pl.tap_floats;
+        if (dw) memset(acc, 0, sizeof(float) * (size_t)pl.acc_floats);
+        int64_t first = t * pl.per_thread, last = first + pl.per_thread;
+        if (last > g->n) last = g->n;
+        for (int64_t n0 = first; n0 < last; n0 += pl.sub) {
+            int64_t nb = last - n0 < pl.sub ? last - n0 : pl.sub;
+            if (dw) weight_grad_images(acc, dout, x, n0, nb, g, &pl, mine);
+            if (dx && pl.narrow_input)
+                input_narrow_images(dx, dout, work, n0, nb, g, &pl);
+            else if (dx)
+                input_grad_images(dx, dout, work, n0, nb, g, &pl, mine);
+        }
+    }
+    if (!dw) return;
+    // dw += the threads' tiles, in thread order, walking dw in memory order
+    for (int t = 0; t < pl.threads; t++) {
+        const float *acc = work + pl.packed + t * pl.thread_floats + pl.pad_floats +
+                           pl.dout_floats + pl.tap_floats;
+        for (int64_t o = 0; o < g->o; o++) {
+            const float *a = acc + (o / NR) * pl.ktiles * MR * NR + o % NR;
+            float *d = dw + o * pl.k;
+            for (int64_t k = 0; k < pl.k; k++) d[k] += a[k * NR];
+        }
+    }
+}

@@ -20,11 +20,22 @@ extern "C" {
 
 #define JEPA_PARAM_NAME_MAX 96
 
+// How a parameter's values are first set (PyTorch's defaults for each layer).
+typedef enum jepa_init {
+    JEPA_INIT_ZERO = 0,
+    JEPA_INIT_CONST,        // every value = arg
+    JEPA_INIT_UNIFORM,      // U(-arg, arg)
+    JEPA_INIT_NORMAL,       // N(0, arg^2)
+    JEPA_INIT_TRUNC_NORMAL, // N(0, arg^2) truncated to [-2, 2] (timm's trunc_normal_)
+} jepa_init;
+
 typedef struct jepa_param {
     char name[JEPA_PARAM_NAME_MAX]; // PyTorch state_dict name, e.g. "blocks.0.attn.qkv.weight"
     int64_t offset;                 // into the flat buffers, in floats
     int no_decay;                   // excluded from weight decay (norms, biases)
     int trainable;                  // 0 for buffers such as BatchNorm running statistics
+    int init;                       // a jepa_init
+    float init_arg;
     jepa_tensor tensor;             // a contiguous view into data and grad
 } jepa_param;
 
@@ -48,6 +59,13 @@ int jepa_params_add_buffer(jepa_params *p, const char *name, int ndim, const int
 
 // Allocate the buffers (zero-filled) and point every tensor into them.
 jepa_status jepa_params_finalize(jepa_params *p);
+
+// Set how parameter i is initialised (before or after finalize).
+void jepa_params_set_init(jepa_params *p, int i, jepa_init init, float arg);
+
+// Fill every parameter and buffer by its init rule; parameter i draws from stream i of seed,
+// so a value does not depend on the other parameters.
+void jepa_params_reset(jepa_params *p, uint64_t seed);
 
 // The tensor of parameter i (valid after finalize, as long as p lives).
 jepa_tensor *jepa_params_tensor(jepa_params *p, int i);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "jepa/autograd.h"
+#include "jepa/rng.h"
 
 void jepa_params_init(jepa_params *p) { memset(p, 0, sizeof *p); }
 
@@ -87,4 +88,31 @@ int64_t jepa_params_trainable_count(const jepa_params *p) {
     for (int i = 0; i < p->count; i++)
         if (p->items[i].trainable) n += jepa_numel(&p->items[i].tensor);
     return n;
+}
+
+void jepa_params_set_init(jepa_params *p, int i, jepa_init init, float arg) {
+    JEPA_CHECK(i >= 0 && i < p->count);
+    p->items[i].init = init;
+    p->items[i].init_arg = arg;
+}
+
+void jepa_params_reset(jepa_params *p, uint64_t seed) {
+    JEPA_CHECK(p->finalized);
+    for (int i = 0; i < p->count; i++) {
+        const jepa_param *it = &p->items[i];
+        float *w = p->data + it->offset, a = it->init_arg;
+        int64_t n = jepa_numel(&it->tensor);
+        jepa_rng rng;
+        jepa_rng_init(&rng, seed, (uint64_t)i);
+        for (int64_t j = 0; j < n; j++) {
+            switch (it->init) {
+            case JEPA_INIT_ZERO: w[j] = 0.0f; break;
+            case JEPA_INIT_CONST: w[j] = a; break;
+            case JEPA_INIT_UNIFORM: w[j] = jepa_rng_uniform_range(&rng, -a, a); break;
+            case JEPA_INIT_NORMAL: w[j] = a * jepa_rng_normal(&rng); break;
+            case JEPA_INIT_TRUNC_NORMAL: w[j] = jepa_rng_truncnormal(&rng, 0.0f, a, -2.0f, 2.0f); break;
+            default: JEPA_CHECK_MSG(0, "unknown init rule");
+            }
+        }
+    }
 }

@@ -17,5 +17,6 @@
 #include "jepa/optim.h"
 #include "jepa/atomic_file.h"
 #include "jepa/safetensors.h"
+#include "jepa/nn.h"
 
 #endif

@@ -3,8 +3,10 @@
 #include <stdio.h>
 
 #include "jepa/nn.h"
+#include "jepa/ops_activation.h"
 #include "jepa/ops_elementwise.h"
 #include "jepa/ops_linalg.h"
+#include "jepa/ops_shape.h"
 #include "jepa/ops_view.h"
 
 void jepa_gru_init(jepa_gru *g, jepa_params *p, const char *name, int64_t in, int64_t hidden) {

@@ -6,6 +6,7 @@
 #include "jepa/ops_conv.h"
 #include "jepa/ops_elementwise.h"
 #include "jepa/ops_linalg.h"
+#include "jepa/ops_view.h"
 
 // declare "<name>.<leaf>" with a uniform init of the given bound
 static int add_uniform(jepa_params *p, const char *name, const char *leaf, int ndim,

@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "jepa/nn.h"
-#include "jepa/ops_elementwise.h"
+#include "jepa/ops_activation.h"
 #include "jepa/ops_norm.h"
 
 static int add_const(jepa_params *p, const char *name, const char *leaf, int64_t c, float value,

@@ -3,6 +3,7 @@
 
 #include "jepa/nn.h"
 #include "jepa/ops_elementwise.h"
+#include "jepa/ops_shape.h"
 #include "jepa/ops_view.h"
 
 void jepa_patch_embed_init(jepa_patch_embed *pe, jepa_params *p, const char *name,

@@ -2,6 +2,7 @@
 #include <stdio.h>
 
 #include "jepa/nn.h"
+#include "jepa/ops_activation.h"
 #include "jepa/ops_conv.h"
 #include "jepa/ops_elementwise.h"
 

@@ -4,6 +4,7 @@
 #include <stdio.h>
 
 #include "jepa/nn.h"
+#include "jepa/ops_activation.h"
 #include "jepa/ops_attention.h"
 #include "jepa/ops_elementwise.h"
 #include "jepa/ops_view.h"

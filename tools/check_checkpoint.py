@@ -5,10 +5,12 @@ Opens the file twice, with safetensors.safe_open and with safetensors.torch.load
 metadata and every tensor's name, dtype and shape, and checks that both readers agree and that
 every float is finite. With --model pldm_ref|lewm_ref it also loads the tensors that are not
 reference extras (input., output., grad., adamw., after.) into that PyTorch model from
-tools/gen_reference.py with load_state_dict(strict=True) and runs its forward.
+tools/gen_reference.py with load_state_dict(strict=True) and runs its forward. With
+--after REF (a tests/ref file) it prints the largest relative difference (max-norm per tensor)
+of each parameter from REF's after.<name>, the weights PyTorch reached after its AdamW steps.
 Exits 0 when every check passes, 1 otherwise.
 
-Usage: python3 tools/check_checkpoint.py FILE [--model pldm_ref|lewm_ref] [--quiet]
+Usage: python3 tools/check_checkpoint.py FILE [--model pldm_ref|lewm_ref] [--after REF] [--quiet]
 """
 import argparse
 import importlib.util
@@ -26,7 +28,7 @@ def load_reference_models():
     return module
 
 
-def check(path, model_name, quiet):
+def check(path, model_name, after_path, quiet):
     import torch
     from safetensors import safe_open
     from safetensors.torch import load_file
@@ -65,6 +67,7 @@ def check(path, model_name, quiet):
             print(f"FAIL: load_state_dict(strict=True) into {model_name}: {e}")
             return 1
         model.eval()
+        torch.manual_seed(0)
         with torch.no_grad():
             frames, actions = make_inputs(cfg)
             z, pred, loss, _ = model(frames, actions)
@@ -72,6 +75,21 @@ def check(path, model_name, quiet):
             print(f"FAIL: {model_name} forward gives a non-finite loss")
             failures += 1
         print(f"  load_state_dict(strict=True) into {model_name}: ok; eval loss {loss.item():.6f}")
+    if after_path:
+        ref = load_file(after_path)
+        worst, worst_name = 0.0, None
+        for k, t in tensors.items():
+            if k.startswith(EXTRA_PREFIXES):
+                continue
+            r = ref.get("after." + k)
+            if r is None or r.shape != t.shape:
+                print(f"FAIL: {after_path} has no after.{k} of shape {tuple(t.shape)}")
+                failures += 1
+                continue
+            e = ((t - r).abs().max() / r.abs().max().clamp_min(1e-30)).item()
+            if e >= worst:
+                worst, worst_name = e, k
+        print(f"  largest relative difference from {after_path} after.*: {worst:.2e} ({worst_name})")
     print("ok" if failures == 0 else f"{failures} failure(s)")
     return 0 if failures == 0 else 1
 
@@ -80,10 +98,11 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("file")
     ap.add_argument("--model", choices=["pldm_ref", "lewm_ref"])
+    ap.add_argument("--after", metavar="REF", help="compare with REF's after.<name> tensors")
     ap.add_argument("--quiet", action="store_true", help="do not list every tensor")
     args = ap.parse_args()
     try:
-        return check(args.file, args.model, args.quiet)
+        return check(args.file, args.model, args.after, args.quiet)
     except Exception as e:  # any reader error is a failed check
         print(f"FAIL: {type(e).__name__}: {e}")
         return 1

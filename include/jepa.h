@@ -22,6 +22,7 @@
 #include "jepa/ops_shape.h"
 #include "jepa/ops_conv.h"
 #include "jepa/params.h"
+#include "jepa/nn.h"
 #include "jepa/optim.h"
 #include "jepa/atomic_file.h"
 #include "jepa/safetensors.h"

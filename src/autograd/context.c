@@ -76,7 +76,7 @@ jepa_tensor *jepa_new(jepa_ctx *ctx, int ndim, const int64_t *shape) {
     for (int i = 0; i < ndim; i++) JEPA_CHECK(shape[i] >= 0);
     jepa_tensor *t = tensor_alloc(ctx);
     t->ndim = ndim;
-    if (ndim > 0) memcpy(t->shape, shape, sizeof(int64_t) * (size_t)ndim);
+    if (ndim > 0) memcpy(t->shape, shape, sizeof(int64_t) * (size_t)ndim); // shape may be NULL for 0-d
     int64_t n = jepa_contiguous_strides(ndim, shape, t->stride);
     t->data = jepa_ctx_floats(ctx, n);
     t->op = JEPA_OP_LEAF;

@@ -42,7 +42,7 @@ void jepa_tensor_wrap(jepa_tensor *t, float *data, float *grad, int ndim, const 
     JEPA_CHECK(ndim >= 0 && ndim <= JEPA_MAX_DIMS);
     memset(t, 0, sizeof *t);
     t->ndim = ndim;
-    if (ndim > 0) memcpy(t->shape, shape, sizeof(int64_t) * (size_t)ndim);
+    if (ndim > 0) memcpy(t->shape, shape, sizeof(int64_t) * (size_t)ndim); // shape may be NULL for 0-d
     jepa_contiguous_strides(ndim, shape, t->stride);
     t->data = data;
     t->grad = grad;

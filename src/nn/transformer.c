@@ -1,0 +1,96 @@
+// Multi-head self-attention, the pre-norm transformer block with AdaLN-zero conditioning, and
+// sinusoidal positions.
+#include <math.h>
+#include <stdio.h>
+
+#include "jepa/nn.h"
+#include "jepa/ops_activation.h"
+#include "jepa/ops_attention.h"
+#include "jepa/ops_elementwise.h"
+#include "jepa/ops_view.h"
+
+void jepa_mhsa_init(jepa_mhsa *a, jepa_params *p, const char *name, int64_t dim, int heads) {
+    JEPA_CHECK_MSG(heads > 0 && dim % heads == 0, "attention: heads must divide the width");
+    char full[JEPA_NN_NAME_MAX];
+    a->dim = dim;
+    a->heads = heads;
+    snprintf(full, sizeof full, "%s.qkv", name);
+    jepa_linear_init(&a->qkv, p, full, dim, 3 * dim, 1);
+    snprintf(full, sizeof full, "%s.proj", name);
+    jepa_linear_init(&a->proj, p, full, dim, dim, 1);
+}
+
+jepa_tensor *jepa_mhsa_forward(jepa_ctx *ctx, jepa_params *p, const jepa_mhsa *a, jepa_tensor *x,
+                               int mask, int block) {
+    int64_t B = x->shape[0], T = x->shape[1], H = a->heads, Dh = a->dim / a->heads;
+    jepa_tensor *qkv = jepa_linear_forward(ctx, p, &a->qkv, x); // (B, T, 3E)
+    qkv = jepa_reshape(ctx, qkv, 5, (int64_t[]){B, T, 3, H, Dh});
+    qkv = jepa_permute(ctx, qkv, (int[]){2, 0, 3, 1, 4}); // (3, B, H, T, Dh)
+    jepa_tensor *qkv_parts[3];
+    for (int i = 0; i < 3; i++)
+        qkv_parts[i] = jepa_reshape(ctx, jepa_slice(ctx, qkv, 0, i, i + 1), 4,
+                                    (int64_t[]){B, H, T, Dh});
+    jepa_tensor *o = jepa_attention(ctx, qkv_parts[0], qkv_parts[1], qkv_parts[2], mask, block);
+    o = jepa_permute(ctx, o, (int[]){0, 2, 1, 3}); // (B, T, H, Dh)
+    o = jepa_reshape(ctx, o, 3, (int64_t[]){B, T, a->dim});
+    return jepa_linear_forward(ctx, p, &a->proj, o);
+}
+
+void jepa_block_init(jepa_block *b, jepa_params *p, const char *name, int64_t dim, int heads,
+                     int64_t mlp_hidden, int64_t cond_dim) {
+    char full[JEPA_NN_NAME_MAX];
+    b->dim = dim;
+    b->cond_dim = cond_dim;
+    int affine = cond_dim == 0; // AdaLN supplies the shift and scale
+    snprintf(full, sizeof full, "%s.norm1", name);
+    jepa_layer_norm_init(&b->norm1, p, full, dim, affine);
+    snprintf(full, sizeof full, "%s.attn", name);
+    jepa_mhsa_init(&b->attn, p, full, dim, heads);
+    snprintf(full, sizeof full, "%s.norm2", name);
+    jepa_layer_norm_init(&b->norm2, p, full, dim, affine);
+    snprintf(full, sizeof full, "%s.mlp", name);
+    jepa_mlp_init(&b->mlp, p, full, 2, (int64_t[]){dim, mlp_hidden, dim}, JEPA_ACT_GELU, 1);
+    if (cond_dim > 0) {
+        snprintf(full, sizeof full, "%s.adaLN_modulation.1", name);
+        jepa_linear_init(&b->ada, p, full, cond_dim, 6 * dim, 1);
+        // AdaLN-zero: the block starts as the identity
+        jepa_params_set_init(p, b->ada.weight, JEPA_INIT_ZERO, 0.0f);
+        jepa_params_set_init(p, b->ada.bias, JEPA_INIT_ZERO, 0.0f);
+    }
+}
+
+// x * (1 + scale) + shift
+static jepa_tensor *modulate(jepa_ctx *ctx, jepa_tensor *x, jepa_tensor *shift, jepa_tensor *scale) {
+    return jepa_add(ctx, jepa_add(ctx, x, jepa_mul(ctx, x, scale)), shift);
+}
+
+jepa_tensor *jepa_block_forward(jepa_ctx *ctx, jepa_params *p, const jepa_block *b, jepa_tensor *x,
+                                jepa_tensor *cond, int mask, int block) {
+    if (b->cond_dim == 0 || !cond) {
+        jepa_tensor *h = jepa_mhsa_forward(ctx, p, &b->attn, jepa_norm_forward(ctx, p, &b->norm1, x, 0),
+                                           mask, block);
+        x = jepa_add(ctx, x, h);
+        h = jepa_mlp_forward(ctx, p, &b->mlp, jepa_norm_forward(ctx, p, &b->norm2, x, 0));
+        return jepa_add(ctx, x, h);
+    }
+    // (shift, scale, gate) for attention then for the MLP, each (B, 1, E) or (B, T, E)
+    jepa_tensor *mod = jepa_linear_forward(ctx, p, &b->ada, jepa_silu(ctx, cond));
+    jepa_tensor *m[6];
+    for (int i = 0; i < 6; i++) {
+        m[i] = jepa_slice(ctx, mod, -1, i * b->dim, (i + 1) * b->dim);
+        if (mod->ndim == 2) m[i] = jepa_reshape(ctx, m[i], 3, (int64_t[]){mod->shape[0], 1, b->dim});
+    }
+    jepa_tensor *h = modulate(ctx, jepa_norm_forward(ctx, p, &b->norm1, x, 0), m[0], m[1]);
+    x = jepa_add(ctx, x, jepa_mul(ctx, m[2], jepa_mhsa_forward(ctx, p, &b->attn, h, mask, block)));
+    h = modulate(ctx, jepa_norm_forward(ctx, p, &b->norm2, x, 0), m[3], m[4]);
+    return jepa_add(ctx, x, jepa_mul(ctx, m[5], jepa_mlp_forward(ctx, p, &b->mlp, h)));
+}
+
+void jepa_sinusoidal_positions(float *out, int64_t T, int64_t E) {
+    // pe[t, 2i] = sin(t / 10000^(2i/E)), pe[t, 2i+1] = cos(...)
+    for (int64_t t = 0; t < T; t++)
+        for (int64_t i = 0; i < E; i++) {
+            double freq = pow(10000.0, -(double)(i / 2 * 2) / (double)E);
+            out[t * E + i] = (float)(i % 2 == 0 ? sin((double)t * freq) : cos((double)t * freq));
+        }
+}

@@ -20,6 +20,7 @@
 #include "jepa/ops_activation.h"
 #include "jepa/ops_loss.h"
 #include "jepa/ops_shape.h"
+#include "jepa/regularizers.h"
 #include "jepa/params.h"
 #include "jepa/optim.h"
 #include "jepa/atomic_file.h"

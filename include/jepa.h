@@ -30,5 +30,6 @@
 #include "jepa/image.h"
 #include "jepa/env.h"
 #include "jepa/collect.h"
+#include "jepa/regularizers.h"
 
 #endif

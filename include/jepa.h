@@ -30,6 +30,11 @@
 #include "jepa/image.h"
 #include "jepa/env.h"
 #include "jepa/collect.h"
+#include "jepa/dataset.h"
 #include "jepa/regularizers.h"
+#include "jepa/wm_config.h"
+#include "jepa/wm.h"
+#include "jepa/probe.h"
+#include "jepa/train.h"
 
 #endif

@@ -7,6 +7,8 @@
 int jepa_cmd_envs(int argc, char **argv);
 int jepa_cmd_collect(int argc, char **argv);
 int jepa_cmd_view(int argc, char **argv);
+int jepa_cmd_train(int argc, char **argv);
+int jepa_cmd_probe(int argc, char **argv);
 
 // Parse a whole decimal integer in [lo, hi] from text into *out. On failure print
 // "jepa CMD: FLAG: ..." to stderr and return 0.

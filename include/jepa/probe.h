@@ -1,0 +1,40 @@
+// Linear probes: how much of the true state a latent holds, by closed-form ridge regression
+// from latents to each state variable, scored on held-out data.
+#ifndef JEPA_PROBE_H
+#define JEPA_PROBE_H
+
+#include <stdint.h>
+
+#include "jepa/dataset.h"
+#include "jepa/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct jepa_model;
+
+#define JEPA_PROBE_MAX_STATE 64 // state variables a probe scores
+
+// Fit W, b minimising |X W + b - Y|^2 + lambda |W|^2 on (Xtr (Ntr, D), Ytr (Ntr, S)) and write
+// the R^2 of each of the S variables on (Xte, Yte) into r2 (S). Solved in double by Cholesky.
+// A variable constant on the test set gets R^2 = NaN.
+jepa_status jepa_ridge_r2(const float *Xtr, const float *Ytr, int64_t Ntr, const float *Xte,
+                          const float *Yte, int64_t Nte, int D, int S, double lambda, double *r2);
+
+// Encode up to max_frames frames of the given episodes (every frame of each, in order) with the
+// model's online encoder; latents (n, D) and the states (n, S) are malloc'd for the caller.
+jepa_status jepa_probe_encode(struct jepa_model *m, const jepa_dataset *ds, const int64_t *episodes,
+                              int64_t n_episodes, int64_t max_frames, float **latents,
+                              float **states, int64_t *n, char *err, size_t err_size);
+
+// The whole probe: encode training and held-out episodes, fit on the first, score on the second
+// (r2 has ds->state_dim entries).
+jepa_status jepa_probe_run(struct jepa_model *m, const jepa_dataset *ds, const int64_t *train,
+                           int64_t n_train, const int64_t *test, int64_t n_test, double *r2,
+                           char *err, size_t err_size);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

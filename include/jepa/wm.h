@@ -1,0 +1,110 @@
+// World models: an encoder that maps frames to latents and a predictor that maps latents and
+// actions to the next latents, built from a config (recipes pldm and lewm), with their training
+// losses, batched rollouts for planning, and checkpoints.
+#ifndef JEPA_WM_H
+#define JEPA_WM_H
+
+#include <stdint.h>
+
+#include "jepa/autograd.h"
+#include "jepa/dataset.h"
+#include "jepa/nn.h"
+#include "jepa/optim.h"
+#include "jepa/params.h"
+#include "jepa/wm_config.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define JEPA_WM_MAX_BLOCKS 16
+#define JEPA_WM_MAX_TERMS 8
+#define JEPA_WM_MAX_ROLLOUT 64
+#define JEPA_WM_MAX_HISTORY 16
+
+enum { JEPA_RECIPE_PLDM = 0, JEPA_RECIPE_LEWM = 1 };
+
+typedef struct jepa_model {
+    jepa_wm_config cfg;
+    int recipe;          // JEPA_RECIPE_PLDM or JEPA_RECIPE_LEWM
+    int action_dim;      // the environment's action size
+    int step_action_dim; // frameskip * action_dim: the action of one model step
+    int proprio_dim;     // used when cfg.use_proprio
+    jepa_params params;  // every trainable parameter and buffer
+    jepa_params target;  // the EMA copy (same layout) when cfg.target is "ema"; else unused
+    int has_target;
+    // pldm
+    jepa_resnet cnn;
+    jepa_linear enc_fc, proprio_fc;
+    jepa_gru gru;
+    jepa_mlp pred_mlp, idm;
+    // lewm
+    jepa_patch_embed patch;
+    jepa_block enc_blocks[JEPA_WM_MAX_BLOCKS], pred_blocks[JEPA_WM_MAX_BLOCKS];
+    jepa_norm enc_norm, pred_norm;
+    jepa_projector projector;
+    jepa_linear action_embed, pred_head;
+    int pred_pos; // parameter index of the predictor's positions (1, history + horizon, D)
+} jepa_model;
+
+// Build a model (parameters drawn from cfg->seed). action_dim and proprio_dim come from the
+// data or the environment. A config that cannot make a model (an image the patch size does not
+// divide...) fails with a message naming the field.
+jepa_status jepa_model_create(jepa_model *m, const jepa_wm_config *cfg, int action_dim,
+                              int proprio_dim, char *err, size_t err_size);
+void jepa_model_free(jepa_model *m);
+
+// The training window: how many frames, how far apart.
+jepa_window jepa_model_window(const jepa_model *m);
+
+// Encode frames (N, 3, H, W) in [0, 1] (and proprio (N, P) when the model uses it, else NULL)
+// to latents (N, D), with the online parameters (p = &m->params) or the target's.
+jepa_tensor *jepa_model_encode(jepa_ctx *ctx, jepa_model *m, jepa_params *p, jepa_tensor *frames,
+                               jepa_tensor *proprio, int training);
+
+// Roll the predictor out from a history of latents z (B, Th, D) (pldm uses the last one), the
+// actions taken between them past_actions (B, Th-1, step_action_dim) (NULL: zeros; unused when
+// Th = 1) and the candidate actions (B, H, step_action_dim), H <= JEPA_WM_MAX_ROLLOUT: the
+// predicted latents (B, H, D), each prediction fed back in as the next input.
+jepa_tensor *jepa_model_rollout(jepa_ctx *ctx, jepa_model *m, jepa_tensor *z,
+                                jepa_tensor *past_actions, jepa_tensor *actions);
+
+// The training loss of a batch (its windows must be jepa_model_window's). The value of each
+// term is written to terms (JEPA_WM_MAX_TERMS) with its name in names; returns the total.
+// `step` seeds the regularizers' random directions; training: batch norm uses (and updates)
+// batch statistics, else its running ones.
+jepa_tensor *jepa_model_loss(jepa_ctx *ctx, jepa_model *m, const jepa_batch *batch, int64_t step,
+                             int training, float *terms, const char **names, int *n_terms);
+
+// After an optimizer step: move the EMA target toward the online weights.
+void jepa_model_update_target(jepa_model *m);
+
+// ---- checkpoints (.safetensors) ----
+// Training state saved beside the weights.
+typedef struct jepa_train_state {
+    int64_t step;
+    double best_val; // best validation loss so far (INFINITY when none)
+    uint64_t data_seed;
+} jepa_train_state;
+
+// Write the parameters (and the EMA target as "target.<name>", and the optimizer moments as
+// "optim.<name>.m" / ".v" when opt is not NULL), with the config, the action and proprio sizes
+// and the training state in __metadata__, atomically.
+jepa_status jepa_model_save(const jepa_model *m, const jepa_adamw *opt,
+                            const jepa_train_state *state, const char *path, char *err,
+                            size_t err_size);
+
+// Build a model from a checkpoint's config and load its weights; with opt (initialised for
+// this model by the caller after this returns... see jepa_model_load_optimizer) and state
+// optional. A checkpoint from another recipe or size fails naming the first tensor that
+// differs; non-finite weights fail naming the tensor.
+jepa_status jepa_model_load(jepa_model *m, const char *path, jepa_train_state *state, char *err,
+                            size_t err_size);
+// Load the optimizer moments of a checkpoint into opt (initialised for m).
+jepa_status jepa_model_load_optimizer(const jepa_model *m, jepa_adamw *opt, const char *path,
+                                      char *err, size_t err_size);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

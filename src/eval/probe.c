@@ -1,0 +1,127 @@
+// Linear probes by ridge regression.
+#include "jepa/probe.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "jepa/wm.h"
+
+jepa_status jepa_ridge_r2(const float *Xtr, const float *Ytr, int64_t Ntr, const float *Xte,
+                          const float *Yte, int64_t Nte, int D, int S, double lambda, double *r2) {
+    int K = D + 1; // features and a bias column
+    double *A = calloc((size_t)K * K, sizeof(double)), *B = calloc((size_t)K * S, sizeof(double));
+    double *mean = calloc((size_t)S, sizeof(double)), *ss = calloc((size_t)S, sizeof(double));
+    double *sse = calloc((size_t)S, sizeof(double));
+    if (!A || !B || !mean || !ss || !sse) {
+        free(A), free(B), free(mean), free(ss), free(sse);
+        return JEPA_ERR_NOMEM;
+    }
+    // normal equations [X 1]^T [X 1] W = [X 1]^T Y, ridge on the weights only
+    for (int64_t i = 0; i < Ntr; i++) {
+        const float *x = Xtr + i * D, *y = Ytr + i * S;
+        for (int a = 0; a < K; a++) {
+            double xa = a < D ? x[a] : 1.0;
+            for (int b = 0; b <= a; b++) A[a * K + b] += xa * (b < D ? x[b] : 1.0);
+            for (int s = 0; s < S; s++) B[a * S + s] += xa * y[s];
+        }
+    }
+    for (int a = 0; a < D; a++) A[a * K + a] += lambda;
+    // Cholesky A = L L^T in the lower triangle
+    jepa_status st = JEPA_OK;
+    for (int j = 0; j < K && st == JEPA_OK; j++) {
+        double d = A[j * K + j];
+        for (int k = 0; k < j; k++) d -= A[j * K + k] * A[j * K + k];
+        if (!(d > 0)) {
+            st = JEPA_ERR_NUMERIC;
+            break;
+        }
+        A[j * K + j] = sqrt(d);
+        for (int i = j + 1; i < K; i++) {
+            double v = A[i * K + j];
+            for (int k = 0; k < j; k++) v -= A[i * K + k] * A[j * K + k];
+            A[i * K + j] = v / A[j * K + j];
+        }
+    }
+    if (st == JEPA_OK) {
+        // solve L L^T W = B, column by column
+        for (int s = 0; s < S; s++) {
+            for (int i = 0; i < K; i++) {
+                double v = B[i * S + s];
+                for (int k = 0; k < i; k++) v -= A[i * K + k] * B[k * S + s];
+                B[i * S + s] = v / A[i * K + i];
+            }
+            for (int i = K - 1; i >= 0; i--) {
+                double v = B[i * S + s];
+                for (int k = i + 1; k < K; k++) v -= A[k * K + i] * B[k * S + s];
+                B[i * S + s] = v / A[i * K + i];
+            }
+        }
+        // R^2 = 1 - SSE / SS on the test set
+        for (int64_t i = 0; i < Nte; i++)
+            for (int s = 0; s < S; s++) mean[s] += Yte[i * S + s] / (double)Nte;
+        for (int64_t i = 0; i < Nte; i++) {
+            const float *x = Xte + i * D;
+            for (int s = 0; s < S; s++) {
+                double pred = B[D * S + s];
+                for (int a = 0; a < D; a++) pred += x[a] * B[a * S + s];
+                double e = Yte[i * S + s] - pred, c = Yte[i * S + s] - mean[s];
+                sse[s] += e * e;
+                ss[s] += c * c;
+            }
+        }
+        for (int s = 0; s < S; s++) r2[s] = ss[s] > 0 ? 1.0 - sse[s] / ss[s] : NAN;
+    }
+    free(A), free(B), free(mean), free(ss), free(sse);
+    return st;
+}
+
+jepa_status jepa_probe_encode(jepa_model *m, const jepa_dataset *ds, const int64_t *episodes,
+                              int64_t n_episodes, int64_t max_frames, float **latents,
+                              float **states, int64_t *n, char *err, size_t err_size) {
+    int64_t T1 = ds->steps + 1, D = m->cfg.latent, S = ds->state_dim;
+    int64_t eps = n_episodes < max_frames / T1 ? n_episodes : max_frames / T1;
+    if (eps < 1) eps = 1;
+    *n = eps * T1;
+    *latents = malloc(sizeof(float) * (size_t)(*n * D));
+    *states = malloc(sizeof(float) * (size_t)(*n * S));
+    jepa_window one = {1, 1};
+    jepa_batch b;
+    jepa_ctx *ctx = jepa_ctx_create(0);
+    if (!*latents || !*states || !ctx || jepa_batch_alloc(&b, ds, &one, T1) != JEPA_OK) {
+        free(*latents), free(*states);
+        *latents = *states = NULL;
+        jepa_ctx_free(ctx);
+        return jepa_fail(err, err_size, JEPA_ERR_NOMEM, "probe: out of memory");
+    }
+    jepa_ctx_set_grad(ctx, 0);
+    // one episode per batch: all its frames
+    for (int64_t e = 0; e < eps; e++) {
+        for (int64_t t = 0; t < T1; t++) jepa_dataset_window(ds, &one, episodes[e], t, &b, t);
+        jepa_ctx_reset(ctx);
+        jepa_tensor *frames = jepa_wrap(ctx, b.frames, NULL, 4, (int64_t[]){T1, 3, b.H, b.W});
+        jepa_tensor *proprio = b.P ? jepa_wrap(ctx, b.proprio, NULL, 2, (int64_t[]){T1, b.P}) : NULL;
+        jepa_tensor *z = jepa_model_encode(ctx, m, &m->params, frames, proprio, 0);
+        jepa_tensor_gather(*latents + e * T1 * D, z);
+        memcpy(*states + e * T1 * S, b.states, sizeof(float) * (size_t)(T1 * S));
+    }
+    jepa_batch_free(&b);
+    jepa_ctx_free(ctx);
+    return JEPA_OK;
+}
+
+jepa_status jepa_probe_run(jepa_model *m, const jepa_dataset *ds, const int64_t *train,
+                           int64_t n_train, const int64_t *test, int64_t n_test, double *r2,
+                           char *err, size_t err_size) {
+    float *xtr = NULL, *ytr = NULL, *xte = NULL, *yte = NULL;
+    int64_t ntr = 0, nte = 0;
+    jepa_status st = jepa_probe_encode(m, ds, train, n_train, 4000, &xtr, &ytr, &ntr, err, err_size);
+    if (st == JEPA_OK) st = jepa_probe_encode(m, ds, test, n_test, 2000, &xte, &yte, &nte, err, err_size);
+    if (st == JEPA_OK) {
+        st = jepa_ridge_r2(xtr, ytr, ntr, xte, yte, nte, m->cfg.latent, (int)ds->state_dim,
+                           1e-3 * (double)ntr, r2);
+        if (st != JEPA_OK) jepa_fail(err, err_size, st, "probe: the latents are degenerate");
+    }
+    free(xtr), free(ytr), free(xte), free(yte);
+    return st;
+}

@@ -1,0 +1,195 @@
+// World-model checkpoints: weights, the EMA target, the optimizer moments and the training
+// state in one safetensors file.
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "jepa/safetensors.h"
+#include "jepa/wm.h"
+
+// the entries of one table under a prefix and a suffix, e.g. "optim." + name + ".m"
+static int add_entries(jepa_st_entry *e, char (*names)[128], int at, const jepa_params *p,
+                       const float *base, const char *prefix, const char *suffix) {
+    for (int i = 0; i < p->count; i++) {
+        const jepa_param *it = &p->items[i];
+        snprintf(names[at], 128, "%s%s%s", prefix, it->name, suffix);
+        e[at] = (jepa_st_entry){names[at], it->tensor.ndim, it->tensor.shape, base + it->offset};
+        at++;
+    }
+    return at;
+}
+
+jepa_status jepa_model_save(const jepa_model *m, const jepa_adamw *opt,
+                            const jepa_train_state *state, const char *path, char *err, size_t n) {
+    int count = m->params.count;
+    jepa_st_entry *e = malloc(sizeof *e * (size_t)(4 * count));
+    char(*names)[128] = malloc(128 * (size_t)(4 * count));
+    char *config = jepa_wm_config_json(&m->cfg);
+    cJSON *meta = cJSON_CreateObject();
+    if (!e || !names || !config || !meta) {
+        free(e);
+        free(names);
+        cJSON_free(config);
+        cJSON_Delete(meta);
+        return jepa_fail(err, n, JEPA_ERR_NOMEM, "%s: out of memory", path);
+    }
+    int at = add_entries(e, names, 0, &m->params, m->params.data, "", "");
+    if (m->has_target) at = add_entries(e, names, at, &m->target, m->target.data, "target.", "");
+    if (opt) {
+        // moments laid out as the parameters (zero for buffers)
+        at = add_entries(e, names, at, &m->params, opt->m, "optim.", ".m");
+        at = add_entries(e, names, at, &m->params, opt->v, "optim.", ".v");
+    }
+    char num[64];
+    cJSON_AddStringToObject(meta, "format", "jepa-checkpoint");
+    cJSON_AddStringToObject(meta, "jepa_version", jepa_version());
+    cJSON_AddStringToObject(meta, "config", config);
+    snprintf(num, sizeof num, "%d", m->action_dim);
+    cJSON_AddStringToObject(meta, "action_dim", num);
+    snprintf(num, sizeof num, "%d", m->proprio_dim);
+    cJSON_AddStringToObject(meta, "proprio_dim", num);
+    if (state) {
+        snprintf(num, sizeof num, "%lld", (long long)state->step);
+        cJSON_AddStringToObject(meta, "step", num);
+        snprintf(num, sizeof num, "%.17g", state->best_val);
+        cJSON_AddStringToObject(meta, "best_val", num);
+        // every batch is drawn from stream `step` of this seed: this is the RNG state
+        snprintf(num, sizeof num, "philox4x32-10 seed %llu stream %lld",
+                 (unsigned long long)state->data_seed, (long long)state->step);
+        cJSON_AddStringToObject(meta, "rng", num);
+    }
+    if (opt) {
+        snprintf(num, sizeof num, "%lld", (long long)opt->step);
+        cJSON_AddStringToObject(meta, "optim_step", num);
+    }
+    char *meta_text = cJSON_PrintUnformatted(meta);
+    jepa_status st = meta_text ? jepa_st_save(path, e, at, meta_text, err, n)
+                               : jepa_fail(err, n, JEPA_ERR_NOMEM, "%s: out of memory", path);
+    cJSON_free(meta_text);
+    cJSON_Delete(meta);
+    cJSON_free(config);
+    free(e);
+    free(names);
+    return st;
+}
+
+// a whole number from the metadata, or fail naming it
+static jepa_status meta_int(const jepa_safetensors *st, const char *key, const char *path,
+                            long long *out, char *err, size_t n) {
+    const char *v = jepa_st_metadata(st, key);
+    char *end;
+    if (!v || (*out = strtoll(v, &end, 10), *end != '\0'))
+        return jepa_fail(err, n, JEPA_ERR_FORMAT, "%s: metadata '%s' is missing or not a number",
+                         path, key);
+    return JEPA_OK;
+}
+
+// copy tensors "<prefix><name><suffix>" of the file into base (laid out as p); each must be
+// there with p's shape
+static jepa_status load_into(const jepa_safetensors *st, const jepa_params *p, float *base,
+                             const char *prefix, const char *suffix, const char *path, char *err,
+                             size_t n) {
+    for (int i = 0; i < p->count; i++) {
+        char name[160];
+        snprintf(name, sizeof name, "%s%s%s", prefix, p->items[i].name, suffix);
+        const jepa_st_tensor *t = jepa_st_find(st, name);
+        const jepa_tensor *want = &p->items[i].tensor;
+        if (!t)
+            return jepa_fail(err, n, JEPA_ERR_FORMAT,
+                             "%s: tensor '%s' is missing (a checkpoint of another recipe or size?)",
+                             path, name);
+        int same = t->ndim == want->ndim;
+        for (int d = 0; same && d < t->ndim; d++) same = t->shape[d] == want->shape[d];
+        if (!same) {
+            char shape[64];
+            return jepa_fail(err, n, JEPA_ERR_SHAPE,
+                             "%s: tensor '%s' does not have the model's shape %s (another size?)",
+                             path, name, jepa_shape_str(want, shape, sizeof shape));
+        }
+        jepa_status s = jepa_st_to_f32(t, base + p->items[i].offset, err, n);
+        if (s != JEPA_OK) return s;
+    }
+    return JEPA_OK;
+}
+
+// every tensor of the file is a parameter, a target copy or an optimizer moment
+static jepa_status check_extras(const jepa_safetensors *st, const jepa_params *p, const char *path,
+                                char *err, size_t n) {
+    for (int i = 0; i < st->count; i++) {
+        const char *name = st->tensors[i].name;
+        if (strncmp(name, "target.", 7) == 0 || strncmp(name, "optim.", 6) == 0) continue;
+        if (jepa_params_find(p, name) < 0)
+            return jepa_fail(err, n, JEPA_ERR_FORMAT,
+                             "%s: unexpected tensor '%s' (a checkpoint of another recipe?)", path, name);
+    }
+    return JEPA_OK;
+}
+
+static jepa_status check_finite(const jepa_params *p, const float *base, const char *what,
+                                const char *path, char *err, size_t n) {
+    for (int i = 0; i < p->count; i++) {
+        const float *w = base + p->items[i].offset;
+        int64_t numel = jepa_numel(&p->items[i].tensor);
+        for (int64_t j = 0; j < numel; j++)
+            if (!isfinite(w[j]))
+                return jepa_fail(err, n, JEPA_ERR_NUMERIC, "%s: %s'%s' holds a NaN or Inf", path,
+                                 what, p->items[i].name);
+    }
+    return JEPA_OK;
+}
+
+jepa_status jepa_model_load(jepa_model *m, const char *path, jepa_train_state *state, char *err,
+                            size_t n) {
+    memset(m, 0, sizeof *m);
+    jepa_safetensors st;
+    jepa_status s = jepa_st_open(&st, path, err, n);
+    if (s != JEPA_OK) return s;
+    const char *config = jepa_st_metadata(&st, "config");
+    long long action_dim = 0, proprio_dim = 0;
+    jepa_wm_config cfg;
+    jepa_wm_config_defaults(&cfg);
+    char what[4200];
+    snprintf(what, sizeof what, "%s: config", path);
+    if (!config) s = jepa_fail(err, n, JEPA_ERR_FORMAT, "%s: not a jepa checkpoint (no config)", path);
+    if (s == JEPA_OK) s = jepa_wm_config_parse(&cfg, config, what, err, n);
+    if (s == JEPA_OK) s = meta_int(&st, "action_dim", path, &action_dim, err, n);
+    if (s == JEPA_OK) s = meta_int(&st, "proprio_dim", path, &proprio_dim, err, n);
+    if (s == JEPA_OK && (action_dim < 1 || action_dim > 64 || proprio_dim < 0 || proprio_dim > 64))
+        s = jepa_fail(err, n, JEPA_ERR_FORMAT, "%s: bad action_dim or proprio_dim", path);
+    if (s == JEPA_OK) s = jepa_model_create(m, &cfg, (int)action_dim, (int)proprio_dim, err, n);
+    if (s == JEPA_OK) s = check_extras(&st, &m->params, path, err, n);
+    if (s == JEPA_OK) s = load_into(&st, &m->params, m->params.data, "", "", path, err, n);
+    if (s == JEPA_OK) s = check_finite(&m->params, m->params.data, "", path, err, n);
+    if (s == JEPA_OK && m->has_target) {
+        s = load_into(&st, &m->target, m->target.data, "target.", "", path, err, n);
+        if (s == JEPA_OK) s = check_finite(&m->target, m->target.data, "target ", path, err, n);
+    }
+    if (s == JEPA_OK && state) {
+        long long step = 0;
+        memset(state, 0, sizeof *state);
+        state->best_val = INFINITY;
+        if (meta_int(&st, "step", path, &step, err, n) == JEPA_OK) state->step = step;
+        const char *best = jepa_st_metadata(&st, "best_val");
+        if (best) state->best_val = strtod(best, NULL);
+        state->data_seed = (uint64_t)cfg.seed;
+    }
+    jepa_st_close(&st);
+    if (s != JEPA_OK) jepa_model_free(m);
+    return s;
+}
+
+jepa_status jepa_model_load_optimizer(const jepa_model *m, jepa_adamw *opt, const char *path,
+                                      char *err, size_t n) {
+    jepa_safetensors st;
+    jepa_status s = jepa_st_open(&st, path, err, n);
+    if (s != JEPA_OK) return s;
+    long long step = 0;
+    s = meta_int(&st, "optim_step", path, &step, err, n);
+    if (s == JEPA_OK) s = load_into(&st, &m->params, opt->m, "optim.", ".m", path, err, n);
+    if (s == JEPA_OK) s = load_into(&st, &m->params, opt->v, "optim.", ".v", path, err, n);
+    if (s == JEPA_OK) opt->step = step;
+    jepa_st_close(&st);
+    return s;
+}

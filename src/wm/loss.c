@@ -1,0 +1,105 @@
+// The training losses of the recipes.
+#include <string.h>
+
+#include "jepa/ops_elementwise.h"
+#include "jepa/ops_loss.h"
+#include "jepa/ops_reduce.h"
+#include "jepa/ops_shape.h"
+#include "jepa/ops_view.h"
+#include "jepa/regularizers.h"
+#include "wm/internal.h"
+
+// the batch's frames (B*T, 3, H, W), proprio (B*T, P) and actions (B, T-1, A) as step tensors
+static void batch_tensors(jepa_ctx *ctx, const jepa_batch *b, jepa_tensor **frames,
+                          jepa_tensor **proprio, jepa_tensor **actions) {
+    *frames = jepa_wrap(ctx, b->frames, NULL, 4, (int64_t[]){b->B * b->T, 3, b->H, b->W});
+    *proprio = b->P ? jepa_wrap(ctx, b->proprio, NULL, 2, (int64_t[]){b->B * b->T, b->P}) : NULL;
+    *actions = jepa_wrap(ctx, b->actions, NULL, 3, (int64_t[]){b->B, b->T - 1, b->A});
+}
+
+// the latents of every frame: online (with grad) and the targets (the EMA copy's, no grad)
+static void encode_all(jepa_ctx *ctx, jepa_model *m, const jepa_batch *b, int training,
+                       jepa_tensor **z, jepa_tensor **target, jepa_tensor **actions) {
+    jepa_tensor *frames, *proprio;
+    batch_tensors(ctx, b, &frames, &proprio, actions);
+    int64_t D = m->cfg.latent;
+    *z = jepa_reshape(ctx, jepa_model_encode(ctx, m, &m->params, frames, proprio, training), 3,
+                      (int64_t[]){b->B, b->T, D});
+    *target = *z;
+    if (m->has_target) {
+        int grad = jepa_ctx_set_grad(ctx, 0);
+        *target = jepa_reshape(ctx, jepa_model_encode(ctx, m, &m->target, frames, proprio, training), 3,
+                               (int64_t[]){b->B, b->T, D});
+        jepa_ctx_set_grad(ctx, grad);
+    }
+}
+
+// add w * term to the total and record it
+static jepa_tensor *add_term(jepa_ctx *ctx, jepa_tensor *total, jepa_tensor *term, double w,
+                             const char *name, float *terms, const char **names, int *n) {
+    names[*n] = name;
+    terms[(*n)++] = term->data[0];
+    if (w == 0.0) return total;
+    jepa_tensor *scaled = jepa_scale(ctx, term, (float)w);
+    return total ? jepa_add(ctx, total, scaled) : scaled;
+}
+
+static jepa_tensor *pldm_loss(jepa_ctx *ctx, jepa_model *m, const jepa_batch *b, int training,
+                              float *terms, const char **names, int *n) {
+    const jepa_wm_config *c = &m->cfg;
+    jepa_tensor *z, *target, *actions;
+    encode_all(ctx, m, b, training, &z, &target, &actions);
+    int64_t T = b->T, B = b->B, D = c->latent;
+    // autoregressive rollout from the first latent over the window
+    jepa_tensor *pred = jepa_model_rollout(ctx, m, jepa_slice(ctx, z, 1, 0, 1), NULL, actions);
+    jepa_tensor *total = add_term(ctx, NULL, jepa_mse_loss(ctx, pred, jepa_slice(ctx, target, 1, 1, T)),
+                                  c->w_pred, "pred", terms, names, n);
+    // VICReg on each frame's latents, statistics over the batch
+    jepa_tensor *var = NULL, *cov = NULL;
+    for (int64_t t = 0; t < T; t++) {
+        jepa_tensor *zt = jepa_wm_time_step(ctx, z, t);
+        jepa_tensor *v = jepa_vicreg_variance(ctx, zt, 1.0f, 1e-4f), *cv = jepa_vicreg_covariance(ctx, zt);
+        var = var ? jepa_add(ctx, var, v) : v;
+        cov = cov ? jepa_add(ctx, cov, cv) : cv;
+    }
+    total = add_term(ctx, total, jepa_scale(ctx, var, 1.0f / (float)T), c->w_var, "var", terms, names, n);
+    total = add_term(ctx, total, jepa_scale(ctx, cov, 1.0f / (float)T), c->w_cov, "cov", terms, names, n);
+    if (c->w_smooth > 0)
+        total = add_term(ctx, total, jepa_temporal_smoothness(ctx, z), c->w_smooth, "smooth", terms, names, n);
+    // inverse dynamics: a_t from (z_t, z_t+1)
+    jepa_tensor *pair[2] = {jepa_slice(ctx, z, 1, 0, T - 1), jepa_slice(ctx, z, 1, 1, T)};
+    jepa_tensor *zz = jepa_reshape(ctx, jepa_concat(ctx, 2, pair, 2), 2, (int64_t[]){B * (T - 1), 2 * D});
+    jepa_tensor *a_hat = jepa_mlp_forward(ctx, &m->params, &m->idm, zz);
+    jepa_tensor *a = jepa_reshape(ctx, actions, 2, (int64_t[]){B * (T - 1), b->A});
+    return add_term(ctx, total, jepa_mse_loss(ctx, a_hat, a), c->w_idm, "idm", terms, names, n);
+}
+
+static jepa_tensor *lewm_loss(jepa_ctx *ctx, jepa_model *m, const jepa_batch *b, int64_t step,
+                              int training, float *terms, const char **names, int *n) {
+    const jepa_wm_config *c = &m->cfg;
+    jepa_tensor *z, *target, *actions;
+    encode_all(ctx, m, b, training, &z, &target, &actions);
+    int64_t T = b->T;
+    // teacher forcing: positions 0..T-2 predict the latents 1..T-1
+    jepa_tensor *pred = jepa_wm_lewm_predict(ctx, m, jepa_slice(ctx, z, 1, 0, T - 1), actions);
+    jepa_tensor *total = add_term(ctx, NULL, jepa_mse_loss(ctx, pred, jepa_slice(ctx, target, 1, 1, T)),
+                                  c->w_pred, "pred", terms, names, n);
+    jepa_tensor *flat = jepa_reshape(ctx, z, 2, (int64_t[]){b->B * T, c->latent});
+    jepa_tensor *sig = jepa_sigreg(ctx, flat, c->sigreg_directions, c->sigreg_points, 3.0f,
+                                   (uint64_t)c->seed, (uint64_t)step);
+    return add_term(ctx, total, sig, c->w_sigreg, "sigreg", terms, names, n);
+}
+
+jepa_tensor *jepa_model_loss(jepa_ctx *ctx, jepa_model *m, const jepa_batch *batch, int64_t step,
+                             int training, float *terms, const char **names, int *n_terms) {
+    jepa_window w = jepa_model_window(m);
+    JEPA_CHECK_MSG(batch->T == w.frames && batch->A == m->step_action_dim,
+                   "the batch's windows are not the model's");
+    *n_terms = 0;
+    jepa_tensor *total = m->recipe == JEPA_RECIPE_LEWM
+                             ? lewm_loss(ctx, m, batch, step, training, terms, names, n_terms)
+                             : pldm_loss(ctx, m, batch, training, terms, names, n_terms);
+    names[*n_terms] = "total";
+    terms[(*n_terms)++] = total->data[0];
+    return total;
+}

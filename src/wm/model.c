@@ -1,0 +1,207 @@
+// World models: building the recipes' networks, encoding, and predictor rollouts.
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "jepa/ops_elementwise.h"
+#include "jepa/ops_shape.h"
+#include "jepa/ops_view.h"
+#include "jepa/wm.h"
+#include "wm/internal.h"
+
+static jepa_status build_pldm(jepa_model *m, char *err, size_t n) {
+    const jepa_wm_config *c = &m->cfg;
+    int64_t size = c->image, channels[JEPA_WM_MAX_STAGES], width = c->cnn_width;
+    for (int s = 0; s < c->cnn_stages; s++) {
+        if (size % 2) return jepa_fail(err, n, JEPA_ERR_INVALID,
+                                       "config: 'image' %d is not divisible by 2^cnn_stages", c->image);
+        size /= 2;
+        channels[s] = width;
+        width *= c->cnn_width_mult;
+    }
+    jepa_params *p = &m->params;
+    jepa_resnet_init(&m->cnn, p, "encoder", 3, c->image, c->cnn_stages, channels);
+    jepa_linear_init(&m->enc_fc, p, "encoder.fc", channels[c->cnn_stages - 1] * size * size,
+                     c->latent, 1);
+    if (c->use_proprio) jepa_linear_init(&m->proprio_fc, p, "encoder.proprio", m->proprio_dim, c->latent, 1);
+    int64_t D = c->latent, A = m->step_action_dim, Hd = c->predictor_hidden;
+    if (strcmp(c->predictor, "gru") == 0) jepa_gru_init(&m->gru, p, "predictor.gru", A, D);
+    else jepa_mlp_init(&m->pred_mlp, p, "predictor.mlp", 3, (int64_t[]){D + A, Hd, Hd, D}, JEPA_ACT_RELU, 0);
+    jepa_mlp_init(&m->idm, p, "idm", 2, (int64_t[]){2 * D, Hd, A}, JEPA_ACT_RELU, 0);
+    return JEPA_OK;
+}
+
+static jepa_status build_lewm(jepa_model *m, char *err, size_t n) {
+    const jepa_wm_config *c = &m->cfg;
+    if (c->image % c->patch)
+        return jepa_fail(err, n, JEPA_ERR_INVALID, "config: 'patch' %d does not divide 'image' %d",
+                         c->patch, c->image);
+    if (c->vit_dim % c->vit_heads || c->latent % c->pred_heads)
+        return jepa_fail(err, n, JEPA_ERR_INVALID,
+                         "config: 'vit_heads' must divide 'vit_dim' and 'pred_heads' 'latent'");
+    if (c->vit_depth > JEPA_WM_MAX_BLOCKS || c->pred_depth > JEPA_WM_MAX_BLOCKS)
+        return jepa_fail(err, n, JEPA_ERR_INVALID, "config: at most %d blocks", JEPA_WM_MAX_BLOCKS);
+    jepa_params *p = &m->params;
+    int64_t E = c->vit_dim, D = c->latent;
+    char name[64];
+    jepa_patch_embed_init(&m->patch, p, "encoder", 3, c->image, c->patch, E);
+    for (int i = 0; i < c->vit_depth; i++) {
+        snprintf(name, sizeof name, "encoder.blocks.%d", i);
+        jepa_block_init(&m->enc_blocks[i], p, name, E, c->vit_heads, E * c->mlp_ratio, 0);
+    }
+    jepa_layer_norm_init(&m->enc_norm, p, "encoder.norm", E, 1);
+    jepa_projector_init(&m->projector, p, "projector", E, c->projector_hidden, D);
+    if (c->use_proprio) jepa_linear_init(&m->proprio_fc, p, "encoder.proprio", m->proprio_dim, D, 1);
+    jepa_linear_init(&m->action_embed, p, "predictor.action_embed", m->step_action_dim, D, 1);
+    m->pred_pos = jepa_params_add(p, "predictor.pos_embed", 3,
+                                  (int64_t[]){1, c->history + c->horizon, D}, 1);
+    jepa_params_set_init(p, m->pred_pos, JEPA_INIT_TRUNC_NORMAL, 0.02f);
+    for (int i = 0; i < c->pred_depth; i++) {
+        snprintf(name, sizeof name, "predictor.blocks.%d", i);
+        jepa_block_init(&m->pred_blocks[i], p, name, D, c->pred_heads, D * c->mlp_ratio, D);
+    }
+    jepa_layer_norm_init(&m->pred_norm, p, "predictor.norm", D, 1);
+    jepa_linear_init(&m->pred_head, p, "predictor.head", D, D, 1);
+    return JEPA_OK;
+}
+
+jepa_status jepa_model_create(jepa_model *m, const jepa_wm_config *cfg, int action_dim,
+                              int proprio_dim, char *err, size_t n) {
+    memset(m, 0, sizeof *m);
+    m->cfg = *cfg;
+    m->recipe = strcmp(cfg->recipe, "lewm") == 0 ? JEPA_RECIPE_LEWM : JEPA_RECIPE_PLDM;
+    m->action_dim = action_dim;
+    m->step_action_dim = action_dim * cfg->frameskip;
+    m->proprio_dim = proprio_dim;
+    if (action_dim < 1) return jepa_fail(err, n, JEPA_ERR_INVALID, "the data has no actions");
+    if (cfg->use_proprio && proprio_dim < 1)
+        return jepa_fail(err, n, JEPA_ERR_INVALID, "config: 'use_proprio' but the data has no proprio");
+    jepa_params_init(&m->params);
+    jepa_status st = m->recipe == JEPA_RECIPE_LEWM ? build_lewm(m, err, n) : build_pldm(m, err, n);
+    if (st == JEPA_OK && (st = jepa_params_finalize(&m->params)) != JEPA_OK)
+        jepa_fail(err, n, st, "out of memory for the parameters");
+    if (st != JEPA_OK) {
+        jepa_params_free(&m->params);
+        return st;
+    }
+    jepa_params_reset(&m->params, (uint64_t)cfg->seed);
+    m->has_target = strcmp(cfg->target, "ema") == 0;
+    jepa_params_init(&m->target);
+    if (m->has_target) {
+        // the same table, its own memory, starting equal to the online weights
+        for (int i = 0; i < m->params.count; i++) {
+            const jepa_param *it = &m->params.items[i];
+            jepa_params_add_buffer(&m->target, it->name, it->tensor.ndim, it->tensor.shape);
+        }
+        if (jepa_params_finalize(&m->target) != JEPA_OK) {
+            jepa_model_free(m);
+            return jepa_fail(err, n, JEPA_ERR_NOMEM, "out of memory for the target encoder");
+        }
+        memcpy(m->target.data, m->params.data, sizeof(float) * (size_t)m->params.total);
+    }
+    return JEPA_OK;
+}
+
+void jepa_model_free(jepa_model *m) {
+    jepa_params_free(&m->params);
+    jepa_params_free(&m->target);
+}
+
+jepa_window jepa_model_window(const jepa_model *m) {
+    jepa_window w = {m->cfg.horizon + 1, m->cfg.frameskip};
+    if (m->recipe == JEPA_RECIPE_LEWM) w.frames = m->cfg.history + m->cfg.horizon;
+    return w;
+}
+
+jepa_tensor *jepa_model_encode(jepa_ctx *ctx, jepa_model *m, jepa_params *p, jepa_tensor *frames,
+                               jepa_tensor *proprio, int training) {
+    int64_t N = frames->shape[0];
+    jepa_tensor *z;
+    if (m->recipe == JEPA_RECIPE_PLDM) {
+        jepa_tensor *f = jepa_resnet_forward(ctx, p, &m->cnn, frames);
+        z = jepa_linear_forward(ctx, p, &m->enc_fc, jepa_reshape(ctx, f, 2, (int64_t[]){N, -1}));
+    } else {
+        jepa_tensor *t = jepa_patch_embed_forward(ctx, p, &m->patch, frames);
+        for (int i = 0; i < m->cfg.vit_depth; i++)
+            t = jepa_block_forward(ctx, p, &m->enc_blocks[i], t, NULL, 0, 1);
+        t = jepa_norm_forward(ctx, p, &m->enc_norm, t, training);
+        // the CLS token -> the projector
+        jepa_tensor *cls = jepa_reshape(ctx, jepa_slice(ctx, t, 1, 0, 1), 2, (int64_t[]){N, m->cfg.vit_dim});
+        z = jepa_projector_forward(ctx, p, &m->projector, cls, training);
+    }
+    if (m->cfg.use_proprio && proprio) z = jepa_add(ctx, z, jepa_linear_forward(ctx, p, &m->proprio_fc, proprio));
+    return z;
+}
+
+jepa_tensor *jepa_wm_pldm_step(jepa_ctx *ctx, jepa_model *m, jepa_tensor *h, jepa_tensor *a) {
+    if (strcmp(m->cfg.predictor, "gru") == 0) return jepa_gru_cell(ctx, &m->params, &m->gru, a, h);
+    jepa_tensor *in[2] = {h, a};
+    return jepa_add(ctx, h, jepa_mlp_forward(ctx, &m->params, &m->pred_mlp, jepa_concat(ctx, 2, in, 1)));
+}
+
+jepa_tensor *jepa_wm_lewm_predict(jepa_ctx *ctx, jepa_model *m, jepa_tensor *z, jepa_tensor *a) {
+    jepa_params *p = &m->params;
+    int64_t T = z->shape[1];
+    jepa_tensor *pos = jepa_slice(ctx, jepa_params_tensor(p, m->pred_pos), 1, 0, T);
+    jepa_tensor *x = jepa_add(ctx, z, pos);
+    jepa_tensor *c = jepa_linear_forward(ctx, p, &m->action_embed, a);
+    for (int i = 0; i < m->cfg.pred_depth; i++)
+        x = jepa_block_forward(ctx, p, &m->pred_blocks[i], x, c, 1 /* causal */, 1);
+    x = jepa_norm_forward(ctx, p, &m->pred_norm, x, 0);
+    return jepa_linear_forward(ctx, p, &m->pred_head, x);
+}
+
+jepa_tensor *jepa_wm_time_step(jepa_ctx *ctx, jepa_tensor *x, int64_t t) {
+    int64_t shape[JEPA_MAX_DIMS];
+    shape[0] = x->shape[0];
+    for (int i = 2; i < x->ndim; i++) shape[i - 1] = x->shape[i];
+    return jepa_reshape(ctx, jepa_slice(ctx, x, 1, t, t + 1), x->ndim - 1, shape);
+}
+
+jepa_tensor *jepa_wm_add_time(jepa_ctx *ctx, jepa_tensor *x) {
+    int64_t shape[JEPA_MAX_DIMS];
+    shape[0] = x->shape[0];
+    shape[1] = 1;
+    for (int i = 1; i < x->ndim; i++) shape[i + 1] = x->shape[i];
+    return jepa_reshape(ctx, x, x->ndim + 1, shape);
+}
+
+jepa_tensor *jepa_model_rollout(jepa_ctx *ctx, jepa_model *m, jepa_tensor *z,
+                                jepa_tensor *past_actions, jepa_tensor *actions) {
+    int64_t H = actions->shape[1], Th = z->shape[1], hist = m->cfg.history;
+    JEPA_CHECK_MSG(H <= JEPA_WM_MAX_ROLLOUT && actions->shape[2] == m->step_action_dim,
+                   "rollout: bad actions");
+    JEPA_CHECK_MSG(!past_actions || past_actions->shape[1] == Th - 1, "rollout: bad past actions");
+    jepa_tensor *out[JEPA_WM_MAX_ROLLOUT];
+    if (m->recipe == JEPA_RECIPE_PLDM) {
+        jepa_tensor *h = jepa_wm_time_step(ctx, z, Th - 1);
+        for (int64_t k = 0; k < H; k++) {
+            h = jepa_wm_pldm_step(ctx, m, h, jepa_wm_time_step(ctx, actions, k));
+            out[k] = jepa_wm_add_time(ctx, h);
+        }
+        return H == 1 ? out[0] : jepa_concat(ctx, (int)H, out, 1);
+    }
+    // lewm: a sliding window of the last `history` latents, each with the action taken from it
+    int64_t B = z->shape[0], A = m->step_action_dim, n = 0;
+    jepa_tensor *tokens[JEPA_WM_MAX_ROLLOUT + JEPA_WM_MAX_HISTORY];
+    jepa_tensor *acts[JEPA_WM_MAX_ROLLOUT + JEPA_WM_MAX_HISTORY];
+    jepa_tensor *zero_a = past_actions ? NULL : jepa_zeros(ctx, 3, (int64_t[]){B, 1, A});
+    for (int64_t t = Th > hist ? Th - hist : 0; t < Th; t++, n++) {
+        tokens[n] = jepa_slice(ctx, z, 1, t, t + 1);
+        acts[n] = t + 1 < Th ? (past_actions ? jepa_slice(ctx, past_actions, 1, t, t + 1) : zero_a) : NULL;
+    }
+    for (int64_t k = 0; k < H; k++) {
+        acts[n - 1] = jepa_slice(ctx, actions, 1, k, k + 1);
+        int64_t first = n > hist ? n - hist : 0, len = n - first;
+        jepa_tensor *zs = len == 1 ? tokens[first] : jepa_concat(ctx, (int)len, tokens + first, 1);
+        jepa_tensor *as = len == 1 ? acts[first] : jepa_concat(ctx, (int)len, acts + first, 1);
+        jepa_tensor *pred = jepa_wm_lewm_predict(ctx, m, zs, as);
+        out[k] = jepa_slice(ctx, pred, 1, len - 1, len);
+        tokens[n++] = out[k];
+    }
+    return H == 1 ? jepa_contiguous(ctx, out[0]) : jepa_concat(ctx, (int)H, out, 1);
+}
+
+void jepa_model_update_target(jepa_model *m) {
+    if (m->has_target) jepa_ema_update(&m->target, &m->params, (float)m->cfg.ema_momentum);
+}

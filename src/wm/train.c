@@ -1,0 +1,282 @@
+// The training loop: batches from the loader, loss, backward, clipping, AdamW, EMA, metrics,
+// validation with a linear probe, and atomic checkpoints that a resume continues exactly.
+#define _POSIX_C_SOURCE 200809L
+#include "jepa/train.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "jepa/log.h"
+#include "jepa/probe.h"
+#include "jepa/progress.h"
+#include "jepa/regularizers.h"
+#include "jepa/timer.h"
+#include "jepa/wm.h"
+
+#define VAL_BATCHES 4
+
+typedef struct run {
+    const jepa_train_options *o;
+    jepa_model model;
+    jepa_dataset data;
+    jepa_adamw opt;
+    jepa_train_state state;
+    int64_t *train_eps, *val_eps, n_train, n_val;
+    jepa_loader *loader;
+    jepa_batch val_batch;
+    jepa_ctx *ctx;
+    FILE *metrics;
+    char last[4096], best[4096], metrics_path[4096];
+} run;
+
+static jepa_status make_dir(const char *dir, char *err, size_t n) {
+    if (mkdir(dir, 0777) == 0 || errno == EEXIST) {
+        struct stat sb;
+        if (stat(dir, &sb) == 0 && S_ISDIR(sb.st_mode)) return JEPA_OK;
+    }
+    return jepa_fail(err, n, JEPA_ERR_IO, "%s: cannot create the run folder: %s", dir, strerror(errno));
+}
+
+static int file_exists(const char *path) {
+    struct stat sb;
+    return stat(path, &sb) == 0;
+}
+
+// keep the metrics lines up to `step` (a resume rewrites what came after its checkpoint)
+static jepa_status open_metrics(run *r, char *err, size_t n) {
+    if (r->o->resume && file_exists(r->metrics_path)) {
+        FILE *in = fopen(r->metrics_path, "r");
+        char tmp[4200], line[8192];
+        snprintf(tmp, sizeof tmp, "%s.tmp", r->metrics_path);
+        FILE *out = in ? fopen(tmp, "w") : NULL;
+        while (out && fgets(line, sizeof line, in)) {
+            const char *s = strstr(line, "\"step\":");
+            if (s && strtoll(s + 7, NULL, 10) <= r->state.step) fputs(line, out);
+        }
+        if (in) fclose(in);
+        if (!out || fclose(out) != 0 || rename(tmp, r->metrics_path) != 0)
+            return jepa_fail(err, n, JEPA_ERR_IO, "%s: cannot rewrite", r->metrics_path);
+    }
+    r->metrics = fopen(r->metrics_path, r->o->resume ? "a" : "w");
+    if (!r->metrics) return jepa_fail(err, n, JEPA_ERR_IO, "%s: %s", r->metrics_path, strerror(errno));
+    return JEPA_OK;
+}
+
+static jepa_status setup(run *r, char *err, size_t n) {
+    const jepa_train_options *o = r->o;
+    snprintf(r->last, sizeof r->last, "%s/last.safetensors", o->run_dir);
+    snprintf(r->best, sizeof r->best, "%s/best.safetensors", o->run_dir);
+    snprintf(r->metrics_path, sizeof r->metrics_path, "%s/metrics.jsonl", o->run_dir);
+    jepa_status st = jepa_dataset_open(&r->data, o->data_dir, err, n);
+    if (st != JEPA_OK) return st;
+    if (o->resume) {
+        if (!file_exists(r->last))
+            return jepa_fail(err, n, JEPA_ERR_INVALID, "%s: nothing to resume (no last.safetensors)", o->run_dir);
+        st = jepa_model_load(&r->model, r->last, &r->state, err, n);
+        if (st != JEPA_OK) return st;
+        JEPA_INFO("resuming %s at step %lld", r->last, (long long)r->state.step);
+    } else {
+        jepa_wm_config cfg;
+        if ((st = jepa_wm_config_load(&cfg, o->config_path, err, n)) != JEPA_OK) return st;
+        if (file_exists(r->last))
+            return jepa_fail(err, n, JEPA_ERR_INVALID,
+                             "%s already holds a run: add --resume to continue it, or choose another --out",
+                             o->run_dir);
+        st = jepa_model_create(&r->model, &cfg, (int)r->data.action_dim, (int)r->data.proprio_dim, err, n);
+        if (st != JEPA_OK) return st;
+        r->state.best_val = INFINITY;
+        r->state.data_seed = (uint64_t)cfg.seed;
+    }
+    jepa_model *m = &r->model;
+    const jepa_wm_config *c = &m->cfg;
+    // the data must fit the model
+    if (r->data.height != c->image || r->data.width != c->image)
+        return jepa_fail(err, n, JEPA_ERR_SHAPE, "%s: frames are %lldx%lld, the config's 'image' is %d",
+                         o->data_dir, (long long)r->data.height, (long long)r->data.width, c->image);
+    if (r->data.action_dim != m->action_dim || (c->use_proprio && r->data.proprio_dim != m->proprio_dim))
+        return jepa_fail(err, n, JEPA_ERR_SHAPE, "%s: actions of %lld (proprio %lld), the model takes %d (%d)",
+                         o->data_dir, (long long)r->data.action_dim, (long long)r->data.proprio_dim,
+                         m->action_dim, m->proprio_dim);
+    if (r->data.state_dim > JEPA_PROBE_MAX_STATE)
+        return jepa_fail(err, n, JEPA_ERR_SHAPE, "%s: states of %lld values (at most %d)", o->data_dir,
+                         (long long)r->data.state_dim, JEPA_PROBE_MAX_STATE);
+    jepa_window w = jepa_model_window(m);
+    if (jepa_window_span(&w) > r->data.steps)
+        return jepa_fail(err, n, JEPA_ERR_SHAPE,
+                         "%s: episodes of %lld steps are shorter than a training window (%lld steps)",
+                         o->data_dir, (long long)r->data.steps, (long long)jepa_window_span(&w));
+    st = jepa_dataset_split(&r->data, c->val_fraction, (uint64_t)c->seed, &r->train_eps, &r->n_train,
+                            &r->val_eps, &r->n_val);
+    if (st != JEPA_OK) return jepa_fail(err, n, st, "out of memory");
+    if ((st = make_dir(o->run_dir, err, n)) != JEPA_OK) return st;
+    if (jepa_adamw_init(&r->opt, &m->params, 0.9f, 0.999f, 1e-8f, (float)c->weight_decay) != JEPA_OK ||
+        jepa_batch_alloc(&r->val_batch, &r->data, &w, c->batch) != JEPA_OK || !(r->ctx = jepa_ctx_create(0)))
+        return jepa_fail(err, n, JEPA_ERR_NOMEM, "out of memory");
+    if (o->resume && (st = jepa_model_load_optimizer(m, &r->opt, r->last, err, n)) != JEPA_OK) return st;
+    r->loader = jepa_loader_create(&r->data, &w, c->batch, r->train_eps, r->n_train, r->state.data_seed,
+                                   (uint64_t)r->state.step, err, n);
+    if (!r->loader) return JEPA_ERR_NOMEM;
+    return open_metrics(r, err, n);
+}
+
+static void teardown(run *r) {
+    jepa_loader_free(r->loader);
+    jepa_batch_free(&r->val_batch);
+    jepa_ctx_free(r->ctx);
+    jepa_adamw_free(&r->opt);
+    jepa_model_free(&r->model);
+    jepa_dataset_close(&r->data);
+    free(r->train_eps);
+    free(r->val_eps);
+    if (r->metrics) fclose(r->metrics);
+}
+
+// the name of the first parameter (or gradient) holding a non-finite value, or NULL
+static const char *first_non_finite(const jepa_params *p, const float *base) {
+    for (int i = 0; i < p->count; i++) {
+        const float *v = base + p->items[i].offset;
+        int64_t numel = jepa_numel(&p->items[i].tensor);
+        for (int64_t j = 0; j < numel; j++)
+            if (!isfinite(v[j])) return p->items[i].name;
+    }
+    return NULL;
+}
+
+// mean loss over fixed validation batches (drawn from the val episodes, the same every time)
+static double validate(run *r, float *terms, const char **names, int *n_terms) {
+    jepa_model *m = &r->model;
+    jepa_window w = jepa_model_window(m);
+    double total = 0;
+    float sum[JEPA_WM_MAX_TERMS] = {0};
+    jepa_ctx_set_grad(r->ctx, 0);
+    for (int i = 0; i < VAL_BATCHES; i++) {
+        jepa_dataset_sample(&r->data, &w, r->val_eps, r->n_val, r->state.data_seed ^ 0x5eed, (uint64_t)i,
+                            &r->val_batch);
+        jepa_ctx_reset(r->ctx);
+        // inference: batch norm uses its running statistics, which must not move here
+        jepa_tensor *loss = jepa_model_loss(r->ctx, m, &r->val_batch, 0, 0, terms, names, n_terms);
+        total += loss->data[0];
+        for (int k = 0; k < *n_terms; k++) sum[k] += terms[k] / VAL_BATCHES;
+    }
+    jepa_ctx_set_grad(r->ctx, 1);
+    for (int k = 0; k < *n_terms; k++) terms[k] = sum[k];
+    return total / VAL_BATCHES;
+}
+
+static jepa_status save(run *r, const char *path, char *err, size_t n) {
+    return jepa_model_save(&r->model, &r->opt, &r->state, path, err, n);
+}
+
+static void write_terms(FILE *f, const char *prefix, const float *terms, const char **names, int k) {
+    for (int i = 0; i < k; i++) fprintf(f, ",\"%s%s\":%.9g", prefix, names[i], terms[i]);
+}
+
+jepa_status jepa_train(const jepa_train_options *o, char *err, size_t n) {
+    run r;
+    memset(&r, 0, sizeof r);
+    r.o = o;
+    jepa_status st = setup(&r, err, n);
+    jepa_model *m = &r.model;
+    const jepa_wm_config *c = &m->cfg;
+    int64_t total_steps = o->steps > 0 ? o->steps : c->steps;
+    double start = jepa_time_now(), last_log = start;
+    jepa_progress bar;
+    if (st == JEPA_OK && o->progress) jepa_progress_begin(&bar, "train", total_steps);
+    int64_t logged_at = r.state.step;
+    float terms[JEPA_WM_MAX_TERMS];
+    const char *names[JEPA_WM_MAX_TERMS];
+    int n_terms = 0;
+    while (st == JEPA_OK && r.state.step < total_steps) {
+        if (o->stop && *o->stop) {
+            st = save(&r, r.last, err, n);
+            if (st == JEPA_OK) st = jepa_fail(err, n, JEPA_ERR_INTERRUPTED, "interrupted at step %lld; saved %s",
+                                              (long long)r.state.step, r.last);
+            break;
+        }
+        if (o->minutes > 0 && jepa_time_now() - start > 60.0 * o->minutes) break;
+        const jepa_batch *b = jepa_loader_next(r.loader);
+        jepa_ctx_reset(r.ctx);
+        jepa_tensor *loss = jepa_model_loss(r.ctx, m, b, r.state.step, 1, terms, names, &n_terms);
+        for (int k = 0; k < n_terms; k++)
+            if (!isfinite(terms[k])) {
+                st = jepa_fail(err, n, JEPA_ERR_NUMERIC,
+                               "step %lld: the loss term '%s' is %g; stopped, %s is the last good checkpoint",
+                               (long long)r.state.step, names[k], terms[k], r.last);
+                break;
+            }
+        if (st != JEPA_OK) break;
+        jepa_params_zero_grad(&m->params);
+        jepa_backward(r.ctx, loss);
+        const char *bad = first_non_finite(&m->params, m->params.grad);
+        if (bad) {
+            st = jepa_fail(err, n, JEPA_ERR_NUMERIC,
+                           "step %lld: the gradient of '%s' is not finite; stopped, %s is the last good checkpoint",
+                           (long long)r.state.step, bad, r.last);
+            break;
+        }
+        if (c->grad_clip > 0) jepa_clip_grad_norm(&m->params, (float)c->grad_clip);
+        float lr = jepa_lr_warmup_cosine(r.state.step, c->warmup, total_steps, (float)c->lr, 0.1f * (float)c->lr);
+        jepa_adamw_step(&r.opt, &m->params, lr);
+        if ((bad = first_non_finite(&m->params, m->params.data))) {
+            st = jepa_fail(err, n, JEPA_ERR_NUMERIC,
+                           "step %lld: the weight '%s' is not finite; stopped, %s is the last good checkpoint",
+                           (long long)r.state.step, bad, r.last);
+            break;
+        }
+        jepa_model_update_target(m);
+        r.state.step++;
+        int64_t step = r.state.step;
+        if (step % c->log_every == 0 || step == total_steps) {
+            double now = jepa_time_now(), rate = (double)(step - logged_at) * c->batch / (now - last_log);
+            fprintf(r.metrics, "{\"step\":%lld,\"time\":%.3f,\"lr\":%.6g,\"samples_per_s\":%.1f",
+                    (long long)step, now - start, lr, rate);
+            write_terms(r.metrics, "", terms, names, n_terms);
+            fprintf(r.metrics, "}\n");
+            fflush(r.metrics);
+            last_log = now;
+            logged_at = step;
+        }
+        if (step % c->val_every == 0 || step == total_steps) {
+            double val = validate(&r, terms, names, &n_terms);
+            double r2[JEPA_PROBE_MAX_STATE];
+            float *lat = NULL, *states = NULL;
+            int64_t nl = 0;
+            jepa_status ps = jepa_probe_run(m, &r.data, r.train_eps, r.n_train, r.val_eps, r.n_val, r2, err, n);
+            jepa_status es = jepa_probe_encode(m, &r.data, r.val_eps, r.n_val, 1000, &lat, &states, &nl, err, n);
+            fprintf(r.metrics, "{\"step\":%lld,\"val_loss\":%.9g", (long long)step, val);
+            write_terms(r.metrics, "val_", terms, names, n_terms);
+            if (es == JEPA_OK)
+                fprintf(r.metrics, ",\"embedding_std\":%.6g,\"effective_rank\":%.4g",
+                        jepa_embedding_std(lat, nl, c->latent), jepa_effective_rank(lat, nl, c->latent));
+            if (ps == JEPA_OK) {
+                fprintf(r.metrics, ",\"probe_r2\":[");
+                for (int64_t s = 0; s < r.data.state_dim; s++)
+                    fprintf(r.metrics, "%s%.4f", s ? "," : "", isnan(r2[s]) ? -1.0 : r2[s]);
+                fprintf(r.metrics, "]");
+            }
+            fprintf(r.metrics, "}\n");
+            fflush(r.metrics);
+            free(lat);
+            free(states);
+            if (val < r.state.best_val) {
+                r.state.best_val = val;
+                st = save(&r, r.best, err, n);
+            }
+        }
+        if (st == JEPA_OK && (step % c->ckpt_every == 0 || step == total_steps)) st = save(&r, r.last, err, n);
+        if (o->progress) {
+            char extra[96];
+            snprintf(extra, sizeof extra, "loss %.4f", terms[n_terms - 1]);
+            jepa_progress_update(&bar, step, extra);
+        }
+    }
+    // a time limit or the end: the last checkpoint holds the final step
+    if (st == JEPA_OK && r.state.step % c->ckpt_every != 0) st = save(&r, r.last, err, n);
+    if (o->progress && st == JEPA_OK) jepa_progress_end(&bar, NULL);
+    teardown(&r);
+    return st;
+}

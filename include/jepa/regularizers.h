@@ -76,8 +76,8 @@ jepa_tensor *jepa_sigreg_with_directions(jepa_ctx *ctx, jepa_tensor *z, jepa_ten
 
 // SIGReg with n_directions fresh directions from jepa_sigreg_directions(seed, step), held in
 // the step arena. Differentiable w.r.t. z.
-jepa_tensor *jepa_sigreg(jepa_ctx *ctx, jepa_tensor *z, int n_directions, int n_points,
-                         float t_max, uint64_t seed, uint64_t step);
+jepa_tensor *jepa_sigreg(jepa_ctx *ctx, jepa_tensor *z, int n_directions, int n_points, float t_max,
+                         uint64_t seed, uint64_t step);
 
 // ---- VICReg terms (Bardes et al. 2022; PLDM) ----
 

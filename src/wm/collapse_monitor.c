@@ -1,6 +1,7 @@
 // Collapse monitors for training logs: the mean per-dim std and the effective rank (Roy and
 // Vetterli, "The effective rank: a measure of effective dimensionality", EUSIPCO 2007), with
-// a cyclic Jacobi eigenvalue solver for the (D, D) scatter matrix. Plain C in double.
+// a Jacobi eigenvalue solver (round-robin order) for the scatter or Gram matrix. Plain C in
+// double.
 #include <math.h>
 #include <stdlib.h>
 

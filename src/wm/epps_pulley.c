@@ -207,8 +207,8 @@ void jepa_epps_pulley_backward_ref(float *dx, const float *x, const jepa_epps_pu
                 for (int64_t n = 0; n < d->N; n++) {
                     int64_t i = (g * d->N + n) * d->M + m;
                     double v = t[k] * (double)x[i];
-                    dx[i] += (float)(scale * 2.0 * w[k] * t[k] *
-                                     (S * cos(v) - (C - phi[k]) * sin(v)));
+                    dx[i] +=
+                        (float)(scale * 2.0 * w[k] * t[k] * (S * cos(v) - (C - phi[k]) * sin(v)));
                 }
             }
 }
@@ -241,6 +241,6 @@ void jepa_backward_epps_pulley(jepa_ctx *ctx, jepa_tensor *node) {
     jepa_epps_pulley_dims d = {node->ip[0], node->ip[1], node->ip[2], (int)node->ip[3],
                                node->fp[0]};
     int64_t moments = d.G * d.M * d.n_points;
-    jepa_epps_pulley_backward(jepa_grad_of(ctx, x), x->data, node->saved, node->saved + moments,
-                              &d, node->grad[0]);
+    jepa_epps_pulley_backward(jepa_grad_of(ctx, x), x->data, node->saved, node->saved + moments, &d,
+                              node->grad[0]);
 }

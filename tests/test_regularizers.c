@@ -127,8 +127,8 @@ static void test_against_reference(void) {
     jepa_ctx_reset(ctx);
     jepa_tensor *z = ref_leaf(ctx, "smooth.z", 3, (int64_t[]){3, 5, 4});
     if (z)
-        compare_ref(ctx, "temporal_smoothness", jepa_temporal_smoothness(ctx, z), z,
-                    "smooth.value", "smooth.grad");
+        compare_ref(ctx, "temporal_smoothness", jepa_temporal_smoothness(ctx, z), z, "smooth.value",
+                    "smooth.grad");
 
     // monitors against numpy (std with ddof 1; effective rank by SVD)
     float *mz = ref_floats("monitor.z", 50 * 12), *mstd = ref_floats("monitor.std", 1),
@@ -143,6 +143,16 @@ static void test_against_reference(void) {
     }
     free(mz);
     free(mstd);
+    free(mrank);
+    mz = ref_floats("monitor_wide.z", 9 * 14);
+    mrank = ref_floats("monitor_wide.erank", 1);
+    if (mz && mrank) {
+        float r = jepa_effective_rank(mz, 9, 14);
+        printf("reference monitors: effective rank of 9 samples in 14-D %.7g (numpy %.7g)\n", r,
+               mrank[0]);
+        CHECK_NEAR(r, mrank[0], 1e-5 * mrank[0]);
+    }
+    free(mz);
     free(mrank);
     jepa_ctx_free(ctx);
     jepa_st_close(&ref);
@@ -213,8 +223,8 @@ static void test_gradients(void) {
     test_gradcheck("sigreg (3,7,5)", build_sigreg, &lewm, in, 2, 1e-2, 1e-4, 1e-3, 200);
     test_tensor_free(in[0]);
     in[0] = test_tensor(3, (int64_t[]){7, 3, 5}, 4, -2, 2);
-    test_gradcheck("sigreg of a transposed view", build_sigreg_transposed, &lewm, in, 2, 1e-2,
-                   1e-4, 1e-3, 200);
+    test_gradcheck("sigreg of a transposed view", build_sigreg_transposed, &lewm, in, 2, 1e-2, 1e-4,
+                   1e-3, 200);
     test_tensor_free(in[0]);
     test_tensor_free(in[1]);
 
@@ -231,8 +241,7 @@ static void test_gradients(void) {
     }
     // eps 1e-3 (sqrt of a small variance curves fast), atol 1e-4, rtol 1e-3
     test_gradcheck("vicreg_variance (7,5)", build_variance, NULL, &z, 1, 1e-3, 1e-4, 1e-3, 200);
-    test_gradcheck("vicreg_covariance (7,5)", build_covariance, NULL, &z, 1, 1e-2, 1e-4, 1e-3,
-                   200);
+    test_gradcheck("vicreg_covariance (7,5)", build_covariance, NULL, &z, 1, 1e-2, 1e-4, 1e-3, 200);
     test_tensor_free(z);
     z = test_tensor(3, (int64_t[]){3, 7, 5}, 7, -1, 1);
     test_gradcheck("vicreg_variance (3,7,5)", build_variance, NULL, &z, 1, 1e-3, 1e-4, 1e-3, 200);
@@ -400,21 +409,24 @@ static int cmp_double(const void *a, const void *b) {
 }
 
 static void test_jacobi(void) {
-    int n = 37;
-    double *a = calloc((size_t)(n * n), sizeof(double)), *w = malloc(sizeof(double) * (size_t)n);
-    for (int i = 0; i < n; i++) {
-        a[i * n + i] = 2.0;
-        if (i + 1 < n) a[i * n + i + 1] = a[(i + 1) * n + i] = -1.0;
+    // odd (a dummy in the round-robin) and even sizes
+    for (int n = 36; n <= 37; n++) {
+        double *a = calloc((size_t)(n * n), sizeof(double)),
+               *w = malloc(sizeof(double) * (size_t)n);
+        for (int i = 0; i < n; i++) {
+            a[i * n + i] = 2.0;
+            if (i + 1 < n) a[i * n + i + 1] = a[(i + 1) * n + i] = -1.0;
+        }
+        CHECK(jepa_symmetric_eigenvalues(a, n, w) == JEPA_OK);
+        qsort(w, (size_t)n, sizeof(double), cmp_double);
+        double worst = 0.0;
+        for (int k = 1; k <= n; k++)
+            worst = fmax(worst, fabs(w[k - 1] - (2.0 - 2.0 * cos(k * M_PI / (n + 1)))));
+        printf("jacobi %d x %d: largest eigenvalue error %.3g\n", n, n, worst);
+        CHECK(worst < 1e-12); // double precision on a matrix of norm ~4
+        free(a);
+        free(w);
     }
-    jepa_symmetric_eigenvalues(a, n, w);
-    qsort(w, (size_t)n, sizeof(double), cmp_double);
-    double worst = 0.0;
-    for (int k = 1; k <= n; k++)
-        worst = fmax(worst, fabs(w[k - 1] - (2.0 - 2.0 * cos(k * M_PI / (n + 1)))));
-    printf("jacobi: largest eigenvalue error %.3g\n", worst);
-    CHECK(worst < 1e-12); // double precision on a matrix of norm ~4
-    free(a);
-    free(w);
 }
 
 int main(void) {

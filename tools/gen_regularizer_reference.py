@@ -106,6 +106,10 @@ def main():
     out["monitor.z"] = z
     out["monitor.std"] = np.array([zd.std(axis=0, ddof=1).mean()], dtype=np.float32)
     out["monitor.erank"] = np.array([effective_rank(zd)], dtype=np.float32)
+    # fewer samples than dims (the Gram-matrix path)
+    z = f32(rng.standard_normal((9, 14)) * np.linspace(0.5, 2.0, 14))
+    out["monitor_wide.z"] = z
+    out["monitor_wide.erank"] = np.array([effective_rank(z.astype(np.float64))], dtype=np.float32)
 
     os.makedirs(os.path.dirname(OUT), exist_ok=True)
     save_file(out, OUT, metadata={"generator": "tools/gen_regularizer_reference.py"})

@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "jepa/autograd.h"
+#include "jepa/status.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -75,8 +76,8 @@ jepa_tensor *jepa_sigreg_with_directions(jepa_ctx *ctx, jepa_tensor *z, jepa_ten
 
 // SIGReg with n_directions fresh directions from jepa_sigreg_directions(seed, step), held in
 // the step arena. Differentiable w.r.t. z.
-jepa_tensor *jepa_sigreg(jepa_ctx *ctx, jepa_tensor *z, int n_directions, int n_points,
-                         float t_max, uint64_t seed, uint64_t step);
+jepa_tensor *jepa_sigreg(jepa_ctx *ctx, jepa_tensor *z, int n_directions, int n_points, float t_max,
+                         uint64_t seed, uint64_t step);
 
 // ---- VICReg terms (Bardes et al. 2022; PLDM) ----
 
@@ -103,16 +104,20 @@ jepa_tensor *jepa_temporal_smoothness(jepa_ctx *ctx, jepa_tensor *z);
 float jepa_embedding_std(const float *z, int64_t N, int64_t D);
 
 // The effective rank of z (N, D) (Roy and Vetterli 2007): exp of the entropy of p_i =
-// s_i / sum s, s the singular values of the centred z, from the eigenvalues of the (D, D)
-// scatter matrix (s_i = sqrt(max(eigenvalue, 0))) by jepa_symmetric_eigenvalues. In [1, D];
-// 1 for rank-1 data, D for isotropic data; 0 when every sample is the same. Allocates D*D
-// doubles for the call; NaN when out of memory. Cost O(D^3) per sweep: for logs, not every step.
+// s_i / sum s, s the singular values of the centred z, from the eigenvalues of its (D, D)
+// scatter matrix, or of its (N, N) Gram matrix when N < D (the same nonzero eigenvalues), by
+// jepa_symmetric_eigenvalues (s_i = sqrt(max(eigenvalue, 0))). In [1, min(N, D)]: 1 for
+// rank-1 data, D for isotropic data; 0 when every sample is the same. Allocates min(N, D)^2
+// doubles for the call; NaN when out of memory. O(min(N, D)^3) per Jacobi sweep, about 0.03 s
+// at 128 and 2 s at 512 on one core: for logs, not every step.
 float jepa_effective_rank(const float *z, int64_t N, int64_t D);
 
-// The eigenvalues of the symmetric matrix a (n, n) (double, row-major; overwritten) by cyclic
-// Jacobi rotations, into w (n), in no particular order. Sweeps until the off-diagonal is
-// negligible (relative 1e-15 of the matrix norm; at most 100 sweeps).
-void jepa_symmetric_eigenvalues(double *a, int64_t n, double *w);
+// The eigenvalues of the symmetric matrix a (n, n) (double, row-major; overwritten) by
+// Jacobi rotations in round-robin order (n/2 disjoint rotations at a time, applied as
+// contiguous row and column passes; one thread), into w (n), in no particular order. Sweeps
+// until the off-diagonal is negligible (Frobenius norm 1e-15 of the matrix's; at most 100
+// sweeps). JEPA_ERR_NOMEM when its n doubles of scratch cannot be allocated.
+jepa_status jepa_symmetric_eigenvalues(double *a, int64_t n, double *w);
 
 #ifdef __cplusplus
 }

@@ -55,34 +55,54 @@ static double statistic(const float *cos_mean, const float *sin_mean,
     return total * (double)d->N / (double)(d->G * d->M);
 }
 
+// columns handled together: their rotations are independent chains, vectorized
+#define COLS 8
+
 double jepa_epps_pulley_forward(float *cos_mean, float *sin_mean, const float *x,
                                 const jepa_epps_pulley_dims *d) {
     check_dims(d);
-    int64_t G = d->G, N = d->N, M = d->M;
+    int64_t G = d->G, N = d->N, M = d->M, blocks = (M + COLS - 1) / COLS;
     int K = d->n_points;
     double dt = (double)d->t_max / (double)(K - 1);
     int big = G * N * M * K >= ((int64_t)1 << 16);
-    // one column (g, m) per iteration: its sums over n run in order, whatever the threads
+    // one block of columns per iteration: each column's sums over n run in order, whatever
+    // the threads
 #pragma omp parallel for collapse(2) schedule(static) num_threads(jepa_threads_get()) if (big)
     for (int64_t g = 0; g < G; g++) {
-        for (int64_t m = 0; m < M; m++) {
-            double sc[JEPA_EPPS_PULLEY_MAX_POINTS] = {0}, ss[JEPA_EPPS_PULLEY_MAX_POINTS] = {0};
-            const float *col = x + g * N * M + m;
+        for (int64_t blk = 0; blk < blocks; blk++) {
+            int64_t m0 = blk * COLS;
+            int bw = (int)(M - m0 < COLS ? M - m0 : COLS);
+            double sc[JEPA_EPPS_PULLEY_MAX_POINTS][COLS], ss[JEPA_EPPS_PULLEY_MAX_POINTS][COLS];
+            memset(sc, 0, sizeof(double) * COLS * (size_t)K);
+            memset(ss, 0, sizeof(double) * COLS * (size_t)K);
             for (int64_t n = 0; n < N; n++) {
                 // cos and sin of t_k x by rotating (1, 0) by dt x, k times
-                double a = dt * (double)col[n * M], c1 = cos(a), s1 = sin(a), c = 1.0, s = 0.0;
+                const float *row = x + (g * N + n) * M + m0;
+                double c1[COLS], s1[COLS], c[COLS], s[COLS];
+                for (int b = 0; b < bw; b++) {
+                    double a = dt * (double)row[b];
+                    c1[b] = cos(a);
+                    s1[b] = sin(a);
+                    c[b] = 1.0;
+                    s[b] = 0.0;
+                }
                 for (int k = 0; k < K; k++) {
-                    sc[k] += c;
-                    ss[k] += s;
-                    double cn = c * c1 - s * s1;
-                    s = s * c1 + c * s1;
-                    c = cn;
+#pragma omp simd
+                    for (int b = 0; b < bw; b++) {
+                        sc[k][b] += c[b];
+                        ss[k][b] += s[b];
+                        double cn = c[b] * c1[b] - s[b] * s1[b];
+                        s[b] = s[b] * c1[b] + c[b] * s1[b];
+                        c[b] = cn;
+                    }
                 }
             }
-            float *C = cos_mean + (g * M + m) * K, *S = sin_mean + (g * M + m) * K;
-            for (int k = 0; k < K; k++) {
-                C[k] = (float)(sc[k] / (double)N);
-                S[k] = (float)(ss[k] / (double)N);
+            for (int b = 0; b < bw; b++) {
+                float *C = cos_mean + (g * M + m0 + b) * K, *S = sin_mean + (g * M + m0 + b) * K;
+                for (int k = 0; k < K; k++) {
+                    C[k] = (float)(sc[k][b] / (double)N);
+                    S[k] = (float)(ss[k][b] / (double)N);
+                }
             }
         }
     }
@@ -97,32 +117,47 @@ void jepa_epps_pulley_backward(float *dx, const float *x, const float *cos_mean,
     double t[JEPA_EPPS_PULLEY_MAX_POINTS], w[JEPA_EPPS_PULLEY_MAX_POINTS],
         phi[JEPA_EPPS_PULLEY_MAX_POINTS];
     quadrature(d, t, w, phi);
-    int64_t G = d->G, N = d->N, M = d->M;
+    int64_t G = d->G, N = d->N, M = d->M, blocks = (M + COLS - 1) / COLS;
     int K = d->n_points;
     double dt = t[1], scale = (double)dout / (double)(G * M);
     int big = G * N * M * K >= ((int64_t)1 << 16);
 #pragma omp parallel for collapse(2) schedule(static) num_threads(jepa_threads_get()) if (big)
     for (int64_t g = 0; g < G; g++) {
-        for (int64_t m = 0; m < M; m++) {
-            // coefficients of cos and sin of every node
-            double a[JEPA_EPPS_PULLEY_MAX_POINTS], b[JEPA_EPPS_PULLEY_MAX_POINTS];
-            const float *C = cos_mean + (g * M + m) * K, *S = sin_mean + (g * M + m) * K;
-            for (int k = 0; k < K; k++) {
-                a[k] = 2.0 * w[k] * t[k] * (double)S[k] * scale;
-                b[k] = 2.0 * w[k] * t[k] * ((double)C[k] - phi[k]) * scale;
-            }
-            const float *col = x + g * N * M + m;
-            float *dcol = dx + g * N * M + m;
-            for (int64_t n = 0; n < N; n++) {
-                double ang = dt * (double)col[n * M], c1 = cos(ang), s1 = sin(ang), c = 1.0,
-                       s = 0.0, acc = 0.0;
+        for (int64_t blk = 0; blk < blocks; blk++) {
+            int64_t m0 = blk * COLS;
+            int bw = (int)(M - m0 < COLS ? M - m0 : COLS);
+            // coefficients of the cos and sin of every node, for every column
+            double a[JEPA_EPPS_PULLEY_MAX_POINTS][COLS], bs[JEPA_EPPS_PULLEY_MAX_POINTS][COLS];
+            for (int b = 0; b < bw; b++) {
+                const float *C = cos_mean + (g * M + m0 + b) * K;
+                const float *S = sin_mean + (g * M + m0 + b) * K;
                 for (int k = 0; k < K; k++) {
-                    acc += a[k] * c - b[k] * s;
-                    double cn = c * c1 - s * s1;
-                    s = s * c1 + c * s1;
-                    c = cn;
+                    a[k][b] = 2.0 * w[k] * t[k] * (double)S[k] * scale;
+                    bs[k][b] = 2.0 * w[k] * t[k] * ((double)C[k] - phi[k]) * scale;
                 }
-                dcol[n * M] += (float)acc;
+            }
+            for (int64_t n = 0; n < N; n++) {
+                const float *row = x + (g * N + n) * M + m0;
+                float *drow = dx + (g * N + n) * M + m0;
+                double c1[COLS], s1[COLS], c[COLS], s[COLS], acc[COLS];
+                for (int b = 0; b < bw; b++) {
+                    double ang = dt * (double)row[b];
+                    c1[b] = cos(ang);
+                    s1[b] = sin(ang);
+                    c[b] = 1.0;
+                    s[b] = 0.0;
+                    acc[b] = 0.0;
+                }
+                for (int k = 0; k < K; k++) {
+#pragma omp simd
+                    for (int b = 0; b < bw; b++) {
+                        acc[b] += a[k][b] * c[b] - bs[k][b] * s[b];
+                        double cn = c[b] * c1[b] - s[b] * s1[b];
+                        s[b] = s[b] * c1[b] + c[b] * s1[b];
+                        c[b] = cn;
+                    }
+                }
+                for (int b = 0; b < bw; b++) drow[b] += (float)acc[b];
             }
         }
     }
@@ -172,8 +207,8 @@ void jepa_epps_pulley_backward_ref(float *dx, const float *x, const jepa_epps_pu
                 for (int64_t n = 0; n < d->N; n++) {
                     int64_t i = (g * d->N + n) * d->M + m;
                     double v = t[k] * (double)x[i];
-                    dx[i] += (float)(scale * 2.0 * w[k] * t[k] *
-                                     (S * cos(v) - (C - phi[k]) * sin(v)));
+                    dx[i] +=
+                        (float)(scale * 2.0 * w[k] * t[k] * (S * cos(v) - (C - phi[k]) * sin(v)));
                 }
             }
 }
@@ -206,6 +241,6 @@ void jepa_backward_epps_pulley(jepa_ctx *ctx, jepa_tensor *node) {
     jepa_epps_pulley_dims d = {node->ip[0], node->ip[1], node->ip[2], (int)node->ip[3],
                                node->fp[0]};
     int64_t moments = d.G * d.M * d.n_points;
-    jepa_epps_pulley_backward(jepa_grad_of(ctx, x), x->data, node->saved, node->saved + moments,
-                              &d, node->grad[0]);
+    jepa_epps_pulley_backward(jepa_grad_of(ctx, x), x->data, node->saved, node->saved + moments, &d,
+                              node->grad[0]);
 }

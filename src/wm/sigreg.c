@@ -34,8 +34,8 @@ jepa_tensor *jepa_sigreg_with_directions(jepa_ctx *ctx, jepa_tensor *z, jepa_ten
     return jepa_epps_pulley(ctx, jepa_matmul(ctx, z, dirs, 0, 0), n_points, t_max);
 }
 
-jepa_tensor *jepa_sigreg(jepa_ctx *ctx, jepa_tensor *z, int n_directions, int n_points,
-                         float t_max, uint64_t seed, uint64_t step) {
+jepa_tensor *jepa_sigreg(jepa_ctx *ctx, jepa_tensor *z, int n_directions, int n_points, float t_max,
+                         uint64_t seed, uint64_t step) {
     JEPA_CHECK_MSG(z->ndim == 2 || z->ndim == 3, "sigreg: z must be (N, D) or (G, N, D)");
     JEPA_CHECK_MSG(n_directions >= 1, "sigreg: n_directions must be >= 1");
     int64_t D = z->shape[z->ndim - 1];

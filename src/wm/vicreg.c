@@ -35,8 +35,7 @@ jepa_tensor *jepa_vicreg_variance(jepa_ctx *ctx, jepa_tensor *z, float gamma, fl
 }
 
 jepa_tensor *jepa_vicreg_covariance(jepa_ctx *ctx, jepa_tensor *z) {
-    jepa_tensor *xc =
-        centred(ctx, z, "vicreg_covariance: z must be (N, D) or (G, N, D), N >= 2");
+    jepa_tensor *xc = centred(ctx, z, "vicreg_covariance: z must be (N, D) or (G, N, D), N >= 2");
     int64_t N = z->shape[z->ndim - 2], D = z->shape[z->ndim - 1];
     int64_t G = z->ndim == 3 ? z->shape[0] : 1;
     // unbiased covariance (G, D, D)

@@ -34,7 +34,9 @@ typedef struct jepa_model {
     jepa_params target;  // the EMA copy (same layout) when cfg.target is "ema"; else unused
     int has_target;
     // pldm
-    jepa_resnet cnn;
+    jepa_resnet cnn;                                         // encoder "impala"
+    jepa_conv convs[JEPA_WM_MAX_STAGES];                     // encoder "conv"
+    jepa_norm conv_norms[JEPA_WM_MAX_STAGES];
     jepa_linear enc_fc, proprio_fc;
     jepa_gru gru;
     jepa_mlp pred_mlp, idm;

@@ -54,16 +54,12 @@ static jepa_tensor *pldm_loss(jepa_ctx *ctx, jepa_model *m, const jepa_batch *b,
     jepa_tensor *pred = jepa_model_rollout(ctx, m, jepa_slice(ctx, z, 1, 0, 1), NULL, actions);
     jepa_tensor *total = add_term(ctx, NULL, jepa_mse_loss(ctx, pred, jepa_slice(ctx, target, 1, 1, T)),
                                   c->w_pred, "pred", terms, names, n);
-    // VICReg on each frame's latents, statistics over the batch
-    jepa_tensor *var = NULL, *cov = NULL;
-    for (int64_t t = 0; t < T; t++) {
-        jepa_tensor *zt = jepa_wm_time_step(ctx, z, t);
-        jepa_tensor *v = jepa_vicreg_variance(ctx, zt, 1.0f, 1e-4f), *cv = jepa_vicreg_covariance(ctx, zt);
-        var = var ? jepa_add(ctx, var, v) : v;
-        cov = cov ? jepa_add(ctx, cov, cv) : cv;
-    }
-    total = add_term(ctx, total, jepa_scale(ctx, var, 1.0f / (float)T), c->w_var, "var", terms, names, n);
-    total = add_term(ctx, total, jepa_scale(ctx, cov, 1.0f / (float)T), c->w_cov, "cov", terms, names, n);
+    // VICReg on each frame's latents, statistics over the batch: groups (T, B, D)
+    jepa_tensor *per_frame = jepa_transpose(ctx, z, 0, 1);
+    total = add_term(ctx, total, jepa_vicreg_variance(ctx, per_frame, 1.0f, 1e-4f), c->w_var, "var",
+                     terms, names, n);
+    total = add_term(ctx, total, jepa_vicreg_covariance(ctx, per_frame), c->w_cov, "cov", terms,
+                     names, n);
     if (c->w_smooth > 0)
         total = add_term(ctx, total, jepa_temporal_smoothness(ctx, z), c->w_smooth, "smooth", terms, names, n);
     // inverse dynamics: a_t from (z_t, z_t+1)
@@ -84,8 +80,8 @@ static jepa_tensor *lewm_loss(jepa_ctx *ctx, jepa_model *m, const jepa_batch *b,
     jepa_tensor *pred = jepa_wm_lewm_predict(ctx, m, jepa_slice(ctx, z, 1, 0, T - 1), actions);
     jepa_tensor *total = add_term(ctx, NULL, jepa_mse_loss(ctx, pred, jepa_slice(ctx, target, 1, 1, T)),
                                   c->w_pred, "pred", terms, names, n);
-    jepa_tensor *flat = jepa_reshape(ctx, z, 2, (int64_t[]){b->B * T, c->latent});
-    jepa_tensor *sig = jepa_sigreg(ctx, flat, c->sigreg_directions, c->sigreg_points, 3.0f,
+    // SIGReg on each frame's latents across the batch, as LeWM: groups (T, B, D)
+    jepa_tensor *sig = jepa_sigreg(ctx, jepa_transpose(ctx, z, 0, 1), c->sigreg_directions, c->sigreg_points, 3.0f,
                                    (uint64_t)c->seed, (uint64_t)step);
     return add_term(ctx, total, sig, c->w_sigreg, "sigreg", terms, names, n);
 }

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "jepa/ops_activation.h"
 #include "jepa/ops_elementwise.h"
 #include "jepa/ops_shape.h"
 #include "jepa/ops_view.h"
@@ -20,7 +21,20 @@ static jepa_status build_pldm(jepa_model *m, char *err, size_t n) {
         width *= c->cnn_width_mult;
     }
     jepa_params *p = &m->params;
-    jepa_resnet_init(&m->cnn, p, "encoder", 3, c->image, c->cnn_stages, channels);
+    if (strcmp(c->encoder, "impala") == 0) {
+        jepa_resnet_init(&m->cnn, p, "encoder", 3, c->image, c->cnn_stages, channels);
+    } else {
+        // BM-1: conv 4x4 stride 2 pad 1 without bias -> GroupNorm(8) -> ReLU, per stage
+        for (int s = 0; s < c->cnn_stages; s++) {
+            char name[64];
+            if (channels[s] % 8)
+                return jepa_fail(err, n, JEPA_ERR_INVALID, "config: the conv encoder's widths must be multiples of 8");
+            snprintf(name, sizeof name, "encoder.convs.%d.conv", s);
+            jepa_conv_init(&m->convs[s], p, name, s ? channels[s - 1] : 3, channels[s], 4, 2, 1, 0);
+            snprintf(name, sizeof name, "encoder.convs.%d.norm", s);
+            jepa_group_norm_init(&m->conv_norms[s], p, name, 8, channels[s]);
+        }
+    }
     jepa_linear_init(&m->enc_fc, p, "encoder.fc", channels[c->cnn_stages - 1] * size * size,
                      c->latent, 1);
     if (c->use_proprio) jepa_linear_init(&m->proprio_fc, p, "encoder.proprio", m->proprio_dim, c->latent, 1);
@@ -118,7 +132,12 @@ jepa_tensor *jepa_model_encode(jepa_ctx *ctx, jepa_model *m, jepa_params *p, jep
     int64_t N = frames->shape[0];
     jepa_tensor *z;
     if (m->recipe == JEPA_RECIPE_PLDM) {
-        jepa_tensor *f = jepa_resnet_forward(ctx, p, &m->cnn, frames);
+        jepa_tensor *f = frames;
+        if (strcmp(m->cfg.encoder, "impala") == 0) f = jepa_resnet_forward(ctx, p, &m->cnn, frames);
+        else
+            for (int s = 0; s < m->cfg.cnn_stages; s++)
+                f = jepa_relu(ctx, jepa_norm_forward(ctx, p, &m->conv_norms[s],
+                                                     jepa_conv_forward(ctx, p, &m->convs[s], f), training));
         z = jepa_linear_forward(ctx, p, &m->enc_fc, jepa_reshape(ctx, f, 2, (int64_t[]){N, -1}));
     } else {
         jepa_tensor *t = jepa_patch_embed_forward(ctx, p, &m->patch, frames);

@@ -70,7 +70,12 @@ jepa_status jepa_ridge_r2(const float *Xtr, const float *Ytr, int64_t Ntr, const
                 ss[s] += c * c;
             }
         }
-        for (int s = 0; s < S; s++) r2[s] = ss[s] > 0 ? 1.0 - sse[s] / ss[s] : NAN;
+        // a variable with one value on the test set has no variance to explain
+        for (int s = 0; s < S; s++) {
+            int constant = 1;
+            for (int64_t i = 1; i < Nte && constant; i++) constant = Yte[i * S + s] == Yte[s];
+            r2[s] = constant ? NAN : 1.0 - sse[s] / ss[s];
+        }
     }
     free(A), free(B), free(mean), free(ss), free(sse);
     return st;

@@ -54,7 +54,10 @@ int jepa_cmd_probe(int argc, char **argv) {
     if (st == JEPA_OK) st = jepa_probe_run(&m, &ds, train, n_train, val, n_val, r2, err, sizeof err);
     if (st == JEPA_OK) {
         printf("probe R^2 on %lld held-out episodes:\n", (long long)n_val);
-        for (int64_t s = 0; s < ds.state_dim; s++) printf("  state[%lld]  %.4f\n", (long long)s, r2[s]);
+        for (int64_t s = 0; s < ds.state_dim; s++) {
+            if (isnan(r2[s])) printf("  state[%lld]  constant in the held-out episodes\n", (long long)s);
+            else printf("  state[%lld]  %.4f\n", (long long)s, r2[s]);
+        }
     } else {
         fprintf(stderr, "jepa probe: %s\n", err);
     }

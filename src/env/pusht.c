@@ -54,12 +54,16 @@
 // (half of them near the block); mixed alternates the two in segments of 10-30 steps.
 // Chipmunk itself allocates only while its pools grow (the first contacts); a step allocates
 // nothing of ours.
+#define _POSIX_C_SOURCE 200809L
 #ifdef JEPA_HAVE_CHIPMUNK // else the build has no pusht (see CMakeLists.txt)
 #include <chipmunk/chipmunk.h>
 #include <chipmunk/chipmunk_structs.h> // cpSpace.shapeIDCounter: see physics_load
+#include <fcntl.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "env/env_impl.h"
 #include "env/pusht.h"
@@ -353,8 +357,28 @@ static void build_contacts(pusht_model *pm) {
     }
 }
 
+// Debian's Chipmunk is built with debugging on: its first cpSpaceNew in a process prints two
+// lines to stdout. Make that first space here, once, with stdout pointed at /dev/null, so the
+// lines never mix with a command's output.
+static void chipmunk_quiet_init(void) {
+    static int done = 0;
+    if (done) return;
+    done = 1;
+    fflush(stdout);
+    int saved = dup(STDOUT_FILENO), null = open("/dev/null", O_WRONLY);
+    if (saved >= 0 && null >= 0) dup2(null, STDOUT_FILENO);
+    cpSpaceFree(cpSpaceNew());
+    fflush(stdout);
+    if (saved >= 0) {
+        dup2(saved, STDOUT_FILENO);
+        close(saved);
+    }
+    if (null >= 0) close(null);
+}
+
 static jepa_status pusht_model_init(jepa_env_model *m, const cJSON *options, cJSON *resolved,
                                     char *err, size_t err_size) {
+    chipmunk_quiet_init(); // models are created on one thread, before any data
     static const char *const modes[] = {"relative", "absolute", NULL};
     jepa_status st = jepa_env_check_keys("pusht", options, OPTION_KEYS, err, err_size);
     if (st != JEPA_OK) return st;

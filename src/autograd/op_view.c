@@ -135,7 +135,12 @@ void jepa_backward_view(jepa_ctx *ctx, jepa_tensor *node) {
     for (int64_t done = 0; done < n; done += inner) {
         int64_t off = 0;
         for (int d = 0; d < last; d++) off += index[d] * node->ip[d];
-        for (int64_t j = 0; j < inner; j++) gsrc[off + j * inner_stride] += g[done + j];
+        float *dst = gsrc + off;
+        const float *row = g + done;
+        if (inner_stride == 1)
+            for (int64_t j = 0; j < inner; j++) dst[j] += row[j];
+        else
+            for (int64_t j = 0; j < inner; j++) dst[j * inner_stride] += row[j];
         for (int d = last - 1; d >= 0; d--) {
             if (++index[d] < node->shape[d]) break;
             index[d] = 0;

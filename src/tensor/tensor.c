@@ -67,7 +67,9 @@ void jepa_tensor_gather(float *dst, const jepa_tensor *t) {
     int64_t inner = t->shape[last], inner_stride = t->stride[last];
     for (int64_t done = 0; done < n; done += inner) {
         const float *p = t->data + jepa_offset(t, index);
-        for (int64_t j = 0; j < inner; j++) dst[done + j] = p[j * inner_stride];
+        if (inner_stride == 1) memcpy(dst + done, p, sizeof(float) * (size_t)inner);
+        else
+            for (int64_t j = 0; j < inner; j++) dst[done + j] = p[j * inner_stride];
         for (int d = last - 1; d >= 0; d--) {
             if (++index[d] < t->shape[d]) break;
             index[d] = 0;

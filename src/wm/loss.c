@@ -62,6 +62,7 @@ static jepa_tensor *pldm_loss(jepa_ctx *ctx, jepa_model *m, const jepa_batch *b,
                      names, n);
     if (c->w_smooth > 0)
         total = add_term(ctx, total, jepa_temporal_smoothness(ctx, z), c->w_smooth, "smooth", terms, names, n);
+    if (c->w_idm == 0) return total;
     // inverse dynamics: a_t from (z_t, z_t+1)
     jepa_tensor *pair[2] = {jepa_slice(ctx, z, 1, 0, T - 1), jepa_slice(ctx, z, 1, 1, T)};
     jepa_tensor *zz = jepa_reshape(ctx, jepa_concat(ctx, 2, pair, 2), 2, (int64_t[]){B * (T - 1), 2 * D});

@@ -30,6 +30,7 @@ extern "C" {
     X(INT, cnn_stages, 3, 1, JEPA_WM_MAX_STAGES, "CNN stages (each halves the image)")            \
     X(INT, cnn_width, 16, 1, 1024, "channels of the first stage")                                 \
     X(INT, cnn_width_mult, 2, 1, 4, "channel multiplier per stage")                               \
+    X(INT, cnn_width_max, 1024, 1, 4096, "the widest stage")                                      \
     X(STR, predictor, "gru", "gru|mlp", 0, "pldm predictor: GRU cell or residual MLP")             \
     X(INT, predictor_hidden, 256, 1, 8192, "hidden size of the MLP predictor and the IDM head")    \
     /* lewm encoder: ViT */                                                                        \

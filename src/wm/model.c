@@ -17,7 +17,7 @@ static jepa_status build_pldm(jepa_model *m, char *err, size_t n) {
         if (size % 2) return jepa_fail(err, n, JEPA_ERR_INVALID,
                                        "config: 'image' %d is not divisible by 2^cnn_stages", c->image);
         size /= 2;
-        channels[s] = width;
+        channels[s] = width < c->cnn_width_max ? width : c->cnn_width_max;
         width *= c->cnn_width_mult;
     }
     jepa_params *p = &m->params;

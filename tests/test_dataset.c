@@ -74,8 +74,10 @@ static int window_matches(const jepa_batch *b, int64_t i, const jepa_npy *F, con
                     float got = b->frames[(((i * b->T + k) * 3 + c) * H + y) * W + x];
                     ok &= fabsf(got - (float)byte / 255.0f) <= 1.2e-7f; // one ulp of [0.5, 1)
                 }
-        for (int64_t j = 0; j < Sd; j++) ok &= b->states[(i * b->T + k) * Sd + j] == s[(ep * N1 + t) * Sd + j];
-        for (int64_t j = 0; j < Pd; j++) ok &= b->proprio[(i * b->T + k) * Pd + j] == p[(ep * N1 + t) * Pd + j];
+        for (int64_t j = 0; j < Sd; j++)
+            ok &= b->states[(i * b->T + k) * Sd + j] == s[(ep * N1 + t) * Sd + j];
+        for (int64_t j = 0; j < Pd; j++)
+            ok &= b->proprio[(i * b->T + k) * Pd + j] == p[(ep * N1 + t) * Pd + j];
         // actions between frames k and k+1: the env steps t, t+1, ..., t+frameskip-1, in order
         if (k + 1 < b->T)
             for (int q = 0; q < frameskip; q++)
@@ -113,8 +115,9 @@ static void test_open_and_windows(void) {
                 ok &= b.episode[0] == ep && b.start[0] == start;
                 ok &= window_matches(&b, 0, &F, &A, &S, &P, shapes[w].frameskip);
             }
-        if (!ok) fprintf(stderr, "  window %d x %d differs from the arrays\n", shapes[w].frames,
-                         shapes[w].frameskip);
+        if (!ok)
+            fprintf(stderr, "  window %d x %d differs from the arrays\n", shapes[w].frames,
+                    shapes[w].frameskip);
         CHECK(ok);
         jepa_batch_free(&b);
     }
@@ -188,7 +191,8 @@ static void test_sample_and_loader(void) {
     jepa_window w = {3, 2};
     int64_t eps[5] = {0, 3, 4, 8, 10};
     jepa_batch a, b;
-    CHECK(jepa_batch_alloc(&a, &ds, &w, 6) == JEPA_OK && jepa_batch_alloc(&b, &ds, &w, 6) == JEPA_OK);
+    CHECK(jepa_batch_alloc(&a, &ds, &w, 6) == JEPA_OK &&
+          jepa_batch_alloc(&b, &ds, &w, 6) == JEPA_OK);
     // batch (seed, index) is the same whenever it is drawn, and differs between indices
     jepa_dataset_sample(&ds, &w, eps, 5, 17, 3, &a);
     jepa_dataset_sample(&ds, &w, eps, 5, 17, 4, &b);
@@ -199,7 +203,8 @@ static void test_sample_and_loader(void) {
     CHECK(same_batch(&a, &b));
     // the loader hands out batches first, first+1, ... exactly as jepa_dataset_sample draws them
     for (int first = 0; first <= 5; first += 5) {
-        jepa_loader *l = jepa_loader_create(&ds, &w, 6, eps, 5, 17, (uint64_t)first, err, sizeof err);
+        jepa_loader *l =
+            jepa_loader_create(&ds, &w, 6, eps, 5, 17, (uint64_t)first, err, sizeof err);
         CHECK(l != NULL);
         if (!l) continue;
         int ok = 1;
@@ -229,7 +234,8 @@ static void expect_open_fails(const char *dir, const char *word1, const char *wo
     jepa_dataset ds;
     jepa_status st = jepa_dataset_open(&ds, path_in(dir, NULL), err, sizeof err);
     int ok = st != JEPA_OK && strstr(err, word1) && (!word2 || strstr(err, word2));
-    if (!ok || getenv("JEPA_TEST_VERBOSE")) fprintf(stderr, "  %s: status %d, message '%s'\n", dir, (int)st, err);
+    if (!ok || getenv("JEPA_TEST_VERBOSE"))
+        fprintf(stderr, "  %s: status %d, message '%s'\n", dir, (int)st, err);
     CHECK(ok);
     CHECK(ds.frames.data == NULL && ds.options_json == NULL); // nothing left open
     if (st == JEPA_OK) jepa_dataset_close(&ds);
@@ -244,8 +250,8 @@ static void test_bad_datasets(void) {
     // actions of the wrong shape: 5 steps where the manifest says 4
     CHECK(collect("badactions", 3, 4, 1));
     float zeros[3 * 5 * 2] = {0};
-    CHECK(jepa_npy_write(path_in("badactions", "actions.npy"), JEPA_NPY_F32, 3, (int64_t[]){3, 5, 2},
-                         zeros, err, sizeof err) == JEPA_OK);
+    CHECK(jepa_npy_write(path_in("badactions", "actions.npy"), JEPA_NPY_F32, 3,
+                         (int64_t[]){3, 5, 2}, zeros, err, sizeof err) == JEPA_OK);
     expect_open_fails("badactions", "badactions/actions.npy", "float32 [3, 5, 2]");
     // actions of the wrong type
     uint8_t bytes[3 * 4 * 2] = {0};

@@ -73,7 +73,8 @@ static void test_constant(void) {
             }
             double r2[S];
             CHECK(jepa_ridge_r2(Xtr, Ytr, 50, Xte, Yte, n, D, S, 1e-3, r2) == JEPA_OK);
-            if (!isnan(r2[1])) fprintf(stderr, "  constant %g over %d rows: R^2 = %g\n", values[v], n, r2[1]);
+            if (!isnan(r2[1]))
+                fprintf(stderr, "  constant %g over %d rows: R^2 = %g\n", values[v], n, r2[1]);
             CHECK(isnan(r2[1]) && !isnan(r2[0]) && !isnan(r2[2]));
         }
 }
@@ -114,15 +115,20 @@ static void test_encode(void) {
         return;
     }
     snprintf(dir, sizeof dir, "%s/data", root);
-    jepa_collect_config cc = {.env = "tworoom", .episodes = 4, .steps = 5, .seed = 2,
-                              .policy = JEPA_POLICY_MIXED, .size = 16};
+    jepa_collect_config cc = {.env = "tworoom",
+                              .episodes = 4,
+                              .steps = 5,
+                              .seed = 2,
+                              .policy = JEPA_POLICY_MIXED,
+                              .size = 16};
     CHECK(jepa_collect(&cc, dir, NULL, err, sizeof err) == JEPA_OK);
     jepa_dataset ds;
     jepa_wm_config cfg;
     jepa_model m;
     jepa_wm_config_defaults(&cfg);
-    CHECK(jepa_wm_config_parse(&cfg, "{\"image\": 16, \"cnn_stages\": 2, \"cnn_width\": 8, \"latent\": 8}",
-                               "test", err, sizeof err) == JEPA_OK);
+    CHECK(jepa_wm_config_parse(
+              &cfg, "{\"image\": 16, \"cnn_stages\": 2, \"cnn_width\": 8, \"latent\": 8}", "test",
+              err, sizeof err) == JEPA_OK);
     CHECK(jepa_dataset_open(&ds, dir, err, sizeof err) == JEPA_OK);
     CHECK(jepa_model_create(&m, &cfg, 2, 2, err, sizeof err) == JEPA_OK);
     int64_t eps[2] = {3, 1}, n = 0, T1 = 6, D = 8;
@@ -158,13 +164,15 @@ static void test_encode(void) {
     free(states);
     // no episodes: an error, not a read past the list
     lat = states = NULL;
-    CHECK(jepa_probe_encode(&m, &ds, eps, 0, 1000, &lat, &states, &n, err, sizeof err) == JEPA_ERR_INVALID);
+    CHECK(jepa_probe_encode(&m, &ds, eps, 0, 1000, &lat, &states, &n, err, sizeof err) ==
+          JEPA_ERR_INVALID);
     CHECK(lat == NULL && states == NULL);
     // frames of another size than the model's: both sizes named
     jepa_model big;
     CHECK(jepa_wm_config_parse(&cfg, "{\"image\": 32}", "test", err, sizeof err) == JEPA_OK);
     CHECK(jepa_model_create(&big, &cfg, 2, 2, err, sizeof err) == JEPA_OK);
-    CHECK(jepa_probe_encode(&big, &ds, eps, 2, 1000, &lat, &states, &n, err, sizeof err) == JEPA_ERR_SHAPE);
+    CHECK(jepa_probe_encode(&big, &ds, eps, 2, 1000, &lat, &states, &n, err, sizeof err) ==
+          JEPA_ERR_SHAPE);
     CHECK(strstr(err, "16x16") != NULL && strstr(err, "32") != NULL && lat == NULL);
     jepa_model_free(&big);
     // the whole probe: one finite R^2 per varying state variable, NaN for the constant ones
@@ -176,7 +184,8 @@ static void test_encode(void) {
     jepa_batch_free(&b);
     jepa_model_free(&m);
     jepa_dataset_close(&ds);
-    static const char *files[] = {"manifest.json", "frames.npy", "actions.npy", "states.npy", "proprio.npy"};
+    static const char *files[] = {"manifest.json", "frames.npy", "actions.npy", "states.npy",
+                                  "proprio.npy"};
     for (int i = 0; i < 5; i++) {
         char p[128];
         snprintf(p, sizeof p, "%s/%s", dir, files[i]);

@@ -65,8 +65,12 @@ static int same_file(const char *a, const char *b) {
 }
 
 static int collect(const char *dir, int episodes, int steps, int size, uint64_t seed) {
-    jepa_collect_config c = {.env = "tworoom", .episodes = episodes, .steps = steps, .seed = seed,
-                             .policy = JEPA_POLICY_MIXED, .size = size};
+    jepa_collect_config c = {.env = "tworoom",
+                             .episodes = episodes,
+                             .steps = steps,
+                             .seed = seed,
+                             .policy = JEPA_POLICY_MIXED,
+                             .size = size};
     char err[256];
     jepa_status st = jepa_collect(&c, path_in(dir, NULL), NULL, err, sizeof err);
     if (st != JEPA_OK) fprintf(stderr, "collect: %s\n", err);
@@ -80,7 +84,7 @@ static int collect(const char *dir, int episodes, int steps, int size, uint64_t 
 #define LEWM_BASE                                                                                  \
     "\"recipe\": \"lewm\", \"image\": 16, \"patch\": 4, \"vit_dim\": 16, \"vit_depth\": 1, "       \
     "\"vit_heads\": 2, \"projector_hidden\": 32, \"latent\": 16, \"pred_depth\": 1, "              \
-    "\"pred_heads\": 2, \"history\": 2, \"horizon\": 1, \"sigreg_directions\": 64, "              \
+    "\"pred_heads\": 2, \"history\": 2, \"horizon\": 1, \"sigreg_directions\": 64, "               \
     "\"frameskip\": 2, \"batch\": 8"
 
 // write {base, extra} to g_root/name, its path into path (512 bytes)
@@ -135,8 +139,8 @@ static void test_loss_falls(const char *recipe, const char *base) {
     snprintf(name, sizeof name, "%s_falls.json", recipe);
     char cfg[512];
     write_config(cfg, name, base,
-                                   "\"steps\": 60, \"warmup\": 5, \"lr\": 0.003, \"log_every\": 1, "
-                                   "\"val_every\": 30, \"ckpt_every\": 30");
+                 "\"steps\": 60, \"warmup\": 5, \"lr\": 0.003, \"log_every\": 1, "
+                 "\"val_every\": 30, \"ckpt_every\": 30");
     snprintf(name, sizeof name, "%s_falls", recipe);
     jepa_status st = train(cfg, "data", name, 0, 0, 0, err, sizeof err);
     if (st != JEPA_OK) fprintf(stderr, "  train %s: %s\n", recipe, err);
@@ -152,13 +156,16 @@ static void test_loss_falls(const char *recipe, const char *base) {
             val_lines++;
             const cJSON *r2 = cJSON_GetObjectItem(lines[i], "probe_r2");
             CHECK(cJSON_GetArraySize(r2) == 4);
-            CHECK(cJSON_IsNumber(cJSON_GetArrayItem(r2, 0)) && cJSON_IsNull(cJSON_GetArrayItem(r2, 2)) &&
+            CHECK(cJSON_IsNumber(cJSON_GetArrayItem(r2, 0)) &&
+                  cJSON_IsNull(cJSON_GetArrayItem(r2, 2)) &&
                   cJSON_IsNull(cJSON_GetArrayItem(r2, 3)));
-            CHECK(isfinite(number(lines[i], "val_loss")) && number(lines[i], "effective_rank") >= 1);
+            CHECK(isfinite(number(lines[i], "val_loss")) &&
+                  number(lines[i], "effective_rank") >= 1);
             continue;
         }
         double step = number(lines[i], "step");
-        CHECK(step == train_lines + 1 && isfinite(number(lines[i], "pred")) && number(lines[i], "lr") > 0);
+        CHECK(step == train_lines + 1 && isfinite(number(lines[i], "pred")) &&
+              number(lines[i], "lr") > 0);
         if (train_lines < 60) total[train_lines] = number(lines[i], "total");
         train_lines++;
     }
@@ -168,14 +175,16 @@ static void test_loss_falls(const char *recipe, const char *base) {
             first += total[i] / 10;
             last += total[50 + i] / 10;
         }
-        fprintf(stderr, "  %s: mean total loss %.4f over steps 1-10, %.4f over 51-60\n", recipe, first, last);
+        fprintf(stderr, "  %s: mean total loss %.4f over steps 1-10, %.4f over 51-60\n", recipe,
+                first, last);
         CHECK(last < 0.8 * first);
     }
     free_lines(lines, n);
     // the checkpoints hold the end of the run
     jepa_model m;
     jepa_train_state state;
-    CHECK(jepa_model_load(&m, path_in(name, "last.safetensors"), &state, err, sizeof err) == JEPA_OK);
+    CHECK(jepa_model_load(&m, path_in(name, "last.safetensors"), &state, err, sizeof err) ==
+          JEPA_OK);
     CHECK(state.step == 60 && isfinite(state.best_val) && strcmp(m.cfg.recipe, recipe) == 0);
     jepa_model_free(&m);
     CHECK(exists(path_in(name, "best.safetensors")));
@@ -223,15 +232,19 @@ static void test_resume(const char *recipe, const char *base, const char *extra)
     CHECK(train(cfg, "data", split, 0, 6, 0, err, sizeof err) == JEPA_OK);
     jepa_model m;
     jepa_train_state state = {0};
-    CHECK(jepa_model_load(&m, path_in(split, "last.safetensors"), &state, err, sizeof err) == JEPA_OK);
+    CHECK(jepa_model_load(&m, path_in(split, "last.safetensors"), &state, err, sizeof err) ==
+          JEPA_OK);
     CHECK(state.step == 6);
     jepa_model_free(&m);
     jepa_status st = train(NULL, "data", split, 0, 0, 1, err, sizeof err);
     if (st != JEPA_OK) fprintf(stderr, "  resume %s: %s\n", recipe, err);
     CHECK(st == JEPA_OK);
-    int same_last = same_file(path_in(straight, "last.safetensors"), path_in(split, "last.safetensors"));
-    int same_best = same_file(path_in(straight, "best.safetensors"), path_in(split, "best.safetensors"));
-    if (!same_last || !same_best) fprintf(stderr, "  %s: the resumed run's checkpoints differ\n", recipe);
+    int same_last =
+        same_file(path_in(straight, "last.safetensors"), path_in(split, "last.safetensors"));
+    int same_best =
+        same_file(path_in(straight, "best.safetensors"), path_in(split, "best.safetensors"));
+    if (!same_last || !same_best)
+        fprintf(stderr, "  %s: the resumed run's checkpoints differ\n", recipe);
     CHECK(same_last && same_best);
     CHECK(same_metrics(straight, split));
 }
@@ -257,7 +270,8 @@ static void test_errors(void) {
     size_t size;
     unsigned char *good = read_bytes(path_in("nan", "last.safetensors"), &size);
     jepa_status st = train(NULL, "nandata", "nan", 0, 0, 1, err, sizeof err);
-    if (!strstr(err, "step 8") || !strstr(err, "loss term 'pred'")) fprintf(stderr, "  NaN: %s\n", err);
+    if (!strstr(err, "step 8") || !strstr(err, "loss term 'pred'"))
+        fprintf(stderr, "  NaN: %s\n", err);
     CHECK(st == JEPA_ERR_NUMERIC && strstr(err, "step 8") && strstr(err, "loss term 'pred'"));
     // ... and the checkpoint of step 8 is untouched and loads
     size_t after_size;
@@ -267,7 +281,8 @@ static void test_errors(void) {
     free(after);
     jepa_model m;
     jepa_train_state state;
-    CHECK(jepa_model_load(&m, path_in("nan", "last.safetensors"), &state, err, sizeof err) == JEPA_OK);
+    CHECK(jepa_model_load(&m, path_in("nan", "last.safetensors"), &state, err, sizeof err) ==
+          JEPA_OK);
     CHECK(state.step == 8);
     jepa_model_free(&m);
     // a folder holding a run is not trained over without resume
@@ -279,8 +294,22 @@ static void test_errors(void) {
     // a step count given for a run is its schedule's length, and a resume keeps it
     CHECK(train(cfg, "data", "short", 5, 0, 0, err, sizeof err) == JEPA_OK);
     CHECK(train(NULL, "data", "short", 0, 0, 1, err, sizeof err) == JEPA_OK);
-    CHECK(jepa_model_load(&m, path_in("short", "last.safetensors"), &state, err, sizeof err) == JEPA_OK);
+    CHECK(jepa_model_load(&m, path_in("short", "last.safetensors"), &state, err, sizeof err) ==
+          JEPA_OK);
     CHECK(state.step == 5 && m.cfg.steps == 5);
+    jepa_model_free(&m);
+    // a stop request (Ctrl-C) saves where the run is and says so; a resume finishes it
+    volatile sig_atomic_t stop = 1;
+    jepa_train_options o = {.config_path = cfg,
+                            .data_dir = path_in("data", NULL),
+                            .run_dir = path_in("stopped", NULL),
+                            .stop = &stop};
+    CHECK(jepa_train(&o, err, sizeof err) == JEPA_ERR_INTERRUPTED &&
+          strstr(err, "interrupted at step 0"));
+    CHECK(train(NULL, "data", "stopped", 0, 0, 1, err, sizeof err) == JEPA_OK);
+    CHECK(jepa_model_load(&m, path_in("stopped", "last.safetensors"), &state, err, sizeof err) ==
+          JEPA_OK);
+    CHECK(state.step == 16);
     jepa_model_free(&m);
 }
 
@@ -364,7 +393,8 @@ static void test_checkpoints(void) {
     float one = 1;
     jepa_st_entry e = {"w", 1, (int64_t[]){1}, &one};
     CHECK(jepa_st_save(bad, &e, 1, NULL, err, sizeof err) == JEPA_OK);
-    CHECK(jepa_model_load(&back, bad, NULL, err, sizeof err) == JEPA_ERR_FORMAT && strstr(err, "config"));
+    CHECK(jepa_model_load(&back, bad, NULL, err, sizeof err) == JEPA_ERR_FORMAT &&
+          strstr(err, "config"));
     // lewm (BatchNorm running statistics among the buffers), saved without optimizer or state
     CHECK(make_model(&m, "{" LEWM_BASE "}", err, sizeof err) == JEPA_OK);
     jepa_rng_fill_uniform(&rng, m.params.data, m.params.total, 0.5f, 1);
@@ -383,7 +413,8 @@ static void test_checkpoints(void) {
 // run build/jepa with args; its exit code (stdout to out when not NULL)
 static int jepa_cli(const char *args, char *out, size_t out_size) {
     char cmd[2048];
-    snprintf(cmd, sizeof cmd, "build/jepa %s 2>%s", args, getenv("JEPA_TEST_VERBOSE") ? "&2" : "/dev/null");
+    snprintf(cmd, sizeof cmd, "build/jepa %s 2>%s", args,
+             getenv("JEPA_TEST_VERBOSE") ? "&2" : "/dev/null");
     FILE *p = popen(cmd, "r");
     if (!p) return -1;
     size_t n = 0;
@@ -405,14 +436,16 @@ static void test_cli(void) {
         return;
     }
     char args[1024], out[4096];
-    const char *cfg = path_in("pldm.json", NULL), *data = path_in("data", NULL), *run = path_in("cli", NULL);
+    const char *cfg = path_in("pldm.json", NULL), *data = path_in("data", NULL),
+               *run = path_in("cli", NULL);
     snprintf(args, sizeof args, "train --config %s --out %s", cfg, run);
     CHECK(jepa_cli(args, NULL, 0) == 2); // no --data
-    snprintf(args, sizeof args, "train --config %s --data %s --out %s --colour red", cfg, data, run);
+    snprintf(args, sizeof args, "train --config %s --data %s --out %s --colour red", cfg, data,
+             run);
     CHECK(jepa_cli(args, NULL, 0) == 2);
     CHECK(!exists(run));
-    snprintf(args, sizeof args, "train --config %s --data %s --out %s --steps 4 --quiet --threads 1",
-             cfg, data, run);
+    snprintf(args, sizeof args,
+             "train --config %s --data %s --out %s --steps 4 --quiet --threads 1", cfg, data, run);
     CHECK(jepa_cli(args, NULL, 0) == 0 && exists(path_in("cli", "last.safetensors")));
     CHECK(jepa_cli(args, NULL, 0) == 1); // a run is there
     snprintf(args, sizeof args, "train --resume --data %s --out %s/none --quiet", data, g_root);

@@ -84,13 +84,15 @@ jepa_status jepa_probe_encode(jepa_model *m, const jepa_dataset *ds, const int64
     int64_t T1 = ds->steps + 1, D = m->cfg.latent, S = ds->state_dim;
     *latents = *states = NULL;
     *n = 0;
-    if (n_episodes < 1) return jepa_fail(err, err_size, JEPA_ERR_INVALID, "probe: no episodes to encode");
+    if (n_episodes < 1)
+        return jepa_fail(err, err_size, JEPA_ERR_INVALID, "probe: no episodes to encode");
     // the data must fit the encoder
     if (ds->height != m->cfg.image || ds->width != m->cfg.image)
-        return jepa_fail(err, err_size, JEPA_ERR_SHAPE, "probe: frames are %lldx%lld, the model takes %d",
-                         (long long)ds->height, (long long)ds->width, m->cfg.image);
+        return jepa_fail(err, err_size, JEPA_ERR_SHAPE,
+                         "probe: frames are %lldx%lld, the model takes %d", (long long)ds->height, (long long)ds->width, m->cfg.image);
     if (m->cfg.use_proprio && ds->proprio_dim != m->proprio_dim)
-        return jepa_fail(err, err_size, JEPA_ERR_SHAPE, "probe: proprio of %lld values, the model takes %d",
+        return jepa_fail(err, err_size, JEPA_ERR_SHAPE,
+                         "probe: proprio of %lld values, the model takes %d",
                          (long long)ds->proprio_dim, m->proprio_dim);
     int64_t eps = n_episodes < max_frames / T1 ? n_episodes : max_frames / T1;
     if (eps < 1) eps = 1;

@@ -89,7 +89,8 @@ jepa_status jepa_probe_encode(jepa_model *m, const jepa_dataset *ds, const int64
     // the data must fit the encoder
     if (ds->height != m->cfg.image || ds->width != m->cfg.image)
         return jepa_fail(err, err_size, JEPA_ERR_SHAPE,
-                         "probe: frames are %lldx%lld, the model takes %d", (long long)ds->height, (long long)ds->width, m->cfg.image);
+                         "probe: frames are %lldx%lld, the model takes %d", (long long)ds->height,
+                         (long long)ds->width, m->cfg.image);
     if (m->cfg.use_proprio && ds->proprio_dim != m->proprio_dim)
         return jepa_fail(err, err_size, JEPA_ERR_SHAPE,
                          "probe: proprio of %lld values, the model takes %d",

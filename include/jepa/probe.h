@@ -22,8 +22,10 @@ struct jepa_model;
 jepa_status jepa_ridge_r2(const float *Xtr, const float *Ytr, int64_t Ntr, const float *Xte,
                           const float *Yte, int64_t Nte, int D, int S, double lambda, double *r2);
 
-// Encode up to max_frames frames of the given episodes (every frame of each, in order) with the
-// model's online encoder; latents (n, D) and the states (n, S) are malloc'd for the caller.
+// Encode every frame of the first episodes of the list, in order, as many whole episodes as fit
+// in max_frames (at least one), with the model's online encoder; latents (n, D) and the states
+// (n, S) are malloc'd for the caller. An empty list fails with JEPA_ERR_INVALID, frames (or
+// proprio) of another size than the model's with JEPA_ERR_SHAPE.
 jepa_status jepa_probe_encode(struct jepa_model *m, const jepa_dataset *ds, const int64_t *episodes,
                               int64_t n_episodes, int64_t max_frames, float **latents,
                               float **states, int64_t *n, char *err, size_t err_size);

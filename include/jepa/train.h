@@ -15,7 +15,10 @@ typedef struct jepa_train_options {
     const char *config_path; // configs/<env>_<recipe>.json (NULL when resuming: the run's own)
     const char *data_dir;    // a dataset made by jepa collect
     const char *run_dir;     // where metrics.jsonl, last.safetensors, best.safetensors go
-    int64_t steps;           // > 0: override the config's step count
+    int64_t steps;           // > 0: override the config's step count (the schedule's length;
+                             // recorded in the checkpoints, so a resume keeps it)
+    int64_t stop_after;      // > 0: save and stop once this many steps are done, as an
+                             // interruption would (the schedule stays `steps` long)
     double minutes;          // > 0: stop (and save) after this much wall time
     int resume;              // continue from run_dir/last.safetensors
     int progress;            // draw a progress bar on stderr

@@ -45,9 +45,10 @@ int jepa_cmd_probe(int argc, char **argv) {
     }
     int64_t *train = NULL, *val = NULL, n_train = 0, n_val = 0;
     double r2[JEPA_PROBE_MAX_STATE];
-    if (ds.height != m.cfg.image || ds.width != m.cfg.image || ds.state_dim > JEPA_PROBE_MAX_STATE)
-        st = jepa_fail(err, sizeof err, JEPA_ERR_SHAPE, "%s: frames are %lldx%lld, the model takes %d",
-                       data, (long long)ds.height, (long long)ds.width, m.cfg.image);
+    // (frames of another size are refused by the probe itself)
+    if (ds.state_dim > JEPA_PROBE_MAX_STATE)
+        st = jepa_fail(err, sizeof err, JEPA_ERR_SHAPE, "%s: states of %lld values (at most %d)",
+                       data, (long long)ds.state_dim, JEPA_PROBE_MAX_STATE);
     if (st == JEPA_OK)
         st = jepa_dataset_split(&ds, m.cfg.val_fraction > 0 ? m.cfg.val_fraction : 0.1,
                                 (uint64_t)m.cfg.seed, &train, &n_train, &val, &n_val);

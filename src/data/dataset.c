@@ -85,9 +85,11 @@ static jepa_status map_array(jepa_npy *a, const char *dir, const char *name, jep
         if (want[i] < 0) snprintf(exp + strlen(exp), sizeof exp - strlen(exp), "%s*", i ? ", " : "");
         else snprintf(exp + strlen(exp), sizeof exp - strlen(exp), "%s%lld", i ? ", " : "", (long long)want[i]);
     }
+    // the file's dtype, read before closing zeroes it
+    const char *got_dtype = a->dtype == JEPA_NPY_U8 ? "uint8" : "float32";
     jepa_npy_close(a);
     return jepa_fail(err, n, JEPA_ERR_FORMAT, "%s: %s [%s], the manifest needs %s [%s]", path,
-                     a->dtype == JEPA_NPY_U8 ? "uint8" : "float32", got,
+                     got_dtype, got,
                      dtype == JEPA_NPY_U8 ? "uint8" : "float32", exp);
 }
 

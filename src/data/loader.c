@@ -43,7 +43,11 @@ static void *loader_main(void *arg) {
 jepa_loader *jepa_loader_create(const jepa_dataset *ds, const jepa_window *w, int64_t B,
                                 const int64_t *episodes, int64_t n_episodes, uint64_t seed,
                                 uint64_t first, char *err, size_t err_size) {
-    if (n_episodes < 1 || jepa_window_span(w) > ds->steps) {
+    if (n_episodes < 1) {
+        jepa_fail(err, err_size, JEPA_ERR_INVALID, "the data loader has no episodes to draw from");
+        return NULL;
+    }
+    if (jepa_window_span(w) > ds->steps) {
         jepa_fail(err, err_size, JEPA_ERR_INVALID,
                   "a window of %d frames %d steps apart does not fit episodes of %lld steps",
                   w->frames, w->frameskip, (long long)ds->steps);

@@ -57,9 +57,11 @@ jepa_status jepa_ridge_r2(const float *Xtr, const float *Ytr, int64_t Ntr, const
                 B[i * S + s] = v / A[i * K + i];
             }
         }
-        // R^2 = 1 - SSE / SS on the test set
+        // R^2 = 1 - SSE / SS on the test set; the mean as sum / N, exact for a constant
+        // variable (a sum of floats in double is exact), so its SS is 0 and its R^2 NaN
         for (int64_t i = 0; i < Nte; i++)
-            for (int s = 0; s < S; s++) mean[s] += Yte[i * S + s] / (double)Nte;
+            for (int s = 0; s < S; s++) mean[s] += Yte[i * S + s];
+        for (int s = 0; s < S; s++) mean[s] /= (double)Nte;
         for (int64_t i = 0; i < Nte; i++) {
             const float *x = Xte + i * D;
             for (int s = 0; s < S; s++) {
@@ -85,6 +87,19 @@ jepa_status jepa_probe_encode(jepa_model *m, const jepa_dataset *ds, const int64
                               int64_t n_episodes, int64_t max_frames, float **latents,
                               float **states, int64_t *n, char *err, size_t err_size) {
     int64_t T1 = ds->steps + 1, D = m->cfg.latent, S = ds->state_dim;
+    *latents = *states = NULL;
+    *n = 0;
+    if (n_episodes < 1)
+        return jepa_fail(err, err_size, JEPA_ERR_INVALID, "probe: no episodes to encode");
+    // the data must fit the encoder
+    if (ds->height != m->cfg.image || ds->width != m->cfg.image)
+        return jepa_fail(err, err_size, JEPA_ERR_SHAPE,
+                         "probe: frames are %lldx%lld, the model takes %d", (long long)ds->height,
+                         (long long)ds->width, m->cfg.image);
+    if (m->cfg.use_proprio && ds->proprio_dim != m->proprio_dim)
+        return jepa_fail(err, err_size, JEPA_ERR_SHAPE,
+                         "probe: proprio of %lld values, the model takes %d",
+                         (long long)ds->proprio_dim, m->proprio_dim);
     int64_t eps = n_episodes < max_frames / T1 ? n_episodes : max_frames / T1;
     if (eps < 1) eps = 1;
     *n = eps * T1;

@@ -92,6 +92,8 @@ static jepa_status setup(run *r, char *err, size_t n) {
         r->state.data_seed = (uint64_t)cfg.seed;
     }
     jepa_model *m = &r->model;
+    // a step count given for this run is the schedule's length, kept in its checkpoints
+    if (o->steps > 0) m->cfg.steps = (int)o->steps;
     const jepa_wm_config *c = &m->cfg;
     // the data must fit the model
     if (r->data.height != c->image || r->data.width != c->image)
@@ -112,6 +114,10 @@ static jepa_status setup(run *r, char *err, size_t n) {
     st = jepa_dataset_split(&r->data, c->val_fraction, (uint64_t)c->seed, &r->train_eps, &r->n_train,
                             &r->val_eps, &r->n_val);
     if (st != JEPA_OK) return jepa_fail(err, n, st, "out of memory");
+    if (r->n_val < 1)
+        return jepa_fail(err, n, JEPA_ERR_INVALID,
+                         "%s: no episode held out for validation (%lld episodes, val_fraction %g)",
+                         o->data_dir, (long long)r->data.episodes, c->val_fraction);
     if ((st = make_dir(o->run_dir, err, n)) != JEPA_OK) return st;
     if (jepa_adamw_init(&r->opt, &m->params, 0.9f, 0.999f, 1e-8f, (float)c->weight_decay) != JEPA_OK ||
         jepa_batch_alloc(&r->val_batch, &r->data, &w, c->batch) != JEPA_OK || !(r->ctx = jepa_ctx_create(0)))
@@ -182,7 +188,7 @@ jepa_status jepa_train(const jepa_train_options *o, char *err, size_t n) {
     jepa_status st = setup(&r, err, n);
     jepa_model *m = &r.model;
     const jepa_wm_config *c = &m->cfg;
-    int64_t total_steps = o->steps > 0 ? o->steps : c->steps;
+    int64_t total_steps = c->steps;
     double start = jepa_time_now(), last_log = start;
     jepa_progress bar;
     if (st == JEPA_OK && o->progress) jepa_progress_begin(&bar, "train", total_steps);
@@ -198,6 +204,7 @@ jepa_status jepa_train(const jepa_train_options *o, char *err, size_t n) {
             break;
         }
         if (o->minutes > 0 && jepa_time_now() - start > 60.0 * o->minutes) break;
+        if (o->stop_after > 0 && r.state.step >= o->stop_after) break;
         const jepa_batch *b = jepa_loader_next(r.loader);
         jepa_ctx_reset(r.ctx);
         jepa_tensor *loss = jepa_model_loss(r.ctx, m, b, r.state.step, 1, terms, names, &n_terms);
@@ -254,8 +261,10 @@ jepa_status jepa_train(const jepa_train_options *o, char *err, size_t n) {
                         jepa_embedding_std(lat, nl, c->latent), jepa_effective_rank(lat, nl, c->latent));
             if (ps == JEPA_OK) {
                 fprintf(r.metrics, ",\"probe_r2\":[");
+                // a constant variable has no R^2 (NaN): JSON null
                 for (int64_t s = 0; s < r.data.state_dim; s++)
-                    fprintf(r.metrics, "%s%.4f", s ? "," : "", isnan(r2[s]) ? -1.0 : r2[s]);
+                    if (isnan(r2[s])) fprintf(r.metrics, "%snull", s ? "," : "");
+                    else fprintf(r.metrics, "%s%.4f", s ? "," : "", r2[s]);
                 fprintf(r.metrics, "]");
             }
             fprintf(r.metrics, "}\n");

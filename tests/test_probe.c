@@ -1,0 +1,205 @@
+// Linear probes: ridge regression R^2 against exact linear data, independent noise, constant
+// variables and a 1-D regression worked by hand; then jepa_probe_encode against the encoder
+// run frame by frame on a tiny model and dataset.
+#define _POSIX_C_SOURCE 200809L
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "testutil.h"
+
+static void fill_uniform(float *x, int64_t n, uint64_t seed, float lo, float hi) {
+    jepa_rng rng;
+    jepa_rng_init(&rng, seed, 0);
+    jepa_rng_fill_uniform(&rng, x, n, lo, hi);
+}
+
+// Y = X W + b exactly (computed in double): R^2 = 1 on held-out rows
+static void test_exact_linear(void) {
+    enum { N = 200, D = 5, S = 3 };
+    static float Xtr[N * D], Xte[N * D], Ytr[N * S], Yte[N * S], W[D * S], b[S];
+    fill_uniform(Xtr, N * D, 1, -2, 2);
+    fill_uniform(Xte, N * D, 2, -2, 2);
+    fill_uniform(W, D * S, 3, -1, 1);
+    fill_uniform(b, S, 4, -5, 5);
+    for (int i = 0; i < N; i++)
+        for (int s = 0; s < S; s++) {
+            double ytr = b[s], yte = b[s];
+            for (int d = 0; d < D; d++) {
+                ytr += (double)Xtr[i * D + d] * W[d * S + s];
+                yte += (double)Xte[i * D + d] * W[d * S + s];
+            }
+            Ytr[i * S + s] = (float)ytr;
+            Yte[i * S + s] = (float)yte;
+        }
+    double r2[S];
+    CHECK(jepa_ridge_r2(Xtr, Ytr, N, Xte, Yte, N, D, S, 1e-9, r2) == JEPA_OK);
+    for (int s = 0; s < S; s++) CHECK_NEAR(r2[s], 1.0, 1e-6); // float rounding of Y only
+}
+
+// Y independent of X: nothing to explain on held-out rows, R^2 <= about 0
+static void test_noise(void) {
+    enum { N = 400, D = 6, S = 2 };
+    static float Xtr[N * D], Xte[N * D], Ytr[N * S], Yte[N * S];
+    fill_uniform(Xtr, N * D, 5, -1, 1);
+    fill_uniform(Xte, N * D, 6, -1, 1);
+    fill_uniform(Ytr, N * S, 7, -1, 1);
+    fill_uniform(Yte, N * S, 8, -1, 1);
+    double r2[S];
+    CHECK(jepa_ridge_r2(Xtr, Ytr, N, Xte, Yte, N, D, S, 1e-3, r2) == JEPA_OK);
+    // expected about -D/N = -0.015; a chance fit of noise stays below a few hundredths
+    for (int s = 0; s < S; s++) CHECK(r2[s] <= 0.03 && r2[s] > -0.2);
+}
+
+// a variable constant on the test set has no variance to explain: NaN, whatever the constant
+// and the number of rows (the mean must be exactly the constant)
+static void test_constant(void) {
+    enum { D = 2, S = 3 };
+    static const float values[] = {32.0f, 0.1f, 3.7f, -1234.567f, 1e-3f};
+    static const int rows[] = {11, 33, 200, 997};
+    float Xtr[50 * D], Ytr[50 * S];
+    static float Xte[997 * D], Yte[997 * S];
+    fill_uniform(Xtr, 50 * D, 9, -1, 1);
+    fill_uniform(Ytr, 50 * S, 10, -1, 1);
+    fill_uniform(Xte, 997 * D, 11, -1, 1);
+    for (size_t v = 0; v < sizeof values / sizeof values[0]; v++)
+        for (size_t r = 0; r < sizeof rows / sizeof rows[0]; r++) {
+            int n = rows[r];
+            // variable 1 is constant, 0 and 2 are not
+            for (int i = 0; i < n; i++) {
+                Yte[i * S + 0] = Xte[i * D];
+                Yte[i * S + 1] = values[v];
+                Yte[i * S + 2] = (float)i;
+            }
+            double r2[S];
+            CHECK(jepa_ridge_r2(Xtr, Ytr, 50, Xte, Yte, n, D, S, 1e-3, r2) == JEPA_OK);
+            if (!isnan(r2[1]))
+                fprintf(stderr, "  constant %g over %d rows: R^2 = %g\n", values[v], n, r2[1]);
+            CHECK(isnan(r2[1]) && !isnan(r2[0]) && !isnan(r2[2]));
+        }
+}
+
+// 1-D by hand: x = 0 1 2 3, y = 1 3 2 5 (and y2 = 1 - 2x); xbar = 1.5, ybar = 2.75, Sxx = 5,
+// Sxy = 5.5
+static void test_by_hand(void) {
+    const float x[4] = {0, 1, 2, 3}, y[8] = {1, 1, 3, -1, 2, -3, 5, -5};
+    double r2[2];
+    // least squares: slope 1.1, intercept 1.1, fitted 1.1 2.2 3.3 4.4; on the same rows
+    // SSE = 0.01 + 0.64 + 1.69 + 0.36 = 2.7, SS = 8.75: R^2 = 1 - 2.7/8.75; y2 is exact
+    CHECK(jepa_ridge_r2(x, y, 4, x, y, 4, 1, 2, 0.0, r2) == JEPA_OK);
+    CHECK_NEAR(r2[0], 1.0 - 2.7 / 8.75, 1e-9);
+    CHECK_NEAR(r2[1], 1.0, 1e-9);
+    // ridge 1 on the slope only: slope = Sxy / (Sxx + 1) = 11/12, intercept = ybar - slope xbar
+    // = 11/8; on x = 4, -1 with y = 6, 0: fitted 121/24 and 11/24, SSE = (23^2 + 11^2) / 24^2,
+    // SS = 18
+    const float xte[2] = {4, -1}, yte[4] = {6, 0, 0, 0};
+    float yte2[4] = {6, -7, 0, 3}; // y2 = 1 - 2x on the test rows
+    CHECK(jepa_ridge_r2(x, y, 4, xte, yte, 2, 1, 2, 1.0, r2) == JEPA_OK);
+    CHECK_NEAR(r2[0], 1.0 - (23.0 * 23.0 + 11.0 * 11.0) / 576.0 / 18.0, 1e-9);
+    CHECK(isnan(r2[1])); // y2 is 0 on both test rows
+    // y2 under ridge 1: Sxy = -10, slope = -10/6, intercept = -2 + 2.5 = 1/2; fitted -37/6
+    // and 13/6 against -7 and 3: SSE = 2 (5/6)^2 = 25/18, SS = 2 * 5^2 = 50
+    CHECK(jepa_ridge_r2(x, y, 4, xte, yte2, 2, 1, 2, 1.0, r2) == JEPA_OK);
+    CHECK_NEAR(r2[1], 1.0 - 25.0 / 18.0 / 50.0, 1e-9);
+    // features without variance and no ridge: the normal equations are singular
+    const float flat[4] = {0, 0, 0, 0};
+    CHECK(jepa_ridge_r2(flat, y, 4, xte, yte, 2, 1, 2, 0.0, r2) == JEPA_ERR_NUMERIC);
+}
+
+// jepa_probe_encode: every frame of the listed episodes, in order, encoded as the model
+// encodes one frame at a time, with its state
+static void test_encode(void) {
+    char root[] = "build/tests/probe_XXXXXX", dir[64], err[512];
+    if (!mkdtemp(root)) {
+        CHECK(0);
+        return;
+    }
+    snprintf(dir, sizeof dir, "%s/data", root);
+    jepa_collect_config cc = {.env = "tworoom",
+                              .episodes = 4,
+                              .steps = 5,
+                              .seed = 2,
+                              .policy = JEPA_POLICY_MIXED,
+                              .size = 16};
+    CHECK(jepa_collect(&cc, dir, NULL, err, sizeof err) == JEPA_OK);
+    jepa_dataset ds;
+    jepa_wm_config cfg;
+    jepa_model m;
+    jepa_wm_config_defaults(&cfg);
+    CHECK(jepa_wm_config_parse(
+              &cfg, "{\"image\": 16, \"cnn_stages\": 2, \"cnn_width\": 8, \"latent\": 8}", "test",
+              err, sizeof err) == JEPA_OK);
+    CHECK(jepa_dataset_open(&ds, dir, err, sizeof err) == JEPA_OK);
+    CHECK(jepa_model_create(&m, &cfg, 2, 2, err, sizeof err) == JEPA_OK);
+    int64_t eps[2] = {3, 1}, n = 0, T1 = 6, D = 8;
+    float *lat = NULL, *states = NULL;
+    CHECK(jepa_probe_encode(&m, &ds, eps, 2, 1000, &lat, &states, &n, err, sizeof err) == JEPA_OK);
+    CHECK(n == 2 * T1);
+    jepa_window one = {1, 1};
+    jepa_batch b;
+    CHECK(jepa_batch_alloc(&b, &ds, &one, 1) == JEPA_OK);
+    jepa_ctx *ctx = jepa_ctx_create(0);
+    jepa_ctx_set_grad(ctx, 0);
+    double worst = 0;
+    int states_ok = 1;
+    for (int e = 0; e < 2 && lat; e++)
+        for (int64_t t = 0; t < T1; t++) {
+            jepa_dataset_window(&ds, &one, eps[e], t, &b, 0);
+            jepa_ctx_reset(ctx);
+            jepa_tensor *f = jepa_wrap(ctx, b.frames, NULL, 4, (int64_t[]){1, 3, 16, 16});
+            jepa_tensor *z = jepa_model_encode(ctx, &m, &m.params, f, NULL, 0);
+            float zf[8];
+            jepa_tensor_gather(zf, z);
+            double c = test_compare(lat + (e * T1 + t) * D, zf, D, 1e-5, 1e-4); // batched vs one
+            worst = c > worst ? c : worst;
+            states_ok &= !memcmp(states + (e * T1 + t) * 4, b.states, sizeof(float) * 4);
+        }
+    CHECK(worst <= 1.0 && states_ok);
+    free(lat);
+    free(states);
+    // max_frames below one episode still encodes one whole episode
+    CHECK(jepa_probe_encode(&m, &ds, eps, 2, 3, &lat, &states, &n, err, sizeof err) == JEPA_OK);
+    CHECK(n == T1);
+    free(lat);
+    free(states);
+    // no episodes: an error, not a read past the list
+    lat = states = NULL;
+    CHECK(jepa_probe_encode(&m, &ds, eps, 0, 1000, &lat, &states, &n, err, sizeof err) ==
+          JEPA_ERR_INVALID);
+    CHECK(lat == NULL && states == NULL);
+    // frames of another size than the model's: both sizes named
+    jepa_model big;
+    CHECK(jepa_wm_config_parse(&cfg, "{\"image\": 32}", "test", err, sizeof err) == JEPA_OK);
+    CHECK(jepa_model_create(&big, &cfg, 2, 2, err, sizeof err) == JEPA_OK);
+    CHECK(jepa_probe_encode(&big, &ds, eps, 2, 1000, &lat, &states, &n, err, sizeof err) ==
+          JEPA_ERR_SHAPE);
+    CHECK(strstr(err, "16x16") != NULL && strstr(err, "32") != NULL && lat == NULL);
+    jepa_model_free(&big);
+    // the whole probe: one finite R^2 per varying state variable, NaN for the constant ones
+    double r2[4];
+    int64_t train[3] = {0, 1, 2}, test[1] = {3};
+    CHECK(jepa_probe_run(&m, &ds, train, 3, test, 1, r2, err, sizeof err) == JEPA_OK);
+    CHECK(isfinite(r2[0]) && isfinite(r2[1]) && isnan(r2[2]) && isnan(r2[3]));
+    jepa_ctx_free(ctx);
+    jepa_batch_free(&b);
+    jepa_model_free(&m);
+    jepa_dataset_close(&ds);
+    static const char *files[] = {"manifest.json", "frames.npy", "actions.npy", "states.npy",
+                                  "proprio.npy"};
+    for (int i = 0; i < 5; i++) {
+        char p[128];
+        snprintf(p, sizeof p, "%s/%s", dir, files[i]);
+        unlink(p);
+    }
+    rmdir(dir);
+    rmdir(root);
+}
+
+int main(void) {
+    test_exact_linear();
+    test_noise();
+    test_constant();
+    test_by_hand();
+    test_encode();
+    return test_finish("test_probe");
+}

@@ -1,0 +1,500 @@
+// Training: the loss of both recipes falls on a tiny tworoom dataset (read from the metrics the
+// loop wrote), a resumed run equals an uninterrupted one bit for bit on one thread, failures
+// (unknown config key, frames of another size, a NaN loss, an existing run, nothing to resume)
+// name their cause and keep the last good checkpoint, checkpoints round-trip and refuse NaN or
+// truncated files, and the CLI's exit codes (build/jepa, run from the repository root).
+#define _POSIX_C_SOURCE 200809L
+#include <cjson/cJSON.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "testutil.h"
+
+static char g_root[128];
+
+static const char *path_in(const char *dir, const char *name) {
+    static char path[4][512];
+    static int which = 0;
+    which = (which + 1) % 4;
+    snprintf(path[which], sizeof path[which], "%s/%s%s%s", g_root, dir, name ? "/" : "",
+             name ? name : "");
+    return path[which];
+}
+
+static int exists(const char *path) {
+    struct stat sb;
+    return stat(path, &sb) == 0;
+}
+
+// the whole file (malloc'd), its size in *size; NULL when unreadable
+static unsigned char *read_bytes(const char *path, size_t *size) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    unsigned char *b = malloc((size_t)n + 1);
+    if (b && fread(b, 1, (size_t)n, f) != (size_t)n) {
+        free(b);
+        b = NULL;
+    }
+    fclose(f);
+    if (b) b[n] = 0;
+    *size = (size_t)n;
+    return b;
+}
+
+static void write_bytes(const char *path, const void *data, size_t n) {
+    FILE *f = fopen(path, "wb");
+    if (f) {
+        fwrite(data, 1, n, f);
+        fclose(f);
+    }
+}
+
+static int same_file(const char *a, const char *b) {
+    size_t na, nb;
+    unsigned char *x = read_bytes(a, &na), *y = read_bytes(b, &nb);
+    int same = x && y && na == nb && memcmp(x, y, na) == 0;
+    free(x);
+    free(y);
+    return same;
+}
+
+static int collect(const char *dir, int episodes, int steps, int size, uint64_t seed) {
+    jepa_collect_config c = {.env = "tworoom",
+                             .episodes = episodes,
+                             .steps = steps,
+                             .seed = seed,
+                             .policy = JEPA_POLICY_MIXED,
+                             .size = size};
+    char err[256];
+    jepa_status st = jepa_collect(&c, path_in(dir, NULL), NULL, err, sizeof err);
+    if (st != JEPA_OK) fprintf(stderr, "collect: %s\n", err);
+    return st == JEPA_OK;
+}
+
+// the recipes' tiny configs, with extra fields appended
+#define PLDM_BASE                                                                                  \
+    "\"recipe\": \"pldm\", \"encoder\": \"conv\", \"image\": 16, \"cnn_stages\": 2, "              \
+    "\"cnn_width\": 8, \"latent\": 8, \"horizon\": 3, \"batch\": 8, \"predictor_hidden\": 32"
+#define LEWM_BASE                                                                                  \
+    "\"recipe\": \"lewm\", \"image\": 16, \"patch\": 4, \"vit_dim\": 16, \"vit_depth\": 1, "       \
+    "\"vit_heads\": 2, \"projector_hidden\": 32, \"latent\": 16, \"pred_depth\": 1, "              \
+    "\"pred_heads\": 2, \"history\": 2, \"horizon\": 1, \"sigreg_directions\": 64, "               \
+    "\"frameskip\": 2, \"batch\": 8"
+
+// write {base, extra} to g_root/name, its path into path (512 bytes)
+static void write_config(char *path, const char *name, const char *base, const char *extra) {
+    char text[2048];
+    snprintf(text, sizeof text, "{%s%s%s}\n", base, extra ? ", " : "", extra ? extra : "");
+    snprintf(path, 512, "%s", path_in(name, NULL));
+    write_bytes(path, text, strlen(text));
+}
+
+static jepa_status train(const char *config, const char *data, const char *run, int64_t steps,
+                         int64_t stop_after, int resume, char *err, size_t n) {
+    jepa_train_options o;
+    memset(&o, 0, sizeof o);
+    o.config_path = config;
+    o.data_dir = path_in(data, NULL);
+    o.run_dir = path_in(run, NULL);
+    o.steps = steps;
+    o.stop_after = stop_after;
+    o.resume = resume;
+    err[0] = '\0';
+    return jepa_train(&o, err, n);
+}
+
+// the lines of run/metrics.jsonl, parsed (the caller frees each with cJSON_Delete)
+static int read_metrics(const char *run, cJSON **lines, int max) {
+    FILE *f = fopen(path_in(run, "metrics.jsonl"), "r");
+    char line[8192];
+    int n = 0;
+    while (f && n < max && fgets(line, sizeof line, f)) {
+        lines[n] = cJSON_Parse(line);
+        if (!lines[n]) fprintf(stderr, "  %s/metrics.jsonl: not JSON: %s", run, line);
+        n++;
+    }
+    if (f) fclose(f);
+    return n;
+}
+
+static void free_lines(cJSON **lines, int n) {
+    for (int i = 0; i < n; i++) cJSON_Delete(lines[i]);
+}
+
+static double number(const cJSON *line, const char *key) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(line, key);
+    return cJSON_IsNumber(v) ? v->valuedouble : NAN;
+}
+
+// the loss of each recipe falls over 60 steps: the mean total of the last 10 logged steps
+// against the first 10, from metrics.jsonl
+static void test_loss_falls(const char *recipe, const char *base) {
+    char err[1024], name[64];
+    snprintf(name, sizeof name, "%s_falls.json", recipe);
+    char cfg[512];
+    write_config(cfg, name, base,
+                 "\"steps\": 60, \"warmup\": 5, \"lr\": 0.003, \"log_every\": 1, "
+                 "\"val_every\": 30, \"ckpt_every\": 30");
+    snprintf(name, sizeof name, "%s_falls", recipe);
+    jepa_status st = train(cfg, "data", name, 0, 0, 0, err, sizeof err);
+    if (st != JEPA_OK) fprintf(stderr, "  train %s: %s\n", recipe, err);
+    CHECK(st == JEPA_OK);
+    cJSON *lines[128];
+    int n = read_metrics(name, lines, 128), train_lines = 0, val_lines = 0;
+    double first = 0, last = 0, total[60];
+    for (int i = 0; i < n; i++) {
+        if (!lines[i]) continue;
+        if (cJSON_GetObjectItem(lines[i], "val_loss")) {
+            // a validation line: losses, the probe's R^2 per state variable (the door and wall
+            // of tworoom are constant: null), the embedding statistics
+            val_lines++;
+            const cJSON *r2 = cJSON_GetObjectItem(lines[i], "probe_r2");
+            CHECK(cJSON_GetArraySize(r2) == 4);
+            CHECK(cJSON_IsNumber(cJSON_GetArrayItem(r2, 0)) &&
+                  cJSON_IsNull(cJSON_GetArrayItem(r2, 2)) &&
+                  cJSON_IsNull(cJSON_GetArrayItem(r2, 3)));
+            CHECK(isfinite(number(lines[i], "val_loss")) &&
+                  number(lines[i], "effective_rank") >= 1);
+            continue;
+        }
+        double step = number(lines[i], "step");
+        CHECK(step == train_lines + 1 && isfinite(number(lines[i], "pred")) &&
+              number(lines[i], "lr") > 0);
+        if (train_lines < 60) total[train_lines] = number(lines[i], "total");
+        train_lines++;
+    }
+    CHECK(train_lines == 60 && val_lines == 2);
+    if (train_lines == 60) {
+        for (int i = 0; i < 10; i++) {
+            first += total[i] / 10;
+            last += total[50 + i] / 10;
+        }
+        fprintf(stderr, "  %s: mean total loss %.4f over steps 1-10, %.4f over 51-60\n", recipe,
+                first, last);
+        CHECK(last < 0.8 * first);
+    }
+    free_lines(lines, n);
+    // the checkpoints hold the end of the run
+    jepa_model m;
+    jepa_train_state state;
+    CHECK(jepa_model_load(&m, path_in(name, "last.safetensors"), &state, err, sizeof err) ==
+          JEPA_OK);
+    CHECK(state.step == 60 && isfinite(state.best_val) && strcmp(m.cfg.recipe, recipe) == 0);
+    jepa_model_free(&m);
+    CHECK(exists(path_in(name, "best.safetensors")));
+}
+
+// metrics lines equal but for the wall-clock fields
+static int same_metrics(const char *a, const char *b) {
+    cJSON *la[256], *lb[256];
+    int na = read_metrics(a, la, 256), nb = read_metrics(b, lb, 256), same = na == nb && na > 0;
+    for (int i = 0; same && i < na; i++) {
+        if (!la[i] || !lb[i]) {
+            same = 0;
+            break;
+        }
+        for (int k = 0; k < 2; k++) {
+            const char *key = k ? "samples_per_s" : "time";
+            cJSON_DeleteItemFromObjectCaseSensitive(la[i], key);
+            cJSON_DeleteItemFromObjectCaseSensitive(lb[i], key);
+        }
+        char *ta = cJSON_PrintUnformatted(la[i]), *tb = cJSON_PrintUnformatted(lb[i]);
+        same = ta && tb && strcmp(ta, tb) == 0;
+        if (!same) fprintf(stderr, "  line %d differs:\n    %s\n    %s\n", i + 1, ta, tb);
+        cJSON_free(ta);
+        cJSON_free(tb);
+    }
+    free_lines(la, na);
+    free_lines(lb, nb);
+    return same;
+}
+
+// 12 steps straight; 6, then a resume to 12: the same checkpoints, byte for byte, and the same
+// metrics (validation every 5 steps, checkpoints every 4: the stop falls between two)
+static void test_resume(const char *recipe, const char *base, const char *extra) {
+    char err[1024], name[64], straight[64], split[64], fields[512];
+    snprintf(name, sizeof name, "%s_resume.json", recipe);
+    snprintf(fields, sizeof fields,
+             "\"steps\": 12, \"warmup\": 3, \"lr\": 0.003, \"log_every\": 1, \"val_every\": 5, "
+             "\"ckpt_every\": 4, \"seed\": 3%s%s",
+             extra ? ", " : "", extra ? extra : "");
+    char cfg[512];
+    write_config(cfg, name, base, fields);
+    snprintf(straight, sizeof straight, "%s_straight", recipe);
+    snprintf(split, sizeof split, "%s_split", recipe);
+    CHECK(train(cfg, "data", straight, 0, 0, 0, err, sizeof err) == JEPA_OK);
+    CHECK(train(cfg, "data", split, 0, 6, 0, err, sizeof err) == JEPA_OK);
+    jepa_model m;
+    jepa_train_state state = {0};
+    CHECK(jepa_model_load(&m, path_in(split, "last.safetensors"), &state, err, sizeof err) ==
+          JEPA_OK);
+    CHECK(state.step == 6);
+    jepa_model_free(&m);
+    jepa_status st = train(NULL, "data", split, 0, 0, 1, err, sizeof err);
+    if (st != JEPA_OK) fprintf(stderr, "  resume %s: %s\n", recipe, err);
+    CHECK(st == JEPA_OK);
+    int same_last =
+        same_file(path_in(straight, "last.safetensors"), path_in(split, "last.safetensors"));
+    int same_best =
+        same_file(path_in(straight, "best.safetensors"), path_in(split, "best.safetensors"));
+    if (!same_last || !same_best)
+        fprintf(stderr, "  %s: the resumed run's checkpoints differ\n", recipe);
+    CHECK(same_last && same_best);
+    CHECK(same_metrics(straight, split));
+}
+
+// failures name their cause; a NaN keeps the last good checkpoint
+static void test_errors(void) {
+    char err[1024];
+    // an unknown key: named, nothing created
+    char cfg[512], noval[512];
+    write_config(cfg, "typo.json", PLDM_BASE, "\"lernrate\": 0.1");
+    CHECK(train(cfg, "data", "typo", 0, 0, 0, err, sizeof err) == JEPA_ERR_INVALID);
+    CHECK(strstr(err, "'lernrate'") != NULL && !exists(path_in("typo", NULL)));
+    // frames of 32 pixels for a model of 16: both sizes named
+    write_config(cfg, "pldm.json", PLDM_BASE, "\"steps\": 16, \"log_every\": 1, \"ckpt_every\": 4");
+    CHECK(train(cfg, "data32", "big", 0, 0, 0, err, sizeof err) == JEPA_ERR_SHAPE);
+    CHECK(strstr(err, "32x32") != NULL && strstr(err, "16") != NULL);
+    // no validation episode
+    write_config(noval, "noval.json", PLDM_BASE, "\"val_fraction\": 0");
+    CHECK(train(noval, "data", "noval", 0, 0, 0, err, sizeof err) == JEPA_ERR_INVALID);
+    CHECK(strstr(err, "validation") != NULL && !exists(path_in("noval", NULL)));
+    // 8 good steps, then data whose actions are NaN: the error names the step and the term
+    CHECK(train(cfg, "data", "nan", 0, 8, 0, err, sizeof err) == JEPA_OK);
+    size_t size;
+    unsigned char *good = read_bytes(path_in("nan", "last.safetensors"), &size);
+    jepa_status st = train(NULL, "nandata", "nan", 0, 0, 1, err, sizeof err);
+    if (!strstr(err, "step 8") || !strstr(err, "loss term 'pred'"))
+        fprintf(stderr, "  NaN: %s\n", err);
+    CHECK(st == JEPA_ERR_NUMERIC && strstr(err, "step 8") && strstr(err, "loss term 'pred'"));
+    // ... and the checkpoint of step 8 is untouched and loads
+    size_t after_size;
+    unsigned char *after = read_bytes(path_in("nan", "last.safetensors"), &after_size);
+    CHECK(good && after && size == after_size && memcmp(good, after, size) == 0);
+    free(good);
+    free(after);
+    jepa_model m;
+    jepa_train_state state;
+    CHECK(jepa_model_load(&m, path_in("nan", "last.safetensors"), &state, err, sizeof err) ==
+          JEPA_OK);
+    CHECK(state.step == 8);
+    jepa_model_free(&m);
+    // a folder holding a run is not trained over without resume
+    CHECK(train(cfg, "data", "nan", 0, 0, 0, err, sizeof err) == JEPA_ERR_INVALID);
+    CHECK(strstr(err, "--resume") != NULL);
+    // nothing to resume
+    CHECK(train(NULL, "data", "nothing", 0, 0, 1, err, sizeof err) == JEPA_ERR_INVALID);
+    CHECK(strstr(err, "nothing to resume") != NULL);
+    // a step count given for a run is its schedule's length, and a resume keeps it
+    CHECK(train(cfg, "data", "short", 5, 0, 0, err, sizeof err) == JEPA_OK);
+    CHECK(train(NULL, "data", "short", 0, 0, 1, err, sizeof err) == JEPA_OK);
+    CHECK(jepa_model_load(&m, path_in("short", "last.safetensors"), &state, err, sizeof err) ==
+          JEPA_OK);
+    CHECK(state.step == 5 && m.cfg.steps == 5);
+    jepa_model_free(&m);
+    // a stop request (Ctrl-C) saves where the run is and says so; a resume finishes it
+    volatile sig_atomic_t stop = 1;
+    jepa_train_options o = {.config_path = cfg,
+                            .data_dir = path_in("data", NULL),
+                            .run_dir = path_in("stopped", NULL),
+                            .stop = &stop};
+    CHECK(jepa_train(&o, err, sizeof err) == JEPA_ERR_INTERRUPTED &&
+          strstr(err, "interrupted at step 0"));
+    CHECK(train(NULL, "data", "stopped", 0, 0, 1, err, sizeof err) == JEPA_OK);
+    CHECK(jepa_model_load(&m, path_in("stopped", "last.safetensors"), &state, err, sizeof err) ==
+          JEPA_OK);
+    CHECK(state.step == 16);
+    jepa_model_free(&m);
+}
+
+// every config field of two configs, by the field table
+static int same_config(const jepa_wm_config *a, const jepa_wm_config *b) {
+    int same = 1;
+#define SAME_INT(name) same &= a->name == b->name;
+#define SAME_FLOAT(name) same &= a->name == b->name;
+#define SAME_STR(name) same &= strcmp(a->name, b->name) == 0;
+#define X(type, name, def, lo, hi, doc) SAME_##type(name)
+    JEPA_WM_CONFIG_FIELDS(X)
+#undef X
+    return same;
+}
+
+static jepa_status make_model(jepa_model *m, const char *json, char *err, size_t n) {
+    jepa_wm_config cfg;
+    jepa_wm_config_defaults(&cfg);
+    jepa_status st = jepa_wm_config_parse(&cfg, json, "test", err, n);
+    return st == JEPA_OK ? jepa_model_create(m, &cfg, 2, 2, err, n) : st;
+}
+
+static void test_checkpoints(void) {
+    char err[1024];
+    const char *path = path_in("ckpt.safetensors", NULL), *bad = path_in("bad.safetensors", NULL);
+    // pldm with an EMA target and AdamW moments, every value moved off its initialisation
+    jepa_model m, back;
+    CHECK(make_model(&m, "{" PLDM_BASE ", \"target\": \"ema\", \"lr\": 0.0123, \"seed\": 11}", err,
+                     sizeof err) == JEPA_OK);
+    jepa_rng rng;
+    jepa_rng_init(&rng, 42, 0);
+    jepa_rng_fill_uniform(&rng, m.params.data, m.params.total, -1, 1);
+    jepa_rng_fill_uniform(&rng, m.target.data, m.target.total, -1, 1);
+    jepa_adamw opt, opt_back;
+    CHECK(jepa_adamw_init(&opt, &m.params, 0.9f, 0.999f, 1e-8f, 0.01f) == JEPA_OK);
+    jepa_rng_fill_uniform(&rng, opt.m, opt.n, -1, 1);
+    jepa_rng_fill_uniform(&rng, opt.v, opt.n, 0, 1);
+    opt.step = 17;
+    jepa_train_state state = {17, 0.25, 11}, state_back;
+    CHECK(jepa_model_save(&m, &opt, &state, path, err, sizeof err) == JEPA_OK);
+    CHECK(jepa_model_load(&back, path, &state_back, err, sizeof err) == JEPA_OK);
+    CHECK(same_config(&m.cfg, &back.cfg) && back.recipe == JEPA_RECIPE_PLDM);
+    CHECK(back.action_dim == 2 && back.proprio_dim == 2 && back.has_target);
+    CHECK(back.params.total == m.params.total && back.target.total == m.target.total);
+    CHECK(!memcmp(back.params.data, m.params.data, sizeof(float) * (size_t)m.params.total));
+    CHECK(!memcmp(back.target.data, m.target.data, sizeof(float) * (size_t)m.target.total));
+    CHECK(state_back.step == 17 && state_back.best_val == 0.25 && state_back.data_seed == 11);
+    CHECK(jepa_adamw_init(&opt_back, &back.params, 0.9f, 0.999f, 1e-8f, 0.01f) == JEPA_OK);
+    CHECK(jepa_model_load_optimizer(&back, &opt_back, path, err, sizeof err) == JEPA_OK);
+    CHECK(opt_back.step == 17 && !memcmp(opt_back.m, opt.m, sizeof(float) * (size_t)opt.n) &&
+          !memcmp(opt_back.v, opt.v, sizeof(float) * (size_t)opt.n));
+    jepa_adamw_free(&opt_back);
+    jepa_model_free(&back);
+    // a NaN in a weight, or in the target's copy: the tensor is named
+    const jepa_param *victim = &m.params.items[2];
+    float keep = m.params.data[victim->offset + 1];
+    m.params.data[victim->offset + 1] = NAN;
+    CHECK(jepa_model_save(&m, NULL, NULL, bad, err, sizeof err) == JEPA_OK);
+    CHECK(jepa_model_load(&back, bad, NULL, err, sizeof err) == JEPA_ERR_NUMERIC);
+    CHECK(strstr(err, victim->name) != NULL);
+    m.params.data[victim->offset + 1] = keep;
+    m.target.data[victim->offset] = INFINITY;
+    CHECK(jepa_model_save(&m, NULL, NULL, bad, err, sizeof err) == JEPA_OK);
+    CHECK(jepa_model_load(&back, bad, NULL, err, sizeof err) == JEPA_ERR_NUMERIC);
+    CHECK(strstr(err, "target") != NULL && strstr(err, victim->name) != NULL);
+    jepa_adamw_free(&opt);
+    jepa_model_free(&m);
+    // a truncated checkpoint fails cleanly, naming the file
+    size_t size;
+    unsigned char *bytes = read_bytes(path, &size);
+    const size_t cuts[] = {0, 4, 8, 64, size / 2, size - 4, size - 1};
+    for (size_t i = 0; bytes && i < sizeof cuts / sizeof cuts[0]; i++) {
+        write_bytes(bad, bytes, cuts[i]);
+        err[0] = '\0';
+        jepa_status st = jepa_model_load(&back, bad, NULL, err, sizeof err);
+        if (st == JEPA_OK) jepa_model_free(&back);
+        CHECK(st != JEPA_OK && strstr(err, "bad.safetensors") != NULL);
+    }
+    free(bytes);
+    // a safetensors file without a config is not a checkpoint
+    float one = 1;
+    jepa_st_entry e = {"w", 1, (int64_t[]){1}, &one};
+    CHECK(jepa_st_save(bad, &e, 1, NULL, err, sizeof err) == JEPA_OK);
+    CHECK(jepa_model_load(&back, bad, NULL, err, sizeof err) == JEPA_ERR_FORMAT &&
+          strstr(err, "config"));
+    // lewm (BatchNorm running statistics among the buffers), saved without optimizer or state
+    CHECK(make_model(&m, "{" LEWM_BASE "}", err, sizeof err) == JEPA_OK);
+    jepa_rng_fill_uniform(&rng, m.params.data, m.params.total, 0.5f, 1);
+    CHECK(jepa_model_save(&m, NULL, NULL, path, err, sizeof err) == JEPA_OK);
+    CHECK(jepa_model_load(&back, path, &state_back, err, sizeof err) == JEPA_OK);
+    CHECK(same_config(&m.cfg, &back.cfg) && back.recipe == JEPA_RECIPE_LEWM && !back.has_target);
+    CHECK(back.params.total == m.params.total &&
+          !memcmp(back.params.data, m.params.data, sizeof(float) * (size_t)m.params.total));
+    CHECK(state_back.step == 0 && isinf(state_back.best_val));
+    jepa_model_free(&back);
+    jepa_model_free(&m);
+    unlink(path);
+    unlink(bad);
+}
+
+// run build/jepa with args; its exit code (stdout to out when not NULL)
+static int jepa_cli(const char *args, char *out, size_t out_size) {
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd, "build/jepa %s 2>%s", args,
+             getenv("JEPA_TEST_VERBOSE") ? "&2" : "/dev/null");
+    FILE *p = popen(cmd, "r");
+    if (!p) return -1;
+    size_t n = 0;
+    char sink[256];
+    if (out) {
+        n = fread(out, 1, out_size - 1, p);
+        out[n] = '\0';
+    }
+    while (fread(sink, 1, sizeof sink, p) > 0) {
+    }
+    int rc = pclose(p);
+    return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+}
+
+static void test_cli(void) {
+    if (!exists("build/jepa")) {
+        fprintf(stderr, "build/jepa is missing: run from the repository root after building\n");
+        CHECK(0);
+        return;
+    }
+    char args[1024], out[4096];
+    const char *cfg = path_in("pldm.json", NULL), *data = path_in("data", NULL),
+               *run = path_in("cli", NULL);
+    snprintf(args, sizeof args, "train --config %s --out %s", cfg, run);
+    CHECK(jepa_cli(args, NULL, 0) == 2); // no --data
+    snprintf(args, sizeof args, "train --config %s --data %s --out %s --colour red", cfg, data,
+             run);
+    CHECK(jepa_cli(args, NULL, 0) == 2);
+    CHECK(!exists(run));
+    snprintf(args, sizeof args,
+             "train --config %s --data %s --out %s --steps 4 --quiet --threads 1", cfg, data, run);
+    CHECK(jepa_cli(args, NULL, 0) == 0 && exists(path_in("cli", "last.safetensors")));
+    CHECK(jepa_cli(args, NULL, 0) == 1); // a run is there
+    snprintf(args, sizeof args, "train --resume --data %s --out %s/none --quiet", data, g_root);
+    CHECK(jepa_cli(args, NULL, 0) == 1);
+    // probe: one R^2 line per state variable (tworoom has 4)
+    snprintf(args, sizeof args, "probe --ckpt %s/last.safetensors --data %s", run, data);
+    CHECK(jepa_cli(args, out, sizeof out) == 0);
+    int lines = 0;
+    for (const char *p = out; (p = strstr(p, "state[")); p++) lines++;
+    if (lines != 4) fprintf(stderr, "  jepa probe printed:\n%s", out);
+    CHECK(lines == 4);
+    snprintf(args, sizeof args, "probe --ckpt %s/last.safetensors --data %s/data32", run, g_root);
+    CHECK(jepa_cli(args, NULL, 0) == 1); // frames of 32 for a model of 16
+    snprintf(args, sizeof args, "probe --data %s", data);
+    CHECK(jepa_cli(args, NULL, 0) == 2);
+    snprintf(args, sizeof args, "probe --ckpt %s/none.safetensors --data %s", run, data);
+    CHECK(jepa_cli(args, NULL, 0) == 1);
+}
+
+int main(void) {
+    jepa_threads_set(1);
+    snprintf(g_root, sizeof g_root, "build/tests/train_XXXXXX");
+    if (!mkdtemp(g_root)) {
+        fprintf(stderr, "cannot make %s (run from the repository root after building)\n", g_root);
+        return 1;
+    }
+    char err[256];
+    // the data; a copy whose actions are NaN; frames of another size
+    int ok = collect("data", 12, 10, 16, 3) && collect("nandata", 12, 10, 16, 3) &&
+             collect("data32", 3, 10, 32, 3);
+    static float nans[12 * 10 * 2];
+    for (int i = 0; i < 12 * 10 * 2; i++) nans[i] = NAN;
+    ok = ok && jepa_npy_write(path_in("nandata", "actions.npy"), JEPA_NPY_F32, 3,
+                              (int64_t[]){12, 10, 2}, nans, err, sizeof err) == JEPA_OK;
+    CHECK(ok);
+    if (ok) {
+        test_loss_falls("pldm", PLDM_BASE);
+        test_loss_falls("lewm", LEWM_BASE);
+        test_resume("pldm", PLDM_BASE, "\"target\": \"ema\"");
+        test_resume("lewm", LEWM_BASE, NULL);
+        test_errors();
+        test_checkpoints();
+        test_cli();
+    }
+    // everything made here lives under g_root
+    if (test_failures == 0) {
+        char cmd[256];
+        snprintf(cmd, sizeof cmd, "rm -rf %s", g_root);
+        CHECK(system(cmd) == 0);
+    }
+    return test_finish("test_train");
+}

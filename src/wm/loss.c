@@ -39,7 +39,7 @@ static jepa_tensor *add_term(jepa_ctx *ctx, jepa_tensor *total, jepa_tensor *ter
                              const char *name, float *terms, const char **names, int *n) {
     names[*n] = name;
     terms[(*n)++] = term->data[0];
-    if (w == 0.0) return total;
+    if (w == 0.0) return total ? total : jepa_scale(ctx, term, 0.0f); // the total always exists
     jepa_tensor *scaled = jepa_scale(ctx, term, (float)w);
     return total ? jepa_add(ctx, total, scaled) : scaled;
 }

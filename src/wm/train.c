@@ -3,6 +3,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "jepa/train.h"
 
+#include <cjson/cJSON.h>
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -78,6 +79,20 @@ static jepa_status setup(run *r, char *err, size_t n) {
             return jepa_fail(err, n, JEPA_ERR_INVALID, "%s: nothing to resume (no last.safetensors)", o->run_dir);
         st = jepa_model_load(&r->model, r->last, &r->state, err, n);
         if (st != JEPA_OK) return st;
+        if (o->config_path) {
+            // a config given with --resume must be the run's own (its step count aside)
+            jepa_wm_config cfg;
+            if ((st = jepa_wm_config_load(&cfg, o->config_path, err, n)) != JEPA_OK) return st;
+            cfg.steps = r->model.cfg.steps;
+            char *given = jepa_wm_config_json(&cfg), *own = jepa_wm_config_json(&r->model.cfg);
+            int same = given && own && strcmp(given, own) == 0;
+            cJSON_free(given);
+            cJSON_free(own);
+            if (!same)
+                return jepa_fail(err, n, JEPA_ERR_INVALID,
+                                 "%s differs from the config of the run in %s (drop --config to resume it)",
+                                 o->config_path, o->run_dir);
+        }
         JEPA_INFO("resuming %s at step %lld", r->last, (long long)r->state.step);
     } else {
         jepa_wm_config cfg;
@@ -177,8 +192,12 @@ static jepa_status save(run *r, const char *path, char *err, size_t n) {
     return jepa_model_save(&r->model, &r->opt, &r->state, path, err, n);
 }
 
+// ,"<prefix><name>":value for each term; a non-finite value is JSON null
 static void write_terms(FILE *f, const char *prefix, const float *terms, const char **names, int k) {
-    for (int i = 0; i < k; i++) fprintf(f, ",\"%s%s\":%.9g", prefix, names[i], terms[i]);
+    for (int i = 0; i < k; i++) {
+        if (isfinite(terms[i])) fprintf(f, ",\"%s%s\":%.9g", prefix, names[i], terms[i]);
+        else fprintf(f, ",\"%s%s\":null", prefix, names[i]);
+    }
 }
 
 jepa_status jepa_train(const jepa_train_options *o, char *err, size_t n) {
@@ -237,6 +256,7 @@ jepa_status jepa_train(const jepa_train_options *o, char *err, size_t n) {
         jepa_model_update_target(m);
         r.state.step++;
         int64_t step = r.state.step;
+        float train_total = terms[n_terms - 1];
         if (step % c->log_every == 0 || step == total_steps) {
             double now = jepa_time_now(), rate = (double)(step - logged_at) * c->batch / (now - last_log);
             fprintf(r.metrics, "{\"step\":%lld,\"time\":%.3f,\"lr\":%.6g,\"samples_per_s\":%.1f",
@@ -279,7 +299,7 @@ jepa_status jepa_train(const jepa_train_options *o, char *err, size_t n) {
         if (st == JEPA_OK && (step % c->ckpt_every == 0 || step == total_steps)) st = save(&r, r.last, err, n);
         if (o->progress) {
             char extra[96];
-            snprintf(extra, sizeof extra, "loss %.4f", terms[n_terms - 1]);
+            snprintf(extra, sizeof extra, "loss %.4f", train_total);
             jepa_progress_update(&bar, step, extra);
         }
     }

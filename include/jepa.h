@@ -36,5 +36,6 @@
 #include "jepa/wm.h"
 #include "jepa/probe.h"
 #include "jepa/train.h"
+#include "jepa/plan.h"
 
 #endif

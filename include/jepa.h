@@ -37,5 +37,6 @@
 #include "jepa/probe.h"
 #include "jepa/train.h"
 #include "jepa/plan.h"
+#include "jepa/eval.h"
 
 #endif

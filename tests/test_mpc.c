@@ -74,8 +74,65 @@ static void run(int kind) {
     jepa_planner_free(&p);
 }
 
+// the evaluation protocol with a small random world model: episodes on 1 and 2 threads give
+// identical results, and the protocol's goal lies in the other room
+static void eval_determinism(void) {
+    jepa_wm_config cfg;
+    jepa_wm_config_defaults(&cfg);
+    strcpy(cfg.recipe, "pldm");
+    cfg.image = 16;
+    cfg.cnn_stages = 2;
+    cfg.latent = 8;
+    char err[256] = "";
+    jepa_model m;
+    CHECK(jepa_model_create(&m, &cfg, 2, 2, err, sizeof err) == JEPA_OK);
+    jepa_env_model *env = jepa_env_create("tworoom", NULL, err, sizeof err);
+    jepa_eval_config ec;
+    memset(&ec, 0, sizeof ec);
+    ec.episodes = 4;
+    ec.seed = 3;
+    ec.max_steps = 10;
+    jepa_planner_config_default(&ec.planner, JEPA_PLANNER_CEM);
+    ec.planner.samples = 32;
+    ec.planner.elites = 4;
+    ec.planner.iterations = 2;
+    jepa_eval_episode e1[4], e2[4];
+    jepa_eval_result r1, r2;
+    ec.threads = 1;
+    CHECK(jepa_eval_run(&m, env, &ec, &r1, e1, err, sizeof err) == JEPA_OK);
+    ec.threads = 2;
+    CHECK(jepa_eval_run(&m, env, &ec, &r2, e2, err, sizeof err) == JEPA_OK);
+    CHECK(memcmp(e1, e2, sizeof e1) == 0); // bit for bit, whatever the thread count
+    CHECK(r1.plans == 4 * 2);              // 10 steps, a plan per 5: two plans per episode
+    for (int e = 0; e < 4; e++) {
+        float wall = e1[e].start[3]; // tworoom state: x, y, door, wall x
+        CHECK((e1[e].start[0] < wall) != (e1[e].goal[0] < wall));
+        CHECK(e1[e].steps == 10 || e1[e].success);
+    }
+    jepa_env_free(env);
+    // every environment's protocol runs (a 2-step episode), with a goal away from the start
+    for (const char *const *name = jepa_env_names(); *name; name++) {
+        env = jepa_env_create(*name, NULL, err, sizeof err);
+        CHECK(env != NULL);
+        if (!env || jepa_env_action_dim(env) != 2) {
+            jepa_env_free(env);
+            continue;
+        }
+        ec.episodes = 1;
+        ec.max_steps = 2;
+        jepa_eval_episode ep;
+        CHECK(jepa_eval_run(&m, env, &ec, &r1, &ep, err, sizeof err) == JEPA_OK);
+        printf("  %-9s start-goal distance %.3f, after 2 steps %.3f\n", *name,
+               jepa_env_distance(env, ep.start, ep.goal), ep.final_distance);
+        CHECK(!jepa_env_success(env, ep.start, ep.goal)); // not solved at the start
+        jepa_env_free(env);
+    }
+    jepa_model_free(&m);
+}
+
 int main(void) {
     jepa_threads_set(1);
     for (int kind = JEPA_PLANNER_CEM; kind <= JEPA_PLANNER_CEM_GD; kind++) run(kind);
+    eval_determinism();
     return test_finish("test_mpc");
 }

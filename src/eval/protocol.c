@@ -14,13 +14,14 @@
 #define EXPERT_GOAL_STEPS 25
 #define TWOROOM_SIDE_TRIES 1000
 #define MAZE_DRAWS 16
+#define TASK_REDRAWS 100
 
 // ---- tasks ----
-void jepa_eval_task(const jepa_env_model *env, uint64_t seed, int episode, float *start,
-                    float *goal, int *max_steps) {
+// the start, goal and budget drawn from one episode seed
+static void draw_task(const jepa_env_model *env, uint64_t ep_seed, float *start, float *goal,
+                      int *max_steps) {
     const char *name = jepa_env_name(env);
     int sd = jepa_env_state_dim(env);
-    uint64_t ep_seed = seed * 0x9E3779B97F4A7C15ull + (uint64_t)episode + HELD_OUT_SEED;
     jepa_env_data *d = jepa_env_data_create(env);
     JEPA_CHECK(d != NULL);
     jepa_rng rng;
@@ -68,6 +69,15 @@ void jepa_eval_task(const jepa_env_model *env, uint64_t seed, int episode, float
         *max_steps = 50;
     }
     jepa_env_data_free(d);
+}
+
+void jepa_eval_task(const jepa_env_model *env, uint64_t seed, int episode, float *start,
+                    float *goal, int *max_steps) {
+    uint64_t ep_seed = seed * 0x9E3779B97F4A7C15ull + (uint64_t)episode + HELD_OUT_SEED;
+    // a task solved at the start is drawn again (from the next seeds of a separate range)
+    draw_task(env, ep_seed, start, goal, max_steps);
+    for (uint64_t t = 1; t <= TASK_REDRAWS && jepa_env_success(env, start, goal); t++)
+        draw_task(env, ep_seed + (t << 40), start, goal, max_steps);
 }
 
 jepa_status jepa_eval_check(const jepa_model *m, const jepa_env_model *env, char *err,

@@ -68,7 +68,7 @@ static void run(int kind) {
     printf("  %-6s reached within 0.1 after %d steps; final distance %.4f, %d plans\n",
            jepa_planner_name(kind), reached, d, mpc.plans);
     CHECK(reached > 0);
-    CHECK(d < 0.15f);          // and stays near it (MPPI jitters at its noise floor)
+    CHECK(d < 0.15f);           // and stays near it (MPPI jitters at its noise floor)
     CHECK(mpc.plans == 40 / 2); // one plan per 2 executed steps
     jepa_mpc_free(&mpc);
     jepa_planner_free(&p);

@@ -26,8 +26,8 @@ static jepa_tensor *linear_rollout(jepa_ctx *ctx, void *user, jepa_tensor *actio
     jepa_tensor *z = jepa_contiguous(ctx, jepa_expand(ctx, z0, 2, (int64_t[]){n, D}));
     jepa_tensor *steps[64];
     for (int64_t k = 0; k < h; k++) {
-        jepa_tensor *a = jepa_reshape(ctx, jepa_contiguous(ctx, jepa_slice(ctx, actions, 1, k, k + 1)),
-                                      2, (int64_t[]){n, A});
+        jepa_tensor *a = jepa_reshape(
+            ctx, jepa_contiguous(ctx, jepa_slice(ctx, actions, 1, k, k + 1)), 2, (int64_t[]){n, A});
         z = jepa_add(ctx, jepa_matmul(ctx, z, m, 0, 1), jepa_matmul(ctx, a, b, 0, 1));
         steps[k] = jepa_reshape(ctx, z, 3, (int64_t[]){n, 1, D});
     }
@@ -37,7 +37,8 @@ static jepa_tensor *linear_rollout(jepa_ctx *ctx, void *user, jepa_tensor *actio
 static void make_system(linear_sys *s, uint64_t seed) {
     jepa_rng rng;
     jepa_rng_init(&rng, seed, 0);
-    for (int i = 0; i < D * D; i++) s->m[i] = (i % (D + 1) == 0 ? 0.9f : 0.0f) + 0.1f * jepa_rng_normal(&rng);
+    for (int i = 0; i < D * D; i++)
+        s->m[i] = (i % (D + 1) == 0 ? 0.9f : 0.0f) + 0.1f * jepa_rng_normal(&rng);
     for (int i = 0; i < D * A; i++) s->b[i] = jepa_rng_normal(&rng);
     for (int i = 0; i < D; i++) s->z0[i] = jepa_rng_normal(&rng);
 }

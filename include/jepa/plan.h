@@ -76,14 +76,14 @@ int jepa_planner_parse(const char *name);
 const char *jepa_planner_name(int kind);
 
 typedef struct jepa_planner_config {
-    int kind;         // jepa_planner_kind
-    int samples;      // candidates per iteration (CEM, iCEM, MPPI)
-    int iterations;   // iterations of the sampling planner
-    int elites;       // CEM / iCEM: elites refit each iteration
-    float init_std;   // initial std as a fraction of the half-range of the bounds
-    float min_std;    // floor of the std (same units)
-    float momentum;   // CEM / iCEM: new = momentum * old + (1 - momentum) * refit
-    float beta;       // iCEM: exponent of the coloured noise's 1/f^beta spectrum
+    int kind;          // jepa_planner_kind
+    int samples;       // candidates per iteration (CEM, iCEM, MPPI)
+    int iterations;    // iterations of the sampling planner
+    int elites;        // CEM / iCEM: elites refit each iteration
+    float init_std;    // initial std as a fraction of the half-range of the bounds
+    float min_std;     // floor of the std (same units)
+    float momentum;    // CEM / iCEM: new = momentum * old + (1 - momentum) * refit
+    float beta;        // iCEM: exponent of the coloured noise's 1/f^beta spectrum
     float keep_elites; // iCEM: fraction of the elites carried into the next iteration
     float temperature; // MPPI: weights exp(-(cost - min) / temperature)
     float noise_std;   // MPPI: std of the perturbations (fraction of the half-range)
@@ -103,19 +103,19 @@ void jepa_planner_config_default(jepa_planner_config *cfg, int kind);
 typedef struct jepa_planner {
     jepa_planner_config cfg;
     int horizon, action_dim;
-    float *lo, *hi;       // (A) bounds
-    float *mean, *std;    // (H, A) sampling distribution
-    float *warm;          // (H, A) the previous plan, shifted
+    float *lo, *hi;    // (A) bounds
+    float *mean, *std; // (H, A) sampling distribution
+    float *warm;       // (H, A) the previous plan, shifted
     int has_warm;
-    float *samples;       // (N, H, A) candidates of one iteration
-    float *costs;         // (N)
-    int *order;           // (N) candidate indices sorted by cost
-    float *kept;          // (K, H, A) iCEM: elites carried over
+    float *samples; // (N, H, A) candidates of one iteration
+    float *costs;   // (N)
+    int *order;     // (N) candidate indices sorted by cost
+    float *kept;    // (K, H, A) iCEM: elites carried over
     int n_kept;
     float *gd_actions, *gd_grad, *gd_m, *gd_v, *gd_best; // GD: (R, H, A) each
     float *gd_best_cost;                                 // (R)
-    int64_t plan_index;   // plans made so far (keys the randomness)
-    jepa_ctx *ctx;        // per-iteration graph arena
+    int64_t plan_index;                                  // plans made so far (keys the randomness)
+    jepa_ctx *ctx;                                       // per-iteration graph arena
 } jepa_planner;
 
 // Allocate a planner for horizon H (<= JEPA_PLAN_MAX_HORIZON) and action size A with bounds
@@ -143,11 +143,11 @@ void jepa_colored_noise(float *out, int64_t n, int h, float beta, jepa_rng *rng)
 // shifts the warm start by as many; each call hands out the next queued action.
 typedef struct jepa_mpc {
     jepa_planner *planner;
-    int execute;    // actions executed per plan (1..H)
-    float *plan;    // (H, A) the last plan
-    int next;       // index of the next action to hand out; == execute when the queue is empty
-    float last_cost; // the cost of the last plan
-    int plans;       // plans made
+    int execute;         // actions executed per plan (1..H)
+    float *plan;         // (H, A) the last plan
+    int next;            // index of the next action to hand out; == execute when the queue is empty
+    float last_cost;     // the cost of the last plan
+    int plans;           // plans made
     double plan_seconds; // time spent planning, total
 } jepa_mpc;
 

@@ -1,4 +1,5 @@
 // jepa eval: the success rate of a checkpoint and a planner under an environment's protocol.
+#include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,6 +47,38 @@ static int write_gifs(jepa_model *m, const jepa_env_model *env, const jepa_eval_
     return 0;
 }
 
+// the result as a JSON object (cJSON escapes the strings)
+static int write_json(const char *path, const jepa_cli_plan *o, const jepa_eval_result *res) {
+    cJSON *j = cJSON_CreateObject();
+    cJSON *w = cJSON_CreateArray();
+    cJSON_AddStringToObject(j, "env", o->env);
+    cJSON_AddStringToObject(j, "ckpt", o->ckpt);
+    cJSON_AddStringToObject(j, "planner", jepa_planner_name(o->eval.planner.kind));
+    cJSON_AddNumberToObject(j, "seed", (double)o->eval.seed);
+    cJSON_AddNumberToObject(j, "episodes", res->episodes);
+    cJSON_AddNumberToObject(j, "successes", res->successes);
+    cJSON_AddNumberToObject(j, "success_rate", res->rate);
+    cJSON_AddItemToArray(w, cJSON_CreateNumber(res->rate_lo));
+    cJSON_AddItemToArray(w, cJSON_CreateNumber(res->rate_hi));
+    cJSON_AddItemToObject(j, "wilson95", w);
+    cJSON_AddNumberToObject(j, "mean_final_distance", res->mean_distance);
+    cJSON_AddNumberToObject(j, "plans", res->plans);
+    cJSON_AddNumberToObject(j, "plan_ms_median", res->plan_ms_median);
+    cJSON_AddNumberToObject(j, "plan_ms_p95", res->plan_ms_p95);
+    cJSON_AddNumberToObject(j, "seconds", res->seconds);
+    cJSON_AddNumberToObject(j, "horizon", o->eval.horizon);
+    cJSON_AddNumberToObject(j, "samples", o->eval.planner.samples);
+    cJSON_AddNumberToObject(j, "iterations", o->eval.planner.iterations);
+    char *text = cJSON_Print(j);
+    cJSON_Delete(j);
+    FILE *f = text ? fopen(path, "w") : NULL;
+    int ok = f && fputs(text, f) >= 0 && fputc('\n', f) != EOF;
+    if (f && fclose(f) != 0) ok = 0;
+    free(text);
+    if (!ok) fprintf(stderr, "jepa eval: %s: cannot write\n", path);
+    return !ok;
+}
+
 int jepa_cmd_eval(int argc, char **argv) {
     const char *cmd = "eval", *json = NULL, *gif_dir = NULL;
     jepa_cli_plan o;
@@ -57,10 +90,14 @@ int jepa_cmd_eval(int argc, char **argv) {
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) return usage(stdout);
         if (!strcmp(a, "--json") || !strcmp(a, "--gif-dir") || !strcmp(a, "--episodes")) {
             if (!(v = jepa_cli_value(cmd, argc, argv, &i))) return 2;
-            if (!strcmp(a, "--json")) json = v;
-            else if (!strcmp(a, "--gif-dir")) gif_dir = v;
-            else if (!jepa_cli_int(cmd, a, v, 1, 1000000, &n)) return 1;
-            else o.eval.episodes = (int)n;
+            if (!strcmp(a, "--json"))
+                json = v;
+            else if (!strcmp(a, "--gif-dir"))
+                gif_dir = v;
+            else if (!jepa_cli_int(cmd, a, v, 1, 1000000, &n))
+                return 1;
+            else
+                o.eval.episodes = (int)n;
             continue;
         }
         int r = jepa_cli_plan_option(cmd, argc, argv, &i, &o);
@@ -88,27 +125,7 @@ int jepa_cmd_eval(int argc, char **argv) {
                100 * res.rate_hi, res.mean_distance);
         printf("%d plans: %.1f ms median, %.1f ms p95; total %.1f s\n", res.plans,
                res.plan_ms_median, res.plan_ms_p95, res.seconds);
-        if (json) {
-            FILE *f = fopen(json, "w");
-            if (!f) {
-                fprintf(stderr, "jepa eval: %s: cannot write\n", json);
-                rc = 1;
-            } else {
-                fprintf(f,
-                        "{\"env\": \"%s\", \"ckpt\": \"%s\", \"planner\": \"%s\", \"seed\": %llu, "
-                        "\"episodes\": %d, \"successes\": %d, \"success_rate\": %.6f, "
-                        "\"wilson95\": [%.6f, %.6f], \"mean_final_distance\": %.6f, "
-                        "\"plans\": %d, \"plan_ms_median\": %.3f, \"plan_ms_p95\": %.3f, "
-                        "\"seconds\": %.3f, \"horizon\": %d, \"samples\": %d, "
-                        "\"iterations\": %d}\n",
-                        o.env, o.ckpt, jepa_planner_name(o.eval.planner.kind),
-                        (unsigned long long)o.eval.seed, res.episodes, res.successes, res.rate,
-                        res.rate_lo, res.rate_hi, res.mean_distance, res.plans,
-                        res.plan_ms_median, res.plan_ms_p95, res.seconds, o.eval.horizon,
-                        o.eval.planner.samples, o.eval.planner.iterations);
-                if (fclose(f) != 0) rc = 1;
-            }
-        }
+        if (json && write_json(json, &o, &res)) rc = 1;
         if (gif_dir && write_gifs(&m, env, &o.eval, gif_dir)) rc = 1;
     }
     jepa_env_free(env);

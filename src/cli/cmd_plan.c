@@ -14,8 +14,8 @@ static int parse_float(const char *cmd, const char *flag, const char *text, doub
     char *end;
     double v = strtod(text, &end);
     if (end == text || *end || !isfinite(v) || v < lo || v > hi) {
-        fprintf(stderr, "jepa %s: %s: expected a number in [%g, %g], got '%s'\n", cmd, flag, lo,
-                hi, text);
+        fprintf(stderr, "jepa %s: %s: expected a number in [%g, %g], got '%s'\n", cmd, flag, lo, hi,
+                text);
         return 0;
     }
     *out = (float)v;
@@ -39,25 +39,31 @@ int jepa_cli_plan_option(const char *cmd, int argc, char **argv, int *i, jepa_cl
         return 1;
     }
     static const char *const WITH_VALUE[] = {
-        "--ckpt", "--env", "--env-options", "--seed", "--planner", "--horizon", "--execute",
-        "--samples", "--iterations", "--elites", "--max-steps", "--temperature", "--noise-std",
-        "--init-std", "--beta", "--gd-steps", "--gd-restarts", "--gd-lr", "--cost", "--w-action",
-        "--w-smooth", NULL};
+        "--ckpt",        "--env",      "--env-options", "--seed",
+        "--planner",     "--horizon",  "--execute",     "--samples",
+        "--iterations",  "--elites",   "--max-steps",   "--temperature",
+        "--noise-std",   "--init-std", "--beta",        "--gd-steps",
+        "--gd-restarts", "--gd-lr",    "--cost",        "--w-action",
+        "--w-smooth",    NULL};
     int known = 0;
     for (int k = 0; WITH_VALUE[k]; k++) known |= !strcmp(a, WITH_VALUE[k]);
     if (!known) return 0;
     if (!(v = jepa_cli_value(cmd, argc, argv, i))) return -1;
-    if (!strcmp(a, "--ckpt")) o->ckpt = v;
-    else if (!strcmp(a, "--env")) o->env = v;
-    else if (!strcmp(a, "--env-options")) o->env_options = v;
+    if (!strcmp(a, "--ckpt"))
+        o->ckpt = v;
+    else if (!strcmp(a, "--env"))
+        o->env = v;
+    else if (!strcmp(a, "--env-options"))
+        o->env_options = v;
     else if (!strcmp(a, "--seed")) {
         if (!jepa_cli_int(cmd, a, v, 0, 0x7FFFFFFFFFFFFFFFll, &n)) return -1;
         o->eval.seed = (uint64_t)n;
     } else if (!strcmp(a, "--planner")) {
         int kind = jepa_planner_parse(v);
         if (kind < 0) {
-            fprintf(stderr, "jepa %s: --planner: expected cem, icem, mppi, gd or cem+gd, got '%s'\n",
-                    cmd, v);
+            fprintf(stderr,
+                    "jepa %s: --planner: expected cem, icem, mppi, gd or cem+gd, got '%s'\n", cmd,
+                    v);
             return -1;
         }
         // the kind's defaults, keeping what was set before
@@ -72,11 +78,10 @@ int jepa_cli_plan_option(const char *cmd, int argc, char **argv, int *i, jepa_cl
         }
         o->eval.cost.distance = !strcmp(v, "l1") ? JEPA_DIST_L1 : JEPA_DIST_L2SQ;
     } else if (!strcmp(a, "--horizon") || !strcmp(a, "--execute") || !strcmp(a, "--samples") ||
-               !strcmp(a, "--iterations") || !strcmp(a, "--elites") ||
-               !strcmp(a, "--max-steps") || !strcmp(a, "--gd-steps") ||
-               !strcmp(a, "--gd-restarts")) {
-        long long hi = !strcmp(a, "--horizon") || !strcmp(a, "--execute") ? JEPA_WM_MAX_ROLLOUT
-                                                                            : 1000000;
+               !strcmp(a, "--iterations") || !strcmp(a, "--elites") || !strcmp(a, "--max-steps") ||
+               !strcmp(a, "--gd-steps") || !strcmp(a, "--gd-restarts")) {
+        long long hi =
+            !strcmp(a, "--horizon") || !strcmp(a, "--execute") ? JEPA_WM_MAX_ROLLOUT : 1000000;
         if (!jepa_cli_int(cmd, a, v, 1, hi, &n)) return -1;
         int *dst = !strcmp(a, "--horizon")      ? &o->eval.horizon
                    : !strcmp(a, "--execute")    ? &o->eval.execute

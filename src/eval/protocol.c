@@ -191,8 +191,8 @@ jepa_status jepa_eval_episode_run(jepa_model *m, const jepa_env_model *env,
     jepa_mpc mpc;
     memset(&planner, 0, sizeof planner);
     memset(&mpc, 0, sizeof mpc);
-    if (!blo || !bhi || !zg || !z || !macro || !rgb || !goal_rgb || !r.z || !r.past || !d ||
-        !gd || !ctx) {
+    if (!blo || !bhi || !zg || !z || !macro || !rgb || !goal_rgb || !r.z || !r.past || !d || !gd ||
+        !ctx) {
         st = jepa_fail(err, err_size, JEPA_ERR_NOMEM, "out of memory");
         goto done;
     }
@@ -202,8 +202,8 @@ jepa_status jepa_eval_episode_run(jepa_model *m, const jepa_env_model *env,
     st = jepa_planner_init(&planner, &pc, horizon, sa, blo, bhi);
     if (st == JEPA_OK) st = jepa_mpc_init(&mpc, &planner, execute < horizon ? execute : horizon);
     if (st != JEPA_OK) {
-        st = jepa_fail(err, err_size, st, "bad planner settings (horizon %d, execute %d)",
-                       horizon, execute);
+        st = jepa_fail(err, err_size, st, "bad planner settings (horizon %d, execute %d)", horizon,
+                       execute);
         goto done;
     }
     // start and goal: poses set on two instances of the episode
@@ -212,8 +212,10 @@ jepa_status jepa_eval_episode_run(jepa_model *m, const jepa_env_model *env,
     jepa_env_reset(env, gd, ep_seed);
     if (jepa_env_set_state(env, d, out->start) != JEPA_OK ||
         jepa_env_set_state(env, gd, out->goal) != JEPA_OK) {
-        st = jepa_fail(err, err_size, JEPA_ERR_INVALID, "episode %d: the protocol's states do "
-                                                        "not fit %s", episode, jepa_env_name(env));
+        st = jepa_fail(err, err_size, JEPA_ERR_INVALID,
+                       "episode %d: the protocol's states do "
+                       "not fit %s",
+                       episode, jepa_env_name(env));
         goto done;
     }
     encode_obs(ctx, m, env, gd, goal_rgb, zg);

@@ -41,8 +41,8 @@ jepa_tensor *jepa_cost_eval(jepa_ctx *ctx, const jepa_cost *cost, jepa_tensor *l
     }
     // smoothness: differences of consecutive actions
     if (cost->w_smooth != 0.0f && h > 1) {
-        jepa_tensor *diff = jepa_sub(ctx, jepa_slice(ctx, actions, 1, 1, h),
-                                     jepa_slice(ctx, actions, 1, 0, h - 1));
+        jepa_tensor *diff =
+            jepa_sub(ctx, jepa_slice(ctx, actions, 1, 1, h), jepa_slice(ctx, actions, 1, 0, h - 1));
         jepa_tensor *sm = jepa_sum(ctx, jepa_square(ctx, diff), 2, axes12, 0);
         total = jepa_add(ctx, total, jepa_scale(ctx, sm, cost->w_smooth));
     }

@@ -9,7 +9,7 @@
 #define GD_BETA1 0.9f
 #define GD_BETA2 0.999f
 #define GD_EPS 1e-8f
-#define GD_RESTART_STD 0.3f // restarts around an initial plan: this fraction of the half-range
+#define GD_RESTART_STD 0.3f    // restarts around an initial plan: this fraction of the half-range
 #define GD_INIT_STREAM 0xFFFFF // the rng iteration index of the restarts' initial draw
 
 // keep the best iterate of each restart

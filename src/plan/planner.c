@@ -42,10 +42,10 @@ void jepa_planner_config_default(jepa_planner_config *cfg, int kind) {
 jepa_status jepa_planner_init(jepa_planner *p, const jepa_planner_config *cfg, int horizon,
                               int action_dim, const float *lo, const float *hi) {
     memset(p, 0, sizeof *p);
-    if (cfg->kind < 0 || cfg->kind >= N_NAMES || horizon < 1 ||
-        horizon > JEPA_PLAN_MAX_HORIZON || action_dim < 1 || cfg->samples < 1 ||
-        cfg->iterations < 1 || cfg->elites < 1 || cfg->elites > cfg->samples ||
-        cfg->gd_restarts < 1 || cfg->gd_steps < 0 || !(cfg->temperature > 0.0f))
+    if (cfg->kind < 0 || cfg->kind >= N_NAMES || horizon < 1 || horizon > JEPA_PLAN_MAX_HORIZON ||
+        action_dim < 1 || cfg->samples < 1 || cfg->iterations < 1 || cfg->elites < 1 ||
+        cfg->elites > cfg->samples || cfg->gd_restarts < 1 || cfg->gd_steps < 0 ||
+        !(cfg->temperature > 0.0f))
         return JEPA_ERR_INVALID;
     for (int i = 0; i < action_dim; i++)
         if (!(lo[i] < hi[i])) return JEPA_ERR_INVALID;
@@ -154,10 +154,9 @@ void jepa_plan_evaluate(jepa_planner *p, const jepa_plan_problem *prob, int n) {
     jepa_ctx *ctx = p->ctx;
     jepa_ctx_reset(ctx);
     int prev = jepa_ctx_set_grad(ctx, 0);
-    jepa_tensor *acts = jepa_wrap(ctx, p->samples, NULL, 3,
-                                  (int64_t[]){n, p->horizon, p->action_dim});
-    jepa_tensor *goal = jepa_wrap(ctx, (float *)prob->goal, NULL, 1,
-                                  (int64_t[]){prob->latent_dim});
+    jepa_tensor *acts =
+        jepa_wrap(ctx, p->samples, NULL, 3, (int64_t[]){n, p->horizon, p->action_dim});
+    jepa_tensor *goal = jepa_wrap(ctx, (float *)prob->goal, NULL, 1, (int64_t[]){prob->latent_dim});
     jepa_tensor *z = prob->rollout(ctx, prob->user, acts);
     JEPA_CHECK_MSG(z->ndim == 3 && z->shape[0] == n && z->shape[1] == p->horizon &&
                        z->shape[2] == prob->latent_dim,

@@ -25,6 +25,7 @@ static int parse_float(const char *cmd, const char *flag, const char *text, doub
 void jepa_cli_plan_defaults(jepa_cli_plan *o) {
     memset(o, 0, sizeof *o);
     jepa_planner_config_default(&o->eval.planner, JEPA_PLANNER_CEM);
+    o->eval.planner.gd_steps = 0; // 0: the planner kind's default, filled in by open
     o->eval.horizon = 5;
     o->eval.episodes = 1;
 }
@@ -66,11 +67,7 @@ int jepa_cli_plan_option(const char *cmd, int argc, char **argv, int *i, jepa_cl
                     v);
             return -1;
         }
-        // the kind's defaults, keeping what was set before
-        jepa_planner_config d;
-        jepa_planner_config_default(&d, kind);
         p->kind = kind;
-        p->gd_steps = d.gd_steps;
     } else if (!strcmp(a, "--cost")) {
         if (strcmp(v, "l2") && strcmp(v, "l1")) {
             fprintf(stderr, "jepa %s: --cost: expected l2 or l1, got '%s'\n", cmd, v);
@@ -107,6 +104,11 @@ int jepa_cli_plan_option(const char *cmd, int argc, char **argv, int *i, jepa_cl
 
 int jepa_cli_plan_open(const char *cmd, jepa_cli_plan *o, jepa_model *m, jepa_env_model **env) {
     char err[1024];
+    if (o->eval.planner.gd_steps == 0) {
+        jepa_planner_config d;
+        jepa_planner_config_default(&d, o->eval.planner.kind);
+        o->eval.planner.gd_steps = d.gd_steps;
+    }
     if (o->eval.planner.elites > o->eval.planner.samples) {
         fprintf(stderr, "jepa %s: --elites (%d) must not exceed --samples (%d)\n", cmd,
                 o->eval.planner.elites, o->eval.planner.samples);

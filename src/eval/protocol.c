@@ -236,8 +236,10 @@ jepa_status jepa_eval_episode_run(jepa_model *m, const jepa_env_model *env,
             steps++;
             jepa_env_get_state(env, d, state);
             if (on_step) on_step(user, steps, state, mpc.last_cost);
-            if (gif || f == fs - 1) jepa_env_render(env, d, rgb, img, img, NULL);
-            if (gif) gif_frame(gif + (int64_t)nf++ * 2 * img * img * 3, rgb, goal_rgb, img);
+            if (gif) {
+                jepa_env_render(env, d, rgb, img, img, NULL);
+                gif_frame(gif + (int64_t)nf++ * 2 * img * img * 3, rgb, goal_rgb, img);
+            }
             if (jepa_env_success(env, state, out->goal)) {
                 done_ok = 1;
                 break;

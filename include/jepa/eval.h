@@ -40,8 +40,9 @@ typedef struct jepa_eval_episode {
 // Called after each env step of an episode (may be NULL): step, the state, the last plan's cost.
 typedef void (*jepa_eval_step_fn)(void *user, int step, const float *state, float plan_cost);
 
-// Whether a checkpoint's model fits an environment (action size, image size): JEPA_ERR_INVALID
-// with a message naming both sizes otherwise.
+// Whether a checkpoint's model fits an environment (action size; proprio size when the model
+// uses it): JEPA_ERR_INVALID with a message naming both sizes otherwise. Frames are rendered at
+// the model's image size, so any image size fits.
 jepa_status jepa_eval_check(const jepa_model *m, const jepa_env_model *env, char *err,
                             size_t err_size);
 

@@ -91,9 +91,6 @@ jepa_status jepa_eval_check(const jepa_model *m, const jepa_env_model *env, char
         return jepa_fail(err, err_size, JEPA_ERR_INVALID,
                          "the checkpoint's proprio size is %d but %s's is %d", m->proprio_dim,
                          jepa_env_name(env), jepa_env_proprio_dim(env));
-    if (m->cfg.image < 8 || m->cfg.image > 1024)
-        return jepa_fail(err, err_size, JEPA_ERR_INVALID, "the checkpoint's image size %d is bad",
-                         m->cfg.image);
     return JEPA_OK;
 }
 

@@ -36,5 +36,7 @@
 #include "jepa/wm.h"
 #include "jepa/probe.h"
 #include "jepa/train.h"
+#include "jepa/plan.h"
+#include "jepa/eval.h"
 
 #endif

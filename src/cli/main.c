@@ -25,6 +25,8 @@ static const command COMMANDS[] = {
     {"view", jepa_cmd_view, "draw an episode of a dataset as a GIF or a PNG contact sheet"},
     {"train", jepa_cmd_train, "learn a world model from a dataset"},
     {"probe", jepa_cmd_probe, "score a checkpoint's latents with a linear probe"},
+    {"plan", jepa_cmd_plan, "run one goal-reaching episode with a checkpoint and a planner"},
+    {"eval", jepa_cmd_eval, "success rate of a checkpoint and a planner over many episodes"},
 };
 #define N_COMMANDS (int)(sizeof COMMANDS / sizeof COMMANDS[0])
 

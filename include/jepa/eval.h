@@ -1,0 +1,84 @@
+// Evaluation protocols: episodes of goal-reaching with a world model and a planner in receding
+// horizon, per environment as ENVS.md describes, and the success table.
+//
+//   tworoom:   start and goal uniform in opposite rooms, 200 steps, success within 4.5 px
+//   pointmaze: start and goal in cells far apart (the farthest of 16 draws), 100 steps
+//   pusht:     goal = the state 25 expert steps into a held-out episode, 50 steps
+//   reacher:   goal = the state 25 expert steps after reset (fingertip on the target), 50 steps
+#ifndef JEPA_EVAL_H
+#define JEPA_EVAL_H
+
+#include <stdint.h>
+
+#include "jepa/env.h"
+#include "jepa/plan.h"
+#include "jepa/wm.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct jepa_eval_config {
+    int episodes;                // episodes to run
+    uint64_t seed;               // episode e uses streams of (seed, e); the planner seed too
+    jepa_planner_config planner; // the planner (its seed is set per episode)
+    int horizon;                 // model steps planned (0: 5)
+    int execute;                 // model steps executed per plan (0: the horizon)
+    int max_steps;               // env steps per episode (0: the protocol's budget)
+    jepa_cost cost;              // the planning cost (zeroed: squared L2 at the last step)
+    int threads;                 // episodes run in parallel (0: jepa_threads_get())
+} jepa_eval_config;
+
+typedef struct jepa_eval_episode {
+    int success;          // the success criterion held at some step
+    float final_distance; // the environment's distance to the goal at the end
+    int steps;            // env steps taken (stops at success)
+    int plans;            // plans made
+    float start[JEPA_ENV_MAX_DIM], goal[JEPA_ENV_MAX_DIM];
+} jepa_eval_episode;
+
+// Called after each env step of an episode (may be NULL): step, the state, the last plan's cost.
+typedef void (*jepa_eval_step_fn)(void *user, int step, const float *state, float plan_cost);
+
+// Whether a checkpoint's model fits an environment (action size; proprio size when the model
+// uses it): JEPA_ERR_INVALID with a message naming both sizes otherwise. Frames are rendered at
+// the model's image size, so any image size fits.
+jepa_status jepa_eval_check(const jepa_model *m, const jepa_env_model *env, char *err,
+                            size_t err_size);
+
+// The protocol's start and goal states (state_dim floats each) and step budget for episode e.
+void jepa_eval_task(const jepa_env_model *env, uint64_t seed, int episode, float *start,
+                    float *goal, int *max_steps);
+
+// Run one episode. plan_ms (may be NULL) receives each plan's time in ms (capacity: the
+// budget's env steps); gif (may be NULL) receives one frame per env step, the observation
+// beside the goal (budget + 1 frames of 2*image x image x 3), and *gif_frames their number.
+jepa_status jepa_eval_episode_run(jepa_model *m, const jepa_env_model *env,
+                                  const jepa_eval_config *cfg, int episode, jepa_eval_episode *out,
+                                  float *plan_ms, uint8_t *gif, int *gif_frames,
+                                  jepa_eval_step_fn on_step, void *user, char *err,
+                                  size_t err_size);
+
+typedef struct jepa_eval_result {
+    int episodes, successes;
+    double rate, rate_lo, rate_hi; // success rate with its 95 % Wilson interval
+    double mean_distance;          // mean final distance
+    double plan_ms_median, plan_ms_p95;
+    double seconds; // wall time of the whole evaluation
+    int plans;
+} jepa_eval_result;
+
+// Run every episode (in parallel, one env data and one planner per thread); per-episode
+// results in episodes (cfg->episodes entries, may be NULL). The same seed gives the same
+// results whatever the thread count.
+jepa_status jepa_eval_run(jepa_model *m, const jepa_env_model *env, const jepa_eval_config *cfg,
+                          jepa_eval_result *res, jepa_eval_episode *episodes, char *err,
+                          size_t err_size);
+
+// The 95 % Wilson score interval of k successes in n trials.
+void jepa_wilson_interval(int k, int n, double *lo, double *hi);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,134 @@
+// jepa eval: the success rate of a checkpoint and a planner under an environment's protocol.
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/commands.h"
+#include "jepa.h"
+
+static int usage(FILE *f) {
+    fprintf(f,
+            "usage: jepa eval --ckpt C --env NAME --episodes N [--seed S] [--planner ...]\n"
+            "                 [--json out.json] [--gif-dir D] [planning options of jepa plan]\n"
+            "\n"
+            "Runs N episodes of the environment's protocol (in parallel over --threads) and\n"
+            "prints the success rate with its 95%% Wilson interval, the mean final distance,\n"
+            "ms per plan (median, p95) and the total time. --gif-dir writes the first episodes'\n"
+            "GIFs (observation beside the goal), at most 8.\n");
+    return f == stdout ? 0 : 2;
+}
+
+#define MAX_GIFS 8
+
+// re-run the first episodes with frames (same seeds, so the same episodes) and write them
+static int write_gifs(jepa_model *m, const jepa_env_model *env, const jepa_eval_config *cfg,
+                      const char *dir) {
+    float s[JEPA_ENV_MAX_DIM], g[JEPA_ENV_MAX_DIM];
+    char err[1024], path[4096];
+    for (int e = 0; e < cfg->episodes && e < MAX_GIFS; e++) {
+        int budget, nf = 0, img = m->cfg.image;
+        jepa_eval_task(env, cfg->seed, e, s, g, &budget);
+        if (cfg->max_steps > 0) budget = cfg->max_steps;
+        uint8_t *frames = malloc((size_t)(budget + 1) * 2 * img * img * 3);
+        jepa_eval_episode ep = {0};
+        jepa_status st = frames ? jepa_eval_episode_run(m, env, cfg, e, &ep, NULL, frames, &nf,
+                                                        NULL, NULL, err, sizeof err)
+                                : jepa_fail(err, sizeof err, JEPA_ERR_NOMEM, "out of memory");
+        snprintf(path, sizeof path, "%s/episode_%03d_%s.gif", dir, e,
+                 ep.success ? "success" : "failure");
+        if (st == JEPA_OK) st = jepa_gif_write(path, frames, nf, 2 * img, img, 8, err, sizeof err);
+        free(frames);
+        if (st != JEPA_OK) {
+            fprintf(stderr, "jepa eval: %s\n", err);
+            return 1;
+        }
+    }
+    return 0;
+}
+
+// the result as a JSON object (cJSON escapes the strings)
+static int write_json(const char *path, const jepa_cli_plan *o, const jepa_eval_result *res) {
+    cJSON *j = cJSON_CreateObject();
+    cJSON *w = cJSON_CreateArray();
+    cJSON_AddStringToObject(j, "env", o->env);
+    cJSON_AddStringToObject(j, "ckpt", o->ckpt);
+    cJSON_AddStringToObject(j, "planner", jepa_planner_name(o->eval.planner.kind));
+    cJSON_AddNumberToObject(j, "seed", (double)o->eval.seed);
+    cJSON_AddNumberToObject(j, "episodes", res->episodes);
+    cJSON_AddNumberToObject(j, "successes", res->successes);
+    cJSON_AddNumberToObject(j, "success_rate", res->rate);
+    cJSON_AddItemToArray(w, cJSON_CreateNumber(res->rate_lo));
+    cJSON_AddItemToArray(w, cJSON_CreateNumber(res->rate_hi));
+    cJSON_AddItemToObject(j, "wilson95", w);
+    cJSON_AddNumberToObject(j, "mean_final_distance", res->mean_distance);
+    cJSON_AddNumberToObject(j, "plans", res->plans);
+    cJSON_AddNumberToObject(j, "plan_ms_median", res->plan_ms_median);
+    cJSON_AddNumberToObject(j, "plan_ms_p95", res->plan_ms_p95);
+    cJSON_AddNumberToObject(j, "seconds", res->seconds);
+    cJSON_AddNumberToObject(j, "horizon", o->eval.horizon);
+    cJSON_AddNumberToObject(j, "samples", o->eval.planner.samples);
+    cJSON_AddNumberToObject(j, "iterations", o->eval.planner.iterations);
+    char *text = cJSON_Print(j);
+    cJSON_Delete(j);
+    FILE *f = text ? fopen(path, "w") : NULL;
+    int ok = f && fputs(text, f) >= 0 && fputc('\n', f) != EOF;
+    if (f && fclose(f) != 0) ok = 0;
+    free(text);
+    if (!ok) fprintf(stderr, "jepa eval: %s: cannot write\n", path);
+    return !ok;
+}
+
+int jepa_cmd_eval(int argc, char **argv) {
+    const char *cmd = "eval", *json = NULL, *gif_dir = NULL;
+    jepa_cli_plan o;
+    jepa_cli_plan_defaults(&o);
+    o.eval.episodes = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v;
+        long long n;
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) return usage(stdout);
+        if (!strcmp(a, "--json") || !strcmp(a, "--gif-dir") || !strcmp(a, "--episodes")) {
+            if (!(v = jepa_cli_value(cmd, argc, argv, &i))) return 2;
+            if (!strcmp(a, "--json"))
+                json = v;
+            else if (!strcmp(a, "--gif-dir"))
+                gif_dir = v;
+            else if (!jepa_cli_int(cmd, a, v, 1, 1000000, &n))
+                return 1;
+            else
+                o.eval.episodes = (int)n;
+            continue;
+        }
+        int r = jepa_cli_plan_option(cmd, argc, argv, &i, &o);
+        if (r < 0) return 1;
+        if (r == 0) {
+            fprintf(stderr, "jepa eval: unknown option '%s'\n", a);
+            return 2;
+        }
+    }
+    if (!o.ckpt || !o.env || o.eval.episodes < 1) return usage(stderr);
+    jepa_model m;
+    jepa_env_model *env;
+    if (jepa_cli_plan_open(cmd, &o, &m, &env)) return 1;
+    jepa_eval_result res;
+    char err[1024];
+    int rc = 0;
+    if (jepa_eval_run(&m, env, &o.eval, &res, NULL, err, sizeof err) != JEPA_OK) {
+        fprintf(stderr, "jepa eval: %s\n", err);
+        rc = 1;
+    } else {
+        printf("%s, %s, %d episodes (seed %llu): success %.1f%% [%.1f, %.1f] (95%% Wilson), "
+               "mean final distance %.3f\n",
+               o.env, jepa_planner_name(o.eval.planner.kind), res.episodes,
+               (unsigned long long)o.eval.seed, 100 * res.rate, 100 * res.rate_lo,
+               100 * res.rate_hi, res.mean_distance);
+        printf("%d plans: %.1f ms median, %.1f ms p95; total %.1f s\n", res.plans,
+               res.plan_ms_median, res.plan_ms_p95, res.seconds);
+        if (json && write_json(json, &o, &res)) rc = 1;
+        if (gif_dir && write_gifs(&m, env, &o.eval, gif_dir)) rc = 1;
+    }
+    jepa_env_free(env);
+    jepa_model_free(&m);
+    return rc;
+}

@@ -1,0 +1,218 @@
+// jepa plan: one goal-reaching episode with a checkpoint and a planner, printing each step.
+// Also the planning options shared with jepa eval.
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/commands.h"
+#include "jepa.h"
+
+// a finite float in [lo, hi]
+static int parse_float(const char *cmd, const char *flag, const char *text, double lo, double hi,
+                       float *out) {
+    char *end;
+    double v = strtod(text, &end);
+    if (end == text || *end || !isfinite(v) || v < lo || v > hi) {
+        fprintf(stderr, "jepa %s: %s: expected a number in [%g, %g], got '%s'\n", cmd, flag, lo, hi,
+                text);
+        return 0;
+    }
+    *out = (float)v;
+    return 1;
+}
+
+void jepa_cli_plan_defaults(jepa_cli_plan *o) {
+    memset(o, 0, sizeof *o);
+    jepa_planner_config_default(&o->eval.planner, JEPA_PLANNER_CEM);
+    o->eval.planner.gd_steps = 0; // 0: the planner kind's default, filled in by open
+    o->eval.horizon = 5;
+    o->eval.episodes = 1;
+}
+
+int jepa_cli_plan_option(const char *cmd, int argc, char **argv, int *i, jepa_cli_plan *o) {
+    const char *a = argv[*i], *v;
+    jepa_planner_config *p = &o->eval.planner;
+    long long n;
+    // options without a value
+    if (!strcmp(a, "--all-steps")) {
+        o->eval.cost.all_steps = 1;
+        return 1;
+    }
+    static const char *const WITH_VALUE[] = {
+        "--ckpt",        "--env",      "--env-options", "--seed",
+        "--planner",     "--horizon",  "--execute",     "--samples",
+        "--iterations",  "--elites",   "--max-steps",   "--temperature",
+        "--noise-std",   "--init-std", "--beta",        "--gd-steps",
+        "--gd-restarts", "--gd-lr",    "--cost",        "--w-action",
+        "--w-smooth",    NULL};
+    int known = 0;
+    for (int k = 0; WITH_VALUE[k]; k++) known |= !strcmp(a, WITH_VALUE[k]);
+    if (!known) return 0;
+    if (!(v = jepa_cli_value(cmd, argc, argv, i))) return -1;
+    if (!strcmp(a, "--ckpt"))
+        o->ckpt = v;
+    else if (!strcmp(a, "--env"))
+        o->env = v;
+    else if (!strcmp(a, "--env-options"))
+        o->env_options = v;
+    else if (!strcmp(a, "--seed")) {
+        if (!jepa_cli_int(cmd, a, v, 0, 0x7FFFFFFFFFFFFFFFll, &n)) return -1;
+        o->eval.seed = (uint64_t)n;
+    } else if (!strcmp(a, "--planner")) {
+        int kind = jepa_planner_parse(v);
+        if (kind < 0) {
+            fprintf(stderr,
+                    "jepa %s: --planner: expected cem, icem, mppi, gd or cem+gd, got '%s'\n", cmd,
+                    v);
+            return -1;
+        }
+        p->kind = kind;
+    } else if (!strcmp(a, "--cost")) {
+        if (strcmp(v, "l2") && strcmp(v, "l1")) {
+            fprintf(stderr, "jepa %s: --cost: expected l2 or l1, got '%s'\n", cmd, v);
+            return -1;
+        }
+        o->eval.cost.distance = !strcmp(v, "l1") ? JEPA_DIST_L1 : JEPA_DIST_L2SQ;
+    } else if (!strcmp(a, "--horizon") || !strcmp(a, "--execute") || !strcmp(a, "--samples") ||
+               !strcmp(a, "--iterations") || !strcmp(a, "--elites") || !strcmp(a, "--max-steps") ||
+               !strcmp(a, "--gd-steps") || !strcmp(a, "--gd-restarts")) {
+        long long hi =
+            !strcmp(a, "--horizon") || !strcmp(a, "--execute") ? JEPA_WM_MAX_ROLLOUT : 1000000;
+        if (!jepa_cli_int(cmd, a, v, 1, hi, &n)) return -1;
+        int *dst = !strcmp(a, "--horizon")      ? &o->eval.horizon
+                   : !strcmp(a, "--execute")    ? &o->eval.execute
+                   : !strcmp(a, "--samples")    ? &p->samples
+                   : !strcmp(a, "--iterations") ? &p->iterations
+                   : !strcmp(a, "--elites")     ? &p->elites
+                   : !strcmp(a, "--max-steps")  ? &o->eval.max_steps
+                   : !strcmp(a, "--gd-steps")   ? &p->gd_steps
+                                                : &p->gd_restarts;
+        *dst = (int)n;
+    } else {
+        float *dst = !strcmp(a, "--temperature") ? &p->temperature
+                     : !strcmp(a, "--noise-std") ? &p->noise_std
+                     : !strcmp(a, "--init-std")  ? &p->init_std
+                     : !strcmp(a, "--beta")      ? &p->beta
+                     : !strcmp(a, "--gd-lr")     ? &p->gd_lr
+                     : !strcmp(a, "--w-action")  ? &o->eval.cost.w_action
+                                                 : &o->eval.cost.w_smooth;
+        if (!parse_float(cmd, a, v, 0.0, 1e6, dst)) return -1;
+    }
+    return 1;
+}
+
+int jepa_cli_plan_open(const char *cmd, jepa_cli_plan *o, jepa_model *m, jepa_env_model **env) {
+    char err[1024];
+    if (o->eval.planner.gd_steps == 0) {
+        jepa_planner_config d;
+        jepa_planner_config_default(&d, o->eval.planner.kind);
+        o->eval.planner.gd_steps = d.gd_steps;
+    }
+    if (o->eval.planner.elites > o->eval.planner.samples) {
+        fprintf(stderr, "jepa %s: --elites (%d) must not exceed --samples (%d)\n", cmd,
+                o->eval.planner.elites, o->eval.planner.samples);
+        return 1;
+    }
+    if (jepa_model_load(m, o->ckpt, NULL, err, sizeof err) != JEPA_OK) {
+        fprintf(stderr, "jepa %s: %s\n", cmd, err);
+        return 1;
+    }
+    *env = jepa_env_create(o->env, o->env_options, err, sizeof err);
+    if (!*env) {
+        fprintf(stderr, "jepa %s: %s\n", cmd, err);
+        jepa_model_free(m);
+        return 1;
+    }
+    if (jepa_eval_check(m, *env, err, sizeof err) != JEPA_OK) {
+        fprintf(stderr, "jepa %s: %s does not fit %s: %s\n", cmd, o->ckpt, o->env, err);
+        jepa_env_free(*env);
+        jepa_model_free(m);
+        return 1;
+    }
+    return 0;
+}
+
+static int usage(FILE *f) {
+    fprintf(f,
+            "usage: jepa plan --ckpt C --env NAME [--seed S] [--planner cem|icem|mppi|gd|cem+gd]\n"
+            "                 [--horizon H] [--execute K] [--samples N] [--iterations I]\n"
+            "                 [--elites E] [--max-steps T] [--gif out.gif] [planning options]\n"
+            "\n"
+            "Runs one episode of the environment's evaluation protocol (episode 0 of --seed),\n"
+            "printing each step's plan cost and distance to the goal, then the success.\n"
+            "\n"
+            "planning options: --temperature T --noise-std S --init-std S --beta B (iCEM)\n"
+            "  --gd-steps N --gd-restarts R --gd-lr LR --cost l2|l1 --all-steps\n"
+            "  --w-action W --w-smooth W --env-options JSON\n");
+    return f == stdout ? 0 : 2;
+}
+
+typedef struct step_printer {
+    const jepa_env_model *env;
+    const float *goal;
+} step_printer;
+
+static void print_step(void *user, int step, const float *state, float cost) {
+    step_printer *p = user;
+    printf("step %4d  plan cost %10.4f  distance %8.3f\n", step, cost,
+           jepa_env_distance(p->env, state, p->goal));
+}
+
+int jepa_cmd_plan(int argc, char **argv) {
+    const char *cmd = "plan", *gif_path = NULL;
+    jepa_cli_plan o;
+    jepa_cli_plan_defaults(&o);
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) return usage(stdout);
+        if (!strcmp(argv[i], "--gif")) {
+            if (!(gif_path = jepa_cli_value(cmd, argc, argv, &i))) return 2;
+            continue;
+        }
+        int r = jepa_cli_plan_option(cmd, argc, argv, &i, &o);
+        if (r < 0) return 1;
+        if (r == 0) {
+            fprintf(stderr, "jepa plan: unknown option '%s'\n", argv[i]);
+            return 2;
+        }
+    }
+    if (!o.ckpt || !o.env) return usage(stderr);
+    jepa_model m;
+    jepa_env_model *env;
+    if (jepa_cli_plan_open(cmd, &o, &m, &env)) return 1;
+    // the episode's task, for the printer and the buffers' sizes
+    float start[JEPA_ENV_MAX_DIM], goal[JEPA_ENV_MAX_DIM];
+    int budget;
+    jepa_eval_task(env, o.eval.seed, 0, start, goal, &budget);
+    if (o.eval.max_steps > 0) budget = o.eval.max_steps;
+    int img = m.cfg.image, nf = 0;
+    float *ms = malloc(sizeof(float) * budget);
+    uint8_t *gif = gif_path ? malloc((size_t)(budget + 1) * 2 * img * img * 3) : NULL;
+    step_printer sp = {env, goal};
+    jepa_eval_episode ep;
+    char err[1024];
+    int rc = 0;
+    if (!ms || (gif_path && !gif)) {
+        fprintf(stderr, "jepa plan: out of memory\n");
+        rc = 1;
+    } else if (jepa_eval_episode_run(&m, env, &o.eval, 0, &ep, ms, gif, &nf, print_step, &sp, err,
+                                     sizeof err) != JEPA_OK) {
+        fprintf(stderr, "jepa plan: %s\n", err);
+        rc = 1;
+    } else {
+        double total = 0;
+        for (int i = 0; i < ep.plans; i++) total += ms[i];
+        printf("%s: %s after %d steps, final distance %.3f, %d plans, %.1f ms per plan (%s)\n",
+               o.env, ep.success ? "success" : "failure", ep.steps, ep.final_distance, ep.plans,
+               ep.plans ? total / ep.plans : 0.0, jepa_planner_name(o.eval.planner.kind));
+        if (gif && jepa_gif_write(gif_path, gif, nf, 2 * img, img, 8, err, sizeof err) != JEPA_OK) {
+            fprintf(stderr, "jepa plan: %s\n", err);
+            rc = 1;
+        }
+    }
+    free(ms);
+    free(gif);
+    jepa_env_free(env);
+    jepa_model_free(&m);
+    return rc;
+}

@@ -1,0 +1,341 @@
+// Evaluation protocols: goal-reaching episodes with a world model and a planner in receding
+// horizon, and the success table over many episodes.
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "jepa/eval.h"
+#include "jepa/ops_view.h"
+#include "jepa/threads.h"
+#include "jepa/timer.h"
+
+#define HELD_OUT_SEED 0x5EED0FF5E7ull // goal episodes come from seeds the data never used
+#define EXPERT_GOAL_STEPS 25
+#define TWOROOM_SIDE_TRIES 1000
+#define MAZE_DRAWS 16
+#define TASK_REDRAWS 100
+
+// ---- tasks ----
+// the start, goal and budget drawn from one episode seed
+static void draw_task(const jepa_env_model *env, uint64_t ep_seed, float *start, float *goal,
+                      int *max_steps) {
+    const char *name = jepa_env_name(env);
+    int sd = jepa_env_state_dim(env);
+    jepa_env_data *d = jepa_env_data_create(env);
+    JEPA_CHECK(d != NULL);
+    jepa_rng rng;
+    jepa_rng_init(&rng, ep_seed, 1);
+    jepa_env_reset(env, d, ep_seed);
+    jepa_env_get_state(env, d, start);
+    memcpy(goal, start, sizeof(float) * sd);
+    if (!strcmp(name, "tworoom")) {
+        // start and goal uniform in opposite rooms (state: x, y, door, wall x)
+        float wall = start[3];
+        int left = jepa_rng_uniform(&rng) < 0.5f;
+        for (int which = 0; which < 2; which++) {
+            float *s = which ? goal : start;
+            int side_left = which ? !left : left;
+            for (int t = 0; t < TWOROOM_SIDE_TRIES; t++) {
+                s[0] = side_left ? jepa_rng_uniform_range(&rng, 0.0f, wall)
+                                 : jepa_rng_uniform_range(&rng, wall + 3.0f, 64.0f);
+                s[1] = jepa_rng_uniform_range(&rng, 0.0f, 64.0f);
+                if (jepa_env_set_state(env, d, s) == JEPA_OK) break;
+            }
+        }
+        *max_steps = 200;
+    } else if (!strcmp(name, "pointmaze")) {
+        // the goal: the farthest of a few reset positions, at rest
+        float cand[JEPA_ENV_MAX_DIM], best = -1.0f;
+        for (int t = 0; t < MAZE_DRAWS; t++) {
+            jepa_env_reset(env, d, ep_seed + 1 + (uint64_t)t);
+            jepa_env_get_state(env, d, cand);
+            float dist = jepa_env_distance(env, start, cand);
+            if (dist > best) {
+                best = dist;
+                memcpy(goal, cand, sizeof(float) * sd);
+            }
+        }
+        for (int i = 2; i < 4 && i < sd; i++) goal[i] = 0.0f;
+        *max_steps = 100;
+    } else {
+        // pusht, reacher: the state 25 expert steps into the episode
+        float a[JEPA_ENV_MAX_DIM];
+        for (int t = 0; t < EXPERT_GOAL_STEPS; t++) {
+            jepa_env_policy_act(env, d, JEPA_POLICY_EXPERT, &rng, a);
+            jepa_env_step(env, d, a);
+        }
+        jepa_env_get_state(env, d, goal);
+        *max_steps = 50;
+    }
+    jepa_env_data_free(d);
+}
+
+void jepa_eval_task(const jepa_env_model *env, uint64_t seed, int episode, float *start,
+                    float *goal, int *max_steps) {
+    uint64_t ep_seed = seed * 0x9E3779B97F4A7C15ull + (uint64_t)episode + HELD_OUT_SEED;
+    // a task solved at the start is drawn again (from the next seeds of a separate range)
+    draw_task(env, ep_seed, start, goal, max_steps);
+    for (uint64_t t = 1; t <= TASK_REDRAWS && jepa_env_success(env, start, goal); t++)
+        draw_task(env, ep_seed + (t << 40), start, goal, max_steps);
+}
+
+jepa_status jepa_eval_check(const jepa_model *m, const jepa_env_model *env, char *err,
+                            size_t err_size) {
+    int a = jepa_env_action_dim(env);
+    if (m->action_dim != a)
+        return jepa_fail(err, err_size, JEPA_ERR_INVALID,
+                         "the checkpoint's action size is %d but %s's is %d", m->action_dim,
+                         jepa_env_name(env), a);
+    if (m->cfg.use_proprio && m->proprio_dim != jepa_env_proprio_dim(env))
+        return jepa_fail(err, err_size, JEPA_ERR_INVALID,
+                         "the checkpoint's proprio size is %d but %s's is %d", m->proprio_dim,
+                         jepa_env_name(env), jepa_env_proprio_dim(env));
+    return JEPA_OK;
+}
+
+// ---- the world model as a planning rollout ----
+typedef struct wm_rollout {
+    jepa_model *m;
+    int history, filled, d, sa;
+    float *z;    // (history, D) latest last
+    float *past; // (history - 1, SA) the actions between them
+} wm_rollout;
+
+// push a new latent and the action that led to it (NULL for the first)
+static void wm_push(wm_rollout *r, const float *z, const float *action) {
+    if (r->filled == r->history) {
+        memmove(r->z, r->z + r->d, sizeof(float) * (r->history - 1) * r->d);
+        if (r->history > 1)
+            memmove(r->past, r->past + r->sa, sizeof(float) * (r->history - 2) * r->sa);
+        r->filled--;
+    }
+    memcpy(r->z + (int64_t)r->filled * r->d, z, sizeof(float) * r->d);
+    if (r->filled > 0 && action)
+        memcpy(r->past + (int64_t)(r->filled - 1) * r->sa, action, sizeof(float) * r->sa);
+    r->filled++;
+}
+
+static jepa_tensor *wm_rollout_fn(jepa_ctx *ctx, void *user, jepa_tensor *actions) {
+    wm_rollout *r = user;
+    int64_t n = actions->shape[0], th = r->filled;
+    jepa_tensor *z = jepa_wrap(ctx, r->z, NULL, 3, (int64_t[]){1, th, r->d});
+    z = jepa_contiguous(ctx, jepa_expand(ctx, z, 3, (int64_t[]){n, th, r->d}));
+    jepa_tensor *past = NULL;
+    if (th > 1) {
+        past = jepa_wrap(ctx, r->past, NULL, 3, (int64_t[]){1, th - 1, r->sa});
+        past = jepa_contiguous(ctx, jepa_expand(ctx, past, 3, (int64_t[]){n, th - 1, r->sa}));
+    }
+    return jepa_model_rollout(ctx, r->m, z, past, actions);
+}
+
+// render and encode the current observation (and copy it into rgb)
+static void encode_obs(jepa_ctx *ctx, jepa_model *m, const jepa_env_model *env, jepa_env_data *d,
+                       uint8_t *rgb, float *z) {
+    int img = m->cfg.image;
+    jepa_ctx_reset(ctx);
+    jepa_ctx_set_grad(ctx, 0);
+    jepa_env_render(env, d, rgb, img, img, NULL);
+    jepa_tensor *x = jepa_new4(ctx, 1, 3, img, img);
+    for (int c = 0; c < 3; c++)
+        for (int i = 0; i < img * img; i++) x->data[c * img * img + i] = rgb[i * 3 + c] / 255.0f;
+    jepa_tensor *prop = NULL;
+    if (m->cfg.use_proprio) {
+        prop = jepa_new2(ctx, 1, jepa_env_proprio_dim(env));
+        jepa_env_proprio(env, d, prop->data);
+    }
+    jepa_tensor *out = jepa_model_encode(ctx, m, &m->params, x, prop, 0);
+    jepa_tensor_gather(z, out);
+}
+
+// one GIF frame: observation left, goal right
+static void gif_frame(uint8_t *dst, const uint8_t *obs, const uint8_t *goal, int img) {
+    for (int y = 0; y < img; y++) {
+        memcpy(dst + (int64_t)y * 2 * img * 3, obs + (int64_t)y * img * 3, (size_t)img * 3);
+        memcpy(dst + (int64_t)y * 2 * img * 3 + img * 3, goal + (int64_t)y * img * 3,
+               (size_t)img * 3);
+    }
+}
+
+jepa_status jepa_eval_episode_run(jepa_model *m, const jepa_env_model *env,
+                                  const jepa_eval_config *cfg, int episode, jepa_eval_episode *out,
+                                  float *plan_ms, uint8_t *gif, int *gif_frames,
+                                  jepa_eval_step_fn on_step, void *user, char *err,
+                                  size_t err_size) {
+    jepa_status st = jepa_eval_check(m, env, err, err_size);
+    if (st != JEPA_OK) return st;
+    int a = jepa_env_action_dim(env), fs = m->cfg.frameskip, sa = m->step_action_dim;
+    int img = m->cfg.image, dim = m->cfg.latent;
+    int horizon = cfg->horizon > 0 ? cfg->horizon : 5;
+    int execute = cfg->execute > 0 ? cfg->execute : horizon;
+    int budget;
+    memset(out, 0, sizeof *out);
+    jepa_eval_task(env, cfg->seed, episode, out->start, out->goal, &budget);
+    if (cfg->max_steps > 0) budget = cfg->max_steps;
+    // everything this episode needs, allocated once
+    float lo[JEPA_ENV_MAX_DIM], hi[JEPA_ENV_MAX_DIM], state[JEPA_ENV_MAX_DIM];
+    jepa_env_action_bounds(env, lo, hi);
+    float *blo = malloc(sizeof(float) * sa), *bhi = malloc(sizeof(float) * sa);
+    float *zg = malloc(sizeof(float) * dim), *z = malloc(sizeof(float) * dim);
+    float *macro = malloc(sizeof(float) * sa);
+    uint8_t *rgb = malloc((size_t)img * img * 3), *goal_rgb = malloc((size_t)img * img * 3);
+    wm_rollout r = {m, m->cfg.history, 0, dim, sa, NULL, NULL};
+    r.z = malloc(sizeof(float) * r.history * dim);
+    r.past = malloc(sizeof(float) * (r.history > 1 ? r.history - 1 : 1) * sa);
+    jepa_env_data *d = jepa_env_data_create(env), *gd = jepa_env_data_create(env);
+    jepa_ctx *ctx = jepa_ctx_create(0);
+    jepa_planner planner;
+    jepa_mpc mpc;
+    memset(&planner, 0, sizeof planner);
+    memset(&mpc, 0, sizeof mpc);
+    if (!blo || !bhi || !zg || !z || !macro || !rgb || !goal_rgb || !r.z || !r.past || !d || !gd ||
+        !ctx) {
+        st = jepa_fail(err, err_size, JEPA_ERR_NOMEM, "out of memory");
+        goto done;
+    }
+    for (int i = 0; i < sa; i++) blo[i] = lo[i % a], bhi[i] = hi[i % a];
+    jepa_planner_config pc = cfg->planner;
+    pc.seed = cfg->seed * 0x9E3779B97F4A7C15ull + (uint64_t)episode;
+    st = jepa_planner_init(&planner, &pc, horizon, sa, blo, bhi);
+    if (st == JEPA_OK) st = jepa_mpc_init(&mpc, &planner, execute < horizon ? execute : horizon);
+    if (st != JEPA_OK) {
+        st = jepa_fail(err, err_size, st, "bad planner settings (horizon %d, execute %d)", horizon,
+                       execute);
+        goto done;
+    }
+    // start and goal: poses set on two instances of the episode
+    uint64_t ep_seed = cfg->seed * 0x9E3779B97F4A7C15ull + (uint64_t)episode + HELD_OUT_SEED;
+    jepa_env_reset(env, d, ep_seed);
+    jepa_env_reset(env, gd, ep_seed);
+    if (jepa_env_set_state(env, d, out->start) != JEPA_OK ||
+        jepa_env_set_state(env, gd, out->goal) != JEPA_OK) {
+        st = jepa_fail(err, err_size, JEPA_ERR_INVALID,
+                       "episode %d: the protocol's states do "
+                       "not fit %s",
+                       episode, jepa_env_name(env));
+        goto done;
+    }
+    encode_obs(ctx, m, env, gd, goal_rgb, zg);
+    encode_obs(ctx, m, env, d, rgb, z);
+    wm_push(&r, z, NULL);
+    jepa_plan_problem prob = {wm_rollout_fn, &r, zg, dim, cfg->cost};
+    int nf = 0;
+    if (gif) gif_frame(gif + (int64_t)nf++ * 2 * img * img * 3, rgb, goal_rgb, img);
+    // receding horizon until success or the budget
+    int steps = 0, done_ok = 0;
+    while (steps < budget && !done_ok) {
+        int planning = jepa_mpc_needs_plan(&mpc);
+        double t0 = jepa_time_now();
+        jepa_mpc_act(&mpc, &prob, macro);
+        if (planning && plan_ms) plan_ms[mpc.plans - 1] = (float)(1e3 * (jepa_time_now() - t0));
+        for (int f = 0; f < fs && steps < budget; f++) {
+            jepa_env_step(env, d, macro + f * a);
+            steps++;
+            jepa_env_get_state(env, d, state);
+            if (on_step) on_step(user, steps, state, mpc.last_cost);
+            if (gif) {
+                jepa_env_render(env, d, rgb, img, img, NULL);
+                gif_frame(gif + (int64_t)nf++ * 2 * img * img * 3, rgb, goal_rgb, img);
+            }
+            if (jepa_env_success(env, state, out->goal)) {
+                done_ok = 1;
+                break;
+            }
+        }
+        if (!done_ok) {
+            encode_obs(ctx, m, env, d, rgb, z);
+            wm_push(&r, z, macro);
+        }
+    }
+    jepa_env_get_state(env, d, state);
+    out->success = done_ok;
+    out->final_distance = jepa_env_distance(env, state, out->goal);
+    out->steps = steps;
+    out->plans = mpc.plans;
+    if (gif_frames) *gif_frames = nf;
+done:
+    jepa_mpc_free(&mpc);
+    jepa_planner_free(&planner);
+    jepa_ctx_free(ctx);
+    jepa_env_data_free(d);
+    jepa_env_data_free(gd);
+    free(blo), free(bhi), free(zg), free(z), free(macro), free(rgb), free(goal_rgb);
+    free(r.z), free(r.past);
+    return st;
+}
+
+void jepa_wilson_interval(int k, int n, double *lo, double *hi) {
+    if (n <= 0) {
+        *lo = 0.0, *hi = 1.0;
+        return;
+    }
+    const double z = 1.959963984540054;
+    double p = (double)k / n, z2 = z * z / n;
+    double centre = (p + z2 / 2) / (1 + z2);
+    double half = z * sqrt(p * (1 - p) / n + z * z / (4.0 * n * n)) / (1 + z2);
+    *lo = centre - half < 0 ? 0 : centre - half;
+    *hi = centre + half > 1 ? 1 : centre + half;
+}
+
+static int cmp_float(const void *a, const void *b) {
+    float x = *(const float *)a, y = *(const float *)b;
+    return (x > y) - (x < y);
+}
+
+jepa_status jepa_eval_run(jepa_model *m, const jepa_env_model *env, const jepa_eval_config *cfg,
+                          jepa_eval_result *res, jepa_eval_episode *episodes, char *err,
+                          size_t err_size) {
+    memset(res, 0, sizeof *res);
+    jepa_status st = jepa_eval_check(m, env, err, err_size);
+    if (st != JEPA_OK) return st;
+    int n = cfg->episodes, cap = 0;
+    for (int e = 0; e < n; e++) {
+        float s[JEPA_ENV_MAX_DIM], g[JEPA_ENV_MAX_DIM];
+        int b;
+        jepa_eval_task(env, cfg->seed, e, s, g, &b);
+        if (cfg->max_steps > 0) b = cfg->max_steps;
+        cap = b > cap ? b : cap;
+    }
+    jepa_eval_episode *eps = calloc((size_t)n, sizeof *eps);
+    float *ms = calloc((size_t)n * cap, sizeof(float));
+    jepa_status *sts = calloc((size_t)n, sizeof *sts);
+    char(*errs)[256] = calloc((size_t)n, sizeof *errs);
+    if (!eps || !ms || !sts || !errs) {
+        free(eps), free(ms), free(sts), free(errs);
+        return jepa_fail(err, err_size, JEPA_ERR_NOMEM, "out of memory");
+    }
+    // episodes in parallel; GD's backward writes the model's gradients, so it runs alone
+    int threads = cfg->threads > 0 ? cfg->threads : jepa_threads_get();
+    int gd = cfg->planner.kind == JEPA_PLANNER_GD || cfg->planner.kind == JEPA_PLANNER_CEM_GD;
+    if (gd) threads = 1;
+    double t0 = jepa_time_now();
+#pragma omp parallel for schedule(dynamic) num_threads(threads)
+    for (int e = 0; e < n; e++)
+        sts[e] = jepa_eval_episode_run(m, env, cfg, e, &eps[e], ms + (int64_t)e * cap, NULL, NULL,
+                                       NULL, NULL, errs[e], sizeof errs[e]);
+    res->seconds = jepa_time_now() - t0;
+    // the first failure, in episode order
+    for (int e = 0; e < n && st == JEPA_OK; e++)
+        if (sts[e] != JEPA_OK) st = jepa_fail(err, err_size, sts[e], "%s", errs[e]);
+    if (st == JEPA_OK) {
+        // the table: rate with its interval, mean distance, plan time percentiles
+        int np = 0;
+        res->episodes = n;
+        for (int e = 0; e < n; e++) {
+            res->successes += eps[e].success;
+            res->mean_distance += eps[e].final_distance / n;
+            for (int i = 0; i < eps[e].plans; i++) ms[np++] = ms[(int64_t)e * cap + i];
+        }
+        res->rate = n ? (double)res->successes / n : 0.0;
+        jepa_wilson_interval(res->successes, n, &res->rate_lo, &res->rate_hi);
+        qsort(ms, (size_t)np, sizeof(float), cmp_float);
+        res->plans = np;
+        if (np) {
+            res->plan_ms_median = ms[np / 2];
+            res->plan_ms_p95 = ms[(int)(0.95 * (np - 1) + 0.5)];
+        }
+        if (episodes) memcpy(episodes, eps, sizeof *eps * n);
+    }
+    free(eps), free(ms), free(sts), free(errs);
+    return st;
+}

@@ -1,0 +1,138 @@
+// MPC with a perfect model: the latent is the state of a damped double integrator and the
+// rollout is its true dynamics, so receding-horizon planning must bring it to the goal.
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "jepa.h"
+#include "testutil.h"
+
+#define S 4 // state (px, py, vx, vy)
+#define A 2
+#define DAMP 0.8f
+#define GAIN 0.5f
+
+// v' = DAMP v + GAIN a, p' = p + v' as matrices: s' = s M^T + a B^T
+static float M[S * S] = {1, 0, DAMP, 0, 0, 1, 0, DAMP, 0, 0, DAMP, 0, 0, 0, 0, DAMP};
+static float B[S * A] = {GAIN, 0, 0, GAIN, GAIN, 0, 0, GAIN};
+
+static void true_step(float *s, const float *a) {
+    float n[S];
+    for (int i = 0; i < S; i++) {
+        n[i] = 0;
+        for (int j = 0; j < S; j++) n[i] += M[i * S + j] * s[j];
+        for (int j = 0; j < A; j++) n[i] += B[i * A + j] * a[j];
+    }
+    memcpy(s, n, sizeof n);
+}
+
+// the rollout from the current state (user) for actions (N, H, A) -> (N, H, S)
+static jepa_tensor *rollout(jepa_ctx *ctx, void *user, jepa_tensor *actions) {
+    int64_t n = actions->shape[0], h = actions->shape[1];
+    jepa_tensor *m = jepa_wrap(ctx, M, NULL, 2, (int64_t[]){S, S});
+    jepa_tensor *b = jepa_wrap(ctx, B, NULL, 2, (int64_t[]){S, A});
+    jepa_tensor *s0 = jepa_wrap(ctx, user, NULL, 2, (int64_t[]){1, S});
+    jepa_tensor *z = jepa_contiguous(ctx, jepa_expand(ctx, s0, 2, (int64_t[]){n, S}));
+    jepa_tensor *steps[JEPA_PLAN_MAX_HORIZON];
+    for (int64_t k = 0; k < h; k++) {
+        jepa_tensor *a = jepa_reshape(
+            ctx, jepa_contiguous(ctx, jepa_slice(ctx, actions, 1, k, k + 1)), 2, (int64_t[]){n, A});
+        z = jepa_add(ctx, jepa_matmul(ctx, z, m, 0, 1), jepa_matmul(ctx, a, b, 0, 1));
+        steps[k] = jepa_reshape(ctx, z, 3, (int64_t[]){n, 1, S});
+    }
+    return jepa_concat(ctx, (int)h, steps, 1);
+}
+
+static void run(int kind) {
+    float lo[A] = {-1, -1}, hi[A] = {1, 1};
+    float state[S] = {0, 0, 0, 0}, goal[S] = {3.0f, -2.0f, 0, 0};
+    jepa_planner_config cfg;
+    jepa_planner_config_default(&cfg, kind);
+    cfg.seed = 4;
+    jepa_planner p;
+    jepa_mpc mpc;
+    CHECK(jepa_planner_init(&p, &cfg, 6, A, lo, hi) == JEPA_OK);
+    CHECK(jepa_mpc_init(&mpc, &p, 2) == JEPA_OK);
+    jepa_plan_problem prob = {rollout, state, goal, S, {0}};
+    prob.cost.all_steps = 1; // every step counts: get there and stay
+    int reached = -1;
+    for (int t = 0; t < 40; t++) {
+        float a[A];
+        jepa_mpc_act(&mpc, &prob, a);
+        for (int j = 0; j < A; j++) CHECK(a[j] >= lo[j] && a[j] <= hi[j]);
+        true_step(state, a);
+        float d = hypotf(state[0] - goal[0], state[1] - goal[1]);
+        if (d < 0.1f && reached < 0) reached = t + 1;
+    }
+    float d = hypotf(state[0] - goal[0], state[1] - goal[1]);
+    printf("  %-6s reached within 0.1 after %d steps; final distance %.4f, %d plans\n",
+           jepa_planner_name(kind), reached, d, mpc.plans);
+    CHECK(reached > 0);
+    CHECK(d < 0.15f);           // and stays near it (MPPI jitters at its noise floor)
+    CHECK(mpc.plans == 40 / 2); // one plan per 2 executed steps
+    jepa_mpc_free(&mpc);
+    jepa_planner_free(&p);
+}
+
+// the evaluation protocol with a small random world model: episodes on 1 and 2 threads give
+// identical results, and the protocol's goal lies in the other room
+static void eval_determinism(void) {
+    jepa_wm_config cfg;
+    jepa_wm_config_defaults(&cfg);
+    strcpy(cfg.recipe, "pldm");
+    cfg.image = 16;
+    cfg.cnn_stages = 2;
+    cfg.latent = 8;
+    char err[256] = "";
+    jepa_model m;
+    CHECK(jepa_model_create(&m, &cfg, 2, 2, err, sizeof err) == JEPA_OK);
+    jepa_env_model *env = jepa_env_create("tworoom", NULL, err, sizeof err);
+    jepa_eval_config ec;
+    memset(&ec, 0, sizeof ec);
+    ec.episodes = 4;
+    ec.seed = 3;
+    ec.max_steps = 10;
+    jepa_planner_config_default(&ec.planner, JEPA_PLANNER_CEM);
+    ec.planner.samples = 32;
+    ec.planner.elites = 4;
+    ec.planner.iterations = 2;
+    jepa_eval_episode e1[4], e2[4];
+    jepa_eval_result r1, r2;
+    ec.threads = 1;
+    CHECK(jepa_eval_run(&m, env, &ec, &r1, e1, err, sizeof err) == JEPA_OK);
+    ec.threads = 2;
+    CHECK(jepa_eval_run(&m, env, &ec, &r2, e2, err, sizeof err) == JEPA_OK);
+    CHECK(memcmp(e1, e2, sizeof e1) == 0); // bit for bit, whatever the thread count
+    CHECK(r1.plans == 4 * 2);              // 10 steps, a plan per 5: two plans per episode
+    for (int e = 0; e < 4; e++) {
+        float wall = e1[e].start[3]; // tworoom state: x, y, door, wall x
+        CHECK((e1[e].start[0] < wall) != (e1[e].goal[0] < wall));
+        CHECK(e1[e].steps == 10 || e1[e].success);
+    }
+    jepa_env_free(env);
+    // every environment's protocol runs (a 2-step episode), with a goal away from the start
+    for (const char *const *name = jepa_env_names(); *name; name++) {
+        env = jepa_env_create(*name, NULL, err, sizeof err);
+        CHECK(env != NULL);
+        if (!env || jepa_env_action_dim(env) != 2) {
+            jepa_env_free(env);
+            continue;
+        }
+        ec.episodes = 1;
+        ec.max_steps = 2;
+        jepa_eval_episode ep;
+        CHECK(jepa_eval_run(&m, env, &ec, &r1, &ep, err, sizeof err) == JEPA_OK);
+        printf("  %-9s start-goal distance %.3f, after 2 steps %.3f\n", *name,
+               jepa_env_distance(env, ep.start, ep.goal), ep.final_distance);
+        CHECK(!jepa_env_success(env, ep.start, ep.goal)); // not solved at the start
+        jepa_env_free(env);
+    }
+    jepa_model_free(&m);
+}
+
+int main(void) {
+    jepa_threads_set(1);
+    for (int kind = JEPA_PLANNER_CEM; kind <= JEPA_PLANNER_CEM_GD; kind++) run(kind);
+    eval_determinism();
+    return test_finish("test_mpc");
+}

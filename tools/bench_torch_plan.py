@@ -1,0 +1,71 @@
+#!/usr/bin/env python3
+"""PyTorch on BM-1's plan workload, for a side-by-side ratio with build/bench/bench_plan.
+
+The BM-1 predictor (MLP [256 + 2] -> 512 -> ReLU -> 512 -> ReLU -> 256, random weights), CEM
+with 300 samples x horizon 5 x 10 iterations, top-30 elites, Gaussian refit, actions in [-1, 1]^2,
+cost |z_5 - z_goal|^2; MPPI with the same budget (temperature 0.5, noise std 0.5). Inference mode,
+the given thread count, best of several plans. Prints one line per (planner, threads):
+"torch <planner> <threads> <ms>". Optional: nothing in the build or the tests needs Python.
+
+    python3 tools/bench_torch_plan.py [threads...]
+"""
+import sys
+import time
+
+import torch
+
+D, A, HID, N, H, ITERS, ELITES = 256, 2, 512, 300, 5, 10, 30
+
+torch.manual_seed(0)
+net = torch.nn.Sequential(
+    torch.nn.Linear(D + A, HID), torch.nn.ReLU(),
+    torch.nn.Linear(HID, HID), torch.nn.ReLU(),
+    torch.nn.Linear(HID, D))
+z0 = torch.randn(1, D)
+goal = torch.randn(D)
+
+
+def rollout(actions):  # (N, H, A) -> cost (N)
+    z = z0.expand(actions.shape[0], D)
+    for k in range(H):
+        z = net(torch.cat([z, actions[:, k]], dim=1))
+    return ((z - goal) ** 2).sum(dim=1)
+
+
+def cem():
+    mean, std = torch.zeros(H, A), torch.ones(H, A)
+    for _ in range(ITERS):
+        x = (mean + std * torch.randn(N, H, A)).clamp(-1, 1)
+        idx = torch.topk(rollout(x), ELITES, largest=False).indices
+        el = x[idx]
+        mean, std = el.mean(0), el.std(0, unbiased=False).clamp_min(0.05)
+    return mean
+
+
+def mppi():
+    mean = torch.zeros(H, A)
+    for _ in range(ITERS):
+        x = (mean + 0.5 * torch.randn(N, H, A)).clamp(-1, 1)
+        c = rollout(x)
+        w = torch.softmax(-(c - c.min()) / 0.5, dim=0)
+        mean = (w[:, None, None] * x).sum(0)
+    return mean
+
+
+def best_ms(fn, reps=7):
+    fn()
+    best = float("inf")
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - t0)
+    return 1e3 * best
+
+
+if __name__ == "__main__":
+    threads = [int(t) for t in sys.argv[1:]] or [1, 2]
+    with torch.inference_mode():
+        for t in threads:
+            torch.set_num_threads(t)
+            for name, fn in (("cem", cem), ("mppi", mppi)):
+                print(f"torch {name} {t} {best_ms(fn):.2f}", flush=True)

@@ -26,6 +26,7 @@ enum { JEPA_RECIPE_PLDM = 0, JEPA_RECIPE_LEWM = 1 };
 
 typedef struct jepa_model {
     jepa_wm_config cfg;
+    char env[64];        // the environment of the training data ("" when unknown)
     int recipe;          // JEPA_RECIPE_PLDM or JEPA_RECIPE_LEWM
     int action_dim;      // the environment's action size
     int step_action_dim; // frameskip * action_dim: the action of one model step

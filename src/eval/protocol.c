@@ -83,6 +83,9 @@ void jepa_eval_task(const jepa_env_model *env, uint64_t seed, int episode, float
 jepa_status jepa_eval_check(const jepa_model *m, const jepa_env_model *env, char *err,
                             size_t err_size) {
     int a = jepa_env_action_dim(env);
+    if (m->env[0] && strcmp(m->env, jepa_env_name(env)) != 0)
+        return jepa_fail(err, err_size, JEPA_ERR_INVALID, "the checkpoint was trained on %s, not %s",
+                         m->env, jepa_env_name(env));
     if (m->action_dim != a)
         return jepa_fail(err, err_size, JEPA_ERR_INVALID,
                          "the checkpoint's action size is %d but %s's is %d", m->action_dim,

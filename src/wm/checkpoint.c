@@ -46,6 +46,7 @@ jepa_status jepa_model_save(const jepa_model *m, const jepa_adamw *opt,
     cJSON_AddStringToObject(meta, "format", "jepa-checkpoint");
     cJSON_AddStringToObject(meta, "jepa_version", jepa_version());
     cJSON_AddStringToObject(meta, "config", config);
+    if (m->env[0]) cJSON_AddStringToObject(meta, "env", m->env);
     snprintf(num, sizeof num, "%d", m->action_dim);
     cJSON_AddStringToObject(meta, "action_dim", num);
     snprintf(num, sizeof num, "%d", m->proprio_dim);
@@ -159,6 +160,8 @@ jepa_status jepa_model_load(jepa_model *m, const char *path, jepa_train_state *s
     if (s == JEPA_OK && (action_dim < 1 || action_dim > 64 || proprio_dim < 0 || proprio_dim > 64))
         s = jepa_fail(err, n, JEPA_ERR_FORMAT, "%s: bad action_dim or proprio_dim", path);
     if (s == JEPA_OK) s = jepa_model_create(m, &cfg, (int)action_dim, (int)proprio_dim, err, n);
+    const char *env = jepa_st_metadata(&st, "env");
+    if (s == JEPA_OK && env) snprintf(m->env, sizeof m->env, "%s", env);
     if (s == JEPA_OK) s = check_extras(&st, &m->params, path, err, n);
     if (s == JEPA_OK) s = load_into(&st, &m->params, m->params.data, "", "", path, err, n);
     if (s == JEPA_OK) s = check_finite(&m->params, m->params.data, "", path, err, n);

@@ -105,6 +105,7 @@ static jepa_status setup(run *r, char *err, size_t n) {
         if (st != JEPA_OK) return st;
         r->state.best_val = INFINITY;
         r->state.data_seed = (uint64_t)cfg.seed;
+        snprintf(r->model.env, sizeof r->model.env, "%s", r->data.env);
     }
     jepa_model *m = &r->model;
     // a step count given for this run is the schedule's length, kept in its checkpoints

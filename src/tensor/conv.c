@@ -29,8 +29,9 @@
 #include "jepa/ops_conv.h"
 #include "jepa/threads.h"
 
-#define MR 12                   // rows per tile
-#define NR 32                   // channels per tile
+#define MR 14                   // rows of a tile
+#define PR 12                   // rows of a panel (the kernel for few channels)
+#define NR 32                   // channels of a tile or panel (two AVX-512 vectors)
 #define SUB_FLOATS (256 * 1024) // a sub-batch of padded images: about the L2 (1 MB)
 
 // ---- the tile kernel ----
@@ -39,7 +40,7 @@
 static void tile_kernel(float *restrict tile, int accumulate, const float *src, const int64_t *off,
                         const int64_t *tap_src, const int64_t *tap_w, int64_t ntaps, int64_t reduce,
                         int64_t rstride, const float *w) {
-#define ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11)
+#define ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11) X(12) X(13)
 #define LOAD(i)                                                                                    \
     __m512 a##i = accumulate ? _mm512_loadu_ps(tile + (i)*NR) : _mm512_setzero_ps();               \
     __m512 b##i = accumulate ? _mm512_loadu_ps(tile + (i)*NR + 16) : _mm512_setzero_ps();
@@ -86,10 +87,10 @@ static void tile_kernel(float *restrict tile, int accumulate, const float *src, 
 }
 #endif
 
-// The second kernel, for few channels: rows come from a packed panel (MR consecutive floats per
+// The second kernel, for few channels: rows come from a packed panel (PR consecutive floats per
 // step, one pointer), the 32 columns are 32 consecutive pixels of x:
 //
-//   tile[i][j] = sum_t sum_r a[(t * reduce + r) * MR + i] * x[tap_x[t] + r * xstride + j]
+//   tile[i][j] = sum_t sum_r a[(t * reduce + r) * PR + i] * x[tap_x[t] + r * xstride + j]
 #if defined(__AVX512F__)
 static void panel_kernel(float *restrict tile, const float *a, const float *x, const int64_t *tap_x,
                          int64_t ntaps, int64_t reduce, int64_t xstride) {
@@ -107,7 +108,7 @@ static void panel_kernel(float *restrict tile, const float *a, const float *x, c
     ROWS(LOAD)
     for (int64_t t = 0; t < ntaps; t++) {
         const float *xt = x + tap_x[t];
-        for (int64_t r = 0; r < reduce; r++, xt += xstride, a += MR) {
+        for (int64_t r = 0; r < reduce; r++, xt += xstride, a += PR) {
             __m512 x0 = _mm512_loadu_ps(xt), x1 = _mm512_loadu_ps(xt + 16);
             ROWS(STEP)
         }
@@ -121,11 +122,11 @@ static void panel_kernel(float *restrict tile, const float *a, const float *x, c
 #else
 static void panel_kernel(float *restrict tile, const float *a, const float *x, const int64_t *tap_x,
                          int64_t ntaps, int64_t reduce, int64_t xstride) {
-    memset(tile, 0, sizeof(float) * MR * NR);
+    memset(tile, 0, sizeof(float) * PR * NR);
     for (int64_t t = 0; t < ntaps; t++)
-        for (int64_t r = 0; r < reduce; r++, a += MR) {
+        for (int64_t r = 0; r < reduce; r++, a += PR) {
             const float *xt = x + tap_x[t] + r * xstride;
-            for (int i = 0; i < MR; i++)
+            for (int i = 0; i < PR; i++)
                 for (int j = 0; j < NR; j++) tile[i * NR + j] += a[i] * xt[j];
         }
 }
@@ -151,7 +152,7 @@ typedef struct {
     int64_t hp, wp, in_image; // padded input: rows, columns, floats per image
     int64_t oblocks, cblocks; // output and input channels in blocks of NR
     int64_t ktiles;           // weight-gradient rows (C*KH*KW) in tiles of MR
-    int64_t otiles;           // output channels in tiles of MR
+    int64_t otiles, kpanels;  // output channels, C*KH*KW, in panels of PR (few channels)
     // few input channels: the forward reads a phase-split input (panel kernel), and the input
     // gradient goes through columns (panel kernel + col2im)
     int narrow_forward, narrow_input;
@@ -194,7 +195,8 @@ static conv_plan plan_make(const jepa_conv_geom *g) {
     pl.oblocks = ceil_div(g->o, NR);
     pl.cblocks = ceil_div(g->c, NR);
     pl.ktiles = ceil_div(pl.k, MR);
-    pl.otiles = ceil_div(g->o, MR);
+    pl.otiles = ceil_div(g->o, PR);
+    pl.kpanels = ceil_div(pl.k, PR);
     pl.narrow_forward = g->c < NR / 2;
     pl.narrow_input = g->c < NR / 2 && pl.p % NR == 0;
     // a row split into stride phases, wide enough for 32-pixel loads past the last tile
@@ -212,8 +214,8 @@ static conv_plan plan_make(const jepa_conv_geom *g) {
     pl.sub = SUB_FLOATS / image;
     if (pl.sub < 1) pl.sub = 1;
     if (pl.sub > pl.per_thread) pl.sub = pl.per_thread;
-    pl.packed = max64(max64(pl.oblocks * NR, pl.otiles * MR) * pl.k,
-                      max64(pl.cblocks * NR * pl.taps, pl.ktiles * MR) * g->o);
+    pl.packed = max64(max64(pl.oblocks * NR, pl.otiles * PR) * pl.k,
+                      max64(pl.cblocks * NR * pl.taps, pl.kpanels * PR) * g->o);
     pl.pad_floats = round_up(pl.sub * image, 16);
     pl.dout_floats = round_up(pl.oblocks * pl.sub * pl.p * NR, 16);
     // two int64 tables of sub*OH (image, row) taps, or KH*KW kernel taps
@@ -404,15 +406,15 @@ static void forward_images(float *out, const float *x, const float *packed, cons
     }
 }
 
-// narrow forward weights: packed[ot][kh][kw][c][i] = w[ot*MR + i][c][kh][kw] (0 past O)
+// narrow forward weights: packed[ot][kh][kw][c][i] = w[ot*PR + i][c][kh][kw] (0 past O)
 static void pack_narrow_forward_weights(float *packed, const float *w, const jepa_conv_geom *g,
                                         const conv_plan *pl) {
     for (int64_t ot = 0; ot < pl->otiles; ot++)
         for (int64_t t = 0; t < pl->taps; t++)
             for (int64_t c = 0; c < g->c; c++)
-                for (int i = 0; i < MR; i++) {
-                    int64_t o = ot * MR + i;
-                    packed[((ot * pl->taps + t) * g->c + c) * MR + i] =
+                for (int i = 0; i < PR; i++) {
+                    int64_t o = ot * PR + i;
+                    packed[((ot * pl->taps + t) * g->c + c) * PR + i] =
                         o < g->o ? w[(o * g->c + c) * pl->taps + t] : 0.0f;
                 }
 }
@@ -443,7 +445,7 @@ static void forward_narrow_images(float *out, const float *x, const float *packe
     for (int64_t kh = 0; kh < g->kh; kh++)
         for (int64_t kw = 0; kw < g->kw; kw++)
             tap_x[kh * g->kw + kw] = (kh * s + kw % s) * q_len + kw / s;
-    float tile[MR * NR];
+    float tile[PR * NR];
     for (int64_t img = 0; img < nb; img++)
         for (int64_t oh = 0; oh < g->oh; oh++)
             for (int64_t ow0 = 0; ow0 < g->ow; ow0 += NR) {
@@ -451,10 +453,10 @@ static void forward_narrow_images(float *out, const float *x, const float *packe
                 const float *base =
                     xs + img * g->c * pl->phase_plane + oh * g->stride_h * s * q_len + ow0;
                 for (int64_t ot = b0; ot < b1; ot++) {
-                    panel_kernel(tile, packed + ot * pl->taps * g->c * MR, base, tap_x, pl->taps,
+                    panel_kernel(tile, packed + ot * pl->taps * g->c * PR, base, tap_x, pl->taps,
                                  g->c, pl->phase_plane);
-                    for (int i = 0; i < MR && ot * MR + i < g->o; i++) {
-                        int64_t o = ot * MR + i;
+                    for (int i = 0; i < PR && ot * PR + i < g->o; i++) {
+                        int64_t o = ot * PR + i;
                         float b = bias ? bias[o] : 0.0f;
                         float *dst = out + ((n0 + img) * g->o + o) * pl->p + oh * g->ow + ow0;
                         store_row(dst, tile + i * NR, b, width);
@@ -592,14 +594,14 @@ static void input_grad_images(float *dx, const float *dout, const float *packed,
     }
 }
 
-// column weights for few input channels: packed[kt][o][i] = w[o][kt*MR + i] (0 past C*KH*KW)
+// column weights for few input channels: packed[kt][o][i] = w[o][kt*PR + i] (0 past C*KH*KW)
 static void pack_narrow_input_weights(float *packed, const float *w, const jepa_conv_geom *g,
                                       const conv_plan *pl) {
-    for (int64_t kt = 0; kt < pl->ktiles; kt++)
+    for (int64_t kt = 0; kt < pl->kpanels; kt++)
         for (int64_t o = 0; o < g->o; o++)
-            for (int i = 0; i < MR; i++) {
-                int64_t k = kt * MR + i;
-                packed[(kt * g->o + o) * MR + i] = k < pl->k ? w[o * pl->k + k] : 0.0f;
+            for (int i = 0; i < PR; i++) {
+                int64_t k = kt * PR + i;
+                packed[(kt * g->o + o) * PR + i] = k < pl->k ? w[o * pl->k + k] : 0.0f;
             }
 }
 
@@ -607,7 +609,7 @@ static void pack_narrow_input_weights(float *packed, const float *w, const jepa_
 // each added back onto the input pixel it came from (P is a multiple of 32)
 static void input_narrow_images(float *dx, const float *dout, const float *packed, int64_t n0,
                                 int64_t nb, const jepa_conv_geom *g, const conv_plan *pl) {
-    float tile[MR * NR];
+    float tile[PR * NR];
     int64_t top[NR], left[NR], zero = 0;
     for (int64_t img = n0; img < n0 + nb; img++) {
         float *d = dx + img * g->c * g->h * g->w;
@@ -617,11 +619,11 @@ static void input_narrow_images(float *dx, const float *dout, const float *packe
                 top[j] = (p0 + j) / g->ow * g->stride_h - g->pad_h;
                 left[j] = (p0 + j) % g->ow * g->stride_w - g->pad_w;
             }
-            for (int64_t kt = 0; kt < pl->ktiles; kt++) {
-                panel_kernel(tile, packed + kt * g->o * MR, dout + img * g->o * pl->p + p0, &zero,
+            for (int64_t kt = 0; kt < pl->kpanels; kt++) {
+                panel_kernel(tile, packed + kt * g->o * PR, dout + img * g->o * pl->p + p0, &zero,
                              1, g->o, pl->p);
-                for (int i = 0; i < MR && kt * MR + i < pl->k; i++) {
-                    int64_t k = kt * MR + i, c = k / pl->taps;
+                for (int i = 0; i < PR && kt * PR + i < pl->k; i++) {
+                    int64_t k = kt * PR + i, c = k / pl->taps;
                     int64_t kh = k % pl->taps / g->kw, kw = k % g->kw;
                     float *plane = d + c * g->h * g->w;
                     for (int j = 0; j < NR; j++) {

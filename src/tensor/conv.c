@@ -702,9 +702,10 @@ void jepa_conv2d_backward(float *dx, float *dw, const float *dout, const float *
         pack_narrow_input_weights(work, w, g, &pl);
     else if (dx)
         pack_input_weights(work, w, g, &pl);
-#pragma omp parallel num_threads(pl.threads)
-    {
-        int t = jepa_thread_index();
+    // one slice (a range of images, its own workspace and dw tiles) per thread; a loop, so
+    // that every slice runs even when the runtime gives fewer threads (nested regions)
+#pragma omp parallel for num_threads(pl.threads) schedule(static)
+    for (int t = 0; t < pl.threads; t++) {
         float *mine = work + pl.packed + t * pl.thread_floats;
         float *acc = mine + pl.pad_floats + pl.dout_floats + pl.tap_floats;
         if (dw) memset(acc, 0, sizeof(float) * (size_t)pl.acc_floats);
@@ -720,7 +721,7 @@ void jepa_conv2d_backward(float *dx, float *dw, const float *dout, const float *
         }
     }
     if (!dw) return;
-    // dw += the threads' tiles, in thread order, walking dw in memory order
+    // dw += the slices' tiles, in slice order, walking dw in memory order
     for (int t = 0; t < pl.threads; t++) {
         const float *acc = work + pl.packed + t * pl.thread_floats + pl.pad_floats +
                            pl.dout_floats + pl.tap_floats;

@@ -440,7 +440,20 @@ static void forward_narrow_images(float *out, const float *x, const float *packe
                 int64_t q1 = ceil_div(g->w + g->pad_w - phase, s);
                 if (q1 > q_len) q1 = q_len;
                 const float *src = x + ((n0 * g->c + plane) * g->h + iy) * g->w + phase - g->pad_w;
-                for (int64_t q = q0; q < q1; q++) row[q] = src[q * s];
+                int64_t q = q0;
+#if defined(__AVX512F__)
+                // stride 2: the even elements of 32 floats, 16 at a time
+                if (s == 2) {
+                    const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20,
+                                                           22, 24, 26, 28, 30);
+                    // (both loads inside the row: src[2q + 31] is column 2q + 31 + phase - pad)
+                    for (; q + 16 <= q1 && 2 * q + 31 + phase - g->pad_w < g->w; q += 16)
+                        _mm512_storeu_ps(row + q,
+                                         _mm512_permutex2var_ps(_mm512_loadu_ps(src + 2 * q), even,
+                                                                _mm512_loadu_ps(src + 2 * q + 16)));
+                }
+#endif
+                for (; q < q1; q++) row[q] = src[q * s];
             }
     for (int64_t kh = 0; kh < g->kh; kh++)
         for (int64_t kw = 0; kw < g->kw; kw++)
@@ -702,8 +715,8 @@ void jepa_conv2d_backward(float *dx, float *dw, const float *dout, const float *
         pack_narrow_input_weights(work, w, g, &pl);
     else if (dx)
         pack_input_weights(work, w, g, &pl);
-    // one slice (a range of images, its own workspace and dw tiles) per thread; a loop, so
-    // that every slice runs even when the runtime gives fewer threads (nested regions)
+        // one slice (a range of images, its own workspace and dw tiles) per thread; a loop, so
+        // that every slice runs even when the runtime gives fewer threads (nested regions)
 #pragma omp parallel for num_threads(pl.threads) schedule(static)
     for (int t = 0; t < pl.threads; t++) {
         float *mine = work + pl.packed + t * pl.thread_floats;

@@ -36,11 +36,24 @@
 
 // ---- the tile kernel ----
 
+// the rows a short tile needs at most: such tiles (the ends of runs) take an 8-row kernel
+#define SHORT_ROWS 8
+
 #if defined(__AVX512F__)
-static void tile_kernel(float *restrict tile, int accumulate, const float *src, const int64_t *off,
-                        const int64_t *tap_src, const int64_t *tap_w, int64_t ntaps, int64_t reduce,
-                        int64_t rstride, const float *w) {
-#define ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11) X(12) X(13)
+// the kernel's body over a list of rows: 2 accumulators per row, a broadcast per row and step
+#define TILE_BODY(ROWS)                                                                            \
+    ROWS(LOAD)                                                                                     \
+    for (int64_t t = 0; t < ntaps; t++) {                                                          \
+        ROWS(POINTER)                                                                              \
+        const float *wt = w + tap_w[t];                                                            \
+        for (int64_t r = 0, ro = 0; r < reduce; r++, ro += rstride, wt += NR) {                    \
+            __m512 w0 = _mm512_loadu_ps(wt), w1 = _mm512_loadu_ps(wt + 16);                        \
+            ROWS(STEP)                                                                             \
+        }                                                                                          \
+    }                                                                                              \
+    ROWS(STORE)
+#define ROWS_FULL(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11) X(12) X(13)
+#define ROWS_SHORT(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7)
 #define LOAD(i)                                                                                    \
     __m512 a##i = accumulate ? _mm512_loadu_ps(tile + (i)*NR) : _mm512_setzero_ps();               \
     __m512 b##i = accumulate ? _mm512_loadu_ps(tile + (i)*NR + 16) : _mm512_setzero_ps();
@@ -54,32 +67,43 @@ static void tile_kernel(float *restrict tile, int accumulate, const float *src, 
 #define STORE(i)                                                                                   \
     _mm512_storeu_ps(tile + (i)*NR, a##i);                                                         \
     _mm512_storeu_ps(tile + (i)*NR + 16, b##i);
-    ROWS(LOAD)
-    for (int64_t t = 0; t < ntaps; t++) {
-        ROWS(POINTER)
-        const float *wt = w + tap_w[t];
-        for (int64_t r = 0, ro = 0; r < reduce; r++, ro += rstride, wt += NR) {
-            __m512 w0 = _mm512_loadu_ps(wt), w1 = _mm512_loadu_ps(wt + 16);
-            ROWS(STEP)
-        }
-    }
-    ROWS(STORE)
-#undef ROWS
+static void tile_kernel_full(float *restrict tile, int accumulate, const float *src,
+                             const int64_t *off, const int64_t *tap_src, const int64_t *tap_w,
+                             int64_t ntaps, int64_t reduce, int64_t rstride, const float *w) {
+    TILE_BODY(ROWS_FULL)
+}
+static void tile_kernel_short(float *restrict tile, int accumulate, const float *src,
+                              const int64_t *off, const int64_t *tap_src, const int64_t *tap_w,
+                              int64_t ntaps, int64_t reduce, int64_t rstride, const float *w) {
+    TILE_BODY(ROWS_SHORT)
+}
+#undef TILE_BODY
+#undef ROWS_FULL
+#undef ROWS_SHORT
 #undef LOAD
 #undef STEP
 #undef POINTER
 #undef STORE
+
+// rows of the tile are needed (the others may hold anything)
+static void tile_kernel(float *restrict tile, int rows, int accumulate, const float *src,
+                        const int64_t *off, const int64_t *tap_src, const int64_t *tap_w,
+                        int64_t ntaps, int64_t reduce, int64_t rstride, const float *w) {
+    if (rows <= SHORT_ROWS)
+        tile_kernel_short(tile, accumulate, src, off, tap_src, tap_w, ntaps, reduce, rstride, w);
+    else
+        tile_kernel_full(tile, accumulate, src, off, tap_src, tap_w, ntaps, reduce, rstride, w);
 }
 #else
 // portable: the same sums in plain loops
-static void tile_kernel(float *restrict tile, int accumulate, const float *src, const int64_t *off,
-                        const int64_t *tap_src, const int64_t *tap_w, int64_t ntaps, int64_t reduce,
-                        int64_t rstride, const float *w) {
-    if (!accumulate) memset(tile, 0, sizeof(float) * MR * NR);
+static void tile_kernel(float *restrict tile, int rows, int accumulate, const float *src,
+                        const int64_t *off, const int64_t *tap_src, const int64_t *tap_w,
+                        int64_t ntaps, int64_t reduce, int64_t rstride, const float *w) {
+    if (!accumulate) memset(tile, 0, sizeof(float) * (size_t)(rows * NR));
     for (int64_t t = 0; t < ntaps; t++)
         for (int64_t r = 0; r < reduce; r++) {
             const float *wt = w + tap_w[t] + r * NR;
-            for (int i = 0; i < MR; i++) {
+            for (int i = 0; i < rows; i++) {
                 float v = src[off[i] + tap_src[t] + r * rstride];
                 for (int j = 0; j < NR; j++) tile[i * NR + j] += v * wt[j];
             }
@@ -392,7 +416,7 @@ static void forward_images(float *out, const float *x, const float *packed, cons
                         at[i] = (n0 + img) * g->o * pl->p + oh * g->ow + ow;
                     }
                     int rows = pixels - q < MR ? (int)(pixels - q) : MR;
-                    tile_kernel(tile, 0, src, off, tap_src, tap_w, ntaps, c, 1,
+                    tile_kernel(tile, rows, 0, src, off, tap_src, tap_w, ntaps, c, 1,
                                 packed + ob * pl->taps * c * NR);
                     int64_t width = g->o - ob * NR < NR ? g->o - ob * NR : NR;
                     for (int64_t j = 0; j < width; j++) {
@@ -582,7 +606,7 @@ static void input_grad_images(float *dx, const float *dout, const float *packed,
                                         cb * NR;
                             }
                             int n_rows = pixels - q < MR ? (int)(pixels - q) : MR;
-                            tile_kernel(tile, 0, dyc, off, tap_src, tap_w, ntaps, o, 1,
+                            tile_kernel(tile, n_rows, 0, dyc, off, tap_src, tap_w, ntaps, o, 1,
                                         packed + cb * pl->taps * o * NR);
                             for (int i = 0; i < n_rows; i++)
                                 store_row(dxc + at[i], tile + i * NR, 0.0f, NR);
@@ -701,8 +725,9 @@ static void weight_grad_images(float *acc, const float *dout, const float *x, in
             int64_t c = k / pl->taps, kh = k % pl->taps / g->kw, kw = k % g->kw;
             off[i] = c * pl->hp * pl->wp + kh * pl->wp + kw;
         }
+        int rows = pl->k - kt * MR < MR ? (int)(pl->k - kt * MR) : MR;
         for (int64_t ob = 0; ob < pl->oblocks; ob++)
-            tile_kernel(acc + (ob * pl->ktiles + kt) * MR * NR, 1, xp, off, tap_src, tap_w,
+            tile_kernel(acc + (ob * pl->ktiles + kt) * MR * NR, rows, 1, xp, off, tap_src, tap_w,
                         nb * g->oh, g->ow, g->stride_w, dyt + ob * pixels * NR);
     }
 }

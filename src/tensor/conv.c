@@ -631,6 +631,44 @@ static void input_grad_images(float *dx, const float *dout, const float *packed,
     }
 }
 
+// row[first + step*j] += v[j] for j < NR where 0 <= first + step*j < width (step 1 or 2)
+static void add_row(float *row, int64_t width, int64_t first, int64_t step, const float *v) {
+#if defined(__AVX512F__)
+    // NR values spread over step*NR columns (zeros between them when step is 2), 16 at a time
+    const __m512i lo = _mm512_setr_epi32(0, 16, 1, 16, 2, 16, 3, 16, 4, 16, 5, 16, 6, 16, 7, 16);
+    const __m512i hi =
+        _mm512_add_epi32(lo, _mm512_setr_epi32(8, 0, 8, 0, 8, 0, 8, 0, 8, 0, 8, 0, 8, 0, 8, 0));
+    __m512 spread[4];
+    int parts = 0;
+    for (int h = 0; h < NR; h += 16) {
+        __m512 x = _mm512_loadu_ps(v + h);
+        if (step == 1) {
+            spread[parts++] = x;
+        } else {
+            spread[parts++] = _mm512_permutex2var_ps(x, lo, _mm512_setzero_ps());
+            spread[parts++] = _mm512_permutex2var_ps(x, hi, _mm512_setzero_ps());
+        }
+    }
+    for (int q = 0; q < parts; q++) {
+        int64_t at = first + 16 * q;
+        if (at >= 0 && at + 16 <= width) {
+            _mm512_storeu_ps(row + at, _mm512_add_ps(_mm512_loadu_ps(row + at), spread[q]));
+            continue;
+        }
+        // a vector that crosses an edge of the row: its columns inside, one by one
+        float lanes[16];
+        _mm512_storeu_ps(lanes, spread[q]);
+        for (int m = 0; m < 16; m++)
+            if (at + m >= 0 && at + m < width) row[at + m] += lanes[m];
+    }
+#else
+    for (int64_t j = 0; j < NR; j++) {
+        int64_t col = first + step * j;
+        if (col >= 0 && col < width) row[col] += v[j];
+    }
+#endif
+}
+
 // column weights for few input channels: packed[kt][o][i] = w[o][kt*PR + i] (0 past C*KH*KW)
 static void pack_narrow_input_weights(float *packed, const float *w, const jepa_conv_geom *g,
                                       const conv_plan *pl) {
@@ -663,6 +701,15 @@ static void input_narrow_images(float *dx, const float *dout, const float *packe
                     int64_t k = kt * PR + i, c = k / pl->taps;
                     int64_t kh = k % pl->taps / g->kw, kw = k % g->kw;
                     float *plane = d + c * g->h * g->w;
+                    if (g->ow % NR == 0 && g->stride_w <= 2) {
+                        // the 32 pixels are one run of an output row: one input row, in steps
+                        // of the stride
+                        int64_t ih = top[0] + kh;
+                        if (ih >= 0 && ih < g->h)
+                            add_row(plane + ih * g->w, g->w, left[0] + kw, g->stride_w,
+                                    tile + i * NR);
+                        continue;
+                    }
                     for (int j = 0; j < NR; j++) {
                         int64_t ih = top[j] + kh, iw = left[j] + kw;
                         if (ih >= 0 && ih < g->h && iw >= 0 && iw < g->w)

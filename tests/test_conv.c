@@ -111,6 +111,24 @@ static void compare_conv(int64_t n, int64_t c, int64_t h, int64_t w, int64_t o, 
                     (long long)n, (long long)c, (long long)h, (long long)w, (long long)o,
                     (long long)kh, (long long)kw, (long long)sh, (long long)sw, (long long)ph,
                     (long long)pw, threads, ey, ex, ew);
+        // inside another parallel region (nested regions get one thread): the same results
+        if (threads == 2) {
+            for (int64_t i = 0; i < ny; i++) y1[i] = NAN;
+            for (int64_t i = 0; i < nx; i++) dx1[i] = 0.25f;
+            for (int64_t i = 0; i < nw; i++) dw1[i] = -0.5f;
+#pragma omp parallel num_threads(2)
+            {
+#pragma omp single
+                {
+                    jepa_conv2d_forward(y1, x->data, wt->data, b->data, &g, work);
+                    jepa_conv2d_backward(dx1, dw1, dy->data, x->data, wt->data, &g, work);
+                }
+            }
+            CHECK(test_compare(y1, y2, ny, sum_tol(c * kh * kw), 1e-5) <= 1.0 &&
+                  all_finite(y1, ny));
+            CHECK(test_compare(dx1, dx2, nx, sum_tol(o * kh * kw), 1e-5) <= 1.0);
+            CHECK(test_compare(dw1, dw2, nw, sum_tol(n * g.oh * g.ow), 1e-5) <= 1.0);
+        }
         // only the input gradient, then only the weight gradient
         for (int64_t i = 0; i < nx; i++) dx1[i] = 0.25f;
         jepa_conv2d_backward(dx1, NULL, dy->data, NULL, wt->data, &g, work);

@@ -1,6 +1,7 @@
 // Convolutions and pooling over NCHW tensors, as PyTorch defines them: conv2d, conv_transpose2d,
-// max_pool2d and avg_pool2d (the ops), and the kernels under them (a naive `_ref` oracle and
-// an im2col + GEMM version that threads over groups of images).
+// max_pool2d and avg_pool2d (the ops), and the kernels under them: a naive `_ref` oracle and a
+// fast version (for conv2d, register-tiled AVX-512 kernels that read the images in place, no
+// im2col; threads over images).
 #ifndef JEPA_OPS_CONV_H
 #define JEPA_OPS_CONV_H
 
@@ -45,8 +46,9 @@ void jepa_conv2d_backward_bias(float *dbias, const float *dout, const jepa_conv_
 // (jepa_threads_get()); the thread count must not grow between sizing and the call.
 int64_t jepa_conv2d_workspace_floats(const jepa_conv_geom *g);
 
-// The same as the _ref kernels, by im2col + GEMM (jepa_sgemm), threads over groups of images.
-// work holds jepa_conv2d_workspace_floats(g) floats (caller-owned, e.g. from a ctx arena).
+// The same as the _ref kernels, fast (see src/tensor/conv.c): no allocation, threads over
+// images. work holds jepa_conv2d_workspace_floats(g) floats (caller-owned, e.g. from a ctx
+// arena), aligned to 8 bytes at least (malloc and the arena are).
 void jepa_conv2d_forward(float *out, const float *x, const float *w, const float *bias,
                          const jepa_conv_geom *g, float *work);
 // dx (N,C,H,W) += input gradient and dw (O,C,KH,KW) += weight gradient, in one pass over

@@ -29,17 +29,31 @@
 #include "jepa/ops_conv.h"
 #include "jepa/threads.h"
 
-#define MR 12                   // rows per tile
-#define NR 32                   // channels per tile
+#define MR 14                   // rows of a tile
+#define PR 12                   // rows of a panel (the kernel for few channels)
+#define NR 32                   // channels of a tile or panel (two AVX-512 vectors)
 #define SUB_FLOATS (256 * 1024) // a sub-batch of padded images: about the L2 (1 MB)
 
 // ---- the tile kernel ----
 
+// the rows a short tile needs at most: such tiles (the ends of runs) take an 8-row kernel
+#define SHORT_ROWS 8
+
 #if defined(__AVX512F__)
-static void tile_kernel(float *restrict tile, int accumulate, const float *src, const int64_t *off,
-                        const int64_t *tap_src, const int64_t *tap_w, int64_t ntaps, int64_t reduce,
-                        int64_t rstride, const float *w) {
-#define ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11)
+// the kernel's body over a list of rows: 2 accumulators per row, a broadcast per row and step
+#define TILE_BODY(ROWS)                                                                            \
+    ROWS(LOAD)                                                                                     \
+    for (int64_t t = 0; t < ntaps; t++) {                                                          \
+        ROWS(POINTER)                                                                              \
+        const float *wt = w + tap_w[t];                                                            \
+        for (int64_t r = 0, ro = 0; r < reduce; r++, ro += rstride, wt += NR) {                    \
+            __m512 w0 = _mm512_loadu_ps(wt), w1 = _mm512_loadu_ps(wt + 16);                        \
+            ROWS(STEP)                                                                             \
+        }                                                                                          \
+    }                                                                                              \
+    ROWS(STORE)
+#define ROWS_FULL(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11) X(12) X(13)
+#define ROWS_SHORT(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7)
 #define LOAD(i)                                                                                    \
     __m512 a##i = accumulate ? _mm512_loadu_ps(tile + (i)*NR) : _mm512_setzero_ps();               \
     __m512 b##i = accumulate ? _mm512_loadu_ps(tile + (i)*NR + 16) : _mm512_setzero_ps();
@@ -53,32 +67,43 @@ static void tile_kernel(float *restrict tile, int accumulate, const float *src, 
 #define STORE(i)                                                                                   \
     _mm512_storeu_ps(tile + (i)*NR, a##i);                                                         \
     _mm512_storeu_ps(tile + (i)*NR + 16, b##i);
-    ROWS(LOAD)
-    for (int64_t t = 0; t < ntaps; t++) {
-        ROWS(POINTER)
-        const float *wt = w + tap_w[t];
-        for (int64_t r = 0, ro = 0; r < reduce; r++, ro += rstride, wt += NR) {
-            __m512 w0 = _mm512_loadu_ps(wt), w1 = _mm512_loadu_ps(wt + 16);
-            ROWS(STEP)
-        }
-    }
-    ROWS(STORE)
-#undef ROWS
+static void tile_kernel_full(float *restrict tile, int accumulate, const float *src,
+                             const int64_t *off, const int64_t *tap_src, const int64_t *tap_w,
+                             int64_t ntaps, int64_t reduce, int64_t rstride, const float *w) {
+    TILE_BODY(ROWS_FULL)
+}
+static void tile_kernel_short(float *restrict tile, int accumulate, const float *src,
+                              const int64_t *off, const int64_t *tap_src, const int64_t *tap_w,
+                              int64_t ntaps, int64_t reduce, int64_t rstride, const float *w) {
+    TILE_BODY(ROWS_SHORT)
+}
+#undef TILE_BODY
+#undef ROWS_FULL
+#undef ROWS_SHORT
 #undef LOAD
 #undef STEP
 #undef POINTER
 #undef STORE
+
+// rows of the tile are needed (the others may hold anything)
+static void tile_kernel(float *restrict tile, int rows, int accumulate, const float *src,
+                        const int64_t *off, const int64_t *tap_src, const int64_t *tap_w,
+                        int64_t ntaps, int64_t reduce, int64_t rstride, const float *w) {
+    if (rows <= SHORT_ROWS)
+        tile_kernel_short(tile, accumulate, src, off, tap_src, tap_w, ntaps, reduce, rstride, w);
+    else
+        tile_kernel_full(tile, accumulate, src, off, tap_src, tap_w, ntaps, reduce, rstride, w);
 }
 #else
 // portable: the same sums in plain loops
-static void tile_kernel(float *restrict tile, int accumulate, const float *src, const int64_t *off,
-                        const int64_t *tap_src, const int64_t *tap_w, int64_t ntaps, int64_t reduce,
-                        int64_t rstride, const float *w) {
-    if (!accumulate) memset(tile, 0, sizeof(float) * MR * NR);
+static void tile_kernel(float *restrict tile, int rows, int accumulate, const float *src,
+                        const int64_t *off, const int64_t *tap_src, const int64_t *tap_w,
+                        int64_t ntaps, int64_t reduce, int64_t rstride, const float *w) {
+    if (!accumulate) memset(tile, 0, sizeof(float) * (size_t)(rows * NR));
     for (int64_t t = 0; t < ntaps; t++)
         for (int64_t r = 0; r < reduce; r++) {
             const float *wt = w + tap_w[t] + r * NR;
-            for (int i = 0; i < MR; i++) {
+            for (int i = 0; i < rows; i++) {
                 float v = src[off[i] + tap_src[t] + r * rstride];
                 for (int j = 0; j < NR; j++) tile[i * NR + j] += v * wt[j];
             }
@@ -86,10 +111,10 @@ static void tile_kernel(float *restrict tile, int accumulate, const float *src, 
 }
 #endif
 
-// The second kernel, for few channels: rows come from a packed panel (MR consecutive floats per
+// The second kernel, for few channels: rows come from a packed panel (PR consecutive floats per
 // step, one pointer), the 32 columns are 32 consecutive pixels of x:
 //
-//   tile[i][j] = sum_t sum_r a[(t * reduce + r) * MR + i] * x[tap_x[t] + r * xstride + j]
+//   tile[i][j] = sum_t sum_r a[(t * reduce + r) * PR + i] * x[tap_x[t] + r * xstride + j]
 #if defined(__AVX512F__)
 static void panel_kernel(float *restrict tile, const float *a, const float *x, const int64_t *tap_x,
                          int64_t ntaps, int64_t reduce, int64_t xstride) {
@@ -107,7 +132,7 @@ static void panel_kernel(float *restrict tile, const float *a, const float *x, c
     ROWS(LOAD)
     for (int64_t t = 0; t < ntaps; t++) {
         const float *xt = x + tap_x[t];
-        for (int64_t r = 0; r < reduce; r++, xt += xstride, a += MR) {
+        for (int64_t r = 0; r < reduce; r++, xt += xstride, a += PR) {
             __m512 x0 = _mm512_loadu_ps(xt), x1 = _mm512_loadu_ps(xt + 16);
             ROWS(STEP)
         }
@@ -121,11 +146,11 @@ static void panel_kernel(float *restrict tile, const float *a, const float *x, c
 #else
 static void panel_kernel(float *restrict tile, const float *a, const float *x, const int64_t *tap_x,
                          int64_t ntaps, int64_t reduce, int64_t xstride) {
-    memset(tile, 0, sizeof(float) * MR * NR);
+    memset(tile, 0, sizeof(float) * PR * NR);
     for (int64_t t = 0; t < ntaps; t++)
-        for (int64_t r = 0; r < reduce; r++, a += MR) {
+        for (int64_t r = 0; r < reduce; r++, a += PR) {
             const float *xt = x + tap_x[t] + r * xstride;
-            for (int i = 0; i < MR; i++)
+            for (int i = 0; i < PR; i++)
                 for (int j = 0; j < NR; j++) tile[i * NR + j] += a[i] * xt[j];
         }
 }
@@ -151,7 +176,7 @@ typedef struct {
     int64_t hp, wp, in_image; // padded input: rows, columns, floats per image
     int64_t oblocks, cblocks; // output and input channels in blocks of NR
     int64_t ktiles;           // weight-gradient rows (C*KH*KW) in tiles of MR
-    int64_t otiles;           // output channels in tiles of MR
+    int64_t otiles, kpanels;  // output channels, C*KH*KW, in panels of PR (few channels)
     // few input channels: the forward reads a phase-split input (panel kernel), and the input
     // gradient goes through columns (panel kernel + col2im)
     int narrow_forward, narrow_input;
@@ -194,7 +219,8 @@ static conv_plan plan_make(const jepa_conv_geom *g) {
     pl.oblocks = ceil_div(g->o, NR);
     pl.cblocks = ceil_div(g->c, NR);
     pl.ktiles = ceil_div(pl.k, MR);
-    pl.otiles = ceil_div(g->o, MR);
+    pl.otiles = ceil_div(g->o, PR);
+    pl.kpanels = ceil_div(pl.k, PR);
     pl.narrow_forward = g->c < NR / 2;
     pl.narrow_input = g->c < NR / 2 && pl.p % NR == 0;
     // a row split into stride phases, wide enough for 32-pixel loads past the last tile
@@ -212,8 +238,8 @@ static conv_plan plan_make(const jepa_conv_geom *g) {
     pl.sub = SUB_FLOATS / image;
     if (pl.sub < 1) pl.sub = 1;
     if (pl.sub > pl.per_thread) pl.sub = pl.per_thread;
-    pl.packed = max64(max64(pl.oblocks * NR, pl.otiles * MR) * pl.k,
-                      max64(pl.cblocks * NR * pl.taps, pl.ktiles * MR) * g->o);
+    pl.packed = max64(max64(pl.oblocks * NR, pl.otiles * PR) * pl.k,
+                      max64(pl.cblocks * NR * pl.taps, pl.kpanels * PR) * g->o);
     pl.pad_floats = round_up(pl.sub * image, 16);
     pl.dout_floats = round_up(pl.oblocks * pl.sub * pl.p * NR, 16);
     // two int64 tables of sub*OH (image, row) taps, or KH*KW kernel taps
@@ -390,7 +416,7 @@ static void forward_images(float *out, const float *x, const float *packed, cons
                         at[i] = (n0 + img) * g->o * pl->p + oh * g->ow + ow;
                     }
                     int rows = pixels - q < MR ? (int)(pixels - q) : MR;
-                    tile_kernel(tile, 0, src, off, tap_src, tap_w, ntaps, c, 1,
+                    tile_kernel(tile, rows, 0, src, off, tap_src, tap_w, ntaps, c, 1,
                                 packed + ob * pl->taps * c * NR);
                     int64_t width = g->o - ob * NR < NR ? g->o - ob * NR : NR;
                     for (int64_t j = 0; j < width; j++) {
@@ -404,15 +430,15 @@ static void forward_images(float *out, const float *x, const float *packed, cons
     }
 }
 
-// narrow forward weights: packed[ot][kh][kw][c][i] = w[ot*MR + i][c][kh][kw] (0 past O)
+// narrow forward weights: packed[ot][kh][kw][c][i] = w[ot*PR + i][c][kh][kw] (0 past O)
 static void pack_narrow_forward_weights(float *packed, const float *w, const jepa_conv_geom *g,
                                         const conv_plan *pl) {
     for (int64_t ot = 0; ot < pl->otiles; ot++)
         for (int64_t t = 0; t < pl->taps; t++)
             for (int64_t c = 0; c < g->c; c++)
-                for (int i = 0; i < MR; i++) {
-                    int64_t o = ot * MR + i;
-                    packed[((ot * pl->taps + t) * g->c + c) * MR + i] =
+                for (int i = 0; i < PR; i++) {
+                    int64_t o = ot * PR + i;
+                    packed[((ot * pl->taps + t) * g->c + c) * PR + i] =
                         o < g->o ? w[(o * g->c + c) * pl->taps + t] : 0.0f;
                 }
 }
@@ -438,12 +464,25 @@ static void forward_narrow_images(float *out, const float *x, const float *packe
                 int64_t q1 = ceil_div(g->w + g->pad_w - phase, s);
                 if (q1 > q_len) q1 = q_len;
                 const float *src = x + ((n0 * g->c + plane) * g->h + iy) * g->w + phase - g->pad_w;
-                for (int64_t q = q0; q < q1; q++) row[q] = src[q * s];
+                int64_t q = q0;
+#if defined(__AVX512F__)
+                // stride 2: the even elements of 32 floats, 16 at a time
+                if (s == 2) {
+                    const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20,
+                                                           22, 24, 26, 28, 30);
+                    // (both loads inside the row: src[2q + 31] is column 2q + 31 + phase - pad)
+                    for (; q + 16 <= q1 && 2 * q + 31 + phase - g->pad_w < g->w; q += 16)
+                        _mm512_storeu_ps(row + q,
+                                         _mm512_permutex2var_ps(_mm512_loadu_ps(src + 2 * q), even,
+                                                                _mm512_loadu_ps(src + 2 * q + 16)));
+                }
+#endif
+                for (; q < q1; q++) row[q] = src[q * s];
             }
     for (int64_t kh = 0; kh < g->kh; kh++)
         for (int64_t kw = 0; kw < g->kw; kw++)
             tap_x[kh * g->kw + kw] = (kh * s + kw % s) * q_len + kw / s;
-    float tile[MR * NR];
+    float tile[PR * NR];
     for (int64_t img = 0; img < nb; img++)
         for (int64_t oh = 0; oh < g->oh; oh++)
             for (int64_t ow0 = 0; ow0 < g->ow; ow0 += NR) {
@@ -451,10 +490,10 @@ static void forward_narrow_images(float *out, const float *x, const float *packe
                 const float *base =
                     xs + img * g->c * pl->phase_plane + oh * g->stride_h * s * q_len + ow0;
                 for (int64_t ot = b0; ot < b1; ot++) {
-                    panel_kernel(tile, packed + ot * pl->taps * g->c * MR, base, tap_x, pl->taps,
+                    panel_kernel(tile, packed + ot * pl->taps * g->c * PR, base, tap_x, pl->taps,
                                  g->c, pl->phase_plane);
-                    for (int i = 0; i < MR && ot * MR + i < g->o; i++) {
-                        int64_t o = ot * MR + i;
+                    for (int i = 0; i < PR && ot * PR + i < g->o; i++) {
+                        int64_t o = ot * PR + i;
                         float b = bias ? bias[o] : 0.0f;
                         float *dst = out + ((n0 + img) * g->o + o) * pl->p + oh * g->ow + ow0;
                         store_row(dst, tile + i * NR, b, width);
@@ -567,7 +606,7 @@ static void input_grad_images(float *dx, const float *dout, const float *packed,
                                         cb * NR;
                             }
                             int n_rows = pixels - q < MR ? (int)(pixels - q) : MR;
-                            tile_kernel(tile, 0, dyc, off, tap_src, tap_w, ntaps, o, 1,
+                            tile_kernel(tile, n_rows, 0, dyc, off, tap_src, tap_w, ntaps, o, 1,
                                         packed + cb * pl->taps * o * NR);
                             for (int i = 0; i < n_rows; i++)
                                 store_row(dxc + at[i], tile + i * NR, 0.0f, NR);
@@ -592,14 +631,52 @@ static void input_grad_images(float *dx, const float *dout, const float *packed,
     }
 }
 
-// column weights for few input channels: packed[kt][o][i] = w[o][kt*MR + i] (0 past C*KH*KW)
+// row[first + step*j] += v[j] for j < NR where 0 <= first + step*j < width (step 1 or 2)
+static void add_row(float *row, int64_t width, int64_t first, int64_t step, const float *v) {
+#if defined(__AVX512F__)
+    // NR values spread over step*NR columns (zeros between them when step is 2), 16 at a time
+    const __m512i lo = _mm512_setr_epi32(0, 16, 1, 16, 2, 16, 3, 16, 4, 16, 5, 16, 6, 16, 7, 16);
+    const __m512i hi =
+        _mm512_add_epi32(lo, _mm512_setr_epi32(8, 0, 8, 0, 8, 0, 8, 0, 8, 0, 8, 0, 8, 0, 8, 0));
+    __m512 spread[4];
+    int parts = 0;
+    for (int h = 0; h < NR; h += 16) {
+        __m512 x = _mm512_loadu_ps(v + h);
+        if (step == 1) {
+            spread[parts++] = x;
+        } else {
+            spread[parts++] = _mm512_permutex2var_ps(x, lo, _mm512_setzero_ps());
+            spread[parts++] = _mm512_permutex2var_ps(x, hi, _mm512_setzero_ps());
+        }
+    }
+    for (int q = 0; q < parts; q++) {
+        int64_t at = first + 16 * q;
+        if (at >= 0 && at + 16 <= width) {
+            _mm512_storeu_ps(row + at, _mm512_add_ps(_mm512_loadu_ps(row + at), spread[q]));
+            continue;
+        }
+        // a vector that crosses an edge of the row: its columns inside, one by one
+        float lanes[16];
+        _mm512_storeu_ps(lanes, spread[q]);
+        for (int m = 0; m < 16; m++)
+            if (at + m >= 0 && at + m < width) row[at + m] += lanes[m];
+    }
+#else
+    for (int64_t j = 0; j < NR; j++) {
+        int64_t col = first + step * j;
+        if (col >= 0 && col < width) row[col] += v[j];
+    }
+#endif
+}
+
+// column weights for few input channels: packed[kt][o][i] = w[o][kt*PR + i] (0 past C*KH*KW)
 static void pack_narrow_input_weights(float *packed, const float *w, const jepa_conv_geom *g,
                                       const conv_plan *pl) {
-    for (int64_t kt = 0; kt < pl->ktiles; kt++)
+    for (int64_t kt = 0; kt < pl->kpanels; kt++)
         for (int64_t o = 0; o < g->o; o++)
-            for (int i = 0; i < MR; i++) {
-                int64_t k = kt * MR + i;
-                packed[(kt * g->o + o) * MR + i] = k < pl->k ? w[o * pl->k + k] : 0.0f;
+            for (int i = 0; i < PR; i++) {
+                int64_t k = kt * PR + i;
+                packed[(kt * g->o + o) * PR + i] = k < pl->k ? w[o * pl->k + k] : 0.0f;
             }
 }
 
@@ -607,7 +684,7 @@ static void pack_narrow_input_weights(float *packed, const float *w, const jepa_
 // each added back onto the input pixel it came from (P is a multiple of 32)
 static void input_narrow_images(float *dx, const float *dout, const float *packed, int64_t n0,
                                 int64_t nb, const jepa_conv_geom *g, const conv_plan *pl) {
-    float tile[MR * NR];
+    float tile[PR * NR];
     int64_t top[NR], left[NR], zero = 0;
     for (int64_t img = n0; img < n0 + nb; img++) {
         float *d = dx + img * g->c * g->h * g->w;
@@ -617,13 +694,22 @@ static void input_narrow_images(float *dx, const float *dout, const float *packe
                 top[j] = (p0 + j) / g->ow * g->stride_h - g->pad_h;
                 left[j] = (p0 + j) % g->ow * g->stride_w - g->pad_w;
             }
-            for (int64_t kt = 0; kt < pl->ktiles; kt++) {
-                panel_kernel(tile, packed + kt * g->o * MR, dout + img * g->o * pl->p + p0, &zero,
+            for (int64_t kt = 0; kt < pl->kpanels; kt++) {
+                panel_kernel(tile, packed + kt * g->o * PR, dout + img * g->o * pl->p + p0, &zero,
                              1, g->o, pl->p);
-                for (int i = 0; i < MR && kt * MR + i < pl->k; i++) {
-                    int64_t k = kt * MR + i, c = k / pl->taps;
+                for (int i = 0; i < PR && kt * PR + i < pl->k; i++) {
+                    int64_t k = kt * PR + i, c = k / pl->taps;
                     int64_t kh = k % pl->taps / g->kw, kw = k % g->kw;
                     float *plane = d + c * g->h * g->w;
+                    if (g->ow % NR == 0 && g->stride_w <= 2) {
+                        // the 32 pixels are one run of an output row: one input row, in steps
+                        // of the stride
+                        int64_t ih = top[0] + kh;
+                        if (ih >= 0 && ih < g->h)
+                            add_row(plane + ih * g->w, g->w, left[0] + kw, g->stride_w,
+                                    tile + i * NR);
+                        continue;
+                    }
                     for (int j = 0; j < NR; j++) {
                         int64_t ih = top[j] + kh, iw = left[j] + kw;
                         if (ih >= 0 && ih < g->h && iw >= 0 && iw < g->w)
@@ -686,8 +772,9 @@ static void weight_grad_images(float *acc, const float *dout, const float *x, in
             int64_t c = k / pl->taps, kh = k % pl->taps / g->kw, kw = k % g->kw;
             off[i] = c * pl->hp * pl->wp + kh * pl->wp + kw;
         }
+        int rows = pl->k - kt * MR < MR ? (int)(pl->k - kt * MR) : MR;
         for (int64_t ob = 0; ob < pl->oblocks; ob++)
-            tile_kernel(acc + (ob * pl->ktiles + kt) * MR * NR, 1, xp, off, tap_src, tap_w,
+            tile_kernel(acc + (ob * pl->ktiles + kt) * MR * NR, rows, 1, xp, off, tap_src, tap_w,
                         nb * g->oh, g->ow, g->stride_w, dyt + ob * pixels * NR);
     }
 }
@@ -700,9 +787,10 @@ void jepa_conv2d_backward(float *dx, float *dw, const float *dout, const float *
         pack_narrow_input_weights(work, w, g, &pl);
     else if (dx)
         pack_input_weights(work, w, g, &pl);
-#pragma omp parallel num_threads(pl.threads)
-    {
-        int t = jepa_thread_index();
+        // one slice (a range of images, its own workspace and dw tiles) per thread; a loop, so
+        // that every slice runs even when the runtime gives fewer threads (nested regions)
+#pragma omp parallel for num_threads(pl.threads) schedule(static)
+    for (int t = 0; t < pl.threads; t++) {
         float *mine = work + pl.packed + t * pl.thread_floats;
         float *acc = mine + pl.pad_floats + pl.dout_floats + pl.tap_floats;
         if (dw) memset(acc, 0, sizeof(float) * (size_t)pl.acc_floats);
@@ -718,7 +806,7 @@ void jepa_conv2d_backward(float *dx, float *dw, const float *dout, const float *
         }
     }
     if (!dw) return;
-    // dw += the threads' tiles, in thread order, walking dw in memory order
+    // dw += the slices' tiles, in slice order, walking dw in memory order
     for (int t = 0; t < pl.threads; t++) {
         const float *acc = work + pl.packed + t * pl.thread_floats + pl.pad_floats +
                            pl.dout_floats + pl.tap_floats;

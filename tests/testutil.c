@@ -21,7 +21,8 @@ double test_compare(const float *a, const float *b, int64_t n, double atol, doub
     double worst = 0.0;
     for (int64_t i = 0; i < n; i++) {
         double e = fabs((double)a[i] - (double)b[i]) / (atol + rtol * fabs((double)b[i]));
-        if (!(e <= worst)) worst = e; // NaN propagates as a failure
+        if (isnan(e)) return e; // a NaN on either side is a failure, whatever follows
+        if (e > worst) worst = e;
     }
     return worst;
 }

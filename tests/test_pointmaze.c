@@ -234,90 +234,19 @@ static void test_success_and_states(void) {
     jepa_env_free(m);
 }
 
-// run n steps of the random policy from the current state, recording states and 64x64 frames
-static void rollout(const jepa_env_model *m, jepa_env_data *d, jepa_rng *rng, int n, float *states,
-                    uint8_t *frames) {
-    for (int t = 0; t < n; t++) {
-        float a[2];
-        jepa_env_policy_act(m, d, JEPA_POLICY_RANDOM, rng, a);
-        CHECK(jepa_env_step(m, d, a) == JEPA_OK);
-        jepa_env_get_state(m, d, states + 4 * t);
-        jepa_env_render(m, d, frames + (size_t)t * 64 * 64 * 3, 64, 64, NULL);
-    }
-}
-
 static void test_restore_and_determinism(void) {
-    enum { N = 60 };
+    // the medium maze: bang-bang actions drive the ball into walls, so contacts (and the
+    // solver's state between steps) are part of what a state must restore
     jepa_env_model *m = create("{\"maze\":\"medium\"}");
-    jepa_env_data *a = jepa_env_data_create(m), *b = jepa_env_data_create(m);
-    float *sa = malloc(sizeof(float) * 4 * N), *sb = malloc(sizeof(float) * 4 * N);
-    uint8_t *fa = malloc(64 * 64 * 3 * N), *fb = malloc(64 * 64 * 3 * N);
-    // same seed, same policy stream: the same states and frames
-    jepa_rng ra, rb;
-    jepa_env_reset(m, a, 11);
-    jepa_env_reset(m, b, 11);
-    jepa_rng_init(&ra, 11, 5);
-    jepa_rng_init(&rb, 11, 5);
-    rollout(m, a, &ra, N, sa, fa);
-    rollout(m, b, &rb, N, sb, fb);
-    CHECK(memcmp(sa, sb, sizeof(float) * 4 * N) == 0);
-    CHECK(memcmp(fa, fb, 64 * 64 * 3 * N) == 0);
+    test_env_restores_exactly(m, 60, 30, 0.5f, 11);
     // another seed: another episode
-    jepa_env_reset(m, b, 12);
+    jepa_env_data *a = jepa_env_data_create(m), *b = jepa_env_data_create(m);
     float s11[4], s12[4];
     jepa_env_reset(m, a, 11);
+    jepa_env_reset(m, b, 12);
     jepa_env_get_state(m, a, s11);
     jepa_env_get_state(m, b, s12);
     CHECK(memcmp(s11, s12, sizeof s11) != 0);
-    // get_state mid-episode and record what follows; restoring that state into an instance with
-    // another history and replaying the same actions gives the same states and frames, bit for bit
-    float mid[4], actions[2 * N];
-    jepa_env_reset(m, a, 4);
-    jepa_rng_init(&ra, 4, 5);
-    for (int t = 0; t < 25; t++) {
-        float act[2];
-        jepa_env_policy_act(m, a, JEPA_POLICY_RANDOM, &ra, act);
-        jepa_env_step(m, a, act);
-    }
-    jepa_env_get_state(m, a, mid);
-    for (int t = 0; t < N; t++) {
-        jepa_env_policy_act(m, a, JEPA_POLICY_RANDOM, &ra, actions + 2 * t);
-        jepa_env_step(m, a, actions + 2 * t);
-        jepa_env_get_state(m, a, sa + 4 * t);
-        jepa_env_render(m, a, fa + (size_t)t * 64 * 64 * 3, 64, 64, NULL);
-    }
-    jepa_env_reset(m, b, 77); // a different history first
-    CHECK(jepa_env_set_state(m, b, mid) == JEPA_OK);
-    for (int t = 0; t < N; t++) {
-        jepa_env_step(m, b, actions + 2 * t);
-        jepa_env_get_state(m, b, sb + 4 * t);
-        jepa_env_render(m, b, fb + (size_t)t * 64 * 64 * 3, 64, 64, NULL);
-    }
-    CHECK(memcmp(sa, sb, sizeof(float) * 4 * N) == 0);
-    CHECK(memcmp(fa, fb, 64 * 64 * 3 * N) == 0);
-    // every step restored: bang-bang actions drive the ball into walls, so contacts (and the
-    // solver's state between steps) are part of it
-    int mismatches = 0;
-    for (int ep = 0; ep < 30; ep++) {
-        jepa_env_reset(m, a, (uint64_t)(100 + ep));
-        jepa_rng_init(&ra, (uint64_t)ep, 6);
-        for (int t = 0; t < 300; t++) {
-            float act[2], s1[4], s2[4];
-            for (int i = 0; i < 2; i++) act[i] = jepa_rng_uniform(&ra) < 0.5f ? -1.0f : 1.0f;
-            jepa_env_get_state(m, a, s1);
-            CHECK(jepa_env_set_state(m, b, s1) == JEPA_OK);
-            jepa_env_step(m, a, act);
-            jepa_env_step(m, b, act);
-            jepa_env_get_state(m, a, s1);
-            jepa_env_get_state(m, b, s2);
-            mismatches += memcmp(s1, s2, sizeof s1) != 0;
-        }
-    }
-    CHECK(mismatches == 0);
-    free(sa);
-    free(sb);
-    free(fa);
-    free(fb);
     jepa_env_data_free(a);
     jepa_env_data_free(b);
     jepa_env_free(m);

@@ -173,70 +173,9 @@ static void test_reset_and_limits(void) {
 }
 
 static void test_restore_and_determinism(void) {
-    enum { N = 80 };
+    // bang-bang actions mostly +1 press the wrist into its limit
     jepa_env_model *m = create(NULL);
-    jepa_env_data *a = jepa_env_data_create(m), *b = jepa_env_data_create(m);
-    float sa[6 * N], sb[6 * N], actions[2 * N];
-    uint8_t *fa = malloc(64 * 64 * 3 * N), *fb = malloc(64 * 64 * 3 * N);
-    // same seed and policy stream: the same episode, frames included
-    jepa_rng ra, rb;
-    jepa_env_reset(m, a, 21);
-    jepa_env_reset(m, b, 21);
-    jepa_rng_init(&ra, 21, 5);
-    jepa_rng_init(&rb, 21, 5);
-    for (int t = 0; t < N; t++) {
-        float x[2], y[2];
-        jepa_env_policy_act(m, a, JEPA_POLICY_RANDOM, &ra, x);
-        jepa_env_policy_act(m, b, JEPA_POLICY_RANDOM, &rb, y);
-        jepa_env_step(m, a, x);
-        jepa_env_step(m, b, y);
-        jepa_env_get_state(m, a, sa + 6 * t);
-        jepa_env_get_state(m, b, sb + 6 * t);
-        jepa_env_render(m, a, fa + (size_t)t * 64 * 64 * 3, 64, 64, NULL);
-        jepa_env_render(m, b, fb + (size_t)t * 64 * 64 * 3, 64, 64, NULL);
-    }
-    CHECK(memcmp(sa, sb, sizeof sa) == 0);
-    CHECK(memcmp(fa, fb, 64 * 64 * 3 * N) == 0);
-    // restore a mid-episode state into an instance with another history: the same future
-    float mid[6];
-    jepa_env_get_state(m, a, mid);
-    for (int t = 0; t < N; t++) {
-        jepa_env_policy_act(m, a, JEPA_POLICY_RANDOM, &ra, actions + 2 * t);
-        jepa_env_step(m, a, actions + 2 * t);
-        jepa_env_get_state(m, a, sa + 6 * t);
-        jepa_env_render(m, a, fa + (size_t)t * 64 * 64 * 3, 64, 64, NULL);
-    }
-    jepa_env_reset(m, b, 99);
-    CHECK(jepa_env_set_state(m, b, mid) == JEPA_OK);
-    for (int t = 0; t < N; t++) {
-        jepa_env_step(m, b, actions + 2 * t);
-        jepa_env_get_state(m, b, sb + 6 * t);
-        jepa_env_render(m, b, fb + (size_t)t * 64 * 64 * 3, 64, 64, NULL);
-    }
-    CHECK(memcmp(sa, sb, sizeof sa) == 0);
-    CHECK(memcmp(fa, fb, 64 * 64 * 3 * N) == 0);
-    // every step restored, bang-bang actions pressing the wrist into its limit
-    int mismatches = 0;
-    for (int ep = 0; ep < 20; ep++) {
-        jepa_env_reset(m, a, (uint64_t)(200 + ep));
-        jepa_rng_init(&ra, (uint64_t)ep, 6);
-        for (int t = 0; t < 200; t++) {
-            float act[2], s1[6], s2[6];
-            for (int i = 0; i < 2; i++) act[i] = jepa_rng_uniform(&ra) < 0.3f ? -1.0f : 1.0f;
-            jepa_env_get_state(m, a, s1);
-            CHECK(jepa_env_set_state(m, b, s1) == JEPA_OK);
-            jepa_env_step(m, a, act);
-            jepa_env_step(m, b, act);
-            jepa_env_get_state(m, a, s1);
-            jepa_env_get_state(m, b, s2);
-            mismatches += memcmp(s1, s2, sizeof s1) != 0;
-        }
-    }
-    CHECK(mismatches == 0);
-    free(fa);
-    free(fb);
-    jepa_env_data_free(a);
-    jepa_env_data_free(b);
+    test_env_restores_exactly(m, 80, 20, 0.3f, 21);
     jepa_env_free(m);
 }
 

@@ -124,3 +124,75 @@ int test_gradcheck(const char *name, test_build_fn build, void *user, jepa_tenso
     jepa_ctx_free(ctx);
     return ok;
 }
+
+// `steps` random-policy steps of d, recording states (steps, S) and 64x64 frames
+static void env_rollout(const jepa_env_model *m, jepa_env_data *d, jepa_rng *rng, int steps,
+                        float *actions, float *states, uint8_t *frames) {
+    int A = jepa_env_action_dim(m), S = jepa_env_state_dim(m);
+    for (int t = 0; t < steps; t++) {
+        jepa_env_policy_act(m, d, JEPA_POLICY_RANDOM, rng, actions + A * t);
+        CHECK(jepa_env_step(m, d, actions + A * t) == JEPA_OK);
+        jepa_env_get_state(m, d, states + (size_t)S * t);
+        jepa_env_render(m, d, frames + (size_t)t * 64 * 64 * 3, 64, 64, NULL);
+    }
+}
+
+// replay recorded actions in d, recording states and frames
+static void env_replay(const jepa_env_model *m, jepa_env_data *d, int steps, const float *actions,
+                       float *states, uint8_t *frames) {
+    int A = jepa_env_action_dim(m), S = jepa_env_state_dim(m);
+    for (int t = 0; t < steps; t++) {
+        CHECK(jepa_env_step(m, d, actions + A * t) == JEPA_OK);
+        jepa_env_get_state(m, d, states + (size_t)S * t);
+        jepa_env_render(m, d, frames + (size_t)t * 64 * 64 * 3, 64, 64, NULL);
+    }
+}
+
+void test_env_restores_exactly(const jepa_env_model *m, int steps, int episodes, float p_negative,
+                               uint64_t seed) {
+    int A = jepa_env_action_dim(m), S = jepa_env_state_dim(m);
+    jepa_env_data *a = jepa_env_data_create(m), *b = jepa_env_data_create(m);
+    float *acts = malloc(sizeof(float) * (size_t)(A * steps));
+    float *sa = malloc(sizeof(float) * (size_t)(S * steps)), *sb = malloc(sizeof(float) * (size_t)(S * steps));
+    uint8_t *fa = malloc((size_t)64 * 64 * 3 * steps), *fb = malloc((size_t)64 * 64 * 3 * steps);
+    // same seed, same policy stream: the same episode
+    jepa_rng ra, rb;
+    jepa_env_reset(m, a, seed);
+    jepa_env_reset(m, b, seed);
+    jepa_rng_init(&ra, seed, 5);
+    jepa_rng_init(&rb, seed, 5);
+    env_rollout(m, a, &ra, steps, acts, sa, fa);
+    env_rollout(m, b, &rb, steps, acts, sb, fb);
+    CHECK(memcmp(sa, sb, sizeof(float) * (size_t)(S * steps)) == 0);
+    CHECK(memcmp(fa, fb, (size_t)64 * 64 * 3 * steps) == 0);
+    // restore the state reached into an instance with another history: the same future
+    float mid[JEPA_ENV_MAX_DIM];
+    jepa_env_get_state(m, a, mid);
+    env_rollout(m, a, &ra, steps, acts, sa, fa);
+    jepa_env_reset(m, b, seed + 77);
+    CHECK(jepa_env_set_state(m, b, mid) == JEPA_OK);
+    env_replay(m, b, steps, acts, sb, fb);
+    CHECK(memcmp(sa, sb, sizeof(float) * (size_t)(S * steps)) == 0);
+    CHECK(memcmp(fa, fb, (size_t)64 * 64 * 3 * steps) == 0);
+    // every step restored, under bang-bang actions that drive into walls and joint limits
+    int mismatches = 0;
+    for (int ep = 0; ep < episodes; ep++) {
+        jepa_env_reset(m, a, seed + 100 + (uint64_t)ep);
+        jepa_rng_init(&ra, (uint64_t)ep, 6);
+        for (int t = 0; t < 200; t++) {
+            float act[JEPA_ENV_MAX_DIM], s1[JEPA_ENV_MAX_DIM], s2[JEPA_ENV_MAX_DIM];
+            for (int i = 0; i < A; i++) act[i] = jepa_rng_uniform(&ra) < p_negative ? -1.0f : 1.0f;
+            jepa_env_get_state(m, a, s1);
+            CHECK(jepa_env_set_state(m, b, s1) == JEPA_OK);
+            jepa_env_step(m, a, act);
+            jepa_env_step(m, b, act);
+            jepa_env_get_state(m, a, s1);
+            jepa_env_get_state(m, b, s2);
+            mismatches += memcmp(s1, s2, sizeof(float) * (size_t)S) != 0;
+        }
+    }
+    CHECK(mismatches == 0);
+    free(acts), free(sa), free(sb), free(fa), free(fb);
+    jepa_env_data_free(a);
+    jepa_env_data_free(b);
+}

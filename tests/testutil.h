@@ -40,6 +40,15 @@ extern int test_failures, test_checks;
 #define TEST_FNV1A_INIT 0xcbf29ce484222325ull
 uint64_t test_fnv1a(const void *data, size_t n, uint64_t hash);
 
+// An environment is deterministic and set_state restores it exactly (the oracle: the env
+// itself, run twice): the same seed gives the same states and 64x64 frames over `steps` random
+// steps; a mid-episode state restored into an instance with another history replays the same
+// future, frames included; and over `episodes` x 200 bang-bang steps (-1 with probability
+// p_negative, else +1, per coordinate) a state restored before every step gives the same next
+// state bit for bit. `seed` picks the episodes.
+void test_env_restores_exactly(const jepa_env_model *m, int steps, int episodes, float p_negative,
+                               uint64_t seed);
+
 // Print a summary line and return the exit code (0 only when every check passed).
 int test_finish(const char *name);
 

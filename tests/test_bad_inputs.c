@@ -287,6 +287,15 @@ int main(void) {
         expect_fail(args, NULL, file, bad_data[i].problem, NULL);
     }
 
+    // a manifest that is not JSON, and a run folder with nothing to resume
+    copy_dataset("manifest");
+    snprintf(path, sizeof path, "%s/manifest/manifest.json", g_tmp);
+    write_text(path, "{\"env\": \"tworoom\", ");
+    expect_fail("train --config %T/tiny.json --data %T/manifest --out %T/r8", "r8",
+                "%T/manifest/manifest.json", "not a JSON object", NULL);
+    expect_fail("train --resume --data %T/ds --out %T/r9", "r9", "%T/r9", "nothing to resume",
+                NULL);
+
     // ---- unknown names: env, option, config key ----
     expect_fail("collect --env nowhere --episodes 1 --steps 1 --out %T/c1", "c1", "nowhere", NULL);
     expect_fail("collect --env tworoom --episodes 1 --steps 1 --out %T/c2 --option nope=1", "c2",

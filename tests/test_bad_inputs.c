@@ -296,6 +296,18 @@ int main(void) {
     expect_fail("train --resume --data %T/ds --out %T/r9", "r9", "%T/r9", "nothing to resume",
                 NULL);
 
+    // frames with no time steps, shown by jepa view (once a division by zero and an abort)
+    shell("mkdir -p %s/noframes", g_tmp);
+    snprintf(path, sizeof path, "%s/noframes/frames.npy", g_tmp);
+    CHECK(jepa_npy_write(path, JEPA_NPY_U8, 5, (int64_t[]){1, 0, 16, 16, 3}, NULL, err,
+                         sizeof err) == JEPA_OK);
+    expect_fail("view %T/noframes --out %T/noframes/x.png", "noframes/x.png",
+                "%T/noframes/frames.npy", "T >= 1", NULL);
+    expect_fail("view %T/noframes --out %T/noframes/x.gif", "noframes/x.gif",
+                "%T/noframes/frames.npy", "T >= 1", NULL);
+    expect_fail("view %T/ds --out %T/x.jpg", "x.jpg", "--out", ".gif or .png", NULL);
+    expect_fail("view %T/ds --out %T/x.gif --episode 4", "x.gif", "--episode", "outside", NULL);
+
     // ---- unknown names: env, option, config key ----
     expect_fail("collect --env nowhere --episodes 1 --steps 1 --out %T/c1", "c1", "nowhere", NULL);
     expect_fail("collect --env tworoom --episodes 1 --steps 1 --out %T/c2 --option nope=1", "c2",

@@ -72,9 +72,10 @@ int jepa_cli_view_run(const jepa_cli_view_opts *o) {
         return 1;
     }
     if (frames.dtype != JEPA_NPY_U8 || frames.ndim != 5 || frames.shape[4] != 3 ||
-        frames.shape[2] < 1 || frames.shape[3] < 1 || frames.shape[2] > 4096 ||
-        frames.shape[3] > 4096) {
-        fprintf(stderr, "jepa view: %s: not uint8 frames of shape [N, T, H, W, 3]\n", path);
+        frames.shape[1] < 1 || frames.shape[1] > 1000000 || frames.shape[2] < 1 ||
+        frames.shape[3] < 1 || frames.shape[2] > 4096 || frames.shape[3] > 4096) {
+        fprintf(stderr, "jepa view: %s: not uint8 frames of shape [N, T, H, W, 3] (T >= 1)\n",
+                path);
         jepa_npy_close(&frames);
         return 1;
     }
@@ -86,6 +87,12 @@ int jepa_cli_view_run(const jepa_cli_view_opts *o) {
     }
     int n = (int)frames.shape[1], h = (int)frames.shape[2], w = (int)frames.shape[3];
     int k = scale ? (int)scale : (h <= 64 && w <= 64 ? 4 : 1);
+    if ((long long)w * k > 65535 || (long long)h * k > 65535) {
+        fprintf(stderr, "jepa view: --scale: %dx%d frames scaled %d times exceed 65535 pixels\n", w,
+                h, k);
+        jepa_npy_close(&frames);
+        return 1;
+    }
     size_t frame_bytes = (size_t)h * (size_t)w * 3;
     const uint8_t *ep = (const uint8_t *)frames.data + (size_t)episode * (size_t)n * frame_bytes;
     jepa_status st;

@@ -331,6 +331,9 @@ int main(void) {
                 "-1 is outside", NULL);
     expect_fail("collect --env tworoom --episodes 1 --steps 5 --size 100000 --out %T/c4", "c4",
                 "--size", "100000 is outside", NULL);
+    // the largest sizes each in range: 3e18 bytes of frames cannot be reserved
+    expect_fail("collect --env tworoom --episodes 10000000 --steps 100000 --size 1024 --out %T/c6",
+                "c6", "frames.npy", NULL);
     expect_fail("collect --env tworoom --episodes 1 --steps abc --out %T/c5", "c5", "--steps",
                 "expected an integer", NULL);
     expect_fail("train --config %T/tiny.json --data %T/ds --out %T/r4 --steps -5", "r4", "--steps",
@@ -343,6 +346,8 @@ int main(void) {
     expect_fail("train --config %T/huge.json --data %T/ds --out %T/r6", "r6", "'image'",
                 "outside", NULL);
 
+    // no temporary folder or file of a failed command is left either
+    CHECK(shell("ls -aR %s | grep -q -e partial -e '\\.tmp'", g_tmp) != 0);
     shell("rm -rf %s", g_tmp);
     return test_finish("bad_inputs");
 }

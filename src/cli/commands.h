@@ -17,6 +17,7 @@ int jepa_cmd_view(int argc, char **argv);
 int jepa_cmd_train(int argc, char **argv);
 int jepa_cmd_probe(int argc, char **argv);
 
+// jepa collect: a parsed command line; free options_json with jepa_cli_collect_free (run does)
 typedef struct jepa_cli_collect_opts {
     const char *env, *out; // inside argv
     int episodes, steps, size, policy, force, quiet;
@@ -27,6 +28,7 @@ int jepa_cli_collect_parse(int argc, char **argv, jepa_cli_collect_opts *o);
 int jepa_cli_collect_run(jepa_cli_collect_opts *o); // frees o
 void jepa_cli_collect_free(jepa_cli_collect_opts *o);
 
+// jepa view
 typedef struct jepa_cli_view_opts {
     const char *dir, *out; // inside argv
     long long episode, scale;
@@ -35,9 +37,11 @@ typedef struct jepa_cli_view_opts {
 int jepa_cli_view_parse(int argc, char **argv, jepa_cli_view_opts *o);
 int jepa_cli_view_run(const jepa_cli_view_opts *o);
 
+// jepa train: its options are the library's jepa_train_options
 int jepa_cli_train_parse(int argc, char **argv, jepa_train_options *o);
 int jepa_cli_train_run(jepa_train_options *o);
 
+// jepa probe
 typedef struct jepa_cli_probe_opts {
     const char *ckpt, *data; // inside argv
 } jepa_cli_probe_opts;

@@ -4,8 +4,9 @@ PREFIX  ?= /usr/local
 JOBS    ?= $(shell nproc)
 WERROR  := $(if $(CI),ON,OFF)
 CMAKE_FLAGS ?=
+FUZZ_SECONDS ?= 30
 
-.PHONY: all deps build test demo bench asan install clean format
+.PHONY: all deps build test demo bench asan fuzz install clean format
 
 all: build
 
@@ -32,6 +33,10 @@ asan: deps
 	cmake --build $(BUILD)-asan -j $(JOBS)
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --test-dir $(BUILD)-asan --output-on-failure -j $(JOBS)
 
+# libFuzzer targets (clang) in $(BUILD)-fuzz, FUZZ_SECONDS each on a copy of tests/fuzz/corpus
+fuzz:
+	BUILD=$(BUILD)-fuzz ./scripts/fuzz.sh $(FUZZ_SECONDS)
+
 install: build
 	cmake --install $(BUILD) --prefix $(PREFIX)
 
@@ -39,4 +44,4 @@ format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
 
 clean:
-	rm -rf $(BUILD) $(BUILD)-asan
+	rm -rf $(BUILD) $(BUILD)-asan $(BUILD)-fuzz

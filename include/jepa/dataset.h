@@ -30,6 +30,12 @@ typedef struct jepa_dataset {
 jepa_status jepa_dataset_open(jepa_dataset *ds, const char *dir, char *err, size_t err_size);
 void jepa_dataset_close(jepa_dataset *ds);
 
+// Read the manifest fields of ds (env, options_json, episodes, steps, width, height) from the
+// text of a manifest.json; `what` (a file name) starts the message in err. On success
+// ds->options_json is owned by ds (jepa_dataset_close frees it). Never crashes on bad input.
+jepa_status jepa_dataset_parse_manifest(jepa_dataset *ds, const char *text, const char *what,
+                                        char *err, size_t err_size);
+
 // A window: `frames` frames, frameskip env steps apart; the actions between two consecutive
 // frames are concatenated (frameskip * A values).
 typedef struct jepa_window {

@@ -44,6 +44,12 @@ typedef struct jepa_npy {
 // input. The mapping lives until jepa_npy_close.
 jepa_status jepa_npy_map(jepa_npy *arr, const char *path, char *err, size_t err_size);
 
+// Parse an NPY file held in memory (size bytes) with the same strict checks as jepa_npy_map;
+// arr->data points into bytes (no mapping is owned; jepa_npy_close on it is a no-op). `what` (a file
+// name) starts the message in err. Never crashes on bad input.
+jepa_status jepa_npy_parse(jepa_npy *arr, const void *bytes, size_t size, const char *what,
+                           char *err, size_t err_size);
+
 // Create path (truncating it) with a header for dtype and shape (ndim <= 5) and map its data
 // writable: fill arr->data (from many threads if you like), then jepa_npy_finish.
 jepa_status jepa_npy_create(jepa_npy *arr, const char *path, jepa_npy_dtype dtype, int ndim,

@@ -2,8 +2,10 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cli/commands.h"
+#include "jepa/threads.h"
 
 int jepa_cli_int(const char *cmd, const char *flag, const char *text, long long lo, long long hi,
                  long long *out) {
@@ -28,4 +30,29 @@ const char *jepa_cli_value(const char *cmd, int argc, char **argv, int *i) {
         return NULL;
     }
     return argv[++*i];
+}
+
+int jepa_cli_threads(int *argc, char **argv) {
+    int n = 0;
+    for (int i = 0; i < *argc; i++) {
+        if (i > 0 && strcmp(argv[i], "--threads") == 0) {
+            if (i + 1 >= *argc) {
+                fprintf(stderr, "jepa: --threads needs a value\n");
+                return 2;
+            }
+            int threads = jepa_threads_parse(argv[i + 1]);
+            if (threads < 0) {
+                fprintf(stderr, "jepa: --threads: expected an integer in 1..1024, got '%s'\n",
+                        argv[i + 1]);
+                return 1;
+            }
+            jepa_threads_set(threads);
+            i++;
+            continue;
+        }
+        argv[n++] = argv[i];
+    }
+    *argc = n;
+    argv[n] = NULL;
+    return -1;
 }

@@ -57,10 +57,12 @@ static int add_option(cJSON *options, const char *text) {
     return 1;
 }
 
-int jepa_cmd_collect(int argc, char **argv) {
-    const char *cmd = "collect", *env = NULL, *out = NULL;
+int jepa_cli_collect_parse(int argc, char **argv, jepa_cli_collect_opts *o) {
+    const char *cmd = "collect";
     long long episodes = -1, steps = -1, seed = 0, size = 64;
-    int policy = JEPA_POLICY_MIXED, force = 0, quiet = 0, bad = 0;
+    int bad = 0;
+    memset(o, 0, sizeof *o);
+    o->policy = JEPA_POLICY_MIXED;
     cJSON *options = cJSON_CreateObject();
     for (int i = 1; i < argc && !bad; i++) {
         const char *a = argv[i], *v = NULL;
@@ -68,18 +70,18 @@ int jepa_cmd_collect(int argc, char **argv) {
             cJSON_Delete(options);
             return usage(stdout);
         } else if (!strcmp(a, "--force")) {
-            force = 1;
+            o->force = 1;
         } else if (!strcmp(a, "--quiet")) {
-            quiet = 1;
+            o->quiet = 1;
         } else if (!strcmp(a, "--env") || !strcmp(a, "--out") || !strcmp(a, "--episodes") ||
                    !strcmp(a, "--steps") || !strcmp(a, "--seed") || !strcmp(a, "--size") ||
                    !strcmp(a, "--policy") || !strcmp(a, "--option")) {
             if (!(v = jepa_cli_value(cmd, argc, argv, &i)))
                 bad = 2;
             else if (!strcmp(a, "--env"))
-                env = v;
+                o->env = v;
             else if (!strcmp(a, "--out"))
-                out = v;
+                o->out = v;
             else if (!strcmp(a, "--episodes"))
                 bad = !jepa_cli_int(cmd, a, v, 1, JEPA_COLLECT_MAX_EPISODES, &episodes);
             else if (!strcmp(a, "--steps"))
@@ -89,8 +91,8 @@ int jepa_cmd_collect(int argc, char **argv) {
             else if (!strcmp(a, "--size"))
                 bad = !jepa_cli_int(cmd, a, v, JEPA_COLLECT_MIN_SIZE, JEPA_COLLECT_MAX_SIZE, &size);
             else if (!strcmp(a, "--policy")) {
-                policy = jepa_env_policy_parse(v);
-                if (policy < 0) {
+                o->policy = jepa_env_policy_parse(v);
+                if (o->policy < 0) {
                     fprintf(stderr,
                             "jepa collect: --policy: expected random, expert or mixed, got '%s'\n",
                             v);
@@ -103,30 +105,38 @@ int jepa_cmd_collect(int argc, char **argv) {
             bad = 2;
         }
     }
-    if (!bad && (!env || !out || episodes < 0 || steps < 0)) {
+    if (!bad && (!o->env || !o->out || episodes < 0 || steps < 0)) {
         fprintf(stderr, "jepa collect: missing %s (see jepa collect --help)\n",
-                !env           ? "--env"
-                : !out         ? "--out"
+                !o->env        ? "--env"
+                : !o->out      ? "--out"
                 : episodes < 0 ? "--episodes"
                                : "--steps");
         bad = 2;
     }
-    if (bad) {
-        cJSON_Delete(options);
-        return bad;
+    if (!bad && !(o->options_json = cJSON_PrintUnformatted(options))) {
+        fprintf(stderr, "jepa collect: out of memory\n");
+        bad = 1;
     }
-    char *options_json = cJSON_PrintUnformatted(options);
     cJSON_Delete(options);
-    if (quiet) jepa_log_set_level(JEPA_LOG_WARN);
-    jepa_collect_config config = {.env = env,
-                                  .options_json = options_json,
-                                  .episodes = (int)episodes,
-                                  .steps = (int)steps,
-                                  .seed = (uint64_t)seed,
-                                  .policy = (jepa_env_policy)policy,
-                                  .size = (int)size,
-                                  .force = force,
-                                  .progress = !quiet,
+    if (bad) return bad;
+    o->episodes = (int)episodes;
+    o->steps = (int)steps;
+    o->seed = (uint64_t)seed;
+    o->size = (int)size;
+    return -1;
+}
+
+int jepa_cli_collect_run(jepa_cli_collect_opts *o) {
+    if (o->quiet) jepa_log_set_level(JEPA_LOG_WARN);
+    jepa_collect_config config = {.env = o->env,
+                                  .options_json = o->options_json,
+                                  .episodes = o->episodes,
+                                  .steps = o->steps,
+                                  .seed = o->seed,
+                                  .policy = (jepa_env_policy)o->policy,
+                                  .size = o->size,
+                                  .force = o->force,
+                                  .progress = !o->quiet,
                                   .stop = &g_stop};
     // Ctrl-C or a TERM stops the run cleanly: the temporary folder is removed
     struct sigaction action;
@@ -136,18 +146,29 @@ int jepa_cmd_collect(int argc, char **argv) {
     sigaction(SIGTERM, &action, NULL);
     jepa_collect_result result;
     char err[512];
-    jepa_status st = jepa_collect(&config, out, &result, err, sizeof err);
-    cJSON_free(options_json);
+    jepa_status st = jepa_collect(&config, o->out, &result, err, sizeof err);
+    jepa_cli_collect_free(o);
     if (st != JEPA_OK) {
         fprintf(stderr, "jepa collect: %s\n", err);
         return 1;
     }
-    if (!quiet) {
-        printf("wrote %s: %lld frames in %.2f s (%.0f frames/s)", out, (long long)result.frames,
+    if (!o->quiet) {
+        printf("wrote %s: %lld frames in %.2f s (%.0f frames/s)", o->out, (long long)result.frames,
                result.seconds, result.seconds > 0 ? (double)result.frames / result.seconds : 0.0);
         if (result.crossed_door >= 0)
             printf(", %.1f %% of episodes crossed the door", 100.0 * result.crossed_door);
         printf("\n");
     }
     return 0;
+}
+
+void jepa_cli_collect_free(jepa_cli_collect_opts *o) {
+    cJSON_free(o->options_json);
+    o->options_json = NULL;
+}
+
+int jepa_cmd_collect(int argc, char **argv) {
+    jepa_cli_collect_opts o;
+    int code = jepa_cli_collect_parse(argc, argv, &o);
+    return code >= 0 ? code : jepa_cli_collect_run(&o);
 }

@@ -15,21 +15,27 @@ static int usage(FILE *f) {
     return f == stdout ? 0 : 2;
 }
 
-int jepa_cmd_probe(int argc, char **argv) {
-    const char *cmd = "probe", *ckpt = NULL, *data = NULL;
+int jepa_cli_probe_parse(int argc, char **argv, jepa_cli_probe_opts *o) {
+    const char *cmd = "probe";
+    o->ckpt = o->data = NULL;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v;
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) return usage(stdout);
         if (!strcmp(a, "--ckpt") || !strcmp(a, "--data")) {
             if (!(v = jepa_cli_value(cmd, argc, argv, &i))) return 2;
-            if (!strcmp(a, "--ckpt")) ckpt = v;
-            else data = v;
+            if (!strcmp(a, "--ckpt")) o->ckpt = v;
+            else o->data = v;
         } else {
             fprintf(stderr, "jepa probe: unknown option '%s'\n", a);
             return 2;
         }
     }
-    if (!ckpt || !data) return usage(stderr);
+    if (!o->ckpt || !o->data) return usage(stderr);
+    return -1;
+}
+
+int jepa_cli_probe_run(const jepa_cli_probe_opts *o) {
+    const char *ckpt = o->ckpt, *data = o->data;
     char err[1024];
     jepa_model m;
     jepa_dataset ds;
@@ -67,4 +73,10 @@ int jepa_cmd_probe(int argc, char **argv) {
     jepa_dataset_close(&ds);
     jepa_model_free(&m);
     return st == JEPA_OK ? 0 : 1;
+}
+
+int jepa_cmd_probe(int argc, char **argv) {
+    jepa_cli_probe_opts o;
+    int code = jepa_cli_probe_parse(argc, argv, &o);
+    return code >= 0 ? code : jepa_cli_probe_run(&o);
 }

@@ -26,30 +26,29 @@ static int usage(FILE *f) {
     return f == stdout ? 0 : 2;
 }
 
-int jepa_cmd_train(int argc, char **argv) {
+int jepa_cli_train_parse(int argc, char **argv, jepa_train_options *o) {
     const char *cmd = "train";
-    jepa_train_options o;
-    memset(&o, 0, sizeof o);
-    o.progress = 1;
+    memset(o, 0, sizeof *o);
+    o->progress = 1;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v;
         long long steps;
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) return usage(stdout);
-        if (!strcmp(a, "--resume")) o.resume = 1;
-        else if (!strcmp(a, "--quiet")) o.progress = 0;
+        if (!strcmp(a, "--resume")) o->resume = 1;
+        else if (!strcmp(a, "--quiet")) o->progress = 0;
         else if (!strcmp(a, "--config") || !strcmp(a, "--data") || !strcmp(a, "--out") ||
                  !strcmp(a, "--steps") || !strcmp(a, "--minutes")) {
             if (!(v = jepa_cli_value(cmd, argc, argv, &i))) return 2;
-            if (!strcmp(a, "--config")) o.config_path = v;
-            else if (!strcmp(a, "--data")) o.data_dir = v;
-            else if (!strcmp(a, "--out")) o.run_dir = v;
+            if (!strcmp(a, "--config")) o->config_path = v;
+            else if (!strcmp(a, "--data")) o->data_dir = v;
+            else if (!strcmp(a, "--out")) o->run_dir = v;
             else if (!strcmp(a, "--steps")) {
                 if (!jepa_cli_int(cmd, a, v, 1, 100000000, &steps)) return 1;
-                o.steps = steps;
+                o->steps = steps;
             } else {
                 char *end;
-                o.minutes = strtod(v, &end);
-                if (*end || !(o.minutes > 0 && o.minutes < 1e6)) {
+                o->minutes = strtod(v, &end);
+                if (*end || !(o->minutes > 0 && o->minutes < 1e6)) {
                     fprintf(stderr, "jepa train: --minutes: expected a positive number, got '%s'\n", v);
                     return 1;
                 }
@@ -59,24 +58,34 @@ int jepa_cmd_train(int argc, char **argv) {
             return 2;
         }
     }
-    if (!o.data_dir || !o.run_dir || (!o.config_path && !o.resume)) {
+    if (!o->data_dir || !o->run_dir || (!o->config_path && !o->resume)) {
         fprintf(stderr, "jepa train: --config, --data and --out are required (--config may be\n"
                         "omitted with --resume)\n");
         return usage(stderr);
     }
+    return -1;
+}
+
+int jepa_cli_train_run(jepa_train_options *o) {
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
-    o.stop = &g_stop;
+    o->stop = &g_stop;
     char err[1024];
-    jepa_status st = jepa_train(&o, err, sizeof err);
+    jepa_status st = jepa_train(o, err, sizeof err);
     if (st != JEPA_OK) {
         fprintf(stderr, "jepa train: %s\n", err);
         return 1;
     }
-    printf("trained: %s/last.safetensors, %s/best.safetensors, %s/metrics.jsonl\n", o.run_dir,
-           o.run_dir, o.run_dir);
+    printf("trained: %s/last.safetensors, %s/best.safetensors, %s/metrics.jsonl\n", o->run_dir,
+           o->run_dir, o->run_dir);
     return 0;
+}
+
+int jepa_cmd_train(int argc, char **argv) {
+    jepa_train_options o;
+    int code = jepa_cli_train_parse(argc, argv, &o);
+    return code >= 0 ? code : jepa_cli_train_run(&o);
 }

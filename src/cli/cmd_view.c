@@ -26,36 +26,43 @@ static void blit(uint8_t *out, int out_w, const uint8_t *frame, int w, int h, in
             memcpy(out + ((size_t)y * out_w + x) * 3, frame + ((size_t)(y / k) * w + x / k) * 3, 3);
 }
 
-int jepa_cmd_view(int argc, char **argv) {
-    const char *cmd = "view", *dir = NULL, *out = NULL;
-    long long episode = 0, scale = 0;
+int jepa_cli_view_parse(int argc, char **argv, jepa_cli_view_opts *o) {
+    const char *cmd = "view";
+    memset(o, 0, sizeof *o);
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v;
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) return usage(stdout);
         if (!strcmp(a, "--out") || !strcmp(a, "--episode") || !strcmp(a, "--scale")) {
             if (!(v = jepa_cli_value(cmd, argc, argv, &i))) return 2;
             if (!strcmp(a, "--out"))
-                out = v;
-            else if (!strcmp(a, "--episode") && !jepa_cli_int(cmd, a, v, 0, 1LL << 40, &episode))
+                o->out = v;
+            else if (!strcmp(a, "--episode") && !jepa_cli_int(cmd, a, v, 0, 1LL << 40, &o->episode))
                 return 1;
-            else if (!strcmp(a, "--scale") && !jepa_cli_int(cmd, a, v, 1, 16, &scale))
+            else if (!strcmp(a, "--scale") && !jepa_cli_int(cmd, a, v, 1, 16, &o->scale))
                 return 1;
-        } else if (a[0] == '-' || dir) {
+        } else if (a[0] == '-' || o->dir) {
             fprintf(stderr, "jepa view: unexpected argument '%s' (see jepa view --help)\n", a);
             return 2;
         } else {
-            dir = a;
+            o->dir = a;
         }
     }
-    if (!dir || !out) {
-        fprintf(stderr, "jepa view: missing %s (see jepa view --help)\n", !dir ? "DIR" : "--out");
+    if (!o->dir || !o->out) {
+        fprintf(stderr, "jepa view: missing %s (see jepa view --help)\n", !o->dir ? "DIR" : "--out");
         return 2;
     }
-    int gif = ends_with(out, ".gif"), png = ends_with(out, ".png");
-    if (!gif && !png) {
-        fprintf(stderr, "jepa view: --out: '%s' must end in .gif or .png\n", out);
+    o->gif = ends_with(o->out, ".gif");
+    if (!o->gif && !ends_with(o->out, ".png")) {
+        fprintf(stderr, "jepa view: --out: '%s' must end in .gif or .png\n", o->out);
         return 1;
     }
+    return -1;
+}
+
+int jepa_cli_view_run(const jepa_cli_view_opts *o) {
+    const char *dir = o->dir, *out = o->out;
+    long long episode = o->episode, scale = o->scale;
+    int gif = o->gif;
     // the frames, mapped: uint8 [N, T+1, H, W, 3]
     char path[4096], err[512];
     snprintf(path, sizeof path, "%s/frames.npy", dir);
@@ -65,9 +72,10 @@ int jepa_cmd_view(int argc, char **argv) {
         return 1;
     }
     if (frames.dtype != JEPA_NPY_U8 || frames.ndim != 5 || frames.shape[4] != 3 ||
-        frames.shape[2] < 1 || frames.shape[3] < 1 || frames.shape[2] > 4096 ||
-        frames.shape[3] > 4096) {
-        fprintf(stderr, "jepa view: %s: not uint8 frames of shape [N, T, H, W, 3]\n", path);
+        frames.shape[1] < 1 || frames.shape[1] > 1000000 || frames.shape[2] < 1 ||
+        frames.shape[3] < 1 || frames.shape[2] > 4096 || frames.shape[3] > 4096) {
+        fprintf(stderr, "jepa view: %s: not uint8 frames of shape [N, T, H, W, 3] (T >= 1)\n",
+                path);
         jepa_npy_close(&frames);
         return 1;
     }
@@ -79,6 +87,12 @@ int jepa_cmd_view(int argc, char **argv) {
     }
     int n = (int)frames.shape[1], h = (int)frames.shape[2], w = (int)frames.shape[3];
     int k = scale ? (int)scale : (h <= 64 && w <= 64 ? 4 : 1);
+    if ((long long)w * k > 65535 || (long long)h * k > 65535) {
+        fprintf(stderr, "jepa view: --scale: %dx%d frames scaled %d times exceed 65535 pixels\n", w,
+                h, k);
+        jepa_npy_close(&frames);
+        return 1;
+    }
     size_t frame_bytes = (size_t)h * (size_t)w * 3;
     const uint8_t *ep = (const uint8_t *)frames.data + (size_t)episode * (size_t)n * frame_bytes;
     jepa_status st;
@@ -119,4 +133,10 @@ int jepa_cmd_view(int argc, char **argv) {
     }
     printf("wrote %s (episode %lld, %d frames)\n", out, episode, n);
     return 0;
+}
+
+int jepa_cmd_view(int argc, char **argv) {
+    jepa_cli_view_opts o;
+    int code = jepa_cli_view_parse(argc, argv, &o);
+    return code >= 0 ? code : jepa_cli_view_run(&o);
 }

@@ -1,8 +1,15 @@
 // The sub-commands of the jepa CLI (one file each) and the argument helpers they share.
 // Each command gets argv without the program name: argv[0] is the command's own name. It returns
 // the process exit code: 0 ok, 1 failure (bad values, I/O), 2 usage.
+// The commands with options split in two: `parse` reads argv into an options struct and returns
+// -1 to go on, or the exit code to stop with (0 after --help, 1 a bad value, 2 usage), having
+// printed the message; `run` does the work. Parsing touches no file (tests/fuzz/fuzz_cli.c).
 #ifndef JEPA_CLI_COMMANDS_H
 #define JEPA_CLI_COMMANDS_H
+
+#include <stdint.h>
+
+#include "jepa/train.h"
 
 int jepa_cmd_envs(int argc, char **argv);
 int jepa_cmd_collect(int argc, char **argv);
@@ -11,6 +18,41 @@ int jepa_cmd_train(int argc, char **argv);
 int jepa_cmd_probe(int argc, char **argv);
 int jepa_cmd_plan(int argc, char **argv);
 int jepa_cmd_eval(int argc, char **argv);
+
+// jepa collect: a parsed command line; free options_json with jepa_cli_collect_free (run does)
+typedef struct jepa_cli_collect_opts {
+    const char *env, *out; // inside argv
+    int episodes, steps, size, policy, force, quiet;
+    uint64_t seed;
+    char *options_json; // the --option pairs as a JSON object (owned)
+} jepa_cli_collect_opts;
+int jepa_cli_collect_parse(int argc, char **argv, jepa_cli_collect_opts *o);
+int jepa_cli_collect_run(jepa_cli_collect_opts *o); // frees o
+void jepa_cli_collect_free(jepa_cli_collect_opts *o);
+
+// jepa view
+typedef struct jepa_cli_view_opts {
+    const char *dir, *out; // inside argv
+    long long episode, scale;
+    int gif; // 1: a GIF, 0: a PNG contact sheet
+} jepa_cli_view_opts;
+int jepa_cli_view_parse(int argc, char **argv, jepa_cli_view_opts *o);
+int jepa_cli_view_run(const jepa_cli_view_opts *o);
+
+// jepa train: its options are the library's jepa_train_options
+int jepa_cli_train_parse(int argc, char **argv, jepa_train_options *o);
+int jepa_cli_train_run(jepa_train_options *o);
+
+// jepa probe
+typedef struct jepa_cli_probe_opts {
+    const char *ckpt, *data; // inside argv
+} jepa_cli_probe_opts;
+int jepa_cli_probe_parse(int argc, char **argv, jepa_cli_probe_opts *o);
+int jepa_cli_probe_run(const jepa_cli_probe_opts *o);
+
+// The common option --threads N, anywhere after argv[0]: applied, then removed from argv (argc
+// updated, argv[*argc] = NULL). -1 to go on, or the exit code.
+int jepa_cli_threads(int *argc, char **argv);
 
 // Parse a whole decimal integer in [lo, hi] from text into *out. On failure print
 // "jepa CMD: FLAG: ..." to stderr and return 0.

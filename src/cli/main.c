@@ -39,28 +39,8 @@ static int usage(FILE *f) {
 }
 
 int main(int argc, char **argv) {
-    // the common option --threads N, anywhere: applied, then removed from argv
-    int n = 0;
-    for (int i = 0; i < argc; i++) {
-        if (i > 0 && strcmp(argv[i], "--threads") == 0) {
-            if (i + 1 >= argc) {
-                fprintf(stderr, "jepa: --threads needs a value\n");
-                return 2;
-            }
-            int threads = jepa_threads_parse(argv[i + 1]);
-            if (threads < 0) {
-                fprintf(stderr, "jepa: --threads: expected an integer in 1..1024, got '%s'\n",
-                        argv[i + 1]);
-                return 1;
-            }
-            jepa_threads_set(threads);
-            i++;
-            continue;
-        }
-        argv[n++] = argv[i];
-    }
-    argc = n;
-    argv[argc] = NULL;
+    int code = jepa_cli_threads(&argc, argv);
+    if (code >= 0) return code;
     if (argc < 2) return usage(stderr);
     const char *cmd = argv[1];
     if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help") || !strcmp(cmd, "help")) return usage(stdout);

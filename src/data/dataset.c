@@ -40,31 +40,37 @@ static int manifest_int(const cJSON *m, const char *key, int64_t *out) {
     return 1;
 }
 
-static jepa_status parse_manifest(jepa_dataset *ds, const char *dir, char *err, size_t n) {
+jepa_status jepa_dataset_parse_manifest(jepa_dataset *ds, const char *text, const char *what,
+                                        char *err, size_t n) {
+    cJSON *m = cJSON_Parse(text);
+    jepa_status st = JEPA_OK;
+    const cJSON *env = cJSON_GetObjectItemCaseSensitive(m, "env");
+    const cJSON *options = cJSON_GetObjectItemCaseSensitive(m, "options");
+    if (!cJSON_IsObject(m)) st = jepa_fail(err, n, JEPA_ERR_FORMAT, "%s: not a JSON object", what);
+    else if (!cJSON_IsString(env) || strlen(env->valuestring) >= sizeof ds->env)
+        st = jepa_fail(err, n, JEPA_ERR_FORMAT, "%s: 'env' is missing or not a name", what);
+    else if (!cJSON_IsObject(options))
+        st = jepa_fail(err, n, JEPA_ERR_FORMAT, "%s: 'options' is missing", what);
+    else if (!manifest_int(m, "episodes", &ds->episodes) || !manifest_int(m, "steps", &ds->steps) ||
+             !manifest_int(m, "width", &ds->width) || !manifest_int(m, "height", &ds->height))
+        st = jepa_fail(err, n, JEPA_ERR_FORMAT,
+                       "%s: 'episodes', 'steps', 'width' and 'height' must be whole numbers", what);
+    if (st == JEPA_OK) {
+        snprintf(ds->env, sizeof ds->env, "%s", env->valuestring);
+        ds->options_json = cJSON_PrintUnformatted(options);
+        if (!ds->options_json) st = jepa_fail(err, n, JEPA_ERR_NOMEM, "%s: out of memory", what);
+    }
+    cJSON_Delete(m);
+    return st;
+}
+
+static jepa_status read_manifest(jepa_dataset *ds, const char *dir, char *err, size_t n) {
     char path[4096];
     snprintf(path, sizeof path, "%s/manifest.json", dir);
     char *text = read_text(path, err, n);
     if (!text) return JEPA_ERR_IO;
-    cJSON *m = cJSON_Parse(text);
+    jepa_status st = jepa_dataset_parse_manifest(ds, text, path, err, n);
     free(text);
-    jepa_status st = JEPA_OK;
-    const cJSON *env = cJSON_GetObjectItemCaseSensitive(m, "env");
-    const cJSON *options = cJSON_GetObjectItemCaseSensitive(m, "options");
-    if (!cJSON_IsObject(m)) st = jepa_fail(err, n, JEPA_ERR_FORMAT, "%s: not a JSON object", path);
-    else if (!cJSON_IsString(env) || strlen(env->valuestring) >= sizeof ds->env)
-        st = jepa_fail(err, n, JEPA_ERR_FORMAT, "%s: 'env' is missing or not a name", path);
-    else if (!cJSON_IsObject(options))
-        st = jepa_fail(err, n, JEPA_ERR_FORMAT, "%s: 'options' is missing", path);
-    else if (!manifest_int(m, "episodes", &ds->episodes) || !manifest_int(m, "steps", &ds->steps) ||
-             !manifest_int(m, "width", &ds->width) || !manifest_int(m, "height", &ds->height))
-        st = jepa_fail(err, n, JEPA_ERR_FORMAT,
-                       "%s: 'episodes', 'steps', 'width' and 'height' must be whole numbers", path);
-    if (st == JEPA_OK) {
-        snprintf(ds->env, sizeof ds->env, "%s", env->valuestring);
-        ds->options_json = cJSON_PrintUnformatted(options);
-        if (!ds->options_json) st = jepa_fail(err, n, JEPA_ERR_NOMEM, "%s: out of memory", path);
-    }
-    cJSON_Delete(m);
     return st;
 }
 
@@ -85,17 +91,17 @@ static jepa_status map_array(jepa_npy *a, const char *dir, const char *name, jep
         if (want[i] < 0) snprintf(exp + strlen(exp), sizeof exp - strlen(exp), "%s*", i ? ", " : "");
         else snprintf(exp + strlen(exp), sizeof exp - strlen(exp), "%s%lld", i ? ", " : "", (long long)want[i]);
     }
-    // the file's dtype, read before closing zeroes it
-    const char *got_dtype = a->dtype == JEPA_NPY_U8 ? "uint8" : "float32";
+    // the dtype read before the close zeroes *a
+    jepa_npy_dtype have = a->dtype;
     jepa_npy_close(a);
     return jepa_fail(err, n, JEPA_ERR_FORMAT, "%s: %s [%s], the manifest needs %s [%s]", path,
-                     got_dtype, got,
+                     have == JEPA_NPY_U8 ? "uint8" : "float32", got,
                      dtype == JEPA_NPY_U8 ? "uint8" : "float32", exp);
 }
 
 jepa_status jepa_dataset_open(jepa_dataset *ds, const char *dir, char *err, size_t n) {
     memset(ds, 0, sizeof *ds);
-    jepa_status st = parse_manifest(ds, dir, err, n);
+    jepa_status st = read_manifest(ds, dir, err, n);
     int64_t N = ds->episodes, T = ds->steps;
     if (st == JEPA_OK && (N < 1 || T < 1))
         st = jepa_fail(err, n, JEPA_ERR_FORMAT, "%s/manifest.json: no episodes or steps", dir);

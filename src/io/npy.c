@@ -157,26 +157,13 @@ static const char *parse_dict(cursor *c, jepa_npy *arr) {
     return NULL;
 }
 
-jepa_status jepa_npy_map(jepa_npy *arr, const char *path, char *err, size_t err_size) {
+jepa_status jepa_npy_parse(jepa_npy *arr, const void *bytes, size_t size, const char *what,
+                           char *err, size_t err_size) {
     memset(arr, 0, sizeof *arr);
     arr->fd = -1;
-    int fd = open(path, O_RDONLY);
-    if (fd < 0) return jepa_fail(err, err_size, JEPA_ERR_IO, "%s: %s", path, strerror(errno));
-    struct stat st;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        close(fd);
-        return jepa_fail(err, err_size, JEPA_ERR_IO, "%s: not a regular file", path);
-    }
-    size_t size = (size_t)st.st_size;
-    if (size < 12) {
-        close(fd);
-        return jepa_fail(err, err_size, JEPA_ERR_FORMAT, "%s: too short to be an NPY file", path);
-    }
-    void *map = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
-    close(fd);
-    if (map == MAP_FAILED)
-        return jepa_fail(err, err_size, JEPA_ERR_IO, "%s: mmap: %s", path, strerror(errno));
-    const unsigned char *b = map;
+    if (size < 12)
+        return jepa_fail(err, err_size, JEPA_ERR_FORMAT, "%s: too short to be an NPY file", what);
+    const unsigned char *b = bytes;
     const char *why = NULL;
     size_t header_end = 0;
     // magic, version, header length
@@ -211,14 +198,40 @@ jepa_status jepa_npy_map(jepa_npy *arr, const char *path, char *err, size_t err_
         arr->nbytes = n;
     }
     if (why) {
-        munmap(map, size);
         memset(arr, 0, sizeof *arr);
         arr->fd = -1;
-        return jepa_fail(err, err_size, JEPA_ERR_FORMAT, "%s: %s", path, why);
+        return jepa_fail(err, err_size, JEPA_ERR_FORMAT, "%s: %s", what, why);
+    }
+    arr->data = arr->nbytes ? (void *)((const char *)bytes + header_end) : NULL;
+    return JEPA_OK;
+}
+
+jepa_status jepa_npy_map(jepa_npy *arr, const char *path, char *err, size_t err_size) {
+    memset(arr, 0, sizeof *arr);
+    arr->fd = -1;
+    int fd = open(path, O_RDONLY);
+    if (fd < 0) return jepa_fail(err, err_size, JEPA_ERR_IO, "%s: %s", path, strerror(errno));
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        return jepa_fail(err, err_size, JEPA_ERR_IO, "%s: not a regular file", path);
+    }
+    size_t size = (size_t)st.st_size;
+    if (size < 12) {
+        close(fd);
+        return jepa_fail(err, err_size, JEPA_ERR_FORMAT, "%s: too short to be an NPY file", path);
+    }
+    void *map = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
+    close(fd);
+    if (map == MAP_FAILED)
+        return jepa_fail(err, err_size, JEPA_ERR_IO, "%s: mmap: %s", path, strerror(errno));
+    jepa_status status = jepa_npy_parse(arr, map, size, path, err, err_size);
+    if (status != JEPA_OK) {
+        munmap(map, size);
+        return status;
     }
     arr->map = map;
     arr->map_size = size;
-    arr->data = arr->nbytes ? (char *)map + header_end : NULL;
     return JEPA_OK;
 }
 

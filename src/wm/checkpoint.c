@@ -159,7 +159,12 @@ jepa_status jepa_model_load(jepa_model *m, const char *path, jepa_train_state *s
     if (s == JEPA_OK) s = meta_int(&st, "proprio_dim", path, &proprio_dim, err, n);
     if (s == JEPA_OK && (action_dim < 1 || action_dim > 64 || proprio_dim < 0 || proprio_dim > 64))
         s = jepa_fail(err, n, JEPA_ERR_FORMAT, "%s: bad action_dim or proprio_dim", path);
-    if (s == JEPA_OK) s = jepa_model_create(m, &cfg, (int)action_dim, (int)proprio_dim, err, n);
+    if (s == JEPA_OK && (s = jepa_model_create(m, &cfg, (int)action_dim, (int)proprio_dim, err, n))) {
+        // name the checkpoint in the model's message
+        char why[512];
+        snprintf(why, sizeof why, "%s", err ? err : "");
+        jepa_fail(err, n, s, "%s: %s", path, why);
+    }
     const char *env = jepa_st_metadata(&st, "env");
     if (s == JEPA_OK && env) snprintf(m->env, sizeof m->env, "%s", env);
     if (s == JEPA_OK) s = check_extras(&st, &m->params, path, err, n);

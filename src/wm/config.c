@@ -3,6 +3,7 @@
 
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,7 +33,8 @@ static int is_choice(const char *word, const char *choices) {
 
 static jepa_status parse_number(const cJSON *v, const char *what, const char *key, int integer,
                                 double lo, double hi, double *out, char *err, size_t n) {
-    if (!cJSON_IsNumber(v) || (integer && v->valuedouble != (double)(long long)v->valuedouble))
+    // floor, not a cast to an integer: 1e40 has no long long (undefined behaviour)
+    if (!cJSON_IsNumber(v) || (integer && v->valuedouble != floor(v->valuedouble)))
         return jepa_fail(err, n, JEPA_ERR_INVALID, "%s: '%s' must be %s", what, key,
                          integer ? "a whole number" : "a number");
     if (!(v->valuedouble >= lo && v->valuedouble <= hi))

@@ -102,7 +102,12 @@ static jepa_status setup(run *r, char *err, size_t n) {
                              "%s already holds a run: add --resume to continue it, or choose another --out",
                              o->run_dir);
         st = jepa_model_create(&r->model, &cfg, (int)r->data.action_dim, (int)r->data.proprio_dim, err, n);
-        if (st != JEPA_OK) return st;
+        if (st != JEPA_OK) {
+            // name the config file in the model's message
+            char why[512];
+            snprintf(why, sizeof why, "%s", err ? err : "");
+            return jepa_fail(err, n, st, "%s: %s", o->config_path, why);
+        }
         r->state.best_val = INFINITY;
         r->state.data_seed = (uint64_t)cfg.seed;
         snprintf(r->model.env, sizeof r->model.env, "%s", r->data.env);

@@ -1,0 +1,353 @@
+// The catalogue of bad inputs: each one fed to build/jepa must fail with one line on stderr that
+// names the file or option and the problem, exit code 1 or 2, no signal (no core dump) and no
+// output left behind. The bad files are made here from a small valid dataset and checkpoint.
+#define _POSIX_C_SOURCE 200809L
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "testutil.h"
+
+#define JEPA_BIN "build/jepa"
+
+static char g_tmp[64];
+
+static int exists(const char *path) {
+    struct stat sb;
+    return stat(path, &sb) == 0;
+}
+
+// a shell command in the test's folder, from a format
+static int shell(const char *fmt, ...) {
+    char cmd[4096];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(cmd, sizeof cmd, fmt, ap);
+    va_end(ap);
+    return system(cmd);
+}
+
+static char *read_all(const char *path, size_t *size) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *buf = malloc((size_t)n + 1);
+    if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) n = 0;
+    if (buf) buf[n] = '\0';
+    fclose(f);
+    *size = (size_t)n;
+    return buf;
+}
+
+static void write_all(const char *path, const void *data, size_t size) {
+    FILE *f = fopen(path, "wb");
+    CHECK(f != NULL);
+    if (!f) return;
+    CHECK(fwrite(data, 1, size, f) == size);
+    fclose(f);
+}
+
+static void write_text(const char *path, const char *text) { write_all(path, text, strlen(text)); }
+
+// the first occurrence of `from` in the file replaced by `to` (same length)
+static void patch(const char *path, const char *from, const char *to) {
+    size_t size;
+    char *b = read_all(path, &size);
+    CHECK(b != NULL && strlen(from) == strlen(to));
+    char *at = NULL;
+    for (size_t i = 0; b && i + strlen(from) <= size && !at; i++)
+        if (memcmp(b + i, from, strlen(from)) == 0) at = b + i;
+    CHECK(at != NULL);
+    if (at) {
+        memcpy(at, to, strlen(to));
+        write_all(path, b, size);
+    }
+    free(b);
+}
+
+// a copy of the valid dataset under a new name
+static void copy_dataset(const char *name) {
+    shell("rm -rf %s/%s && cp -r %s/ds %s/%s", g_tmp, name, g_tmp, g_tmp, name);
+}
+
+// Run `jepa ARGS` (ARGS with %T for the temp folder) and check the failure: exit code 1 or 2,
+// one line on stderr holding every `want` (NULL-terminated), and `leftover` (if any) absent.
+static void expect_fail(const char *args, const char *leftover, ...) {
+    char expanded[2048] = "", err_path[128], cmd[4096];
+    for (const char *p = args; *p; p++) {
+        size_t len = strlen(expanded);
+        if (p[0] == '%' && p[1] == 'T') {
+            snprintf(expanded + len, sizeof expanded - len, "%s", g_tmp);
+            p++;
+        } else if (len + 1 < sizeof expanded) {
+            expanded[len] = *p;
+            expanded[len + 1] = '\0';
+        }
+    }
+    snprintf(err_path, sizeof err_path, "%s/stderr.txt", g_tmp);
+    snprintf(cmd, sizeof cmd, "ulimit -c 0; JEPA_THREADS=1 %s %s >/dev/null 2>%s", JEPA_BIN,
+             expanded, err_path);
+    int status = system(cmd);
+    // the shell reports a signal as 128 + its number
+    int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    size_t size = 0;
+    char *err = read_all(err_path, &size);
+    int lines = 0;
+    for (size_t i = 0; err && i < size; i++) lines += err[i] == '\n';
+    int ok = (code == 1 || code == 2) && err && lines == 1 && err[size - 1] == '\n';
+    va_list ap;
+    va_start(ap, leftover);
+    for (const char *want; (want = va_arg(ap, const char *));) {
+        char w[1024];
+        snprintf(w, sizeof w, "%s", want);
+        // %T in a wanted text is the temp folder too
+        char *t = strstr(w, "%T");
+        if (t) {
+            char rest[1024];
+            snprintf(rest, sizeof rest, "%s", t + 2);
+            snprintf(t, sizeof w - (size_t)(t - w), "%s%s", g_tmp, rest);
+        }
+        if (!err || !strstr(err, w)) {
+            ok = 0;
+            fprintf(stderr, "  missing '%s'\n", w);
+        }
+    }
+    va_end(ap);
+    char left[1024] = "";
+    if (leftover) snprintf(left, sizeof left, "%s/%s", g_tmp, leftover);
+    if (leftover && exists(left)) {
+        ok = 0;
+        fprintf(stderr, "  left behind: %s\n", left);
+    }
+    if (!ok) fprintf(stderr, "FAIL jepa %s: exit %d, stderr:\n%s", expanded, code, err ? err : "");
+    else if (getenv("JEPA_TEST_VERBOSE")) fprintf(stderr, "exit %d: %s", code, err);
+    CHECK(ok);
+    free(err);
+}
+
+// the library's own parsers on inputs the fuzzers found (tests/fuzz/corpus/*/regress_*)
+static void parser_regressions(void) {
+    jepa_wm_config c;
+    char err[256];
+    jepa_wm_config_defaults(&c);
+    // an integer field far beyond long long: once a float-to-integer overflow
+    CHECK(jepa_wm_config_parse(&c, "{\"latent\": 3e39}", "x.json", err, sizeof err) ==
+          JEPA_ERR_INVALID);
+    CHECK(strstr(err, "'latent'") != NULL);
+    CHECK(jepa_wm_config_parse(&c, "{\"batch\": -1e300}", "x.json", err, sizeof err) ==
+          JEPA_ERR_INVALID);
+    CHECK(jepa_wm_config_parse(&c, "{\"batch\": 2.5}", "x.json", err, sizeof err) ==
+          JEPA_ERR_INVALID);
+    CHECK(strstr(err, "whole number") != NULL);
+}
+
+int main(void) {
+    parser_regressions();
+    if (!exists(JEPA_BIN)) {
+        fprintf(stderr, "FAIL: %s not built (run from the repository root)\n", JEPA_BIN);
+        return 1;
+    }
+    snprintf(g_tmp, sizeof g_tmp, "/tmp/jepa-bad.XXXXXX");
+    if (!mkdtemp(g_tmp)) return 1;
+
+    // ---- the valid inputs: a tiny dataset, a tiny config and a checkpoint trained for one step ----
+    CHECK(shell("%s collect --env tworoom --episodes 4 --steps 6 --size 16 --out %s/ds --quiet",
+                JEPA_BIN, g_tmp) == 0);
+    const char *tiny = "{\"recipe\": \"pldm\", \"image\": 16, \"cnn_stages\": 2, \"cnn_width\": 8,"
+                       " \"latent\": 8, \"predictor_hidden\": 16, \"horizon\": 2, \"batch\": 4,"
+                       " \"steps\": 1, \"warmup\": 0, \"val_every\": 1, \"ckpt_every\": 1,"
+                       " \"val_fraction\": 0.25}";
+    char path[256];
+    snprintf(path, sizeof path, "%s/tiny.json", g_tmp);
+    write_text(path, tiny);
+    CHECK(shell("JEPA_THREADS=1 %s train --config %s/tiny.json --data %s/ds --out %s/run --quiet "
+                ">/dev/null",
+                JEPA_BIN, g_tmp, g_tmp, g_tmp) == 0);
+    CHECK(shell("JEPA_THREADS=1 %s probe --ckpt %s/run/best.safetensors --data %s/ds >/dev/null",
+                JEPA_BIN, g_tmp, g_tmp) == 0);
+    size_t ck_size = 0;
+    snprintf(path, sizeof path, "%s/run/best.safetensors", g_tmp);
+    char *ck = read_all(path, &ck_size);
+    CHECK(ck != NULL && ck_size > 64);
+    if (!ck || ck_size <= 64) {
+        shell("rm -rf %s", g_tmp);
+        return test_finish("bad_inputs");
+    }
+
+    // ---- checkpoints, fed to jepa probe ----
+    snprintf(path, sizeof path, "%s/truncated.safetensors", g_tmp);
+    write_all(path, ck, ck_size / 2);
+    expect_fail("probe --ckpt %T/truncated.safetensors --data %T/ds", NULL,
+                "%T/truncated.safetensors", "data_offsets outside the data area", NULL);
+    snprintf(path, sizeof path, "%s/empty.safetensors", g_tmp);
+    write_all(path, ck, 0);
+    expect_fail("probe --ckpt %T/empty.safetensors --data %T/ds", NULL, "%T/empty.safetensors",
+                "too short", NULL);
+    // a header length of 2^40
+    snprintf(path, sizeof path, "%s/hlen.safetensors", g_tmp);
+    char *edited = malloc(ck_size);
+    memcpy(edited, ck, ck_size);
+    memcpy(edited, "\0\0\0\0\0\1\0\0", 8);
+    write_all(path, edited, ck_size);
+    expect_fail("probe --ckpt %T/hlen.safetensors --data %T/ds", NULL, "%T/hlen.safetensors",
+                "header length", NULL);
+    free(edited);
+    // two tensors over the same bytes: the second tensor's offsets set to the first's
+    {
+        const char *h = "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},"
+                        "\"b\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]}}";
+        unsigned char file[256] = {0};
+        size_t hl = strlen(h);
+        file[0] = (unsigned char)hl;
+        memcpy(file + 8, h, hl);
+        snprintf(path, sizeof path, "%s/overlap.safetensors", g_tmp);
+        write_all(path, file, 8 + hl + 8);
+        expect_fail("probe --ckpt %T/overlap.safetensors --data %T/ds", NULL,
+                    "%T/overlap.safetensors", "overlap", NULL);
+    }
+    // an unknown dtype, a recipe's name and a size changed in place (same byte lengths)
+    snprintf(path, sizeof path, "%s/dtype.safetensors", g_tmp);
+    write_all(path, ck, ck_size);
+    patch(path, "\"F32\"", "\"F8 \"");
+    expect_fail("probe --ckpt %T/dtype.safetensors --data %T/ds", NULL, "%T/dtype.safetensors",
+                "unknown dtype", NULL);
+    snprintf(path, sizeof path, "%s/recipe.safetensors", g_tmp);
+    write_all(path, ck, ck_size);
+    patch(path, "\\\"recipe\\\":\\\"pldm\\\"", "\\\"recipe\\\":\\\"lewm\\\"");
+    expect_fail("probe --ckpt %T/recipe.safetensors --data %T/ds", NULL, "%T/recipe.safetensors",
+                "another recipe", NULL);
+    snprintf(path, sizeof path, "%s/size.safetensors", g_tmp);
+    write_all(path, ck, ck_size);
+    patch(path, "\\\"latent\\\":8,", "\\\"latent\\\":9,");
+    expect_fail("probe --ckpt %T/size.safetensors --data %T/ds", NULL, "%T/size.safetensors",
+                "another size", NULL);
+    // a NaN and an Inf in the first weight of the file (the data area's first 4 bytes)
+    size_t data_at = 8;
+    for (int i = 0; i < 8; i++) data_at += (size_t)(unsigned char)ck[i] << (8 * i);
+    CHECK(data_at + 4 <= ck_size);
+    snprintf(path, sizeof path, "%s/nan.safetensors", g_tmp);
+    memcpy(ck + data_at, "\0\0\xc0\x7f", 4);
+    write_all(path, ck, ck_size);
+    expect_fail("probe --ckpt %T/nan.safetensors --data %T/ds", NULL, "%T/nan.safetensors",
+                "NaN or Inf", NULL);
+    snprintf(path, sizeof path, "%s/inf.safetensors", g_tmp);
+    memcpy(ck + data_at, "\0\0\x80\xff", 4);
+    write_all(path, ck, ck_size);
+    expect_fail("probe --ckpt %T/inf.safetensors --data %T/ds", NULL, "%T/inf.safetensors",
+                "NaN or Inf", NULL);
+    free(ck);
+
+    // ---- datasets, fed to jepa train (no run folder may appear) and jepa probe ----
+    struct {
+        const char *name, *file, *problem;
+    } bad_data[] = {
+        {"shape", "states.npy", "float32 [4, 6, 4], the manifest needs float32 [4, 7, *]"},
+        {"dtype", "actions.npy", "uint8 [4, 6, 2], the manifest needs float32 [4, 6, *]"},
+        {"bigendian", "actions.npy", "unsupported dtype"},
+        {"fortran", "states.npy", "fortran_order True"},
+        {"missing", "proprio.npy", "No such file"},
+        {"truncated", "frames.npy", "file size does not match"},
+    };
+    int64_t shape[3] = {4, 6, 4};
+    copy_dataset("shape");
+    snprintf(path, sizeof path, "%s/shape/states.npy", g_tmp);
+    float zeros[4 * 7 * 4] = {0};
+    char err[256];
+    CHECK(jepa_npy_write(path, JEPA_NPY_F32, 3, shape, zeros, err, sizeof err) == JEPA_OK);
+    copy_dataset("dtype");
+    snprintf(path, sizeof path, "%s/dtype/actions.npy", g_tmp);
+    int64_t ashape[3] = {4, 6, 2};
+    CHECK(jepa_npy_write(path, JEPA_NPY_U8, 3, ashape, zeros, err, sizeof err) == JEPA_OK);
+    copy_dataset("bigendian");
+    snprintf(path, sizeof path, "%s/bigendian/actions.npy", g_tmp);
+    patch(path, "'<f4'", "'>f4'");
+    copy_dataset("fortran");
+    snprintf(path, sizeof path, "%s/fortran/states.npy", g_tmp);
+    patch(path, "False", "True ");
+    copy_dataset("missing");
+    shell("rm %s/missing/proprio.npy", g_tmp);
+    copy_dataset("truncated");
+    CHECK(shell("truncate -s -10 %s/truncated/frames.npy", g_tmp) == 0);
+    for (size_t i = 0; i < sizeof bad_data / sizeof bad_data[0]; i++) {
+        char args[512], file[256];
+        snprintf(file, sizeof file, "%%T/%s/%s", bad_data[i].name, bad_data[i].file);
+        snprintf(args, sizeof args, "train --config %%T/tiny.json --data %%T/%s --out %%T/run_%s",
+                 bad_data[i].name, bad_data[i].name);
+        char run[64];
+        snprintf(run, sizeof run, "run_%s", bad_data[i].name);
+        expect_fail(args, run, file, bad_data[i].problem, NULL);
+        snprintf(args, sizeof args, "probe --ckpt %%T/run/best.safetensors --data %%T/%s",
+                 bad_data[i].name);
+        expect_fail(args, NULL, file, bad_data[i].problem, NULL);
+    }
+
+    // a manifest that is not JSON, and a run folder with nothing to resume
+    copy_dataset("manifest");
+    snprintf(path, sizeof path, "%s/manifest/manifest.json", g_tmp);
+    write_text(path, "{\"env\": \"tworoom\", ");
+    expect_fail("train --config %T/tiny.json --data %T/manifest --out %T/r8", "r8",
+                "%T/manifest/manifest.json", "not a JSON object", NULL);
+    expect_fail("train --resume --data %T/ds --out %T/r9", "r9", "%T/r9", "nothing to resume",
+                NULL);
+
+    // frames with no time steps, shown by jepa view (once a division by zero and an abort)
+    shell("mkdir -p %s/noframes", g_tmp);
+    snprintf(path, sizeof path, "%s/noframes/frames.npy", g_tmp);
+    CHECK(jepa_npy_write(path, JEPA_NPY_U8, 5, (int64_t[]){1, 0, 16, 16, 3}, NULL, err,
+                         sizeof err) == JEPA_OK);
+    expect_fail("view %T/noframes --out %T/noframes/x.png", "noframes/x.png",
+                "%T/noframes/frames.npy", "T >= 1", NULL);
+    expect_fail("view %T/noframes --out %T/noframes/x.gif", "noframes/x.gif",
+                "%T/noframes/frames.npy", "T >= 1", NULL);
+    expect_fail("view %T/ds --out %T/x.jpg", "x.jpg", "--out", ".gif or .png", NULL);
+    expect_fail("view %T/ds --out %T/x.gif --episode 4", "x.gif", "--episode", "outside", NULL);
+
+    // ---- unknown names: env, option, config key ----
+    expect_fail("collect --env nowhere --episodes 1 --steps 1 --out %T/c1", "c1", "nowhere", NULL);
+    expect_fail("collect --env tworoom --episodes 1 --steps 1 --out %T/c2 --option nope=1", "c2",
+                "nope", NULL);
+    expect_fail("train --config %T/tiny.json --data %T/ds --out %T/r1 --bogus", "r1", "--bogus",
+                NULL);
+    expect_fail("probe --ckpt %T/run/best.safetensors --data %T/ds --bogus", NULL, "--bogus", NULL);
+    snprintf(path, sizeof path, "%s/typo.json", g_tmp);
+    write_text(path, "{\"latnet\": 8}");
+    expect_fail("train --config %T/typo.json --data %T/ds --out %T/r2", "r2", "%T/typo.json",
+                "unknown key 'latnet'", NULL);
+    snprintf(path, sizeof path, "%s/widths.json", g_tmp);
+    write_text(path, "{\"image\": 16, \"cnn_width\": 4}");
+    expect_fail("train --config %T/widths.json --data %T/ds --out %T/r7", "r7", "%T/widths.json",
+                "multiples of 8", NULL);
+    expect_fail("train --config %T/nothere.json --data %T/ds --out %T/r3", "r3",
+                "%T/nothere.json", "No such file", NULL);
+
+    // ---- negative or absurd sizes ----
+    expect_fail("collect --env tworoom --episodes -1 --steps 5 --out %T/c3", "c3", "--episodes",
+                "-1 is outside", NULL);
+    expect_fail("collect --env tworoom --episodes 1 --steps 5 --size 100000 --out %T/c4", "c4",
+                "--size", "100000 is outside", NULL);
+    // the largest sizes each in range: 3e18 bytes of frames cannot be reserved
+    expect_fail("collect --env tworoom --episodes 10000000 --steps 100000 --size 1024 --out %T/c6",
+                "c6", "frames.npy", NULL);
+    expect_fail("collect --env tworoom --episodes 1 --steps abc --out %T/c5", "c5", "--steps",
+                "expected an integer", NULL);
+    expect_fail("train --config %T/tiny.json --data %T/ds --out %T/r4 --steps -5", "r4", "--steps",
+                "-5 is outside", NULL);
+    expect_fail("train --config %T/tiny.json --data %T/ds --out %T/r5 --minutes -1", "r5",
+                "--minutes", NULL);
+    expect_fail("--threads 0 envs", NULL, "--threads", NULL);
+    snprintf(path, sizeof path, "%s/huge.json", g_tmp);
+    write_text(path, "{\"image\": 100000}");
+    expect_fail("train --config %T/huge.json --data %T/ds --out %T/r6", "r6", "'image'",
+                "outside", NULL);
+
+    // no temporary folder or file of a failed command is left either
+    CHECK(shell("ls -aR %s | grep -q -e partial -e '\\.tmp'", g_tmp) != 0);
+    shell("rm -rf %s", g_tmp);
+    return test_finish("bad_inputs");
+}

@@ -207,9 +207,6 @@ static int64_t ceil_div(int64_t a, int64_t b) {
 static int64_t max64(int64_t a, int64_t b) {
     return a > b ? a : b;
 }
-static int64_t min64(int64_t a, int64_t b) {
-    return a < b ? a : b;
-}
 
 // the stride phase of input row r (r < stride): its pixels are r, r + s, ...; kernel row kh
 // reaches it when (r + pad - kh) is a multiple of s, from output row (pixel row + delta)
@@ -859,6 +856,10 @@ static void phase_kernel(float *const dx[PV], const int width[PV], int64_t hw,
 #undef OUT
 }
 
+static int64_t min64(int64_t a, int64_t b) {
+    return a < b ? a : b;
+}
+
 // dx of images [n0, n0+nb) by stride phases; packed from pack_phase_weights
 static void input_phase_images(float *dx, const float *dout, const float *packed, int64_t n0,
                                int64_t nb, const jepa_conv_geom *g, const conv_plan *pl,
@@ -987,6 +988,7 @@ void jepa_conv2d_backward(float *dx, float *dw, const float *dout, const float *
                           const jepa_conv_geom *g, float *work) {
     if (!dx && !dw) return;
     conv_plan pl = plan_make(g);
+#if defined(__AVX512F__)
     // the phase path: kernel columns by column phase, and the dout column each one reads
     int64_t kws[4], cols[4];
     for (int q = 0; q < 4; q++) {
@@ -994,7 +996,6 @@ void jepa_conv2d_backward(float *dx, float *dw, const float *dout, const float *
         kws[q] = (rw + g->pad_w) % 2 + 2 * (q % 2);
         cols[q] = phase_delta(rw, g->pad_w, kws[q], 2);
     }
-#if defined(__AVX512F__)
     if (dx && pl.phase_input)
         pack_phase_weights(work, w, g, kws);
     else

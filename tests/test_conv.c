@@ -175,6 +175,12 @@ static void test_conv_against_ref(void) {
         // one image on two threads: its output channel blocks are split between them
         {1, 6, 9, 9, 70, 3, 3, 1, 1, 1, 1},
         {1, 20, 6, 7, 70, 3, 3, 2, 2, 1, 1},
+        // 3 channels, stride 2, 4 kernel columns (the input gradient by stride phases): even
+        // kernel heights 2 and 6, paddings 0 to 3, phase rows of 19, 3 and 17 pixels (runs of
+        // 16 and less), run counts that leave a tile short
+        {3, 3, 6, 38, 5, 2, 4, 2, 2, 0, 2},
+        {2, 3, 10, 6, 7, 6, 4, 2, 2, 3, 0},
+        {5, 3, 4, 34, 4, 4, 4, 2, 2, 1, 1},
         // the four BM-1 encoder layers at batch 2 or 4 (4x4, stride 2, pad 1)
         {2, 3, 64, 64, 32, 4, 4, 2, 2, 1, 1},
         {2, 32, 32, 32, 64, 4, 4, 2, 2, 1, 1},
@@ -308,6 +314,13 @@ static void test_conv_gradients(void) {
                 test_gradcheck(name, build, &a, in, a.bias ? 3 : 2, 1e-2, 1e-4, 1e-3, 500);
                 for (int i = 0; i < 3; i++) test_tensor_free(in[i]);
             }
+    // 3 channels, even sizes: the input gradient by stride phases (k4 s2 p1, as BM-1)
+    op_args ph = {0, 4, 2, 1, 0, 0};
+    jepa_tensor *pin[2] = {test_tensor(4, (int64_t[]){2, 3, 6, 8}, 66, -1, 1),
+                           test_tensor(4, (int64_t[]){4, 3, 4, 4}, 67, -1, 1)};
+    test_gradcheck("conv2d k4 s2 p1 6x8 phases", build, &ph, pin, 2, 1e-2, 1e-4, 1e-3, 500);
+    test_tensor_free(pin[0]);
+    test_tensor_free(pin[1]);
     // a non-square kernel (3x2), stride (1,2) and padding (0,1)
     op_args a = {4, 0, 0, 0, 0, 0};
     jepa_tensor *in[2] = {test_tensor(4, (int64_t[]){2, 3, 7, 5}, 64, -1, 1),

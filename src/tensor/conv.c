@@ -14,7 +14,9 @@
 // In the first two, pixels are grouped by the set of taps that stay inside the source, so taps
 // that would read padding are skipped rather than multiplied by zeros. With few input channels
 // a second kernel takes over (rows from a packed weight panel, 32 pixels wide): the forward then
-// reads x split into stride phases, the input gradient goes through columns and col2im.
+// reads x split into stride phases, the input gradient goes through columns and col2im, or, for
+// 3 channels at stride 2 (BM-1's first layer), a third kernel: vectors of pixels of one stride
+// phase by 3 channels, reduced over output channels and taps from dout framed by zeros.
 // The only copies are O(activations) (channels-last or padded images, packed weights), never
 // the C*KH*KW-times larger column matrix of im2col. Threads take contiguous ranges of images
 // (or, in the forward with fewer images than threads, blocks of output channels), each with
@@ -180,6 +182,10 @@ typedef struct {
     // few input channels: the forward reads a phase-split input (panel kernel), and the input
     // gradient goes through columns (panel kernel + col2im)
     int narrow_forward, narrow_input;
+    // stride 2, 4 kernel columns, 3 input channels: the input gradient by stride phases (dout
+    // framed by zeros, PH x PW per channel, its pixel (0, 0) at phase offset (dh_min, dw_min))
+    int phase_input;
+    int64_t dh_min, dw_min, ph, pw;
     int64_t phase_cols, phase_plane; // columns of a phase-split row; floats per channel
     int threads;                     // threads that take images (at most one image each)
     int64_t split;                   // forward with fewer images than threads: blocks of output
@@ -208,6 +214,33 @@ static int64_t phase_delta(int64_t r, int64_t pad, int64_t k, int64_t s) {
     return (r + pad - k) / s; // exact: the caller checks divisibility
 }
 
+// the input gradient by stride phases: when it applies, and the dout rows and columns (relative
+// to a phase pixel) that its taps read
+static void phase_plan(conv_plan *pl, const jepa_conv_geom *g) {
+#if defined(__AVX512F__)
+    pl->phase_input = g->c == 3 && g->stride_h == 2 && g->stride_w == 2 && g->kh % 2 == 0 &&
+                      g->kh <= 64 && g->kw == 4 && g->h % 2 == 0 && g->w % 2 == 0;
+#else
+    pl->phase_input = 0;
+#endif
+    int64_t dh_max = 0, dw_max = 0;
+    pl->dh_min = pl->dw_min = 0;
+    for (int64_t r = 0; r < 2; r++) {
+        for (int64_t k = (r + g->pad_h) % 2; k < g->kh; k += 2) {
+            int64_t d = phase_delta(r, g->pad_h, k, 2);
+            pl->dh_min = d < pl->dh_min ? d : pl->dh_min;
+            dh_max = d > dh_max ? d : dh_max;
+        }
+        for (int64_t k = (r + g->pad_w) % 2; k < g->kw; k += 2) {
+            int64_t d = phase_delta(r, g->pad_w, k, 2);
+            pl->dw_min = d < pl->dw_min ? d : pl->dw_min;
+            dw_max = d > dw_max ? d : dw_max;
+        }
+    }
+    pl->ph = g->h / 2 + dh_max - pl->dh_min;
+    pl->pw = g->w / 2 + dw_max - pl->dw_min;
+}
+
 static conv_plan plan_make(const jepa_conv_geom *g) {
     conv_plan pl;
     pl.k = g->c * g->kh * g->kw;
@@ -223,6 +256,7 @@ static conv_plan plan_make(const jepa_conv_geom *g) {
     pl.kpanels = ceil_div(pl.k, PR);
     pl.narrow_forward = g->c < NR / 2;
     pl.narrow_input = g->c < NR / 2 && pl.p % NR == 0;
+    phase_plan(&pl, g);
     // a row split into stride phases, wide enough for 32-pixel loads past the last tile
     pl.phase_cols = round_up(g->ow, NR) + (g->kw - 1) / g->stride_w + 1;
     pl.phase_plane = pl.hp * g->stride_w * pl.phase_cols;
@@ -240,7 +274,7 @@ static conv_plan plan_make(const jepa_conv_geom *g) {
     if (pl.sub > pl.per_thread) pl.sub = pl.per_thread;
     pl.packed = max64(max64(pl.oblocks * NR, pl.otiles * PR) * pl.k,
                       max64(pl.cblocks * NR * pl.taps, pl.kpanels * PR) * g->o);
-    pl.pad_floats = round_up(pl.sub * image, 16);
+    pl.pad_floats = round_up(max64(pl.sub * image, pl.phase_input ? g->o * pl.ph * pl.pw : 0), 16);
     pl.dout_floats = round_up(pl.oblocks * pl.sub * pl.p * NR, 16);
     // two int64 tables of sub*OH (image, row) taps, or KH*KW kernel taps
     pl.tap_floats = round_up(4 * max64(pl.sub * g->oh, pl.taps), 16);
@@ -721,6 +755,177 @@ static void input_narrow_images(float *dx, const float *dout, const float *packe
     }
 }
 
+// ---- input gradient by stride phases (stride 2, 4 kernel columns, 3 input channels) ----
+//
+// Input pixel (2a + rh, 2b + rw) gets sum_o sum_kh sum_kw w[o][c][kh][kw] dout[o][a + dh][b + dw]
+// over the taps of its phase: kh = rh + pad_h (mod 2), dh = (rh + pad_h - kh) / 2, likewise kw.
+// With dout framed by zeros every pixel of a phase takes the same taps, so the long dimension is
+// pixels: a tile is 4 runs of up to 16 phase pixels (one vector each) of row phase rh, for both
+// column phases and 3 channels (24 accumulators), reduced over output channels and the kernel
+// rows of rh; each step loads a run at the 4 kernel columns' offsets and multiplies it by 3
+// broadcast weights. The two column phases are interleaved into whole dx rows on the way out.
+
+#if defined(__AVX512F__)
+#define PV 4 // runs of 16 pixels in a tile
+
+// phase weights: packed[rh][o][t][q*3 + c] = w[o][c][kh][kw] for the t-th kernel row kh of row
+// phase rh and the q-th kernel column kw (q < 2: column phase 0, else 1)
+static void pack_phase_weights(float *packed, const float *w, const jepa_conv_geom *g,
+                               const int64_t kws[4]) {
+    int64_t rows = g->kh / 2;
+    for (int64_t rh = 0; rh < 2; rh++)
+        for (int64_t o = 0; o < g->o; o++)
+            for (int64_t t = 0; t < rows; t++) {
+                int64_t kh = (rh + g->pad_h) % 2 + 2 * t;
+                float *d = packed + ((rh * g->o + o) * rows + t) * 12;
+                for (int q = 0; q < 4; q++)
+                    for (int64_t c = 0; c < 3; c++)
+                        d[q * 3 + c] = w[((o * 3 + c) * g->kh + kh) * 4 + kws[q]];
+            }
+}
+
+// dx[v] (3 channels hw apart, 2 * width[v] columns) += the tile whose runs read dout at d[v]
+// (width[v] <= 16 pixels; 0: a repeated run, not stored); rows: dout row offsets of the kernel
+// rows, cols: dout column offsets of the 4 kernel columns. The loads are masked, which also keeps
+// the compiler from folding each of them into the 3 FMAs that use it (3 loads instead of 1).
+static void phase_kernel(float *const dx[PV], const int width[PV], int64_t hw,
+                         const float *const d[PV], const float *packed, const int64_t *rows,
+                         int64_t nrows, const int64_t cols[4], int64_t o, int64_t plane) {
+#define RUNS(X) X(0) X(1) X(2) X(3)
+#define ZERO(v)                                                                                    \
+    __m512 a0##v = _mm512_setzero_ps(), a1##v = _mm512_setzero_ps(), a2##v = _mm512_setzero_ps(),  \
+           b0##v = _mm512_setzero_ps(), b1##v = _mm512_setzero_ps(), b2##v = _mm512_setzero_ps();  \
+    const float *s##v = d[v];                                                                      \
+    const __mmask16 m##v = (__mmask16)((1u << width[v]) - 1);
+#define FMA(v, q, acc)                                                                             \
+    {                                                                                              \
+        __m512 x = _mm512_maskz_loadu_ps(m##v, p##v + c##q);                                       \
+        acc##0##v = _mm512_fmadd_ps(w0, x, acc##0##v);                                             \
+        acc##1##v = _mm512_fmadd_ps(w1, x, acc##1##v);                                             \
+        acc##2##v = _mm512_fmadd_ps(w2, x, acc##2##v);                                             \
+    }
+#define PTR(v) const float *p##v = s##v + rows[t];
+#define COL(q, acc)                                                                                \
+    {                                                                                              \
+        __m512 w0 = _mm512_set1_ps(pk[3 * (q)]), w1 = _mm512_set1_ps(pk[3 * (q) + 1]);             \
+        __m512 w2 = _mm512_set1_ps(pk[3 * (q) + 2]);                                               \
+        RUNS_FMA(q, acc)                                                                           \
+    }
+#define RUNS_FMA(q, acc) FMA(0, q, acc) FMA(1, q, acc) FMA(2, q, acc) FMA(3, q, acc)
+#define NEXT(v) s##v += plane;
+    RUNS(ZERO)
+    const int64_t c0 = cols[0], c1 = cols[1], c2 = cols[2], c3 = cols[3];
+    const float *pk = packed;
+    for (int64_t oc = 0; oc < o; oc++) {
+        for (int64_t t = 0; t < nrows; t++, pk += 12) {
+            RUNS(PTR)
+            COL(0, a) COL(1, a) COL(2, b) COL(3, b)
+        }
+        RUNS(NEXT)
+    }
+    // interleave the column phases: dx columns 2j + rw
+    const __m512i lo = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+    const __m512i hi =
+        _mm512_setr_epi32(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
+#define OUT1(v, c)                                                                                 \
+    {                                                                                              \
+        float *r = dx[v] + (c)*hw;                                                                 \
+        _mm512_mask_storeu_ps(r, ml,                                                               \
+                              _mm512_add_ps(_mm512_maskz_loadu_ps(ml, r),                          \
+                                            _mm512_permutex2var_ps(a##c##v, lo, b##c##v)));        \
+        _mm512_mask_storeu_ps(r + 16, mh,                                                          \
+                              _mm512_add_ps(_mm512_maskz_loadu_ps(mh, r + 16),                     \
+                                            _mm512_permutex2var_ps(a##c##v, hi, b##c##v)));        \
+    }
+#define OUT(v)                                                                                     \
+    if (width[v]) {                                                                                \
+        int n = 2 * width[v];                                                                      \
+        __mmask16 ml = (__mmask16)(n >= 16 ? 0xFFFF : (1u << n) - 1);                              \
+        __mmask16 mh = (__mmask16)(n >= 32 ? 0xFFFF : n > 16 ? (1u << (n - 16)) - 1 : 0);          \
+        OUT1(v, 0) OUT1(v, 1) OUT1(v, 2)                                                           \
+    }
+    RUNS(OUT)
+#undef RUNS
+#undef ZERO
+#undef FMA
+#undef PTR
+#undef COL
+#undef RUNS_FMA
+#undef NEXT
+#undef OUT1
+#undef OUT
+}
+
+static int64_t min64(int64_t a, int64_t b) {
+    return a < b ? a : b;
+}
+
+// dx of images [n0, n0+nb) by stride phases; packed from pack_phase_weights
+static void input_phase_images(float *dx, const float *dout, const float *packed, int64_t n0,
+                               int64_t nb, const jepa_conv_geom *g, const conv_plan *pl,
+                               const int64_t cols[4], float *mine) {
+    float *dp = mine; // one image's dout framed by zeros (O, PH, PW)
+    int64_t plane = pl->ph * pl->pw, hw = g->h * g->w, runs_row = ceil_div(g->w / 2, 16);
+    int64_t runs = g->h / 2 * runs_row, nrows = g->kh / 2;
+    int64_t rows[2][32];
+    for (int64_t rh = 0; rh < 2; rh++)
+        for (int64_t t = 0; t < nrows; t++) {
+            int64_t kh = (rh + g->pad_h) % 2 + 2 * t;
+            rows[rh][t] = phase_delta(rh, g->pad_h, kh, 2) * pl->pw;
+        }
+    // the frame: dout row oh = pr + dh_min, column ow = pc + dw_min; its rows [r0, r1) and
+    // columns [q0, q1) hold dout, the rest zeros (written once: the images overwrite the inside)
+    int64_t r0 = max64(0, pl->dh_min), r1 = min64(g->oh, pl->ph + pl->dh_min);
+    int64_t q0 = max64(0, pl->dw_min), q1 = min64(g->ow, pl->pw + pl->dw_min), n = q1 - q0;
+    for (int64_t pr = 0; pr < g->o * pl->ph; pr++) {
+        int64_t oh = pr % pl->ph + pl->dh_min;
+        float *row = dp + pr * pl->pw;
+        if (oh < r0 || oh >= r1) {
+            memset(row, 0, sizeof(float) * (size_t)pl->pw);
+            continue;
+        }
+        memset(row, 0, sizeof(float) * (size_t)(q0 - pl->dw_min));
+        memset(row + q1 - pl->dw_min, 0, sizeof(float) * (size_t)(pl->pw - q1 + pl->dw_min));
+    }
+    int64_t lines = g->o * g->oh * g->ow / 16, calls = 2 * ceil_div(runs, PV);
+    int64_t per_call = ceil_div(lines, calls);
+    for (int64_t img = n0; img < n0 + nb; img++) {
+        const float *src = dout + img * g->o * g->oh * g->ow;
+        __mmask16 tail = (__mmask16)((1u << (n % 16)) - 1);
+        for (int64_t oc = 0; oc < g->o; oc++)
+            for (int64_t oh = r0; oh < r1; oh++) {
+                float *d = dp + oc * plane + (oh - pl->dh_min) * pl->pw + q0 - pl->dw_min;
+                const float *sr = src + (oc * g->oh + oh) * g->ow + q0;
+                int64_t j = 0;
+                for (; j + 16 <= n; j += 16) _mm512_storeu_ps(d + j, _mm512_loadu_ps(sr + j));
+                if (tail) _mm512_mask_storeu_ps(d + j, tail, _mm512_maskz_loadu_ps(tail, sr + j));
+            }
+        // the next image's dout comes into the cache while this one is computed
+        const char *next = img + 1 < n0 + nb ? (const char *)(src + g->o * g->oh * g->ow) : NULL;
+        int64_t line = 0;
+        float *dxi = dx + img * 3 * hw;
+        for (int64_t rh = 0; rh < 2; rh++)
+            for (int64_t v0 = 0; v0 < runs; v0 += PV) {
+                float *to[PV];
+                const float *from[PV];
+                int width[PV];
+                for (int v = 0; v < PV; v++) {
+                    int64_t run = v0 + v < runs ? v0 + v : runs - 1;
+                    int64_t a = run / runs_row, b = run % runs_row * 16;
+                    to[v] = dxi + (2 * a + rh) * g->w + 2 * b;
+                    width[v] = v0 + v < runs ? (int)min64(16, g->w / 2 - b) : 0;
+                    from[v] = dp + (a - pl->dh_min) * pl->pw + b - pl->dw_min;
+                }
+                for (int64_t e = 0; next && e < per_call && line < lines; e++, line++)
+                    _mm_prefetch(next + 64 * line, _MM_HINT_T1);
+                phase_kernel(to, width, hw, from, packed + rh * g->o * nrows * 12, rows[rh], nrows,
+                             cols, g->o, plane);
+            }
+    }
+}
+#undef PV
+#endif
+
 // ---- weight gradient ----
 
 // d[pix][j] = s[j][pix] for j < width, 0 for width <= j < NR: one image's dout (width, P)
@@ -783,7 +988,19 @@ void jepa_conv2d_backward(float *dx, float *dw, const float *dout, const float *
                           const jepa_conv_geom *g, float *work) {
     if (!dx && !dw) return;
     conv_plan pl = plan_make(g);
-    if (dx && pl.narrow_input)
+#if defined(__AVX512F__)
+    // the phase path: kernel columns by column phase, and the dout column each one reads
+    int64_t kws[4], cols[4];
+    for (int q = 0; q < 4; q++) {
+        int64_t rw = q / 2;
+        kws[q] = (rw + g->pad_w) % 2 + 2 * (q % 2);
+        cols[q] = phase_delta(rw, g->pad_w, kws[q], 2);
+    }
+    if (dx && pl.phase_input)
+        pack_phase_weights(work, w, g, kws);
+    else
+#endif
+        if (dx && pl.narrow_input)
         pack_narrow_input_weights(work, w, g, &pl);
     else if (dx)
         pack_input_weights(work, w, g, &pl);
@@ -799,7 +1016,12 @@ void jepa_conv2d_backward(float *dx, float *dw, const float *dout, const float *
         for (int64_t n0 = first; n0 < last; n0 += pl.sub) {
             int64_t nb = last - n0 < pl.sub ? last - n0 : pl.sub;
             if (dw) weight_grad_images(acc, dout, x, n0, nb, g, &pl, mine);
-            if (dx && pl.narrow_input)
+#if defined(__AVX512F__)
+            if (dx && pl.phase_input)
+                input_phase_images(dx, dout, work, n0, nb, g, &pl, cols, mine);
+            else
+#endif
+                if (dx && pl.narrow_input)
                 input_narrow_images(dx, dout, work, n0, nb, g, &pl);
             else if (dx)
                 input_grad_images(dx, dout, work, n0, nb, g, &pl, mine);

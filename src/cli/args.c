@@ -1,5 +1,7 @@
 // Argument helpers shared by the sub-commands.
+#define _POSIX_C_SOURCE 200809L
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,4 +57,20 @@ int jepa_cli_threads(int *argc, char **argv) {
     *argc = n;
     argv[n] = NULL;
     return -1;
+}
+
+static volatile sig_atomic_t g_stop = 0;
+
+static void on_signal(int sig) {
+    (void)sig;
+    g_stop = 1;
+}
+
+const volatile sig_atomic_t *jepa_cli_stop_flag(void) {
+    struct sigaction action;
+    memset(&action, 0, sizeof action);
+    action.sa_handler = on_signal;
+    sigaction(SIGINT, &action, NULL);
+    sigaction(SIGTERM, &action, NULL);
+    return &g_stop;
 }

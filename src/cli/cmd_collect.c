@@ -1,20 +1,12 @@
 // jepa collect: roll a policy in an environment and write a dataset folder.
 #define _POSIX_C_SOURCE 200809L
 #include <cjson/cJSON.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli/commands.h"
 #include "jepa.h"
-
-static volatile sig_atomic_t g_stop = 0;
-
-static void on_signal(int sig) {
-    (void)sig;
-    g_stop = 1;
-}
 
 static int usage(FILE *f) {
     fprintf(f, "usage: jepa collect --env NAME --episodes N --steps T --out DIR [--seed S]\n"
@@ -137,13 +129,8 @@ int jepa_cli_collect_run(jepa_cli_collect_opts *o) {
                                   .size = o->size,
                                   .force = o->force,
                                   .progress = !o->quiet,
-                                  .stop = &g_stop};
-    // Ctrl-C or a TERM stops the run cleanly: the temporary folder is removed
-    struct sigaction action;
-    memset(&action, 0, sizeof action);
-    action.sa_handler = on_signal;
-    sigaction(SIGINT, &action, NULL);
-    sigaction(SIGTERM, &action, NULL);
+                                  // Ctrl-C or a TERM stops the run: the temporary folder goes
+                                  .stop = jepa_cli_stop_flag()};
     jepa_collect_result result;
     char err[512];
     jepa_status st = jepa_collect(&config, o->out, &result, err, sizeof err);

@@ -1,19 +1,11 @@
 // jepa train: learn a world model from a dataset.
 #define _POSIX_C_SOURCE 200809L
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli/commands.h"
 #include "jepa.h"
-
-static volatile sig_atomic_t g_stop = 0;
-
-static void on_signal(int sig) {
-    (void)sig;
-    g_stop = 1;
-}
 
 static int usage(FILE *f) {
     fprintf(f, "usage: jepa train --config configs/ENV_RECIPE.json --data DIR --out RUN\n"
@@ -67,12 +59,7 @@ int jepa_cli_train_parse(int argc, char **argv, jepa_train_options *o) {
 }
 
 int jepa_cli_train_run(jepa_train_options *o) {
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    o->stop = &g_stop;
+    o->stop = jepa_cli_stop_flag(); // Ctrl-C saves and stops
     char err[1024];
     jepa_status st = jepa_train(o, err, sizeof err);
     if (st != JEPA_OK) {

@@ -7,6 +7,8 @@
 #ifndef JEPA_CLI_COMMANDS_H
 #define JEPA_CLI_COMMANDS_H
 
+#include <signal.h>
+
 #include <stdint.h>
 
 #include "jepa/train.h"
@@ -53,6 +55,10 @@ int jepa_cli_probe_run(const jepa_cli_probe_opts *o);
 // The common option --threads N, anywhere after argv[0]: applied, then removed from argv (argc
 // updated, argv[*argc] = NULL). -1 to go on, or the exit code.
 int jepa_cli_threads(int *argc, char **argv);
+
+// Catch SIGINT and SIGTERM from now on: they set the returned flag, which long commands poll
+// to save and stop cleanly.
+const volatile sig_atomic_t *jepa_cli_stop_flag(void);
 
 // Parse a whole decimal integer in [lo, hi] from text into *out. On failure print
 // "jepa CMD: FLAG: ..." to stderr and return 0.

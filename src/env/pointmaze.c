@@ -45,8 +45,8 @@ static const char *const pm_maze_layouts[] = {
     "#####/#GOO#/###O#/#OOO#/#####",
     "#######/#OOOOO#/#OOGOO#/#OOOOO#/#######",
     "########/#OO##OO#/#OO#OOO#/##OOO###/#OO#OOO#/#O#OO#O#/#OOO#OG#/########",
-    "############/#OOOO#OOOOO#/#O##O#O#O#O#/#OOOOOO#OOO#/#O####O###O#/#OO#O#OOOOO#/"
-    "##O#O#O#O###/#OO#OOO#OGO#/############",
+    ("############/#OOOO#OOOOO#/#O##O#O#O#O#/#OOOOOO#OOO#/#O####O###O#/#OO#O#OOOOO#/"
+     "##O#O#O#O###/#OO#OOO#OGO#/############"),
 };
 
 static const uint8_t pm_floor[3] = {38, 64, 89};   // between the checker's .1 .2 .3 and .2 .3 .4

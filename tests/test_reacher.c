@@ -214,26 +214,11 @@ static void test_expert(void) {
 // frozen after looking at them
 static void test_golden_frames(void) {
     jepa_env_model *m = create(NULL);
-    jepa_env_data *d = jepa_env_data_create(m);
-    jepa_env_reset(m, d, 2025);
-    jepa_rng rng;
-    jepa_rng_init(&rng, 2025, 1);
-    uint8_t frame[64 * 64 * 3];
-    uint64_t hash = TEST_FNV1A_INIT;
-    for (int t = 0; t < 4; t++) {
-        if (t > 0) {
-            float a[2];
-            jepa_env_policy_act(m, d, JEPA_POLICY_RANDOM, &rng, a);
-            jepa_env_step(m, d, a);
-        }
-        jepa_env_render(m, d, frame, 64, 64, NULL);
-        hash = test_fnv1a(frame, sizeof frame, hash);
-    }
+    uint64_t hash = test_env_frames_hash(m, 2025, 4);
     const uint64_t golden = 0xd7da8140310f5848ull;
     if (hash != golden)
         fprintf(stderr, "reacher golden frames: 0x%016llx\n", (unsigned long long)hash);
     CHECK(hash == golden);
-    jepa_env_data_free(d);
     jepa_env_free(m);
 }
 

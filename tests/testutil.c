@@ -196,3 +196,23 @@ void test_env_restores_exactly(const jepa_env_model *m, int steps, int episodes,
     jepa_env_data_free(a);
     jepa_env_data_free(b);
 }
+
+uint64_t test_env_frames_hash(const jepa_env_model *m, uint64_t seed, int frames) {
+    jepa_env_data *d = jepa_env_data_create(m);
+    jepa_env_reset(m, d, seed);
+    jepa_rng rng;
+    jepa_rng_init(&rng, seed, 1);
+    uint8_t frame[64 * 64 * 3];
+    uint64_t hash = TEST_FNV1A_INIT;
+    for (int t = 0; t < frames; t++) {
+        if (t > 0) {
+            float a[JEPA_ENV_MAX_DIM];
+            jepa_env_policy_act(m, d, JEPA_POLICY_RANDOM, &rng, a);
+            jepa_env_step(m, d, a);
+        }
+        jepa_env_render(m, d, frame, 64, 64, NULL);
+        hash = test_fnv1a(frame, sizeof frame, hash);
+    }
+    jepa_env_data_free(d);
+    return hash;
+}

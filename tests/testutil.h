@@ -49,6 +49,10 @@ uint64_t test_fnv1a(const void *data, size_t n, uint64_t hash);
 void test_env_restores_exactly(const jepa_env_model *m, int steps, int episodes, float p_negative,
                                uint64_t seed);
 
+// FNV-1a of the first `frames` 64x64 frames of an episode: reset with seed, then random-policy
+// actions drawn from stream 1 of seed (the frame before each action, and the first one).
+uint64_t test_env_frames_hash(const jepa_env_model *m, uint64_t seed, int frames);
+
 // Print a summary line and return the exit code (0 only when every check passed).
 int test_finish(const char *name);
 

@@ -11,25 +11,9 @@
 
 #include "testutil.h"
 
-static char g_root[64];
-
-static const char *path_in(const char *dir, const char *name) {
-    static char path[2][256];
-    static int which = 0;
-    which ^= 1;
-    snprintf(path[which], sizeof path[which], "%s/%s%s%s", g_root, dir, name ? "/" : "",
-             name ? name : "");
-    return path[which];
-}
-
-static int exists(const char *path) {
-    struct stat st;
-    return stat(path, &st) == 0;
-}
-
-// the number of entries in g_root (temporary siblings included)
+// the number of entries in test_root() (temporary siblings included)
 static int root_entries(void) {
-    DIR *dp = opendir(g_root);
+    DIR *dp = opendir(test_root());
     int n = 0;
     for (struct dirent *e; dp && (e = readdir(dp));)
         n += strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0;
@@ -40,8 +24,8 @@ static int root_entries(void) {
 static void remove_dataset(const char *dir) {
     static const char *files[] = {"manifest.json", "frames.npy",  "actions.npy",
                                   "states.npy",    "proprio.npy", "extra.txt"};
-    for (int i = 0; i < 6; i++) unlink(path_in(dir, files[i]));
-    rmdir(path_in(dir, NULL));
+    for (int i = 0; i < 6; i++) unlink(test_path(dir, files[i]));
+    rmdir(test_path(dir, NULL));
 }
 
 static int same_file(const char *a, const char *b) {
@@ -73,18 +57,18 @@ static void test_threads_identical(void) {
     char err[256];
     jepa_collect_result r;
     jepa_threads_set(1);
-    CHECK(jepa_collect(&c, path_in("one", NULL), &r, err, sizeof err) == JEPA_OK);
+    CHECK(jepa_collect(&c, test_path("one", NULL), &r, err, sizeof err) == JEPA_OK);
     CHECK(r.frames == 7 * 10 && r.crossed_door >= 0.0 && r.crossed_door <= 1.0);
     jepa_threads_set(2);
-    CHECK(jepa_collect(&c, path_in("two", NULL), NULL, err, sizeof err) == JEPA_OK);
+    CHECK(jepa_collect(&c, test_path("two", NULL), NULL, err, sizeof err) == JEPA_OK);
     static const char *files[] = {"manifest.json", "frames.npy", "actions.npy", "states.npy",
                                   "proprio.npy"};
     for (int i = 0; i < 5; i++)
-        CHECK(same_file(path_in("one", files[i]), path_in("two", files[i])));
+        CHECK(same_file(test_path("one", files[i]), test_path("two", files[i])));
     // another seed gives other frames
     c.seed = 124;
-    CHECK(jepa_collect(&c, path_in("other", NULL), NULL, err, sizeof err) == JEPA_OK);
-    CHECK(!same_file(path_in("one", "frames.npy"), path_in("other", "frames.npy")));
+    CHECK(jepa_collect(&c, test_path("other", NULL), NULL, err, sizeof err) == JEPA_OK);
+    CHECK(!same_file(test_path("one", "frames.npy"), test_path("other", "frames.npy")));
     remove_dataset("two");
     remove_dataset("other");
 }
@@ -95,10 +79,10 @@ static void test_replay(void) {
     jepa_collect_config c = config();
     char err[256];
     jepa_npy frames, actions, states, proprio;
-    CHECK(jepa_npy_map(&frames, path_in("one", "frames.npy"), err, sizeof err) == JEPA_OK);
-    CHECK(jepa_npy_map(&actions, path_in("one", "actions.npy"), err, sizeof err) == JEPA_OK);
-    CHECK(jepa_npy_map(&states, path_in("one", "states.npy"), err, sizeof err) == JEPA_OK);
-    CHECK(jepa_npy_map(&proprio, path_in("one", "proprio.npy"), err, sizeof err) == JEPA_OK);
+    CHECK(jepa_npy_map(&frames, test_path("one", "frames.npy"), err, sizeof err) == JEPA_OK);
+    CHECK(jepa_npy_map(&actions, test_path("one", "actions.npy"), err, sizeof err) == JEPA_OK);
+    CHECK(jepa_npy_map(&states, test_path("one", "states.npy"), err, sizeof err) == JEPA_OK);
+    CHECK(jepa_npy_map(&proprio, test_path("one", "proprio.npy"), err, sizeof err) == JEPA_OK);
     CHECK(frames.ndim == 5 && frames.shape[0] == 7 && frames.shape[1] == 10 &&
           frames.shape[2] == 32 && frames.shape[3] == 32 && frames.shape[4] == 3);
     CHECK(actions.ndim == 3 && actions.shape[1] == 9 && actions.shape[2] == 2);
@@ -142,22 +126,22 @@ static void test_refusals(void) {
     char err[256];
     int before = root_entries();
     // a dataset is not overwritten without force, and is replaced with it
-    CHECK(jepa_collect(&c, path_in("one", NULL), NULL, err, sizeof err) == JEPA_ERR_IO &&
+    CHECK(jepa_collect(&c, test_path("one", NULL), NULL, err, sizeof err) == JEPA_ERR_IO &&
           strstr(err, "not empty") != NULL);
     c.force = 1;
     c.seed = 5;
-    CHECK(jepa_collect(&c, path_in("one", NULL), NULL, err, sizeof err) == JEPA_OK);
+    CHECK(jepa_collect(&c, test_path("one", NULL), NULL, err, sizeof err) == JEPA_OK);
     // force never replaces a folder with other files
-    FILE *f = fopen(path_in("one", "extra.txt"), "w");
+    FILE *f = fopen(test_path("one", "extra.txt"), "w");
     if (f) fclose(f);
-    CHECK(jepa_collect(&c, path_in("one", NULL), NULL, err, sizeof err) == JEPA_ERR_IO &&
+    CHECK(jepa_collect(&c, test_path("one", NULL), NULL, err, sizeof err) == JEPA_ERR_IO &&
           strstr(err, "not part of a dataset") != NULL);
-    CHECK(exists(path_in("one", "extra.txt")) && exists(path_in("one", "frames.npy")));
+    CHECK(test_exists(test_path("one", "extra.txt")) && test_exists(test_path("one", "frames.npy")));
     // an empty folder is fine; a file in the way is not
-    mkdir(path_in("empty", NULL), 0755);
+    mkdir(test_path("empty", NULL), 0755);
     c.force = 0;
-    CHECK(jepa_collect(&c, path_in("empty", NULL), NULL, err, sizeof err) == JEPA_OK);
-    CHECK(exists(path_in("empty", "manifest.json")));
+    CHECK(jepa_collect(&c, test_path("empty", NULL), NULL, err, sizeof err) == JEPA_OK);
+    CHECK(test_exists(test_path("empty", "manifest.json")));
     remove_dataset("empty");
     // bad values fail before anything is written
     jepa_collect_config bad[6];
@@ -170,18 +154,18 @@ static void test_refusals(void) {
     bad[5].steps = 0;
     const char *culprit[6] = {"door_center", "colour", "episodes", "size", "pong", "steps"};
     for (int i = 0; i < 6; i++) {
-        CHECK(jepa_collect(&bad[i], path_in("bad", NULL), NULL, err, sizeof err) ==
+        CHECK(jepa_collect(&bad[i], test_path("bad", NULL), NULL, err, sizeof err) ==
               JEPA_ERR_INVALID);
         CHECK(strstr(err, culprit[i]) != NULL);
     }
-    CHECK(!exists(path_in("bad", NULL)));
+    CHECK(!test_exists(test_path("bad", NULL)));
     // a stop request (a signal) ends the run with nothing written
     jepa_collect_config stopped = config();
     volatile sig_atomic_t stop = 1;
     stopped.stop = &stop;
-    CHECK(jepa_collect(&stopped, path_in("bad", NULL), NULL, err, sizeof err) ==
+    CHECK(jepa_collect(&stopped, test_path("bad", NULL), NULL, err, sizeof err) ==
           JEPA_ERR_INTERRUPTED);
-    CHECK(!exists(path_in("bad", NULL)));
+    CHECK(!test_exists(test_path("bad", NULL)));
     CHECK(root_entries() == before);
 }
 
@@ -203,33 +187,33 @@ static int file_starts_with(const char *path, const char *magic, size_t n) {
 }
 
 static void test_cli(void) {
-    if (!exists("build/jepa")) {
+    if (!test_exists("build/jepa")) {
         fprintf(stderr, "build/jepa is missing: run from the repository root after building\n");
         CHECK(0);
         return;
     }
     char args[512], out[256];
-    snprintf(out, sizeof out, "%s", path_in("cli", NULL));
+    snprintf(out, sizeof out, "%s", test_path("cli", NULL));
     snprintf(args, sizeof args,
              "collect --env tworoom --episodes 3 --steps 4 --seed 9 --size 24 --quiet --threads 2 "
              "--option door=random --option door_center=20 --out %s",
              out);
     CHECK(jepa_cli(args) == 0);
-    CHECK(exists(path_in("cli", "frames.npy")));
+    CHECK(test_exists(test_path("cli", "frames.npy")));
     CHECK(jepa_cli(args) == 1); // not empty
     // view: a GIF and a PNG
-    snprintf(args, sizeof args, "view %s --episode 2 --out %s/v.gif", out, g_root);
-    CHECK(jepa_cli(args) == 0 && file_starts_with(path_in("v.gif", NULL), "GIF89a", 6));
-    snprintf(args, sizeof args, "view %s --out %s/v.png", out, g_root);
-    CHECK(jepa_cli(args) == 0 && file_starts_with(path_in("v.png", NULL), "\x89PNG", 4));
-    snprintf(args, sizeof args, "view %s --episode 3 --out %s/x.png", out, g_root);
-    CHECK(jepa_cli(args) == 1 && !exists(path_in("x.png", NULL)));
-    snprintf(args, sizeof args, "view %s --out %s/x.bmp", out, g_root);
+    snprintf(args, sizeof args, "view %s --episode 2 --out %s/v.gif", out, test_root());
+    CHECK(jepa_cli(args) == 0 && file_starts_with(test_path("v.gif", NULL), "GIF89a", 6));
+    snprintf(args, sizeof args, "view %s --out %s/v.png", out, test_root());
+    CHECK(jepa_cli(args) == 0 && file_starts_with(test_path("v.png", NULL), "\x89PNG", 4));
+    snprintf(args, sizeof args, "view %s --episode 3 --out %s/x.png", out, test_root());
+    CHECK(jepa_cli(args) == 1 && !test_exists(test_path("x.png", NULL)));
+    snprintf(args, sizeof args, "view %s --out %s/x.bmp", out, test_root());
     CHECK(jepa_cli(args) == 1);
-    snprintf(args, sizeof args, "view %s/nothing --out %s/x.png", g_root, g_root);
-    CHECK(jepa_cli(args) == 1 && !exists(path_in("x.png", NULL)));
-    unlink(path_in("v.gif", NULL));
-    unlink(path_in("v.png", NULL));
+    snprintf(args, sizeof args, "view %s/nothing --out %s/x.png", test_root(), test_root());
+    CHECK(jepa_cli(args) == 1 && !test_exists(test_path("x.png", NULL)));
+    unlink(test_path("v.gif", NULL));
+    unlink(test_path("v.png", NULL));
     remove_dataset("cli");
     // bad values exit 1, bad usage 2, and write nothing
     static const struct {
@@ -254,19 +238,18 @@ static void test_cli(void) {
         int code = jepa_cli(args);
         if (code != cases[i].code)
             fprintf(stderr, "  jepa %s: exit %d, expected %d\n", args, code, cases[i].code);
-        CHECK(code == cases[i].code && !exists(out));
+        CHECK(code == cases[i].code && !test_exists(out));
     }
     CHECK(jepa_cli("nonsense") == 2 && jepa_cli("") == 2 && jepa_cli("envs") == 0);
 }
 
 int main(void) {
-    snprintf(g_root, sizeof g_root, "/tmp/jepa_test_collect_XXXXXX");
-    if (!mkdtemp(g_root)) return 1;
+    if (!test_tmpdir("collect")) return 1;
     test_threads_identical();
     test_replay();
     test_refusals();
     test_cli();
     remove_dataset("one");
-    rmdir(g_root);
+    rmdir(test_root());
     return test_finish("test_collect");
 }

@@ -11,23 +11,12 @@
 
 #include "testutil.h"
 
-static char g_root[128];
-
-static const char *path_in(const char *dir, const char *name) {
-    static char path[2][512];
-    static int which = 0;
-    which ^= 1;
-    snprintf(path[which], sizeof path[which], "%s/%s%s%s", g_root, dir, name ? "/" : "",
-             name ? name : "");
-    return path[which];
-}
-
 static const char *FILES[] = {"manifest.json", "frames.npy", "actions.npy", "states.npy",
                               "proprio.npy"};
 
 static void remove_dataset(const char *dir) {
-    for (int i = 0; i < 5; i++) unlink(path_in(dir, FILES[i]));
-    rmdir(path_in(dir, NULL));
+    for (int i = 0; i < 5; i++) unlink(test_path(dir, FILES[i]));
+    rmdir(test_path(dir, NULL));
 }
 
 static int collect(const char *dir, int episodes, int steps, uint64_t seed) {
@@ -39,7 +28,7 @@ static int collect(const char *dir, int episodes, int steps, uint64_t seed) {
                              .policy = JEPA_POLICY_MIXED,
                              .size = 16};
     char err[256];
-    jepa_status st = jepa_collect(&c, path_in(dir, NULL), NULL, err, sizeof err);
+    jepa_status st = jepa_collect(&c, test_path(dir, NULL), NULL, err, sizeof err);
     if (st != JEPA_OK) fprintf(stderr, "collect: %s\n", err);
     return st == JEPA_OK;
 }
@@ -91,16 +80,16 @@ static int window_matches(const jepa_batch *b, int64_t i, const jepa_npy *F, con
 static void test_open_and_windows(void) {
     char err[512];
     jepa_dataset ds;
-    CHECK(jepa_dataset_open(&ds, path_in("data", NULL), err, sizeof err) == JEPA_OK);
+    CHECK(jepa_dataset_open(&ds, test_path("data", NULL), err, sizeof err) == JEPA_OK);
     CHECK(ds.episodes == 12 && ds.steps == 10 && ds.height == 16 && ds.width == 16);
     CHECK(ds.action_dim == 2 && ds.state_dim == 4 && ds.proprio_dim == 2);
     CHECK(strcmp(ds.env, "tworoom") == 0 && ds.options_json && strstr(ds.options_json, "random"));
     // the oracle: the arrays as the NPY reader maps them
     jepa_npy F, A, S, P;
-    CHECK(jepa_npy_map(&F, path_in("data", "frames.npy"), err, sizeof err) == JEPA_OK);
-    CHECK(jepa_npy_map(&A, path_in("data", "actions.npy"), err, sizeof err) == JEPA_OK);
-    CHECK(jepa_npy_map(&S, path_in("data", "states.npy"), err, sizeof err) == JEPA_OK);
-    CHECK(jepa_npy_map(&P, path_in("data", "proprio.npy"), err, sizeof err) == JEPA_OK);
+    CHECK(jepa_npy_map(&F, test_path("data", "frames.npy"), err, sizeof err) == JEPA_OK);
+    CHECK(jepa_npy_map(&A, test_path("data", "actions.npy"), err, sizeof err) == JEPA_OK);
+    CHECK(jepa_npy_map(&S, test_path("data", "states.npy"), err, sizeof err) == JEPA_OK);
+    CHECK(jepa_npy_map(&P, test_path("data", "proprio.npy"), err, sizeof err) == JEPA_OK);
     // every start of every episode, for windows of several shapes
     static const jepa_window shapes[] = {{1, 1}, {4, 1}, {4, 2}, {3, 5}, {2, 10}, {11, 1}};
     for (size_t w = 0; w < sizeof shapes / sizeof shapes[0]; w++) {
@@ -145,7 +134,7 @@ static void test_open_and_windows(void) {
 static void test_split(void) {
     char err[512];
     jepa_dataset ds;
-    CHECK(jepa_dataset_open(&ds, path_in("data", NULL), err, sizeof err) == JEPA_OK);
+    CHECK(jepa_dataset_open(&ds, test_path("data", NULL), err, sizeof err) == JEPA_OK);
     int64_t *tr, *va, ntr, nva, *tr2, *va2, ntr2, nva2;
     // a partition: every episode exactly once; round(0.25 * 12) = 3 held out
     CHECK(jepa_dataset_split(&ds, 0.25, 5, &tr, &ntr, &va, &nva) == JEPA_OK);
@@ -187,7 +176,7 @@ static void test_split(void) {
 static void test_sample_and_loader(void) {
     char err[512];
     jepa_dataset ds;
-    CHECK(jepa_dataset_open(&ds, path_in("data", NULL), err, sizeof err) == JEPA_OK);
+    CHECK(jepa_dataset_open(&ds, test_path("data", NULL), err, sizeof err) == JEPA_OK);
     jepa_window w = {3, 2};
     int64_t eps[5] = {0, 3, 4, 8, 10};
     jepa_batch a, b;
@@ -232,7 +221,7 @@ static void test_sample_and_loader(void) {
 static void expect_open_fails(const char *dir, const char *word1, const char *word2) {
     char err[512] = "";
     jepa_dataset ds;
-    jepa_status st = jepa_dataset_open(&ds, path_in(dir, NULL), err, sizeof err);
+    jepa_status st = jepa_dataset_open(&ds, test_path(dir, NULL), err, sizeof err);
     int ok = st != JEPA_OK && strstr(err, word1) && (!word2 || strstr(err, word2));
     if (!ok || getenv("JEPA_TEST_VERBOSE"))
         fprintf(stderr, "  %s: status %d, message '%s'\n", dir, (int)st, err);
@@ -245,28 +234,28 @@ static void test_bad_datasets(void) {
     char err[512];
     // no manifest
     CHECK(collect("nomanifest", 3, 4, 1));
-    unlink(path_in("nomanifest", "manifest.json"));
+    unlink(test_path("nomanifest", "manifest.json"));
     expect_open_fails("nomanifest", "nomanifest/manifest.json", NULL);
     // actions of the wrong shape: 5 steps where the manifest says 4
     CHECK(collect("badactions", 3, 4, 1));
     float zeros[3 * 5 * 2] = {0};
-    CHECK(jepa_npy_write(path_in("badactions", "actions.npy"), JEPA_NPY_F32, 3,
+    CHECK(jepa_npy_write(test_path("badactions", "actions.npy"), JEPA_NPY_F32, 3,
                          (int64_t[]){3, 5, 2}, zeros, err, sizeof err) == JEPA_OK);
     expect_open_fails("badactions", "badactions/actions.npy", "float32 [3, 5, 2]");
     // actions of the wrong type
     uint8_t bytes[3 * 4 * 2] = {0};
-    CHECK(jepa_npy_write(path_in("badactions", "actions.npy"), JEPA_NPY_U8, 3, (int64_t[]){3, 4, 2},
+    CHECK(jepa_npy_write(test_path("badactions", "actions.npy"), JEPA_NPY_U8, 3, (int64_t[]){3, 4, 2},
                          bytes, err, sizeof err) == JEPA_OK);
     expect_open_fails("badactions", "badactions/actions.npy", "uint8 [3, 4, 2]");
     // frames cut short
     CHECK(collect("truncated", 3, 4, 1));
     struct stat sb;
-    CHECK(stat(path_in("truncated", "frames.npy"), &sb) == 0);
-    CHECK(truncate(path_in("truncated", "frames.npy"), sb.st_size - 100) == 0);
+    CHECK(stat(test_path("truncated", "frames.npy"), &sb) == 0);
+    CHECK(truncate(test_path("truncated", "frames.npy"), sb.st_size - 100) == 0);
     expect_open_fails("truncated", "truncated/frames.npy", NULL);
     // a manifest that says 4 episodes over arrays of 3
     CHECK(collect("miscount", 3, 4, 1));
-    FILE *f = fopen(path_in("miscount", "manifest.json"), "rb");
+    FILE *f = fopen(test_path("miscount", "manifest.json"), "rb");
     char text[8192] = "";
     size_t len = f ? fread(text, 1, sizeof text - 1, f) : 0;
     if (f) fclose(f);
@@ -275,14 +264,14 @@ static void test_bad_datasets(void) {
     CHECK(m != NULL && cJSON_GetObjectItem(m, "episodes") != NULL);
     cJSON_SetNumberValue(cJSON_GetObjectItem(m, "episodes"), 4);
     char *out = cJSON_Print(m);
-    f = fopen(path_in("miscount", "manifest.json"), "wb");
+    f = fopen(test_path("miscount", "manifest.json"), "wb");
     if (f && out) fputs(out, f);
     if (f) fclose(f);
     cJSON_free(out);
     cJSON_Delete(m);
     expect_open_fails("miscount", "miscount/frames.npy", "[4, 5, 16, 16, 3]");
     // a manifest that is not JSON
-    f = fopen(path_in("miscount", "manifest.json"), "wb");
+    f = fopen(test_path("miscount", "manifest.json"), "wb");
     if (f) fputs("{\"episodes\": 3,", f);
     if (f) fclose(f);
     expect_open_fails("miscount", "miscount/manifest.json", NULL);
@@ -293,11 +282,7 @@ static void test_bad_datasets(void) {
 }
 
 int main(void) {
-    snprintf(g_root, sizeof g_root, "build/tests/dataset_XXXXXX");
-    if (!mkdtemp(g_root)) {
-        fprintf(stderr, "cannot make %s (run from the repository root after building)\n", g_root);
-        return 1;
-    }
+    if (!test_tmpdir("dataset")) return 1;
     if (collect("data", 12, 10, 7)) {
         test_open_and_windows();
         test_split();
@@ -307,6 +292,6 @@ int main(void) {
     }
     test_bad_datasets();
     remove_dataset("data");
-    rmdir(g_root);
+    rmdir(test_root());
     return test_finish("test_dataset");
 }

@@ -13,22 +13,6 @@
 
 #include "testutil.h"
 
-static char g_root[128];
-
-static const char *path_in(const char *dir, const char *name) {
-    static char path[4][512];
-    static int which = 0;
-    which = (which + 1) % 4;
-    snprintf(path[which], sizeof path[which], "%s/%s%s%s", g_root, dir, name ? "/" : "",
-             name ? name : "");
-    return path[which];
-}
-
-static int exists(const char *path) {
-    struct stat sb;
-    return stat(path, &sb) == 0;
-}
-
 // the whole file (malloc'd), its size in *size; NULL when unreadable
 static unsigned char *read_bytes(const char *path, size_t *size) {
     FILE *f = fopen(path, "rb");
@@ -72,7 +56,7 @@ static int collect(const char *dir, int episodes, int steps, int size, uint64_t 
                              .policy = JEPA_POLICY_MIXED,
                              .size = size};
     char err[256];
-    jepa_status st = jepa_collect(&c, path_in(dir, NULL), NULL, err, sizeof err);
+    jepa_status st = jepa_collect(&c, test_path(dir, NULL), NULL, err, sizeof err);
     if (st != JEPA_OK) fprintf(stderr, "collect: %s\n", err);
     return st == JEPA_OK;
 }
@@ -87,11 +71,11 @@ static int collect(const char *dir, int episodes, int steps, int size, uint64_t 
     "\"pred_heads\": 2, \"history\": 2, \"horizon\": 1, \"sigreg_directions\": 64, "               \
     "\"frameskip\": 2, \"batch\": 8"
 
-// write {base, extra} to g_root/name, its path into path (512 bytes)
+// write {base, extra} to test_root()/name, its path into path (512 bytes)
 static void write_config(char *path, const char *name, const char *base, const char *extra) {
     char text[2048];
     snprintf(text, sizeof text, "{%s%s%s}\n", base, extra ? ", " : "", extra ? extra : "");
-    snprintf(path, 512, "%s", path_in(name, NULL));
+    snprintf(path, 512, "%s", test_path(name, NULL));
     write_bytes(path, text, strlen(text));
 }
 
@@ -100,8 +84,8 @@ static jepa_status train(const char *config, const char *data, const char *run, 
     jepa_train_options o;
     memset(&o, 0, sizeof o);
     o.config_path = config;
-    o.data_dir = path_in(data, NULL);
-    o.run_dir = path_in(run, NULL);
+    o.data_dir = test_path(data, NULL);
+    o.run_dir = test_path(run, NULL);
     o.steps = steps;
     o.stop_after = stop_after;
     o.resume = resume;
@@ -111,7 +95,7 @@ static jepa_status train(const char *config, const char *data, const char *run, 
 
 // the lines of run/metrics.jsonl, parsed (the caller frees each with cJSON_Delete)
 static int read_metrics(const char *run, cJSON **lines, int max) {
-    FILE *f = fopen(path_in(run, "metrics.jsonl"), "r");
+    FILE *f = fopen(test_path(run, "metrics.jsonl"), "r");
     char line[8192];
     int n = 0;
     while (f && n < max && fgets(line, sizeof line, f)) {
@@ -183,11 +167,11 @@ static void test_loss_falls(const char *recipe, const char *base) {
     // the checkpoints hold the end of the run
     jepa_model m;
     jepa_train_state state;
-    CHECK(jepa_model_load(&m, path_in(name, "last.safetensors"), &state, err, sizeof err) ==
+    CHECK(jepa_model_load(&m, test_path(name, "last.safetensors"), &state, err, sizeof err) ==
           JEPA_OK);
     CHECK(state.step == 60 && isfinite(state.best_val) && strcmp(m.cfg.recipe, recipe) == 0);
     jepa_model_free(&m);
-    CHECK(exists(path_in(name, "best.safetensors")));
+    CHECK(test_exists(test_path(name, "best.safetensors")));
 }
 
 // metrics lines equal but for the wall-clock fields
@@ -232,7 +216,7 @@ static void test_resume(const char *recipe, const char *base, const char *extra)
     CHECK(train(cfg, "data", split, 0, 6, 0, err, sizeof err) == JEPA_OK);
     jepa_model m;
     jepa_train_state state = {0};
-    CHECK(jepa_model_load(&m, path_in(split, "last.safetensors"), &state, err, sizeof err) ==
+    CHECK(jepa_model_load(&m, test_path(split, "last.safetensors"), &state, err, sizeof err) ==
           JEPA_OK);
     CHECK(state.step == 6);
     jepa_model_free(&m);
@@ -240,9 +224,9 @@ static void test_resume(const char *recipe, const char *base, const char *extra)
     if (st != JEPA_OK) fprintf(stderr, "  resume %s: %s\n", recipe, err);
     CHECK(st == JEPA_OK);
     int same_last =
-        same_file(path_in(straight, "last.safetensors"), path_in(split, "last.safetensors"));
+        same_file(test_path(straight, "last.safetensors"), test_path(split, "last.safetensors"));
     int same_best =
-        same_file(path_in(straight, "best.safetensors"), path_in(split, "best.safetensors"));
+        same_file(test_path(straight, "best.safetensors"), test_path(split, "best.safetensors"));
     if (!same_last || !same_best)
         fprintf(stderr, "  %s: the resumed run's checkpoints differ\n", recipe);
     CHECK(same_last && same_best);
@@ -256,7 +240,7 @@ static void test_errors(void) {
     char cfg[512], noval[512];
     write_config(cfg, "typo.json", PLDM_BASE, "\"lernrate\": 0.1");
     CHECK(train(cfg, "data", "typo", 0, 0, 0, err, sizeof err) == JEPA_ERR_INVALID);
-    CHECK(strstr(err, "'lernrate'") != NULL && !exists(path_in("typo", NULL)));
+    CHECK(strstr(err, "'lernrate'") != NULL && !test_exists(test_path("typo", NULL)));
     // frames of 32 pixels for a model of 16: both sizes named
     write_config(cfg, "pldm.json", PLDM_BASE, "\"steps\": 16, \"log_every\": 1, \"ckpt_every\": 4");
     CHECK(train(cfg, "data32", "big", 0, 0, 0, err, sizeof err) == JEPA_ERR_SHAPE);
@@ -264,24 +248,24 @@ static void test_errors(void) {
     // no validation episode
     write_config(noval, "noval.json", PLDM_BASE, "\"val_fraction\": 0");
     CHECK(train(noval, "data", "noval", 0, 0, 0, err, sizeof err) == JEPA_ERR_INVALID);
-    CHECK(strstr(err, "validation") != NULL && !exists(path_in("noval", NULL)));
+    CHECK(strstr(err, "validation") != NULL && !test_exists(test_path("noval", NULL)));
     // 8 good steps, then data whose actions are NaN: the error names the step and the term
     CHECK(train(cfg, "data", "nan", 0, 8, 0, err, sizeof err) == JEPA_OK);
     size_t size;
-    unsigned char *good = read_bytes(path_in("nan", "last.safetensors"), &size);
+    unsigned char *good = read_bytes(test_path("nan", "last.safetensors"), &size);
     jepa_status st = train(NULL, "nandata", "nan", 0, 0, 1, err, sizeof err);
     if (!strstr(err, "step 8") || !strstr(err, "loss term 'pred'"))
         fprintf(stderr, "  NaN: %s\n", err);
     CHECK(st == JEPA_ERR_NUMERIC && strstr(err, "step 8") && strstr(err, "loss term 'pred'"));
     // ... and the checkpoint of step 8 is untouched and loads
     size_t after_size;
-    unsigned char *after = read_bytes(path_in("nan", "last.safetensors"), &after_size);
+    unsigned char *after = read_bytes(test_path("nan", "last.safetensors"), &after_size);
     CHECK(good && after && size == after_size && memcmp(good, after, size) == 0);
     free(good);
     free(after);
     jepa_model m;
     jepa_train_state state;
-    CHECK(jepa_model_load(&m, path_in("nan", "last.safetensors"), &state, err, sizeof err) ==
+    CHECK(jepa_model_load(&m, test_path("nan", "last.safetensors"), &state, err, sizeof err) ==
           JEPA_OK);
     CHECK(state.step == 8);
     jepa_model_free(&m);
@@ -294,20 +278,20 @@ static void test_errors(void) {
     // a step count given for a run is its schedule's length, and a resume keeps it
     CHECK(train(cfg, "data", "short", 5, 0, 0, err, sizeof err) == JEPA_OK);
     CHECK(train(NULL, "data", "short", 0, 0, 1, err, sizeof err) == JEPA_OK);
-    CHECK(jepa_model_load(&m, path_in("short", "last.safetensors"), &state, err, sizeof err) ==
+    CHECK(jepa_model_load(&m, test_path("short", "last.safetensors"), &state, err, sizeof err) ==
           JEPA_OK);
     CHECK(state.step == 5 && m.cfg.steps == 5);
     jepa_model_free(&m);
     // a stop request (Ctrl-C) saves where the run is and says so; a resume finishes it
     volatile sig_atomic_t stop = 1;
     jepa_train_options o = {.config_path = cfg,
-                            .data_dir = path_in("data", NULL),
-                            .run_dir = path_in("stopped", NULL),
+                            .data_dir = test_path("data", NULL),
+                            .run_dir = test_path("stopped", NULL),
                             .stop = &stop};
     CHECK(jepa_train(&o, err, sizeof err) == JEPA_ERR_INTERRUPTED &&
           strstr(err, "interrupted at step 0"));
     CHECK(train(NULL, "data", "stopped", 0, 0, 1, err, sizeof err) == JEPA_OK);
-    CHECK(jepa_model_load(&m, path_in("stopped", "last.safetensors"), &state, err, sizeof err) ==
+    CHECK(jepa_model_load(&m, test_path("stopped", "last.safetensors"), &state, err, sizeof err) ==
           JEPA_OK);
     CHECK(state.step == 16);
     jepa_model_free(&m);
@@ -334,7 +318,7 @@ static jepa_status make_model(jepa_model *m, const char *json, char *err, size_t
 
 static void test_checkpoints(void) {
     char err[1024];
-    const char *path = path_in("ckpt.safetensors", NULL), *bad = path_in("bad.safetensors", NULL);
+    const char *path = test_path("ckpt.safetensors", NULL), *bad = test_path("bad.safetensors", NULL);
     // pldm with an EMA target and AdamW moments, every value moved off its initialisation
     jepa_model m, back;
     CHECK(make_model(&m, "{" PLDM_BASE ", \"target\": \"ema\", \"lr\": 0.0123, \"seed\": 11}", err,
@@ -430,25 +414,25 @@ static int jepa_cli(const char *args, char *out, size_t out_size) {
 }
 
 static void test_cli(void) {
-    if (!exists("build/jepa")) {
+    if (!test_exists("build/jepa")) {
         fprintf(stderr, "build/jepa is missing: run from the repository root after building\n");
         CHECK(0);
         return;
     }
     char args[1024], out[4096];
-    const char *cfg = path_in("pldm.json", NULL), *data = path_in("data", NULL),
-               *run = path_in("cli", NULL);
+    const char *cfg = test_path("pldm.json", NULL), *data = test_path("data", NULL),
+               *run = test_path("cli", NULL);
     snprintf(args, sizeof args, "train --config %s --out %s", cfg, run);
     CHECK(jepa_cli(args, NULL, 0) == 2); // no --data
     snprintf(args, sizeof args, "train --config %s --data %s --out %s --colour red", cfg, data,
              run);
     CHECK(jepa_cli(args, NULL, 0) == 2);
-    CHECK(!exists(run));
+    CHECK(!test_exists(run));
     snprintf(args, sizeof args,
              "train --config %s --data %s --out %s --steps 4 --quiet --threads 1", cfg, data, run);
-    CHECK(jepa_cli(args, NULL, 0) == 0 && exists(path_in("cli", "last.safetensors")));
+    CHECK(jepa_cli(args, NULL, 0) == 0 && test_exists(test_path("cli", "last.safetensors")));
     CHECK(jepa_cli(args, NULL, 0) == 1); // a run is there
-    snprintf(args, sizeof args, "train --resume --data %s --out %s/none --quiet", data, g_root);
+    snprintf(args, sizeof args, "train --resume --data %s --out %s/none --quiet", data, test_root());
     CHECK(jepa_cli(args, NULL, 0) == 1);
     // probe: one R^2 line per state variable (tworoom has 4)
     snprintf(args, sizeof args, "probe --ckpt %s/last.safetensors --data %s", run, data);
@@ -457,7 +441,7 @@ static void test_cli(void) {
     for (const char *p = out; (p = strstr(p, "state[")); p++) lines++;
     if (lines != 4) fprintf(stderr, "  jepa probe printed:\n%s", out);
     CHECK(lines == 4);
-    snprintf(args, sizeof args, "probe --ckpt %s/last.safetensors --data %s/data32", run, g_root);
+    snprintf(args, sizeof args, "probe --ckpt %s/last.safetensors --data %s/data32", run, test_root());
     CHECK(jepa_cli(args, NULL, 0) == 1); // frames of 32 for a model of 16
     snprintf(args, sizeof args, "probe --data %s", data);
     CHECK(jepa_cli(args, NULL, 0) == 2);
@@ -467,18 +451,14 @@ static void test_cli(void) {
 
 int main(void) {
     jepa_threads_set(1);
-    snprintf(g_root, sizeof g_root, "build/tests/train_XXXXXX");
-    if (!mkdtemp(g_root)) {
-        fprintf(stderr, "cannot make %s (run from the repository root after building)\n", g_root);
-        return 1;
-    }
+    if (!test_tmpdir("train")) return 1;
     char err[256];
     // the data; a copy whose actions are NaN; frames of another size
     int ok = collect("data", 12, 10, 16, 3) && collect("nandata", 12, 10, 16, 3) &&
              collect("data32", 3, 10, 32, 3);
     static float nans[12 * 10 * 2];
     for (int i = 0; i < 12 * 10 * 2; i++) nans[i] = NAN;
-    ok = ok && jepa_npy_write(path_in("nandata", "actions.npy"), JEPA_NPY_F32, 3,
+    ok = ok && jepa_npy_write(test_path("nandata", "actions.npy"), JEPA_NPY_F32, 3,
                               (int64_t[]){12, 10, 2}, nans, err, sizeof err) == JEPA_OK;
     CHECK(ok);
     if (ok) {
@@ -490,10 +470,10 @@ int main(void) {
         test_checkpoints();
         test_cli();
     }
-    // everything made here lives under g_root
+    // everything made here lives under test_root()
     if (test_failures == 0) {
         char cmd[256];
-        snprintf(cmd, sizeof cmd, "rm -rf %s", g_root);
+        snprintf(cmd, sizeof cmd, "rm -rf %s", test_root());
         CHECK(system(cmd) == 0);
     }
     return test_finish("test_train");

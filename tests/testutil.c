@@ -1,10 +1,40 @@
 // Test helpers.
+#define _POSIX_C_SOURCE 200809L
 #include "testutil.h"
+
+#include <sys/stat.h>
 
 #include <stdlib.h>
 #include <string.h>
 
 int test_failures = 0, test_checks = 0;
+
+static char g_tmpdir[256];
+
+const char *test_tmpdir(const char *name) {
+    snprintf(g_tmpdir, sizeof g_tmpdir, "build/tests/%s_XXXXXX", name);
+    if (!mkdtemp(g_tmpdir)) {
+        fprintf(stderr, "cannot make %s (run from the repository root after building)\n", g_tmpdir);
+        return NULL;
+    }
+    return g_tmpdir;
+}
+
+const char *test_root(void) { return g_tmpdir; }
+
+const char *test_path(const char *dir, const char *name) {
+    static char path[4][512];
+    static int which = 0;
+    which = (which + 1) % 4;
+    snprintf(path[which], sizeof path[which], "%s/%s%s%s", g_tmpdir, dir, name ? "/" : "",
+             name ? name : "");
+    return path[which];
+}
+
+int test_exists(const char *path) {
+    struct stat sb;
+    return stat(path, &sb) == 0;
+}
 
 int test_finish(const char *name) {
     printf("%s: %d checks, %d failed\n", name, test_checks, test_failures);

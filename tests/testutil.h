@@ -53,6 +53,17 @@ void test_env_restores_exactly(const jepa_env_model *m, int steps, int episodes,
 // actions drawn from stream 1 of seed (the frame before each action, and the first one).
 uint64_t test_env_frames_hash(const jepa_env_model *m, uint64_t seed, int frames);
 
+// A fresh folder build/tests/<name>_XXXXXX for a test's files (the test runs from the repository
+// root); its path, valid for the whole program. NULL, with a message, when it cannot be made.
+const char *test_tmpdir(const char *name);
+// The folder test_tmpdir made.
+const char *test_root(void);
+// "<test_tmpdir>/<dir>" or "<test_tmpdir>/<dir>/<name>" (name may be NULL), in one of four
+// buffers used in turn: valid for the next three calls.
+const char *test_path(const char *dir, const char *name);
+// Whether a file or folder exists.
+int test_exists(const char *path);
+
 // Print a summary line and return the exit code (0 only when every check passed).
 int test_finish(const char *name);
 

@@ -1,8 +1,11 @@
 // jepa eval: the success rate of a checkpoint and a planner under an environment's protocol.
+#define _POSIX_C_SOURCE 200809L
 #include <cjson/cJSON.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli/commands.h"
 #include "jepa.h"
@@ -108,6 +111,11 @@ int jepa_cmd_eval(int argc, char **argv) {
         }
     }
     if (!o.ckpt || !o.env || o.eval.episodes < 1) return usage(stderr);
+    // the GIF folder is made (or refused) before the episodes run, not after
+    if (gif_dir && mkdir(gif_dir, 0777) != 0 && errno != EEXIST) {
+        fprintf(stderr, "jepa eval: --gif-dir %s: %s\n", gif_dir, strerror(errno));
+        return 1;
+    }
     jepa_model m;
     jepa_env_model *env;
     if (jepa_cli_plan_open(cmd, &o, &m, &env)) return 1;

@@ -1,0 +1,208 @@
+// SGEMM with AVX-512: B packed into 64-column panels, A read in place, a 6x64 register tile.
+#include "gemm_avx512.h"
+
+#if defined(__AVX512F__)
+#include <immintrin.h>
+#include <stdlib.h>
+
+#include "jepa/status.h"
+#include "jepa/threads.h"
+
+#define MR 6    // rows of a tile (one broadcast each)
+#define NR 64   // columns of a tile (four AVX-512 vectors)
+#define KC 256  // depth of a block: a 6xKC strip of A stays in L1
+#define NC 512  // columns of a packed B block (KC x NC floats = 512 KB, half the L2)
+#define MIN_WORK (64 * 64 * 64) // multiply-adds per thread below which one thread does it all
+
+// each thread's packed B block and packed A strip, allocated once at its first call
+static _Thread_local float *tl_bpack, *tl_apack;
+
+// one vector of a tile row into C: c = alpha * acc + beta * c, only the lanes in m (beta 0 reads
+// nothing)
+static inline void store_vec(float *c, __m512 acc, __mmask16 m, float alpha, float beta) {
+    __m512 v = _mm512_mul_ps(_mm512_set1_ps(alpha), acc);
+    if (beta != 0.0f) v = _mm512_fmadd_ps(_mm512_set1_ps(beta), _mm512_maskz_loadu_ps(m, c), v);
+    _mm512_mask_storeu_ps(c, m, v);
+}
+
+static inline __mmask16 lane_mask(int64_t n) {
+    return n >= 16 ? (__mmask16)0xFFFF : n <= 0 ? (__mmask16)0 : (__mmask16)((1u << n) - 1u);
+}
+
+// the R x 64 tile: C (R, n) += over kc of a (row r, step k at a[r * rs + k * ks]) times the packed
+// panel b (kc, 64); n <= 64 columns are stored
+#define ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5)
+#define DECL(i) __m512 c##i##0 = zero, c##i##1 = zero, c##i##2 = zero, c##i##3 = zero;
+#define STEP(i)                                                                                    \
+    if ((i) < rows) {                                                                               \
+        __m512 x = _mm512_set1_ps(a[(i) * rs]);                                                    \
+        c##i##0 = _mm512_fmadd_ps(x, b0, c##i##0);                                                 \
+        c##i##1 = _mm512_fmadd_ps(x, b1, c##i##1);                                                 \
+        c##i##2 = _mm512_fmadd_ps(x, b2, c##i##2);                                                 \
+        c##i##3 = _mm512_fmadd_ps(x, b3, c##i##3);                                                 \
+    }
+#define STORE(i)                                                                                   \
+    if ((i) < rows) {                                                                               \
+        float *ci = c + (i) * ldc;                                                                 \
+        store_vec(ci, c##i##0, m0, alpha, beta);                                                   \
+        store_vec(ci + 16, c##i##1, m1, alpha, beta);                                              \
+        store_vec(ci + 32, c##i##2, m2, alpha, beta);                                              \
+        store_vec(ci + 48, c##i##3, m3, alpha, beta);                                              \
+    }
+#define KERNEL(R)                                                                                  \
+    static void kernel_##R(int64_t kc, const float *a, int64_t rs, int64_t ks, const float *b,   \
+                           float *c, int64_t ldc, int64_t n, float alpha, float beta) {            \
+        const __m512 zero = _mm512_setzero_ps();                                                   \
+        const int rows = R;                                                                        \
+        ROWS(DECL)                                                                                 \
+        for (int64_t k = 0; k < kc; k++, a += ks, b += NR) {                                       \
+            __m512 b0 = _mm512_load_ps(b), b1 = _mm512_load_ps(b + 16);                            \
+            __m512 b2 = _mm512_load_ps(b + 32), b3 = _mm512_load_ps(b + 48);                       \
+            ROWS(STEP)                                                                             \
+        }                                                                                          \
+        __mmask16 m0 = lane_mask(n), m1 = lane_mask(n - 16), m2 = lane_mask(n - 32);               \
+        __mmask16 m3 = lane_mask(n - 48);                                                          \
+        ROWS(STORE)                                                                                \
+    }
+KERNEL(1)
+KERNEL(2)
+KERNEL(3)
+KERNEL(4)
+KERNEL(5)
+KERNEL(6)
+
+typedef void (*kernel_fn)(int64_t, const float *, int64_t, int64_t, const float *, float *,
+                          int64_t, int64_t, float, float);
+static const kernel_fn kernels[MR + 1] = {NULL,     kernel_1, kernel_2, kernel_3,
+                                          kernel_4, kernel_5, kernel_6};
+
+// 16 rows of 16 floats (r[i][j]) into 16 vectors of their columns (r[j][i]), in place
+static inline void transpose16(__m512 r[16]) {
+    __m512 t[16], u[16];
+    for (int i = 0; i < 16; i += 2) {
+        t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
+        t[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
+    }
+    // u[4g + m], lane l: rows 4g..4g+3 at column 4l + m
+    for (int g = 0; g < 4; g++) {
+        __m512d lo0 = _mm512_castps_pd(t[4 * g]), hi0 = _mm512_castps_pd(t[4 * g + 1]);
+        __m512d lo1 = _mm512_castps_pd(t[4 * g + 2]), hi1 = _mm512_castps_pd(t[4 * g + 3]);
+        u[4 * g] = _mm512_castpd_ps(_mm512_unpacklo_pd(lo0, lo1));
+        u[4 * g + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(lo0, lo1));
+        u[4 * g + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(hi0, hi1));
+        u[4 * g + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(hi0, hi1));
+    }
+    for (int m = 0; m < 4; m++) {
+        __m512 vlo = _mm512_shuffle_f32x4(u[m], u[4 + m], 0x88);
+        __m512 vhi = _mm512_shuffle_f32x4(u[m], u[4 + m], 0xdd);
+        __m512 wlo = _mm512_shuffle_f32x4(u[8 + m], u[12 + m], 0x88);
+        __m512 whi = _mm512_shuffle_f32x4(u[8 + m], u[12 + m], 0xdd);
+        r[m] = _mm512_shuffle_f32x4(vlo, wlo, 0x88);
+        r[m + 8] = _mm512_shuffle_f32x4(vlo, wlo, 0xdd);
+        r[m + 4] = _mm512_shuffle_f32x4(vhi, whi, 0x88);
+        r[m + 12] = _mm512_shuffle_f32x4(vhi, whi, 0xdd);
+    }
+}
+
+// op(B) rows k0..k0+kc, columns j0..j0+n (n <= 64) into the panel dst (kc, 64), zero past n
+static void pack_panel(float *dst, int trans_b, const float *B, int64_t ldb, int64_t k0,
+                       int64_t kc, int64_t j0, int64_t n) {
+    if (!trans_b) {
+        // op(B)[k][j] = B[k * ldb + j]: copy rows
+        __mmask16 m[4] = {lane_mask(n), lane_mask(n - 16), lane_mask(n - 32), lane_mask(n - 48)};
+        for (int64_t k = 0; k < kc; k++) {
+            const float *src = B + (k0 + k) * ldb + j0;
+            for (int v = 0; v < 4; v++)
+                _mm512_store_ps(dst + k * NR + 16 * v, _mm512_maskz_loadu_ps(m[v], src + 16 * v));
+        }
+        return;
+    }
+    // op(B)[k][j] = B[j * ldb + k]: transpose 16 x 16 blocks
+    for (int64_t jb = 0; jb < NR; jb += 16) {
+        for (int64_t kb = 0; kb < kc; kb += 16) {
+            int64_t nk = kc - kb < 16 ? kc - kb : 16;
+            __mmask16 mk = lane_mask(nk);
+            __m512 r[16];
+            for (int64_t j = 0; j < 16; j++)
+                r[j] = jb + j < n ? _mm512_maskz_loadu_ps(mk, B + (j0 + jb + j) * ldb + k0 + kb)
+                                  : _mm512_setzero_ps();
+            transpose16(r);
+            for (int64_t k = 0; k < nk; k++) _mm512_store_ps(dst + (kb + k) * NR + jb, r[k]);
+        }
+    }
+}
+
+// C rows i0..i1, columns j0..j1, on the calling thread
+static void gemm_range(int trans_a, int trans_b, int64_t i0, int64_t i1, int64_t j0, int64_t j1,
+                       int64_t K, float alpha, const float *A, int64_t lda, const float *B,
+                       int64_t ldb, float beta, float *C, int64_t ldc) {
+    if (!tl_bpack) {
+        tl_bpack = aligned_alloc(64, sizeof(float) * KC * NC);
+        tl_apack = aligned_alloc(64, sizeof(float) * KC * MR);
+        JEPA_CHECK_MSG(tl_bpack && tl_apack, "out of memory for the GEMM packing buffers");
+    }
+    float *bpack = tl_bpack, *apack = tl_apack;
+    for (int64_t jc = j0; jc < j1; jc += NC) {
+        int64_t nc = j1 - jc < NC ? j1 - jc : NC;
+        for (int64_t pc = 0; pc < K; pc += KC) {
+            int64_t kc = K - pc < KC ? K - pc : KC;
+            // the first block of K applies beta; the next ones add to it
+            float beta_k = pc == 0 ? beta : 1.0f;
+            for (int64_t jr = 0; jr < nc; jr += NR)
+                pack_panel(bpack + jr * kc, trans_b, B, ldb, pc, kc,
+                           jc + jr, nc - jr < NR ? nc - jr : NR);
+            for (int64_t ir = i0; ir < i1; ir += MR) {
+                int64_t mr = i1 - ir < MR ? i1 - ir : MR;
+                const float *a;
+                int64_t rs, ks;
+                if (trans_a) {
+                    // op(A)[i][k] = A[k * lda + i]: pack the strip so each step is one line
+                    for (int64_t k = 0; k < kc; k++)
+                        for (int64_t r = 0; r < mr; r++)
+                            apack[k * MR + r] = A[(pc + k) * lda + ir + r];
+                    a = apack, rs = 1, ks = MR;
+                } else {
+                    a = A + ir * lda + pc, rs = lda, ks = 1;
+                }
+                for (int64_t jr = 0; jr < nc; jr += NR)
+                    kernels[mr](kc, a, rs, ks, bpack + jr * kc, C + ir * ldc + jc + jr, ldc,
+                                nc - jr < NR ? nc - jr : NR, alpha, beta_k);
+            }
+        }
+    }
+}
+
+void jepa_sgemm_avx512(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K, float alpha,
+                       const float *A, int64_t lda, const float *B, int64_t ldb, float beta,
+                       float *C, int64_t ldc) {
+    if (M == 0 || N == 0) return;
+    if (K == 0) {
+        // nothing to multiply: C = beta * C, and beta 0 reads nothing
+        for (int64_t i = 0; i < M; i++)
+            for (int64_t j = 0; j < N; j++)
+                C[i * ldc + j] = beta == 0.0f ? 0.0f : beta * C[i * ldc + j];
+        return;
+    }
+    // one thread per MIN_WORK multiply-adds at least; split the longer side of C into whole tiles
+    int64_t threads = jepa_threads_get(), work = M * N * K / MIN_WORK;
+    if (threads > work) threads = work > 1 ? work : 1;
+    int split_n = N / NR >= M / MR;
+    int64_t tiles = split_n ? (N + NR - 1) / NR : (M + MR - 1) / MR;
+    if (threads > tiles) threads = tiles;
+    if (threads <= 1) {
+        gemm_range(trans_a, trans_b, 0, M, 0, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+        return;
+    }
+    // each thread owns whole tiles of C, so the result does not depend on the split
+#pragma omp parallel for num_threads((int)threads) schedule(static)
+    for (int64_t t = 0; t < threads; t++) {
+        int64_t lo = tiles * t / threads, hi = tiles * (t + 1) / threads;
+        if (split_n)
+            gemm_range(trans_a, trans_b, 0, M, lo * NR, hi * NR < N ? hi * NR : N, K, alpha, A,
+                       lda, B, ldb, beta, C, ldc);
+        else
+            gemm_range(trans_a, trans_b, lo * MR, hi * MR < M ? hi * MR : M, 0, N, K, alpha, A,
+                       lda, B, ldb, beta, C, ldc);
+    }
+}
+#endif

@@ -14,8 +14,8 @@
 #define NC 512  // columns of a packed B block (KC x NC floats = 512 KB, half the L2)
 #define MIN_WORK (64 * 64 * 64) // multiply-adds per thread below which one thread does it all
 
-// each thread's packed B block and packed A strip, allocated once at its first call
-static _Thread_local float *tl_bpack, *tl_apack;
+// each thread's packed B block, allocated once at its first call
+static _Thread_local float *tl_bpack;
 
 // one vector of a tile row into C: c = alpha * acc + beta * c, only the lanes in m (beta 0 reads
 // nothing)
@@ -138,10 +138,9 @@ static void gemm_range(int trans_a, int trans_b, int64_t i0, int64_t i1, int64_t
                        int64_t ldb, float beta, float *C, int64_t ldc) {
     if (!tl_bpack) {
         tl_bpack = aligned_alloc(64, sizeof(float) * KC * NC);
-        tl_apack = aligned_alloc(64, sizeof(float) * KC * MR);
-        JEPA_CHECK_MSG(tl_bpack && tl_apack, "out of memory for the GEMM packing buffers");
+        JEPA_CHECK_MSG(tl_bpack, "out of memory for the GEMM packing buffers");
     }
-    float *bpack = tl_bpack, *apack = tl_apack;
+    float *bpack = tl_bpack;
     for (int64_t jc = j0; jc < j1; jc += NC) {
         int64_t nc = j1 - jc < NC ? j1 - jc : NC;
         for (int64_t pc = 0; pc < K; pc += KC) {
@@ -156,11 +155,7 @@ static void gemm_range(int trans_a, int trans_b, int64_t i0, int64_t i1, int64_t
                 const float *a;
                 int64_t rs, ks;
                 if (trans_a) {
-                    // op(A)[i][k] = A[k * lda + i]: pack the strip so each step is one line
-                    for (int64_t k = 0; k < kc; k++)
-                        for (int64_t r = 0; r < mr; r++)
-                            apack[k * MR + r] = A[(pc + k) * lda + ir + r];
-                    a = apack, rs = 1, ks = MR;
+                    a = A + pc * lda + ir, rs = 1, ks = lda;
                 } else {
                     a = A + ir * lda + pc, rs = lda, ks = 1;
                 }

@@ -178,11 +178,14 @@ void jepa_sgemm_avx512(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K
                 C[i * ldc + j] = beta == 0.0f ? 0.0f : beta * C[i * ldc + j];
         return;
     }
-    // one thread per MIN_WORK multiply-adds at least; split the longer side of C into whole tiles
+    // one thread per MIN_WORK multiply-adds at least; split the columns of C into whole tiles
+    // (each thread packs only its own part of B) unless they are too few to share evenly, then
+    // the rows (each thread packs all of B)
     int64_t threads = jepa_threads_get(), work = M * N * K / MIN_WORK;
     if (threads > work) threads = work > 1 ? work : 1;
-    int split_n = N / NR >= M / MR;
-    int64_t tiles = split_n ? (N + NR - 1) / NR : (M + MR - 1) / MR;
+    int64_t tiles_n = (N + NR - 1) / NR, tiles_m = (M + MR - 1) / MR;
+    int split_n = tiles_n % threads == 0 || tiles_n >= 4 * threads || tiles_n >= tiles_m;
+    int64_t tiles = split_n ? tiles_n : tiles_m;
     if (threads > tiles) threads = tiles;
     if (threads <= 1) {
         gemm_range(trans_a, trans_b, 0, M, 0, N, K, alpha, A, lda, B, ldb, beta, C, ldc);

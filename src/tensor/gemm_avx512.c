@@ -76,32 +76,42 @@ typedef void (*kernel_fn)(int64_t, const float *, int64_t, int64_t, const float 
 static const kernel_fn kernels[MR + 1] = {NULL,     kernel_1, kernel_2, kernel_3,
                                           kernel_4, kernel_5, kernel_6};
 
-// 16 rows of 16 floats (r[i][j]) into 16 vectors of their columns (r[j][i]), in place
-static inline void transpose16(__m512 r[16]) {
-    __m512 t[16], u[16];
-    for (int i = 0; i < 16; i += 2) {
-        t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
-        t[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
+// a 16 x 16 block transposed: src rows j < rows (row stride ld, nk <= 16 floats each, zero past
+// them) into dst[k * NR + j] for k < nk; every step written out so nothing leaves the registers
+#define LOAD_ROW(j)                                                                                \
+    __m512 r##j = (j) < rows ? _mm512_maskz_loadu_ps(mk, src + (j) * ld) : _mm512_setzero_ps();
+#define PAIR_PS(x, y)                                                                              \
+    __m512 t##x = _mm512_unpacklo_ps(r##x, r##y), t##y = _mm512_unpackhi_ps(r##x, r##y);
+#define UNPACK_PD(op, x, y) _mm512_castpd_ps(op(_mm512_castps_pd(x), _mm512_castps_pd(y)))
+// u_a..u_d, lane l: the four rows a..d at columns 4l, 4l+1, 4l+2, 4l+3
+#define QUAD_PD(a, b, c, d)                                                                        \
+    __m512 u##a = UNPACK_PD(_mm512_unpacklo_pd, t##a, t##c);                                      \
+    __m512 u##b = UNPACK_PD(_mm512_unpackhi_pd, t##a, t##c);                                      \
+    __m512 u##c = UNPACK_PD(_mm512_unpacklo_pd, t##b, t##d);                                      \
+    __m512 u##d = UNPACK_PD(_mm512_unpackhi_pd, t##b, t##d);
+#define PUT_COL(k, v)                                                                              \
+    if ((k) < nk) _mm512_store_ps(dst + (k) * NR, v);
+// columns m, m + 4, m + 8, m + 12 from the 128-bit lanes of u_m, u_m+4, u_m+8, u_m+12
+#define LANES(m, m4, m8, m12)                                                                      \
+    {                                                                                              \
+        __m512 vlo = _mm512_shuffle_f32x4(u##m, u##m4, 0x88);                                     \
+        __m512 vhi = _mm512_shuffle_f32x4(u##m, u##m4, 0xdd);                                     \
+        __m512 wlo = _mm512_shuffle_f32x4(u##m8, u##m12, 0x88);                                   \
+        __m512 whi = _mm512_shuffle_f32x4(u##m8, u##m12, 0xdd);                                   \
+        PUT_COL(m, _mm512_shuffle_f32x4(vlo, wlo, 0x88))                                           \
+        PUT_COL(m8, _mm512_shuffle_f32x4(vlo, wlo, 0xdd))                                          \
+        PUT_COL(m4, _mm512_shuffle_f32x4(vhi, whi, 0x88))                                          \
+        PUT_COL(m12, _mm512_shuffle_f32x4(vhi, whi, 0xdd))                                         \
     }
-    // u[4g + m], lane l: rows 4g..4g+3 at column 4l + m
-    for (int g = 0; g < 4; g++) {
-        __m512d lo0 = _mm512_castps_pd(t[4 * g]), hi0 = _mm512_castps_pd(t[4 * g + 1]);
-        __m512d lo1 = _mm512_castps_pd(t[4 * g + 2]), hi1 = _mm512_castps_pd(t[4 * g + 3]);
-        u[4 * g] = _mm512_castpd_ps(_mm512_unpacklo_pd(lo0, lo1));
-        u[4 * g + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(lo0, lo1));
-        u[4 * g + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(hi0, hi1));
-        u[4 * g + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(hi0, hi1));
-    }
-    for (int m = 0; m < 4; m++) {
-        __m512 vlo = _mm512_shuffle_f32x4(u[m], u[4 + m], 0x88);
-        __m512 vhi = _mm512_shuffle_f32x4(u[m], u[4 + m], 0xdd);
-        __m512 wlo = _mm512_shuffle_f32x4(u[8 + m], u[12 + m], 0x88);
-        __m512 whi = _mm512_shuffle_f32x4(u[8 + m], u[12 + m], 0xdd);
-        r[m] = _mm512_shuffle_f32x4(vlo, wlo, 0x88);
-        r[m + 8] = _mm512_shuffle_f32x4(vlo, wlo, 0xdd);
-        r[m + 4] = _mm512_shuffle_f32x4(vhi, whi, 0x88);
-        r[m + 12] = _mm512_shuffle_f32x4(vhi, whi, 0xdd);
-    }
+static void transpose_block(float *dst, const float *src, int64_t ld, int64_t rows, int64_t nk) {
+    __mmask16 mk = lane_mask(nk);
+    LOAD_ROW(0) LOAD_ROW(1) LOAD_ROW(2) LOAD_ROW(3) LOAD_ROW(4) LOAD_ROW(5) LOAD_ROW(6)
+    LOAD_ROW(7) LOAD_ROW(8) LOAD_ROW(9) LOAD_ROW(10) LOAD_ROW(11) LOAD_ROW(12) LOAD_ROW(13)
+    LOAD_ROW(14) LOAD_ROW(15)
+    PAIR_PS(0, 1) PAIR_PS(2, 3) PAIR_PS(4, 5) PAIR_PS(6, 7)
+    PAIR_PS(8, 9) PAIR_PS(10, 11) PAIR_PS(12, 13) PAIR_PS(14, 15)
+    QUAD_PD(0, 1, 2, 3) QUAD_PD(4, 5, 6, 7) QUAD_PD(8, 9, 10, 11) QUAD_PD(12, 13, 14, 15)
+    LANES(0, 4, 8, 12) LANES(1, 5, 9, 13) LANES(2, 6, 10, 14) LANES(3, 7, 11, 15)
 }
 
 // op(B) rows k0..k0+kc, columns j0..j0+n (n <= 64) into the panel dst (kc, 64), zero past n
@@ -118,18 +128,10 @@ static void pack_panel(float *dst, int trans_b, const float *B, int64_t ldb, int
         return;
     }
     // op(B)[k][j] = B[j * ldb + k]: transpose 16 x 16 blocks
-    for (int64_t jb = 0; jb < NR; jb += 16) {
-        for (int64_t kb = 0; kb < kc; kb += 16) {
-            int64_t nk = kc - kb < 16 ? kc - kb : 16;
-            __mmask16 mk = lane_mask(nk);
-            __m512 r[16];
-            for (int64_t j = 0; j < 16; j++)
-                r[j] = jb + j < n ? _mm512_maskz_loadu_ps(mk, B + (j0 + jb + j) * ldb + k0 + kb)
-                                  : _mm512_setzero_ps();
-            transpose16(r);
-            for (int64_t k = 0; k < nk; k++) _mm512_store_ps(dst + (kb + k) * NR + jb, r[k]);
-        }
-    }
+    for (int64_t jb = 0; jb < NR; jb += 16)
+        for (int64_t kb = 0; kb < kc; kb += 16)
+            transpose_block(dst + kb * NR + jb, B + (j0 + jb) * ldb + k0 + kb, ldb, n - jb,
+                            kc - kb < 16 ? kc - kb : 16);
 }
 
 // C rows i0..i1, columns j0..j1, on the calling thread

@@ -55,9 +55,10 @@ static void test_gemm_against_naive(void) {
     }
 }
 
-// shapes that cross the kernel's tiles (6 x 64) and blocks (K 256, N 512), every transpose
+// shapes that cross the kernel's tiles (6 rows x 1-4 vectors) and blocks (K 256, N 512), every
+// row count 1..6 of the last tile, every transpose
 static void test_gemm_block_edges(void) {
-    int64_t dims[] = {1, 13, 31, 33, 97, 257};
+    int64_t dims[] = {1, 14, 33, 34, 97, 257}; // last tile of 1, 2, 3, 4, 1, 5 rows
     int64_t depths[] = {1, 31, 257, 600};
     for (size_t d = 0; d < sizeof dims / sizeof dims[0]; d++)
         for (size_t e = 0; e < sizeof dims / sizeof dims[0]; e++)

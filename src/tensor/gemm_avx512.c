@@ -29,55 +29,55 @@ static inline __mmask16 lane_mask(int64_t n) {
     return n >= 16 ? (__mmask16)0xFFFF : n <= 0 ? (__mmask16)0 : (__mmask16)((1u << n) - 1u);
 }
 
-// the R x 64 tile: C (R, n) += over kc of a (row r, step k at a[r * rs + k * ks]) times the packed
-// panel b (kc, 64); n <= 64 columns are stored
+// the R x 16V tile: C (R, n) += over kc of a (row r, step k at a[r * rs + k * ks]) times the
+// packed panel b (kc, 16V); n <= 16V columns are stored. R and V are constants, so the compiler
+// drops the rows and vectors a variant does not have.
 #define ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5)
 #define DECL(i) __m512 c##i##0 = zero, c##i##1 = zero, c##i##2 = zero, c##i##3 = zero;
+#define FMA_VEC(i, v)                                                                              \
+    if ((v) < vecs) c##i##v = _mm512_fmadd_ps(x, b##v, c##i##v);
 #define STEP(i)                                                                                    \
-    if ((i) < rows) {                                                                               \
+    if ((i) < rows) {                                                                              \
         __m512 x = _mm512_set1_ps(a[(i) * rs]);                                                    \
-        c##i##0 = _mm512_fmadd_ps(x, b0, c##i##0);                                                 \
-        c##i##1 = _mm512_fmadd_ps(x, b1, c##i##1);                                                 \
-        c##i##2 = _mm512_fmadd_ps(x, b2, c##i##2);                                                 \
-        c##i##3 = _mm512_fmadd_ps(x, b3, c##i##3);                                                 \
+        FMA_VEC(i, 0) FMA_VEC(i, 1) FMA_VEC(i, 2) FMA_VEC(i, 3)                                    \
     }
+#define STORE_VEC(i, v)                                                                            \
+    if ((v) < vecs) store_vec(c + (i) * ldc + 16 * (v), c##i##v, lane_mask(n - 16 * (v)), alpha, beta);
 #define STORE(i)                                                                                   \
-    if ((i) < rows) {                                                                               \
-        float *ci = c + (i) * ldc;                                                                 \
-        store_vec(ci, c##i##0, m0, alpha, beta);                                                   \
-        store_vec(ci + 16, c##i##1, m1, alpha, beta);                                              \
-        store_vec(ci + 32, c##i##2, m2, alpha, beta);                                              \
-        store_vec(ci + 48, c##i##3, m3, alpha, beta);                                              \
+    if ((i) < rows) {                                                                              \
+        STORE_VEC(i, 0) STORE_VEC(i, 1) STORE_VEC(i, 2) STORE_VEC(i, 3)                            \
     }
-#define KERNEL(R)                                                                                  \
-    static void kernel_##R(int64_t kc, const float *a, int64_t rs, int64_t ks, const float *b,   \
-                           float *c, int64_t ldc, int64_t n, float alpha, float beta) {            \
+#define LOAD_B(v) __m512 b##v = (v) < vecs ? _mm512_load_ps(b + 16 * (v)) : zero;
+#define KERNEL(R, V)                                                                               \
+    static void kernel_##R##_##V(int64_t kc, const float *a, int64_t rs, int64_t ks,             \
+                                 const float *b, float *c, int64_t ldc, int64_t n, float alpha,    \
+                                 float beta) {                                                     \
         const __m512 zero = _mm512_setzero_ps();                                                   \
-        const int rows = R;                                                                        \
+        const int rows = R, vecs = V;                                                              \
         ROWS(DECL)                                                                                 \
-        for (int64_t k = 0; k < kc; k++, a += ks, b += NR) {                                       \
-            __m512 b0 = _mm512_load_ps(b), b1 = _mm512_load_ps(b + 16);                            \
-            __m512 b2 = _mm512_load_ps(b + 32), b3 = _mm512_load_ps(b + 48);                       \
+        for (int64_t k = 0; k < kc; k++, a += ks, b += 16 * vecs) {                                \
+            LOAD_B(0) LOAD_B(1) LOAD_B(2) LOAD_B(3)                                                \
             ROWS(STEP)                                                                             \
         }                                                                                          \
-        __mmask16 m0 = lane_mask(n), m1 = lane_mask(n - 16), m2 = lane_mask(n - 32);               \
-        __mmask16 m3 = lane_mask(n - 48);                                                          \
         ROWS(STORE)                                                                                \
     }
-KERNEL(1)
-KERNEL(2)
-KERNEL(3)
-KERNEL(4)
-KERNEL(5)
-KERNEL(6)
+#define KERNELS(R) KERNEL(R, 1) KERNEL(R, 2) KERNEL(R, 3) KERNEL(R, 4)
+KERNELS(1)
+KERNELS(2)
+KERNELS(3)
+KERNELS(4)
+KERNELS(5)
+KERNELS(6)
 
 typedef void (*kernel_fn)(int64_t, const float *, int64_t, int64_t, const float *, float *,
                           int64_t, int64_t, float, float);
-static const kernel_fn kernels[MR + 1] = {NULL,     kernel_1, kernel_2, kernel_3,
-                                          kernel_4, kernel_5, kernel_6};
+#define KERNEL_ROW(R) {kernel_##R##_1, kernel_##R##_2, kernel_##R##_3, kernel_##R##_4},
+// kernels[rows - 1][vectors - 1]
+static const kernel_fn kernels[MR][4] = {
+    KERNEL_ROW(1) KERNEL_ROW(2) KERNEL_ROW(3) KERNEL_ROW(4) KERNEL_ROW(5) KERNEL_ROW(6)};
 
 // a 16 x 16 block transposed: src rows j < rows (row stride ld, nk <= 16 floats each, zero past
-// them) into dst[k * NR + j] for k < nk; every step written out so nothing leaves the registers
+// them) into dst[k * w + j] for k < nk; every step written out so nothing leaves the registers
 #define LOAD_ROW(j)                                                                                \
     __m512 r##j = (j) < rows ? _mm512_maskz_loadu_ps(mk, src + (j) * ld) : _mm512_setzero_ps();
 #define PAIR_PS(x, y)                                                                              \
@@ -90,7 +90,7 @@ static const kernel_fn kernels[MR + 1] = {NULL,     kernel_1, kernel_2, kernel_3
     __m512 u##c = UNPACK_PD(_mm512_unpacklo_pd, t##b, t##d);                                      \
     __m512 u##d = UNPACK_PD(_mm512_unpackhi_pd, t##b, t##d);
 #define PUT_COL(k, v)                                                                              \
-    if ((k) < nk) _mm512_store_ps(dst + (k) * NR, v);
+    if ((k) < nk) _mm512_store_ps(dst + (k) * w, v);
 // columns m, m + 4, m + 8, m + 12 from the 128-bit lanes of u_m, u_m+4, u_m+8, u_m+12
 #define LANES(m, m4, m8, m12)                                                                      \
     {                                                                                              \
@@ -103,7 +103,8 @@ static const kernel_fn kernels[MR + 1] = {NULL,     kernel_1, kernel_2, kernel_3
         PUT_COL(m4, _mm512_shuffle_f32x4(vhi, whi, 0x88))                                          \
         PUT_COL(m12, _mm512_shuffle_f32x4(vhi, whi, 0xdd))                                         \
     }
-static void transpose_block(float *dst, const float *src, int64_t ld, int64_t rows, int64_t nk) {
+static void transpose_block(float *dst, int64_t w, const float *src, int64_t ld, int64_t rows,
+                            int64_t nk) {
     __mmask16 mk = lane_mask(nk);
     LOAD_ROW(0) LOAD_ROW(1) LOAD_ROW(2) LOAD_ROW(3) LOAD_ROW(4) LOAD_ROW(5) LOAD_ROW(6)
     LOAD_ROW(7) LOAD_ROW(8) LOAD_ROW(9) LOAD_ROW(10) LOAD_ROW(11) LOAD_ROW(12) LOAD_ROW(13)
@@ -114,23 +115,29 @@ static void transpose_block(float *dst, const float *src, int64_t ld, int64_t ro
     LANES(0, 4, 8, 12) LANES(1, 5, 9, 13) LANES(2, 6, 10, 14) LANES(3, 7, 11, 15)
 }
 
-// op(B) rows k0..k0+kc, columns j0..j0+n (n <= 64) into the panel dst (kc, 64), zero past n
+// op(B) rows k0..k0+kc, columns j0..j0+n (n <= 64) into the panel dst (kc, w), w = n rounded up
+// to whole vectors, zero past n
 static void pack_panel(float *dst, int trans_b, const float *B, int64_t ldb, int64_t k0,
                        int64_t kc, int64_t j0, int64_t n) {
+    int64_t w = (n + 15) / 16 * 16;
     if (!trans_b) {
         // op(B)[k][j] = B[k * ldb + j]: copy rows
-        __mmask16 m[4] = {lane_mask(n), lane_mask(n - 16), lane_mask(n - 32), lane_mask(n - 48)};
+        __mmask16 m0 = lane_mask(n), m1 = lane_mask(n - 16), m2 = lane_mask(n - 32);
+        __mmask16 m3 = lane_mask(n - 48);
         for (int64_t k = 0; k < kc; k++) {
             const float *src = B + (k0 + k) * ldb + j0;
-            for (int v = 0; v < 4; v++)
-                _mm512_store_ps(dst + k * NR + 16 * v, _mm512_maskz_loadu_ps(m[v], src + 16 * v));
+            float *d = dst + k * w;
+            _mm512_store_ps(d, _mm512_maskz_loadu_ps(m0, src));
+            if (w > 16) _mm512_store_ps(d + 16, _mm512_maskz_loadu_ps(m1, src + 16));
+            if (w > 32) _mm512_store_ps(d + 32, _mm512_maskz_loadu_ps(m2, src + 32));
+            if (w > 48) _mm512_store_ps(d + 48, _mm512_maskz_loadu_ps(m3, src + 48));
         }
         return;
     }
     // op(B)[k][j] = B[j * ldb + k]: transpose 16 x 16 blocks
-    for (int64_t jb = 0; jb < NR; jb += 16)
+    for (int64_t jb = 0; jb < w; jb += 16)
         for (int64_t kb = 0; kb < kc; kb += 16)
-            transpose_block(dst + kb * NR + jb, B + (j0 + jb) * ldb + k0 + kb, ldb, n - jb,
+            transpose_block(dst + kb * w + jb, w, B + (j0 + jb) * ldb + k0 + kb, ldb, n - jb,
                             kc - kb < 16 ? kc - kb : 16);
 }
 
@@ -161,9 +168,12 @@ static void gemm_range(int trans_a, int trans_b, int64_t i0, int64_t i1, int64_t
                 } else {
                     a = A + ir * lda + pc, rs = lda, ks = 1;
                 }
-                for (int64_t jr = 0; jr < nc; jr += NR)
-                    kernels[mr](kc, a, rs, ks, bpack + jr * kc, C + ir * ldc + jc + jr, ldc,
-                                nc - jr < NR ? nc - jr : NR, alpha, beta_k);
+                for (int64_t jr = 0; jr < nc; jr += NR) {
+                    int64_t n = nc - jr < NR ? nc - jr : NR;
+                    kernels[mr - 1][(n + 15) / 16 - 1](kc, a, rs, ks, bpack + jr * kc,
+                                                       C + ir * ldc + jc + jr, ldc, n, alpha,
+                                                       beta_k);
+                }
             }
         }
     }

@@ -12,7 +12,7 @@
 #define NR 64   // columns of a tile (four AVX-512 vectors)
 #define KC 256  // depth of a block: a 6xKC strip of A stays in L1
 #define NC 512  // columns of a packed B block (KC x NC floats = 512 KB, half the L2)
-#define MIN_WORK (64 * 64 * 64) // multiply-adds per thread below which one thread does it all
+#define MIN_WORK (64 * 64 * 32) // multiply-adds per thread below which one thread does it all
 
 // each thread's packed B block, allocated once at its first call
 static _Thread_local float *tl_bpack;

@@ -1,4 +1,5 @@
-// SGEMM with AVX-512: B packed into 64-column panels, A read in place, a 6x64 register tile.
+// SGEMM with AVX-512: op(B) packed into panels of up to 64 columns, op(A) read in place (either
+// transpose), a register tile of 6 rows x up to 64 columns; threads split C into whole tiles.
 #include "gemm_avx512.h"
 
 #if defined(__AVX512F__)
@@ -10,7 +11,7 @@
 
 #define MR 6    // rows of a tile (one broadcast each)
 #define NR 64   // columns of a tile (four AVX-512 vectors)
-#define KC 256  // depth of a block: a 6xKC strip of A stays in L1
+#define KC 256  // depth of a block: the 6 x KC strip of A a tile reads stays in L1
 #define NC 512  // columns of a packed B block (KC x NC floats = 512 KB, half the L2)
 #define MIN_WORK (64 * 64 * 32) // multiply-adds per thread below which one thread does it all
 
@@ -29,8 +30,8 @@ static inline __mmask16 lane_mask(int64_t n) {
     return n >= 16 ? (__mmask16)0xFFFF : n <= 0 ? (__mmask16)0 : (__mmask16)((1u << n) - 1u);
 }
 
-// the R x 16V tile: C (R, n) += over kc of a (row r, step k at a[r * rs + k * ks]) times the
-// packed panel b (kc, 16V); n <= 16V columns are stored. R and V are constants, so the compiler
+// the R x 16V tile: C (R, n) = alpha * (a @ b) + beta * C over one block of kc steps, a (row r,
+// step k at a[r * rs + k * ks]), b the packed panel (kc, 16V); n <= 16V columns are stored. R and V are constants, so the compiler
 // drops the rows and vectors a variant does not have.
 #define ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5)
 #define DECL(i) __m512 c##i##0 = zero, c##i##1 = zero, c##i##2 = zero, c##i##3 = zero;

@@ -1,5 +1,6 @@
 // Views and matmul: values against naive loops, gradients against finite differences, and
 // the BLAS GEMM against the naive one.
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -51,6 +52,88 @@ static void test_gemm_against_naive(void) {
                     test_tensor_free(C1);
                     test_tensor_free(C2);
                 }
+    }
+}
+
+// shapes that cross the kernel's tiles (6 rows x 1-4 vectors) and blocks (K 256, N 512), every
+// row count 1..6 of the last tile, every transpose
+static void test_gemm_block_edges(void) {
+    int64_t dims[] = {1, 14, 33, 34, 97, 257}; // last tile of 1, 2, 3, 4, 1, 5 rows
+    int64_t depths[] = {1, 31, 257, 600};
+    for (size_t d = 0; d < sizeof dims / sizeof dims[0]; d++)
+        for (size_t e = 0; e < sizeof dims / sizeof dims[0]; e++)
+            for (size_t f = 0; f < sizeof depths / sizeof depths[0]; f++) {
+                int64_t M = dims[d], N = dims[(d + e) % 6], K = depths[f];
+                if (M * N * K > 257 * 97 * 600) N = dims[e % 3]; // keep the naive loops short
+                int ta = (int)(e & 1), tb = (int)((d + f) & 1);
+                float alpha = 0.75f, beta = (e + f) % 3 == 0 ? 0.0f : -0.5f;
+                int64_t lda = (ta ? M : K) + 5, ldb = (tb ? K : N) + 3, ldc = N + 7;
+                jepa_tensor *A = test_tensor(1, (int64_t[]){(ta ? K : M) * lda}, 11, -1, 1);
+                jepa_tensor *B = test_tensor(1, (int64_t[]){(tb ? N : K) * ldb}, 12, -1, 1);
+                jepa_tensor *C1 = test_tensor(1, (int64_t[]){M * ldc}, 13, -1, 1);
+                jepa_tensor *C2 = test_tensor(1, (int64_t[]){M * ldc}, 13, -1, 1);
+                jepa_sgemm(ta, tb, M, N, K, alpha, A->data, lda, B->data, ldb, beta, C1->data,
+                           ldc);
+                jepa_sgemm_ref(ta, tb, M, N, K, alpha, A->data, lda, B->data, ldb, beta,
+                               C2->data, ldc);
+                // float32 accumulation over K terms of size <= 1: error ~ K * 2^-24; the padding
+                // between rows (ldc > N) must stay as it was
+                double tol = 1e-6 * (double)K + 1e-6;
+                CHECK(test_compare(C1->data, C2->data, M * ldc, tol, 1e-5) <= 1.0);
+                test_tensor_free(A);
+                test_tensor_free(B);
+                test_tensor_free(C1);
+                test_tensor_free(C2);
+            }
+}
+
+// beta 0 must not read C: a C full of NaN comes out finite and equal to the naive product (N
+// crosses the kernel's 512-column block)
+static void test_gemm_beta0_ignores_nan(void) {
+    int64_t M = 33, N = 600, K = 300;
+    for (int ta = 0; ta < 2; ta++)
+        for (int tb = 0; tb < 2; tb++) {
+            jepa_tensor *A = test_tensor(1, (int64_t[]){M * K}, 21, -1, 1);
+            jepa_tensor *B = test_tensor(1, (int64_t[]){K * N}, 22, -1, 1);
+            jepa_tensor *C1 = test_tensor(1, (int64_t[]){M * N}, 23, -1, 1);
+            jepa_tensor *C2 = test_tensor(1, (int64_t[]){M * N}, 23, -1, 1);
+            for (int64_t i = 0; i < M * N; i++) C1->data[i] = NAN;
+            jepa_sgemm(ta, tb, M, N, K, 1.0f, A->data, ta ? M : K, B->data, tb ? K : N, 0.0f,
+                       C1->data, N);
+            jepa_sgemm_ref(ta, tb, M, N, K, 1.0f, A->data, ta ? M : K, B->data, tb ? K : N, 0.0f,
+                           C2->data, N);
+            int finite = 1;
+            for (int64_t i = 0; i < M * N; i++) finite &= isfinite(C1->data[i]) != 0;
+            CHECK(finite);
+            // tolerance as above: K * 2^-24 per unit term
+            CHECK(test_compare(C1->data, C2->data, M * N, 1e-6 * (double)K + 1e-6, 1e-5) <= 1.0);
+            test_tensor_free(A);
+            test_tensor_free(B);
+            test_tensor_free(C1);
+            test_tensor_free(C2);
+        }
+}
+
+// two threads split C between them and give bit for bit what one thread gives
+static void test_gemm_threads_agree(void) {
+    int64_t shapes[][3] = {{97, 257, 300}, {600, 31, 70}, {40, 700, 200}}; // split M, M, N
+    for (size_t s = 0; s < 3; s++) {
+        int64_t M = shapes[s][0], N = shapes[s][1], K = shapes[s][2];
+        jepa_tensor *A = test_tensor(1, (int64_t[]){M * K}, 31, -1, 1);
+        jepa_tensor *B = test_tensor(1, (int64_t[]){K * N}, 32, -1, 1);
+        jepa_tensor *C1 = test_tensor(1, (int64_t[]){M * N}, 33, -1, 1);
+        jepa_tensor *C2 = test_tensor(1, (int64_t[]){M * N}, 33, -1, 1);
+        int before = jepa_threads_get();
+        jepa_threads_set(1);
+        jepa_sgemm(0, 1, M, N, K, 1.0f, A->data, K, B->data, K, 1.0f, C1->data, N);
+        jepa_threads_set(2);
+        jepa_sgemm(0, 1, M, N, K, 1.0f, A->data, K, B->data, K, 1.0f, C2->data, N);
+        jepa_threads_set(before);
+        CHECK(memcmp(C1->data, C2->data, sizeof(float) * (size_t)(M * N)) == 0);
+        test_tensor_free(A);
+        test_tensor_free(B);
+        test_tensor_free(C1);
+        test_tensor_free(C2);
     }
 }
 
@@ -109,6 +192,9 @@ static void test_gradients_accumulate(void) {
 
 int main(void) {
     test_gemm_against_naive();
+    test_gemm_block_edges();
+    test_gemm_beta0_ignores_nan();
+    test_gemm_threads_agree();
     test_view_values();
     test_no_grad_records_nothing();
     test_gradients_accumulate();

@@ -1,15 +1,24 @@
-// GEMM: OpenBLAS for speed, a naive triple loop as the oracle.
-#include <cblas.h>
-
+// GEMM: our AVX-512 kernel (or OpenBLAS without AVX-512) for speed, a naive triple loop as the
+// oracle.
 #include "jepa/ops_linalg.h"
+
+#if defined(__AVX512F__)
+#include "gemm_avx512.h"
+#else
+#include <cblas.h>
+#endif
 
 void jepa_sgemm(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K, float alpha,
                 const float *A, int64_t lda, const float *B, int64_t ldb, float beta, float *C,
                 int64_t ldc) {
+#if defined(__AVX512F__)
+    jepa_sgemm_avx512(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+#else
     if (M == 0 || N == 0) return;
     cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans,
                 trans_b ? CblasTrans : CblasNoTrans, (blasint)M, (blasint)N, (blasint)K, alpha, A,
                 (blasint)lda, B, (blasint)ldb, beta, C, (blasint)ldc);
+#endif
 }
 
 void jepa_sgemm_ref(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K, float alpha,

@@ -1,0 +1,219 @@
+// SGEMM with AVX-512: op(B) packed into panels of up to 64 columns, op(A) read in place (either
+// transpose), a register tile of 6 rows x up to 64 columns; threads split C into whole tiles.
+#include "gemm_avx512.h"
+
+#if defined(__AVX512F__)
+#include <immintrin.h>
+#include <stdlib.h>
+
+#include "jepa/status.h"
+#include "jepa/threads.h"
+
+#define MR 6    // rows of a tile (one broadcast each)
+#define NR 64   // columns of a tile (four AVX-512 vectors)
+#define KC 256  // depth of a block: the 6 x KC strip of A a tile reads stays in L1
+#define NC 512  // columns of a packed B block (KC x NC floats = 512 KB, half the L2)
+#define MIN_WORK (64 * 64 * 32) // multiply-adds per thread below which one thread does it all
+
+// each thread's packed B block, allocated once at its first call
+static _Thread_local float *tl_bpack;
+
+// one vector of a tile row into C: c = alpha * acc + beta * c, only the lanes in m (beta 0 reads
+// nothing)
+static inline void store_vec(float *c, __m512 acc, __mmask16 m, float alpha, float beta) {
+    __m512 v = _mm512_mul_ps(_mm512_set1_ps(alpha), acc);
+    if (beta != 0.0f) v = _mm512_fmadd_ps(_mm512_set1_ps(beta), _mm512_maskz_loadu_ps(m, c), v);
+    _mm512_mask_storeu_ps(c, m, v);
+}
+
+static inline __mmask16 lane_mask(int64_t n) {
+    return n >= 16 ? (__mmask16)0xFFFF : n <= 0 ? (__mmask16)0 : (__mmask16)((1u << n) - 1u);
+}
+
+// the R x 16V tile: C (R, n) = alpha * (a @ b) + beta * C over one block of kc steps, a (row r,
+// step k at a[r * rs + k * ks]), b the packed panel (kc, 16V); n <= 16V columns are stored. R and V are constants, so the compiler
+// drops the rows and vectors a variant does not have.
+#define ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5)
+#define DECL(i) __m512 c##i##0 = zero, c##i##1 = zero, c##i##2 = zero, c##i##3 = zero;
+#define FMA_VEC(i, v)                                                                              \
+    if ((v) < vecs) c##i##v = _mm512_fmadd_ps(x, b##v, c##i##v);
+#define STEP(i)                                                                                    \
+    if ((i) < rows) {                                                                              \
+        __m512 x = _mm512_set1_ps(a[(i) * rs]);                                                    \
+        FMA_VEC(i, 0) FMA_VEC(i, 1) FMA_VEC(i, 2) FMA_VEC(i, 3)                                    \
+    }
+#define STORE_VEC(i, v)                                                                            \
+    if ((v) < vecs) store_vec(c + (i) * ldc + 16 * (v), c##i##v, lane_mask(n - 16 * (v)), alpha, beta);
+#define STORE(i)                                                                                   \
+    if ((i) < rows) {                                                                              \
+        STORE_VEC(i, 0) STORE_VEC(i, 1) STORE_VEC(i, 2) STORE_VEC(i, 3)                            \
+    }
+#define LOAD_B(v) __m512 b##v = (v) < vecs ? _mm512_load_ps(b + 16 * (v)) : zero;
+#define KERNEL(R, V)                                                                               \
+    static void kernel_##R##_##V(int64_t kc, const float *a, int64_t rs, int64_t ks,             \
+                                 const float *b, float *c, int64_t ldc, int64_t n, float alpha,    \
+                                 float beta) {                                                     \
+        const __m512 zero = _mm512_setzero_ps();                                                   \
+        const int rows = R, vecs = V;                                                              \
+        ROWS(DECL)                                                                                 \
+        for (int64_t k = 0; k < kc; k++, a += ks, b += 16 * vecs) {                                \
+            LOAD_B(0) LOAD_B(1) LOAD_B(2) LOAD_B(3)                                                \
+            ROWS(STEP)                                                                             \
+        }                                                                                          \
+        ROWS(STORE)                                                                                \
+    }
+#define KERNELS(R) KERNEL(R, 1) KERNEL(R, 2) KERNEL(R, 3) KERNEL(R, 4)
+KERNELS(1)
+KERNELS(2)
+KERNELS(3)
+KERNELS(4)
+KERNELS(5)
+KERNELS(6)
+
+typedef void (*kernel_fn)(int64_t, const float *, int64_t, int64_t, const float *, float *,
+                          int64_t, int64_t, float, float);
+#define KERNEL_ROW(R) {kernel_##R##_1, kernel_##R##_2, kernel_##R##_3, kernel_##R##_4},
+// kernels[rows - 1][vectors - 1]
+static const kernel_fn kernels[MR][4] = {
+    KERNEL_ROW(1) KERNEL_ROW(2) KERNEL_ROW(3) KERNEL_ROW(4) KERNEL_ROW(5) KERNEL_ROW(6)};
+
+// a 16 x 16 block transposed: src rows j < rows (row stride ld, nk <= 16 floats each, zero past
+// them) into dst[k * w + j] for k < nk; every step written out so nothing leaves the registers
+#define LOAD_ROW(j)                                                                                \
+    __m512 r##j = (j) < rows ? _mm512_maskz_loadu_ps(mk, src + (j) * ld) : _mm512_setzero_ps();
+#define PAIR_PS(x, y)                                                                              \
+    __m512 t##x = _mm512_unpacklo_ps(r##x, r##y), t##y = _mm512_unpackhi_ps(r##x, r##y);
+#define UNPACK_PD(op, x, y) _mm512_castpd_ps(op(_mm512_castps_pd(x), _mm512_castps_pd(y)))
+// u_a..u_d, lane l: the four rows a..d at columns 4l, 4l+1, 4l+2, 4l+3
+#define QUAD_PD(a, b, c, d)                                                                        \
+    __m512 u##a = UNPACK_PD(_mm512_unpacklo_pd, t##a, t##c);                                      \
+    __m512 u##b = UNPACK_PD(_mm512_unpackhi_pd, t##a, t##c);                                      \
+    __m512 u##c = UNPACK_PD(_mm512_unpacklo_pd, t##b, t##d);                                      \
+    __m512 u##d = UNPACK_PD(_mm512_unpackhi_pd, t##b, t##d);
+#define PUT_COL(k, v)                                                                              \
+    if ((k) < nk) _mm512_store_ps(dst + (k) * w, v);
+// columns m, m + 4, m + 8, m + 12 from the 128-bit lanes of u_m, u_m+4, u_m+8, u_m+12
+#define LANES(m, m4, m8, m12)                                                                      \
+    {                                                                                              \
+        __m512 vlo = _mm512_shuffle_f32x4(u##m, u##m4, 0x88);                                     \
+        __m512 vhi = _mm512_shuffle_f32x4(u##m, u##m4, 0xdd);                                     \
+        __m512 wlo = _mm512_shuffle_f32x4(u##m8, u##m12, 0x88);                                   \
+        __m512 whi = _mm512_shuffle_f32x4(u##m8, u##m12, 0xdd);                                   \
+        PUT_COL(m, _mm512_shuffle_f32x4(vlo, wlo, 0x88))                                           \
+        PUT_COL(m8, _mm512_shuffle_f32x4(vlo, wlo, 0xdd))                                          \
+        PUT_COL(m4, _mm512_shuffle_f32x4(vhi, whi, 0x88))                                          \
+        PUT_COL(m12, _mm512_shuffle_f32x4(vhi, whi, 0xdd))                                         \
+    }
+static void transpose_block(float *dst, int64_t w, const float *src, int64_t ld, int64_t rows,
+                            int64_t nk) {
+    __mmask16 mk = lane_mask(nk);
+    LOAD_ROW(0) LOAD_ROW(1) LOAD_ROW(2) LOAD_ROW(3) LOAD_ROW(4) LOAD_ROW(5) LOAD_ROW(6)
+    LOAD_ROW(7) LOAD_ROW(8) LOAD_ROW(9) LOAD_ROW(10) LOAD_ROW(11) LOAD_ROW(12) LOAD_ROW(13)
+    LOAD_ROW(14) LOAD_ROW(15)
+    PAIR_PS(0, 1) PAIR_PS(2, 3) PAIR_PS(4, 5) PAIR_PS(6, 7)
+    PAIR_PS(8, 9) PAIR_PS(10, 11) PAIR_PS(12, 13) PAIR_PS(14, 15)
+    QUAD_PD(0, 1, 2, 3) QUAD_PD(4, 5, 6, 7) QUAD_PD(8, 9, 10, 11) QUAD_PD(12, 13, 14, 15)
+    LANES(0, 4, 8, 12) LANES(1, 5, 9, 13) LANES(2, 6, 10, 14) LANES(3, 7, 11, 15)
+}
+
+// op(B) rows k0..k0+kc, columns j0..j0+n (n <= 64) into the panel dst (kc, w), w = n rounded up
+// to whole vectors, zero past n
+static void pack_panel(float *dst, int trans_b, const float *B, int64_t ldb, int64_t k0,
+                       int64_t kc, int64_t j0, int64_t n) {
+    int64_t w = (n + 15) / 16 * 16;
+    if (!trans_b) {
+        // op(B)[k][j] = B[k * ldb + j]: copy rows
+        __mmask16 m0 = lane_mask(n), m1 = lane_mask(n - 16), m2 = lane_mask(n - 32);
+        __mmask16 m3 = lane_mask(n - 48);
+        for (int64_t k = 0; k < kc; k++) {
+            const float *src = B + (k0 + k) * ldb + j0;
+            float *d = dst + k * w;
+            _mm512_store_ps(d, _mm512_maskz_loadu_ps(m0, src));
+            if (w > 16) _mm512_store_ps(d + 16, _mm512_maskz_loadu_ps(m1, src + 16));
+            if (w > 32) _mm512_store_ps(d + 32, _mm512_maskz_loadu_ps(m2, src + 32));
+            if (w > 48) _mm512_store_ps(d + 48, _mm512_maskz_loadu_ps(m3, src + 48));
+        }
+        return;
+    }
+    // op(B)[k][j] = B[j * ldb + k]: transpose 16 x 16 blocks
+    for (int64_t jb = 0; jb < w; jb += 16)
+        for (int64_t kb = 0; kb < kc; kb += 16)
+            transpose_block(dst + kb * w + jb, w, B + (j0 + jb) * ldb + k0 + kb, ldb, n - jb,
+                            kc - kb < 16 ? kc - kb : 16);
+}
+
+// C rows i0..i1, columns j0..j1, on the calling thread
+static void gemm_range(int trans_a, int trans_b, int64_t i0, int64_t i1, int64_t j0, int64_t j1,
+                       int64_t K, float alpha, const float *A, int64_t lda, const float *B,
+                       int64_t ldb, float beta, float *C, int64_t ldc) {
+    if (!tl_bpack) {
+        tl_bpack = aligned_alloc(64, sizeof(float) * KC * NC);
+        JEPA_CHECK_MSG(tl_bpack, "out of memory for the GEMM packing buffers");
+    }
+    float *bpack = tl_bpack;
+    for (int64_t jc = j0; jc < j1; jc += NC) {
+        int64_t nc = j1 - jc < NC ? j1 - jc : NC;
+        for (int64_t pc = 0; pc < K; pc += KC) {
+            int64_t kc = K - pc < KC ? K - pc : KC;
+            // the first block of K applies beta; the next ones add to it
+            float beta_k = pc == 0 ? beta : 1.0f;
+            for (int64_t jr = 0; jr < nc; jr += NR)
+                pack_panel(bpack + jr * kc, trans_b, B, ldb, pc, kc,
+                           jc + jr, nc - jr < NR ? nc - jr : NR);
+            for (int64_t ir = i0; ir < i1; ir += MR) {
+                int64_t mr = i1 - ir < MR ? i1 - ir : MR;
+                const float *a;
+                int64_t rs, ks;
+                if (trans_a) {
+                    a = A + pc * lda + ir, rs = 1, ks = lda;
+                } else {
+                    a = A + ir * lda + pc, rs = lda, ks = 1;
+                }
+                for (int64_t jr = 0; jr < nc; jr += NR) {
+                    int64_t n = nc - jr < NR ? nc - jr : NR;
+                    kernels[mr - 1][(n + 15) / 16 - 1](kc, a, rs, ks, bpack + jr * kc,
+                                                       C + ir * ldc + jc + jr, ldc, n, alpha,
+                                                       beta_k);
+                }
+            }
+        }
+    }
+}
+
+void jepa_sgemm_avx512(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K, float alpha,
+                       const float *A, int64_t lda, const float *B, int64_t ldb, float beta,
+                       float *C, int64_t ldc) {
+    if (M == 0 || N == 0) return;
+    if (K == 0) {
+        // nothing to multiply: C = beta * C, and beta 0 reads nothing
+        for (int64_t i = 0; i < M; i++)
+            for (int64_t j = 0; j < N; j++)
+                C[i * ldc + j] = beta == 0.0f ? 0.0f : beta * C[i * ldc + j];
+        return;
+    }
+    // one thread per MIN_WORK multiply-adds at least; split the columns of C into whole tiles
+    // (each thread packs only its own part of B) unless they are too few to share evenly, then
+    // the rows (each thread packs all of B)
+    int64_t threads = jepa_threads_get(), work = M * N * K / MIN_WORK;
+    if (threads > work) threads = work > 1 ? work : 1;
+    int64_t tiles_n = (N + NR - 1) / NR, tiles_m = (M + MR - 1) / MR;
+    int split_n = tiles_n % threads == 0 || tiles_n >= 4 * threads || tiles_n >= tiles_m;
+    int64_t tiles = split_n ? tiles_n : tiles_m;
+    if (threads > tiles) threads = tiles;
+    if (threads <= 1) {
+        gemm_range(trans_a, trans_b, 0, M, 0, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+        return;
+    }
+    // each thread owns whole tiles of C, so the result does not depend on the split
+#pragma omp parallel for num_threads((int)threads) schedule(static)
+    for (int64_t t = 0; t < threads; t++) {
+        int64_t lo = tiles * t / threads, hi = tiles * (t + 1) / threads;
+        if (split_n)
+            gemm_range(trans_a, trans_b, 0, M, lo * NR, hi * NR < N ? hi * NR : N, K, alpha, A,
+                       lda, B, ldb, beta, C, ldc);
+        else
+            gemm_range(trans_a, trans_b, lo * MR, hi * MR < M ? hi * MR : M, 0, N, K, alpha, A,
+                       lda, B, ldb, beta, C, ldc);
+    }
+}
+#endif

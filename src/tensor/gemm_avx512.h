@@ -1,0 +1,14 @@
+// The AVX-512 SGEMM behind jepa_sgemm (internal).
+#ifndef JEPA_GEMM_AVX512_H
+#define JEPA_GEMM_AVX512_H
+
+#include <stdint.h>
+
+#if defined(__AVX512F__)
+// The same contract as jepa_sgemm (include/jepa/ops_linalg.h): C (M,N) = alpha * op(A) @ op(B)
+// + beta * C, row-major, any leading dimensions; beta 0 never reads C. Threads: jepa_threads_get().
+void jepa_sgemm_avx512(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K, float alpha,
+                       const float *A, int64_t lda, const float *B, int64_t ldb, float beta,
+                       float *C, int64_t ldc);
+#endif
+#endif

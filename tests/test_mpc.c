@@ -77,15 +77,9 @@ static void run(int kind) {
 // the evaluation protocol with a small random world model: episodes on 1 and 2 threads give
 // identical results, and the protocol's goal lies in the other room
 static void eval_determinism(void) {
-    jepa_wm_config cfg;
-    jepa_wm_config_defaults(&cfg);
-    strcpy(cfg.recipe, "pldm");
-    cfg.image = 16;
-    cfg.cnn_stages = 2;
-    cfg.latent = 8;
     char err[256] = "";
     jepa_model m;
-    CHECK(jepa_model_create(&m, &cfg, 2, 2, err, sizeof err) == JEPA_OK);
+    CHECK(test_tiny_model(&m, 2, 2));
     jepa_env_model *env = jepa_env_create("tworoom", NULL, err, sizeof err);
     jepa_eval_config ec;
     memset(&ec, 0, sizeof ec);

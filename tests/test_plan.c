@@ -307,15 +307,9 @@ static void test_colored_noise(void) {
 
 // a checkpoint for 3-D actions on a 2-D environment: a clear error, not a crash
 static void test_mismatch(void) {
-    jepa_wm_config cfg;
-    jepa_wm_config_defaults(&cfg);
-    strcpy(cfg.recipe, "pldm");
-    cfg.image = 16;
-    cfg.cnn_stages = 2;
-    cfg.latent = 8;
     char err[256] = "";
     jepa_model m;
-    CHECK(jepa_model_create(&m, &cfg, 3, 0, err, sizeof err) == JEPA_OK);
+    CHECK(test_tiny_model(&m, 3, 0));
     jepa_env_model *env = jepa_env_create("tworoom", NULL, err, sizeof err);
     CHECK(env != NULL);
     CHECK(jepa_eval_check(&m, env, err, sizeof err) == JEPA_ERR_INVALID);

@@ -246,3 +246,16 @@ uint64_t test_env_frames_hash(const jepa_env_model *m, uint64_t seed, int frames
     jepa_env_data_free(d);
     return hash;
 }
+
+int test_tiny_model(jepa_model *m, int action_dim, int proprio_dim) {
+    jepa_wm_config cfg;
+    jepa_wm_config_defaults(&cfg);
+    snprintf(cfg.recipe, sizeof cfg.recipe, "pldm");
+    cfg.image = 16;
+    cfg.cnn_stages = 2;
+    cfg.latent = 8;
+    char err[256] = "";
+    if (jepa_model_create(m, &cfg, action_dim, proprio_dim, err, sizeof err) == JEPA_OK) return 1;
+    fprintf(stderr, "tiny model: %s\n", err);
+    return 0;
+}

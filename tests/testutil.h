@@ -64,6 +64,10 @@ const char *test_path(const char *dir, const char *name);
 // Whether a file or folder exists.
 int test_exists(const char *path);
 
+// A tiny pldm world model on 16x16 frames (2 CNN stages, latent 8), random weights: enough to
+// drive planners and protocols in tests. Returns 1 when it was made.
+int test_tiny_model(jepa_model *m, int action_dim, int proprio_dim);
+
 // Print a summary line and return the exit code (0 only when every check passed).
 int test_finish(const char *name);
 

@@ -6,8 +6,9 @@ set -euo pipefail
 build=${1:-build}
 out=${DEMO_DIR:-out/demo}
 mkdir -p "$out"
-echo "== 1/4 collect: 1000 random-walk episodes of tworoom"
-"$build/jepa" collect --env tworoom --episodes 1000 --steps 17 --seed 1 --out "$out/data" --force
+echo "== 1/4 collect: 1000 random-walk episodes of tworoom, 60 % of them steered through the door"
+"$build/jepa" collect --env tworoom --episodes 1000 --steps 17 --seed 1 --option cross_wall_rate=0.6 \
+    --out "$out/data" --force
 "$build/jepa" view "$out/data" --episode 0 --out "$out/episode0.gif"
 echo "== 2/4 train: the pldm recipe (configs/tworoom_pldm.json)"
 rm -rf "$out/run"

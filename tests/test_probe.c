@@ -178,7 +178,7 @@ static void test_encode(void) {
     // the whole probe: one finite R^2 per varying state variable, NaN for the constant ones
     double r2[4];
     int64_t train[3] = {0, 1, 2}, test[1] = {3};
-    CHECK(jepa_probe_run(&m, &ds, train, 3, test, 1, r2, err, sizeof err) == JEPA_OK);
+    CHECK(jepa_probe_run(&m, &ds, train, 3, test, 1, r2, NULL, err, sizeof err) == JEPA_OK);
     CHECK(isfinite(r2[0]) && isfinite(r2[1]) && isnan(r2[2]) && isnan(r2[3]));
     jepa_ctx_free(ctx);
     jepa_batch_free(&b);

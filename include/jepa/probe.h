@@ -31,10 +31,11 @@ jepa_status jepa_probe_encode(struct jepa_model *m, const jepa_dataset *ds, cons
                               float **states, int64_t *n, char *err, size_t err_size);
 
 // The whole probe: encode training and held-out episodes, fit on the first, score on the second
-// (r2 has ds->state_dim entries).
+// (r2 has ds->state_dim entries). monitors (may be NULL) gets the collapse monitors of the
+// held-out latents: [0] the mean per-dimension std, [1] the effective rank.
 jepa_status jepa_probe_run(struct jepa_model *m, const jepa_dataset *ds, const int64_t *train,
                            int64_t n_train, const int64_t *test, int64_t n_test, double *r2,
-                           char *err, size_t err_size);
+                           float *monitors, char *err, size_t err_size);
 
 #ifdef __cplusplus
 }

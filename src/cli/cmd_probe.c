@@ -58,7 +58,7 @@ int jepa_cli_probe_run(const jepa_cli_probe_opts *o) {
     if (st == JEPA_OK)
         st = jepa_dataset_split(&ds, m.cfg.val_fraction > 0 ? m.cfg.val_fraction : 0.1,
                                 (uint64_t)m.cfg.seed, &train, &n_train, &val, &n_val);
-    if (st == JEPA_OK) st = jepa_probe_run(&m, &ds, train, n_train, val, n_val, r2, err, sizeof err);
+    if (st == JEPA_OK) st = jepa_probe_run(&m, &ds, train, n_train, val, n_val, r2, NULL, err, sizeof err);
     if (st == JEPA_OK) {
         printf("probe R^2 on %lld held-out episodes:\n", (long long)n_val);
         for (int64_t s = 0; s < ds.state_dim; s++) {

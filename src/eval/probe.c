@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "jepa/regularizers.h"
 #include "jepa/wm.h"
 
 jepa_status jepa_ridge_r2(const float *Xtr, const float *Ytr, int64_t Ntr, const float *Xte,
@@ -132,7 +133,7 @@ jepa_status jepa_probe_encode(jepa_model *m, const jepa_dataset *ds, const int64
 
 jepa_status jepa_probe_run(jepa_model *m, const jepa_dataset *ds, const int64_t *train,
                            int64_t n_train, const int64_t *test, int64_t n_test, double *r2,
-                           char *err, size_t err_size) {
+                           float *monitors, char *err, size_t err_size) {
     float *xtr = NULL, *ytr = NULL, *xte = NULL, *yte = NULL;
     int64_t ntr = 0, nte = 0;
     jepa_status st = jepa_probe_encode(m, ds, train, n_train, 4000, &xtr, &ytr, &ntr, err, err_size);
@@ -141,6 +142,10 @@ jepa_status jepa_probe_run(jepa_model *m, const jepa_dataset *ds, const int64_t 
         st = jepa_ridge_r2(xtr, ytr, ntr, xte, yte, nte, m->cfg.latent, (int)ds->state_dim,
                            1e-3 * (double)ntr, r2);
         if (st != JEPA_OK) jepa_fail(err, err_size, st, "probe: the latents are degenerate");
+    }
+    if (st == JEPA_OK && monitors) {
+        monitors[0] = jepa_embedding_std(xte, nte, m->cfg.latent);
+        monitors[1] = jepa_effective_rank(xte, nte, m->cfg.latent);
     }
     free(xtr), free(ytr), free(xte), free(yte);
     return st;

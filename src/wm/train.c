@@ -14,7 +14,6 @@
 #include "jepa/log.h"
 #include "jepa/probe.h"
 #include "jepa/progress.h"
-#include "jepa/regularizers.h"
 #include "jepa/timer.h"
 #include "jepa/wm.h"
 
@@ -276,16 +275,13 @@ jepa_status jepa_train(const jepa_train_options *o, char *err, size_t n) {
         if (step % c->val_every == 0 || step == total_steps) {
             double val = validate(&r, terms, names, &n_terms);
             double r2[JEPA_PROBE_MAX_STATE];
-            float *lat = NULL, *states = NULL;
-            int64_t nl = 0;
-            jepa_status ps = jepa_probe_run(m, &r.data, r.train_eps, r.n_train, r.val_eps, r.n_val, r2, err, n);
-            jepa_status es = jepa_probe_encode(m, &r.data, r.val_eps, r.n_val, 1000, &lat, &states, &nl, err, n);
+            float mon[2];
+            jepa_status ps = jepa_probe_run(m, &r.data, r.train_eps, r.n_train, r.val_eps, r.n_val,
+                                            r2, mon, err, n);
             fprintf(r.metrics, "{\"step\":%lld,\"val_loss\":%.9g", (long long)step, val);
             write_terms(r.metrics, "val_", terms, names, n_terms);
-            if (es == JEPA_OK)
-                fprintf(r.metrics, ",\"embedding_std\":%.6g,\"effective_rank\":%.4g",
-                        jepa_embedding_std(lat, nl, c->latent), jepa_effective_rank(lat, nl, c->latent));
             if (ps == JEPA_OK) {
+                fprintf(r.metrics, ",\"embedding_std\":%.6g,\"effective_rank\":%.4g", mon[0], mon[1]);
                 fprintf(r.metrics, ",\"probe_r2\":[");
                 // a constant variable has no R^2 (NaN): JSON null
                 for (int64_t s = 0; s < r.data.state_dim; s++)
@@ -295,8 +291,6 @@ jepa_status jepa_train(const jepa_train_options *o, char *err, size_t n) {
             }
             fprintf(r.metrics, "}\n");
             fflush(r.metrics);
-            free(lat);
-            free(states);
             if (val < r.state.best_val) {
                 r.state.best_val = val;
                 st = save(&r, r.best, err, n);

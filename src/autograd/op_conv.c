@@ -15,6 +15,20 @@ static void check_bias(const jepa_tensor *bias, int64_t channels, const char *ms
     JEPA_CHECK_MSG(!bias || (bias->ndim == 1 && bias->shape[0] == channels), msg);
 }
 
+// the output (N, C, H, W) of a conv op over contiguous copies of x, w and bias (which may be
+// NULL), recorded with its integer parameters ip (nip of them)
+static jepa_tensor *conv_record(jepa_ctx *ctx, int op, jepa_tensor **x, jepa_tensor **w,
+                                jepa_tensor **bias, const int64_t *shape, const int64_t *ip,
+                                int nip) {
+    *x = jepa_contiguous(ctx, *x);
+    *w = jepa_contiguous(ctx, *w);
+    if (*bias) *bias = jepa_contiguous(ctx, *bias);
+    jepa_tensor *src[3] = {*x, *w, *bias};
+    jepa_tensor *out = jepa_op_new(ctx, op, 4, shape, 3, src);
+    memcpy(out->ip, ip, sizeof(int64_t) * (size_t)nip);
+    return out;
+}
+
 jepa_tensor *jepa_conv2d(jepa_ctx *ctx, jepa_tensor *x, jepa_tensor *w, jepa_tensor *bias,
                          int stride_h, int stride_w, int pad_h, int pad_w) {
     JEPA_CHECK_MSG(x->ndim == 4 && w->ndim == 4, "conv2d: x (N,C,H,W) and w (O,C,KH,KW)");
@@ -22,13 +36,8 @@ jepa_tensor *jepa_conv2d(jepa_ctx *ctx, jepa_tensor *x, jepa_tensor *w, jepa_ten
     check_bias(bias, w->shape[0], "conv2d: bias must be (O)");
     int64_t ip[4] = {stride_h, stride_w, pad_h, pad_w};
     jepa_conv_geom g = conv2d_geom(x, w, ip);
-    x = jepa_contiguous(ctx, x);
-    w = jepa_contiguous(ctx, w);
-    if (bias) bias = jepa_contiguous(ctx, bias);
-    jepa_tensor *src[3] = {x, w, bias};
-    jepa_tensor *out =
-        jepa_op_new(ctx, JEPA_OP_CONV2D, 4, (int64_t[]){g.n, g.o, g.oh, g.ow}, 3, src);
-    memcpy(out->ip, ip, sizeof ip);
+    jepa_tensor *out = conv_record(ctx, JEPA_OP_CONV2D, &x, &w, &bias,
+                                   (int64_t[]){g.n, g.o, g.oh, g.ow}, ip, 4);
     float *work = jepa_ctx_floats(ctx, jepa_conv2d_workspace_floats(&g));
     jepa_conv2d_forward(out->data, x->data, w->data, bias ? bias->data : NULL, &g, work);
     return out;
@@ -70,13 +79,8 @@ jepa_tensor *jepa_conv_transpose2d(jepa_ctx *ctx, jepa_tensor *x, jepa_tensor *w
     check_bias(bias, w->shape[1], "conv_transpose2d: bias must be (O)");
     int64_t ip[3] = {stride, pad, output_padding};
     jepa_conv_geom g = transpose_geom(x, w, ip);
-    x = jepa_contiguous(ctx, x);
-    w = jepa_contiguous(ctx, w);
-    if (bias) bias = jepa_contiguous(ctx, bias);
-    jepa_tensor *src[3] = {x, w, bias};
-    jepa_tensor *out =
-        jepa_op_new(ctx, JEPA_OP_CONV_TRANSPOSE2D, 4, (int64_t[]){g.n, g.c, g.h, g.w}, 3, src);
-    memcpy(out->ip, ip, sizeof ip);
+    jepa_tensor *out = conv_record(ctx, JEPA_OP_CONV_TRANSPOSE2D, &x, &w, &bias,
+                                   (int64_t[]){g.n, g.c, g.h, g.w}, ip, 3);
     // the output is the input gradient of that conv2d, with x in the place of its output's
     int64_t plane = g.h * g.w;
     for (int64_t i = 0; i < g.n * g.c; i++) {

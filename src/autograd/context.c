@@ -113,6 +113,9 @@ void jepa_requires_grad(jepa_ctx *ctx, jepa_tensor *t) {
 }
 
 float *jepa_grad_of(jepa_ctx *ctx, jepa_tensor *t) {
+    // a reshape maps its source one to one: accumulating into its gradient is accumulating
+    // into the source's
+    if (!t->grad && t->op == JEPA_OP_RESHAPE) t->grad = jepa_grad_of(ctx, t->src[0]);
     if (!t->grad) {
         int64_t n = jepa_numel(t);
         t->grad = jepa_ctx_floats(ctx, n);

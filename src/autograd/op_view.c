@@ -120,6 +120,12 @@ jepa_tensor *jepa_expand(jepa_ctx *ctx, jepa_tensor *t, int ndim, const int64_t 
     return make_view(ctx, JEPA_OP_EXPAND, t, ndim, shape, stride, 0, gstride, 0);
 }
 
+// the gradient was accumulated in the source's own buffer (jepa_grad_of)
+void jepa_backward_reshape(jepa_ctx *ctx, jepa_tensor *node) {
+    (void)ctx;
+    (void)node;
+}
+
 void jepa_backward_view(jepa_ctx *ctx, jepa_tensor *node) {
     jepa_tensor *src = node->src[0];
     if (!src->requires_grad) return;
@@ -135,9 +141,10 @@ void jepa_backward_view(jepa_ctx *ctx, jepa_tensor *node) {
     for (int64_t done = 0; done < n; done += inner) {
         int64_t off = 0;
         for (int d = 0; d < last; d++) off += index[d] * node->ip[d];
-        float *dst = gsrc + off;
-        const float *row = g + done;
+        float *restrict dst = gsrc + off;
+        const float *restrict row = g + done;
         if (inner_stride == 1)
+#pragma omp simd
             for (int64_t j = 0; j < inner; j++) dst[j] += row[j];
         else
             for (int64_t j = 0; j < inner; j++) dst[j * inner_stride] += row[j];

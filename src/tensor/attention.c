@@ -6,6 +6,7 @@
 #include "jepa/ops_attention.h"
 #include "jepa/ops_linalg.h"
 #include "jepa/threads.h"
+#include "vmath.h"
 
 #define TILE 64
 // below this many multiply-adds a call runs on one thread (a parallel region costs more)
@@ -70,9 +71,11 @@ static void forward_one(float *out, float *lse, const float *q, const float *k, 
                 float *sr = s + r * TILE;
                 int64_t n = visible_in_block(d, i0 + r, j0, bc);
                 float mx = m[r], sum = 0.0f;
-                for (int64_t j = 0; j < n; j++) mx = fmaxf(mx, sr[j]);
+#pragma omp simd reduction(max : mx)
+                for (int64_t j = 0; j < n; j++) mx = sr[j] > mx ? sr[j] : mx;
+#pragma omp simd reduction(+ : sum)
                 for (int64_t j = 0; j < n; j++) {
-                    sr[j] = expf(sr[j] - mx);
+                    sr[j] = jepa_vexpf(sr[j] - mx);
                     sum += sr[j];
                 }
                 for (int64_t j = n; j < bc; j++) sr[j] = 0.0f;
@@ -128,7 +131,8 @@ static void backward_one(float *dq, float *dk, float *dv, const float *dout, con
             for (int64_t r = 0; r < br; r++) {
                 float *pr = p + r * TILE, lr = lse[i0 + r];
                 int64_t n = visible_in_block(d, i0 + r, j0, bc);
-                for (int64_t j = 0; j < n; j++) pr[j] = expf(pr[j] - lr);
+#pragma omp simd
+                for (int64_t j = 0; j < n; j++) pr[j] = jepa_vexpf(pr[j] - lr);
                 for (int64_t j = n; j < bc; j++) pr[j] = 0.0f;
             }
             // dv += p^T dout

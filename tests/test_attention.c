@@ -75,7 +75,7 @@ static void test_by_hand(void) {
 static void test_visible(void) {
     for (int mask = 0; mask < 3; mask++)
         for (int block = 1; block <= 4; block++) {
-            jepa_attention_dims d = {1, 9, 6, 1, 1, mask, block};
+            jepa_attention_dims d = {.BH = 1, .Tq = 9, .Tk = 6, .D = 1, .Dv = 1, .mask = mask, .block = block};
             for (int64_t i = 0; i < 9; i++) {
                 int64_t n = 0;
                 for (int64_t j = 0; j < 6; j++) n += oracle_sees(mask, block, i, j);
@@ -129,12 +129,12 @@ static void test_against_oracle(void) {
 
 static void test_fused_against_naive(void) {
     jepa_attention_dims cases[] = {
-        {3, 150, 130, 40, 24, JEPA_MASK_NONE, 1},
-        {3, 150, 150, 40, 24, JEPA_MASK_CAUSAL, 1},
-        {3, 100, 200, 16, 16, JEPA_MASK_CAUSAL, 1},
-        {3, 150, 150, 40, 24, JEPA_MASK_BLOCK_CAUSAL, 16},
-        {3, 131, 131, 33, 17, JEPA_MASK_BLOCK_CAUSAL, 3},
-        {2, 1, 1, 5, 3, JEPA_MASK_NONE, 1},
+        {.BH = 3, .Tq = 150, .Tk = 130, .D = 40, .Dv = 24, .mask = JEPA_MASK_NONE, .block = 1},
+        {.BH = 3, .Tq = 150, .Tk = 150, .D = 40, .Dv = 24, .mask = JEPA_MASK_CAUSAL, .block = 1},
+        {.BH = 3, .Tq = 100, .Tk = 200, .D = 16, .Dv = 16, .mask = JEPA_MASK_CAUSAL, .block = 1},
+        {.BH = 3, .Tq = 150, .Tk = 150, .D = 40, .Dv = 24, .mask = JEPA_MASK_BLOCK_CAUSAL, .block = 16},
+        {.BH = 3, .Tq = 131, .Tk = 131, .D = 33, .Dv = 17, .mask = JEPA_MASK_BLOCK_CAUSAL, .block = 3},
+        {.BH = 2, .Tq = 1, .Tk = 1, .D = 5, .Dv = 3, .mask = JEPA_MASK_NONE, .block = 1},
     };
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
         const jepa_attention_dims *d = &cases[c];
@@ -205,6 +205,51 @@ static void gradcheck_attention(const char *name, grad_case c, int64_t Tq, int64
     for (int i = 0; i < 3; i++) test_tensor_free(in[i]);
 }
 
+// ---- the qkv op: the same as splitting heads, attention and merging heads, without copies ----
+
+// (B,T,3E) -> the composition of views the qkv op replaces
+static jepa_tensor *attention_by_views(jepa_ctx *ctx, jepa_tensor *qkv, int64_t H, int mask, int block) {
+    int64_t B = qkv->shape[0], T = qkv->shape[1], E = qkv->shape[2] / 3;
+    jepa_tensor *x = jepa_permute(ctx, jepa_reshape(ctx, qkv, 5, (int64_t[]){B, T, 3, H, E / H}),
+                                  (int[]){2, 0, 3, 1, 4});
+    jepa_tensor *part[3];
+    for (int i = 0; i < 3; i++)
+        part[i] = jepa_reshape(ctx, jepa_slice(ctx, x, 0, i, i + 1), 4, (int64_t[]){B, H, T, E / H});
+    jepa_tensor *o = jepa_permute(ctx, jepa_attention(ctx, part[0], part[1], part[2], mask, block),
+                                  (int[]){0, 2, 1, 3});
+    return jepa_reshape(ctx, o, 3, (int64_t[]){B, T, E});
+}
+
+static void test_qkv_against_views(int64_t B, int64_t T, int64_t E, int H, int mask, int block) {
+    jepa_tensor *qkv = test_tensor(3, (int64_t[]){B, T, 3 * E}, 70, -1.5f, 1.5f);
+    jepa_tensor *up = test_tensor(3, (int64_t[]){B, T, E}, 71, -1, 1);
+    float *grad[2], *out[2];
+    for (int path = 0; path < 2; path++) {
+        jepa_ctx *ctx = jepa_ctx_create(0);
+        jepa_tensor *x = jepa_wrap(ctx, qkv->data, NULL, 3, qkv->shape);
+        jepa_requires_grad(ctx, x);
+        jepa_tensor *y = path ? attention_by_views(ctx, x, H, mask, block)
+                              : jepa_attention_qkv(ctx, x, H, mask, block);
+        CHECK(jepa_backward_seed(ctx, y, up->data) == JEPA_OK);
+        out[path] = malloc(sizeof(float) * (size_t)(B * T * E));
+        grad[path] = malloc(sizeof(float) * (size_t)(B * T * 3 * E));
+        memcpy(out[path], y->data, sizeof(float) * (size_t)(B * T * E));
+        memcpy(grad[path], x->grad, sizeof(float) * (size_t)(B * T * 3 * E));
+        jepa_ctx_free(ctx);
+    }
+    // the same kernels on the same numbers in another layout: equal up to summation order
+    CHECK(test_compare(out[0], out[1], B * T * E, 1e-6, 1e-5) <= 1.0);
+    CHECK(test_compare(grad[0], grad[1], B * T * 3 * E, 1e-6, 1e-5) <= 1.0);
+    for (int path = 0; path < 2; path++) free(out[path]), free(grad[path]);
+    test_tensor_free(qkv);
+    test_tensor_free(up);
+}
+
+static jepa_tensor *build_qkv(jepa_ctx *ctx, jepa_tensor **in, void *user) {
+    const grad_case *c = user;
+    return jepa_attention_qkv(ctx, in[0], 3, c->mask, c->block);
+}
+
 int main(void) {
     test_by_hand();
     test_visible();
@@ -220,5 +265,16 @@ int main(void) {
     gradcheck_attention("attention strided q", (grad_case){JEPA_MASK_BLOCK_CAUSAL, 3, 1}, 7, 7, 5,
                         0);
     gradcheck_attention("attention v only", (grad_case){JEPA_MASK_CAUSAL, 0, 0}, 7, 7, 5, 1);
+    // two 64-query tiles and a partial one; one head, and three heads of odd width
+    test_qkv_against_views(2, 150, 48, 4, JEPA_MASK_NONE, 1);
+    test_qkv_against_views(3, 131, 21, 3, JEPA_MASK_CAUSAL, 1);
+    test_qkv_against_views(2, 70, 10, 1, JEPA_MASK_BLOCK_CAUSAL, 7);
+    // (B, T, 3E) = (2, 7, 3 * 15) with 3 heads of 5; tolerances as for the split op above
+    jepa_tensor *qkv = test_tensor(3, (int64_t[]){2, 7, 45}, 72, -1.5f, 1.5f);
+    test_gradcheck("attention_qkv block 3", build_qkv, &(grad_case){JEPA_MASK_BLOCK_CAUSAL, 3, 0}, &qkv,
+                   1, 1e-2, 1e-4, 1e-3, 500);
+    test_gradcheck("attention_qkv none", build_qkv, &(grad_case){JEPA_MASK_NONE, 0, 0}, &qkv, 1, 1e-2,
+                   1e-4, 1e-3, 500);
+    test_tensor_free(qkv);
     return test_finish("test_attention");
 }

@@ -22,17 +22,8 @@ void jepa_mhsa_init(jepa_mhsa *a, jepa_params *p, const char *name, int64_t dim,
 
 jepa_tensor *jepa_mhsa_forward(jepa_ctx *ctx, jepa_params *p, const jepa_mhsa *a, jepa_tensor *x,
                                int mask, int block) {
-    int64_t B = x->shape[0], T = x->shape[1], H = a->heads, Dh = a->dim / a->heads;
     jepa_tensor *qkv = jepa_linear_forward(ctx, p, &a->qkv, x); // (B, T, 3E)
-    qkv = jepa_reshape(ctx, qkv, 5, (int64_t[]){B, T, 3, H, Dh});
-    qkv = jepa_permute(ctx, qkv, (int[]){2, 0, 3, 1, 4}); // (3, B, H, T, Dh)
-    jepa_tensor *qkv_parts[3];
-    for (int i = 0; i < 3; i++)
-        qkv_parts[i] = jepa_reshape(ctx, jepa_slice(ctx, qkv, 0, i, i + 1), 4,
-                                    (int64_t[]){B, H, T, Dh});
-    jepa_tensor *o = jepa_attention(ctx, qkv_parts[0], qkv_parts[1], qkv_parts[2], mask, block);
-    o = jepa_permute(ctx, o, (int[]){0, 2, 1, 3}); // (B, T, H, Dh)
-    o = jepa_reshape(ctx, o, 3, (int64_t[]){B, T, a->dim});
+    jepa_tensor *o = jepa_attention_qkv(ctx, qkv, a->heads, mask, block); // (B, T, E)
     return jepa_linear_forward(ctx, p, &a->proj, o);
 }
 

@@ -26,12 +26,28 @@ int64_t jepa_attention_visible(const jepa_attention_dims *d, int64_t i) {
 }
 
 static void check_dims(const jepa_attention_dims *d) {
-    JEPA_CHECK(d->BH >= 0 && d->Tq >= 0 && d->D >= 1 && d->Dv >= 1);
+    JEPA_CHECK(d->BH >= 0 && d->Tq >= 0 && d->D >= 1 && d->Dv >= 1 && d->H >= 0);
     JEPA_CHECK_MSG(d->Tk >= 1, "attention: needs at least one key");
     JEPA_CHECK_MSG(d->mask >= JEPA_MASK_NONE && d->mask <= JEPA_MASK_BLOCK_CAUSAL,
                    "attention: unknown mask");
     JEPA_CHECK_MSG(d->mask != JEPA_MASK_BLOCK_CAUSAL || d->block >= 1,
                    "attention: block-causal mask needs block >= 1");
+}
+
+// the layouts spelled out: the zero defaults become contiguous (BH, T, D) arrays
+static jepa_attention_dims resolved(const jepa_attention_dims *d) {
+    jepa_attention_dims r = *d;
+    if (r.H == 0) r.H = 1;
+    if (r.lq.row == 0) r.lq = (jepa_attention_layout){r.Tq * r.D, 0, r.D};
+    if (r.lk.row == 0) r.lk = (jepa_attention_layout){r.Tk * r.D, 0, r.D};
+    if (r.lv.row == 0) r.lv = (jepa_attention_layout){r.Tk * r.Dv, 0, r.Dv};
+    if (r.lo.row == 0) r.lo = (jepa_attention_layout){r.Tq * r.Dv, 0, r.Dv};
+    return r;
+}
+
+// where problem p starts in an array of layout l
+static int64_t start_of(const jepa_attention_layout *l, int64_t p, int64_t H) {
+    return p / H * l->batch + p % H * l->head;
 }
 
 static int64_t min64(int64_t a, int64_t b) {
@@ -46,17 +62,18 @@ static int64_t visible_in_block(const jepa_attention_dims *d, int64_t i, int64_t
 
 // ---- fused ----
 
-// one (batch, head): q (Tq,D), k (Tk,D), v (Tk,Dv) -> out (Tq,Dv), lse (Tq)
+// one (batch, head): q (Tq,D), k (Tk,D), v (Tk,Dv) -> out (Tq,Dv), lse (Tq); rows lq, lk, lv, lo
+// apart
 static void forward_one(float *out, float *lse, const float *q, const float *k, const float *v,
                         const jepa_attention_dims *d) {
     float s[TILE * TILE], m[TILE], l[TILE];
-    int64_t D = d->D, Dv = d->Dv;
+    int64_t D = d->D, Dv = d->Dv, lq = d->lq.row, lk = d->lk.row, lv = d->lv.row, lo = d->lo.row;
     float scale = 1.0f / sqrtf((float)D);
     for (int64_t i0 = 0; i0 < d->Tq; i0 += TILE) {
         int64_t br = min64(TILE, d->Tq - i0);
-        float *o = out + i0 * Dv;
-        memset(o, 0, sizeof(float) * (size_t)(br * Dv));
+        float *o = out + i0 * lo;
         for (int64_t r = 0; r < br; r++) {
+            memset(o + r * lo, 0, sizeof(float) * (size_t)Dv);
             m[r] = -INFINITY;
             l[r] = 0.0f;
         }
@@ -65,7 +82,7 @@ static void forward_one(float *out, float *lse, const float *q, const float *k, 
         for (int64_t j0 = 0; j0 < kend; j0 += TILE) {
             int64_t bc = min64(TILE, kend - j0);
             // scores of the tile: s = scale * q k^T
-            jepa_sgemm(0, 1, br, bc, D, scale, q + i0 * D, D, k + j0 * D, D, 0.0f, s, TILE);
+            jepa_sgemm(0, 1, br, bc, D, scale, q + i0 * lq, lq, k + j0 * lk, lk, 0.0f, s, TILE);
             // online softmax: raise the row max, rescale what was accumulated, p into s
             for (int64_t r = 0; r < br; r++) {
                 float *sr = s + r * TILE;
@@ -84,27 +101,29 @@ static void forward_one(float *out, float *lse, const float *q, const float *k, 
                 l[r] = l[r] * corr + sum;
                 m[r] = mx;
                 if (corr != 1.0f)
-                    for (int64_t e = 0; e < Dv; e++) o[r * Dv + e] *= corr;
+                    for (int64_t e = 0; e < Dv; e++) o[r * lo + e] *= corr;
             }
             // accumulate p v
-            jepa_sgemm(0, 0, br, Dv, bc, 1.0f, s, TILE, v + j0 * Dv, Dv, 1.0f, o, Dv);
+            jepa_sgemm(0, 0, br, Dv, bc, 1.0f, s, TILE, v + j0 * lv, lv, 1.0f, o, lo);
         }
         // normalize; every row saw key 0, so l > 0
         for (int64_t r = 0; r < br; r++) {
             float inv = 1.0f / l[r];
-            for (int64_t e = 0; e < Dv; e++) o[r * Dv + e] *= inv;
+            for (int64_t e = 0; e < Dv; e++) o[r * lo + e] *= inv;
             lse[i0 + r] = m[r] + logf(l[r]);
         }
     }
 }
 
 void jepa_attention_forward(float *out, float *lse, const float *q, const float *k, const float *v,
-                            const jepa_attention_dims *d) {
-    check_dims(d);
+                            const jepa_attention_dims *dims) {
+    check_dims(dims);
+    jepa_attention_dims r = resolved(dims);
+    const jepa_attention_dims *d = &r;
 #pragma omp parallel for num_threads(jepa_threads_get()) schedule(static) if (is_big(d))
     for (int64_t b = 0; b < d->BH; b++)
-        forward_one(out + b * d->Tq * d->Dv, lse + b * d->Tq, q + b * d->Tq * d->D,
-                    k + b * d->Tk * d->D, v + b * d->Tk * d->Dv, d);
+        forward_one(out + start_of(&d->lo, b, d->H), lse + b * d->Tq, q + start_of(&d->lq, b, d->H),
+                    k + start_of(&d->lk, b, d->H), v + start_of(&d->lv, b, d->H), d);
 }
 
 // one (batch, head) of the backward; dq, dk, dv may be NULL
@@ -112,22 +131,22 @@ static void backward_one(float *dq, float *dk, float *dv, const float *dout, con
                          const float *lse, const float *q, const float *k, const float *v,
                          const jepa_attention_dims *d) {
     float p[TILE * TILE], ds[TILE * TILE], delta[TILE];
-    int64_t D = d->D, Dv = d->Dv;
+    int64_t D = d->D, Dv = d->Dv, lq = d->lq.row, lk = d->lk.row, lv = d->lv.row, lo = d->lo.row;
     float scale = 1.0f / sqrtf((float)D);
     for (int64_t i0 = 0; i0 < d->Tq; i0 += TILE) {
         int64_t br = min64(TILE, d->Tq - i0);
-        const float *go = dout + i0 * Dv;
+        const float *go = dout + i0 * lo;
         // delta_i = dout_i . out_i = sum_j p_ij dp_ij
         for (int64_t r = 0; r < br; r++) {
             float acc = 0.0f;
-            for (int64_t e = 0; e < Dv; e++) acc += go[r * Dv + e] * out[(i0 + r) * Dv + e];
+            for (int64_t e = 0; e < Dv; e++) acc += go[r * lo + e] * out[(i0 + r) * lo + e];
             delta[r] = acc;
         }
         int64_t kend = jepa_attention_visible(d, i0 + br - 1);
         for (int64_t j0 = 0; j0 < kend; j0 += TILE) {
             int64_t bc = min64(TILE, kend - j0);
             // probabilities recomputed from the saved logsumexp, zero where masked
-            jepa_sgemm(0, 1, br, bc, D, scale, q + i0 * D, D, k + j0 * D, D, 0.0f, p, TILE);
+            jepa_sgemm(0, 1, br, bc, D, scale, q + i0 * lq, lq, k + j0 * lk, lk, 0.0f, p, TILE);
             for (int64_t r = 0; r < br; r++) {
                 float *pr = p + r * TILE, lr = lse[i0 + r];
                 int64_t n = visible_in_block(d, i0 + r, j0, bc);
@@ -136,33 +155,36 @@ static void backward_one(float *dq, float *dk, float *dv, const float *dout, con
                 for (int64_t j = n; j < bc; j++) pr[j] = 0.0f;
             }
             // dv += p^T dout
-            if (dv) jepa_sgemm(1, 0, bc, Dv, br, 1.0f, p, TILE, go, Dv, 1.0f, dv + j0 * Dv, Dv);
+            if (dv) jepa_sgemm(1, 0, bc, Dv, br, 1.0f, p, TILE, go, lo, 1.0f, dv + j0 * lv, lv);
             if (!dq && !dk) continue;
             // ds = scale * p * (dout v^T - delta)
-            jepa_sgemm(0, 1, br, bc, Dv, 1.0f, go, Dv, v + j0 * Dv, Dv, 0.0f, ds, TILE);
+            jepa_sgemm(0, 1, br, bc, Dv, 1.0f, go, lo, v + j0 * lv, lv, 0.0f, ds, TILE);
             for (int64_t r = 0; r < br; r++)
                 for (int64_t j = 0; j < bc; j++)
                     ds[r * TILE + j] = scale * p[r * TILE + j] * (ds[r * TILE + j] - delta[r]);
             // dq += ds k, dk += ds^T q
             if (dq)
-                jepa_sgemm(0, 0, br, D, bc, 1.0f, ds, TILE, k + j0 * D, D, 1.0f, dq + i0 * D, D);
+                jepa_sgemm(0, 0, br, D, bc, 1.0f, ds, TILE, k + j0 * lk, lk, 1.0f, dq + i0 * lq, lq);
             if (dk)
-                jepa_sgemm(1, 0, bc, D, br, 1.0f, ds, TILE, q + i0 * D, D, 1.0f, dk + j0 * D, D);
+                jepa_sgemm(1, 0, bc, D, br, 1.0f, ds, TILE, q + i0 * lq, lq, 1.0f, dk + j0 * lk, lk);
         }
     }
 }
 
 void jepa_attention_backward(float *dq, float *dk, float *dv, const float *dout, const float *out,
                              const float *lse, const float *q, const float *k, const float *v,
-                             const jepa_attention_dims *d) {
-    check_dims(d);
+                             const jepa_attention_dims *dims) {
+    check_dims(dims);
     if (!dq && !dk && !dv) return;
-    int64_t Tq = d->Tq, Tk = d->Tk, D = d->D, Dv = d->Dv;
+    jepa_attention_dims r = resolved(dims);
+    const jepa_attention_dims *d = &r;
 #pragma omp parallel for num_threads(jepa_threads_get()) schedule(static) if (is_big(d))
-    for (int64_t b = 0; b < d->BH; b++)
-        backward_one(dq ? dq + b * Tq * D : NULL, dk ? dk + b * Tk * D : NULL,
-                     dv ? dv + b * Tk * Dv : NULL, dout + b * Tq * Dv, out + b * Tq * Dv,
-                     lse + b * Tq, q + b * Tq * D, k + b * Tk * D, v + b * Tk * Dv, d);
+    for (int64_t b = 0; b < d->BH; b++) {
+        int64_t oq = start_of(&d->lq, b, d->H), ok = start_of(&d->lk, b, d->H),
+                ov = start_of(&d->lv, b, d->H), oo = start_of(&d->lo, b, d->H);
+        backward_one(dq ? dq + oq : NULL, dk ? dk + ok : NULL, dv ? dv + ov : NULL, dout + oo,
+                     out + oo, lse + b * d->Tq, q + oq, k + ok, v + ov, d);
+    }
 }
 
 // ---- naive reference ----

@@ -3,7 +3,8 @@
 //
 //   tworoom:   start and goal uniform in opposite rooms, 200 steps, success within 4.5 px
 //   pointmaze: start and goal in cells far apart (the farthest of 16 draws), 100 steps
-//   pusht:     goal = the state 25 expert steps into a held-out episode, 50 steps
+//   pusht:     start = 0..74 expert steps into a held-out 100-step episode, goal = the state 25
+//              expert steps later, 50 steps (LeWM's protocol)
 //   reacher:   goal = the state 25 expert steps after reset (fingertip on the target), 50 steps
 #ifndef JEPA_EVAL_H
 #define JEPA_EVAL_H

@@ -12,6 +12,7 @@
 
 #define HELD_OUT_SEED 0x5EED0FF5E7ull // goal episodes come from seeds the data never used
 #define EXPERT_GOAL_STEPS 25
+#define EXPERT_EPISODE_STEPS 100
 #define TWOROOM_SIDE_TRIES 1000
 #define MAZE_DRAWS 16
 #define TASK_REDRAWS 100
@@ -59,8 +60,18 @@ static void draw_task(const jepa_env_model *env, uint64_t ep_seed, float *start,
         for (int i = 2; i < 4 && i < sd; i++) goal[i] = 0.0f;
         *max_steps = 100;
     } else {
-        // pusht, reacher: the state 25 expert steps into the episode
+        // pusht, reacher: the goal is the state 25 expert steps after the start. pusht starts
+        // mid-episode, t0 uniform in 0..74 expert steps after reset (LeWM takes any row of a
+        // 100-step expert episode with 25 steps after it), so most tasks are pushes
         float a[JEPA_ENV_MAX_DIM];
+        if (!strcmp(name, "pusht")) {
+            int t0 = (int)(jepa_rng_uniform(&rng) * (float)(EXPERT_EPISODE_STEPS - EXPERT_GOAL_STEPS));
+            for (int t = 0; t < t0; t++) {
+                jepa_env_policy_act(env, d, JEPA_POLICY_EXPERT, &rng, a);
+                jepa_env_step(env, d, a);
+            }
+            jepa_env_get_state(env, d, start);
+        }
         for (int t = 0; t < EXPERT_GOAL_STEPS; t++) {
             jepa_env_policy_act(env, d, JEPA_POLICY_EXPERT, &rng, a);
             jepa_env_step(env, d, a);

@@ -449,6 +449,47 @@ static void test_cli(void) {
     CHECK(jepa_cli(args, NULL, 0) == 1);
 }
 
+// proprio enters normalized by the training episodes' mean and std (numpy's population std),
+// in the model and its EMA target, and the checkpoint keeps both buffers
+static void test_proprio_normalization(void) {
+    char cfg[512], err[256];
+    write_config(cfg, "proprio.json", LEWM_BASE, "\"use_proprio\": 1, \"target\": \"ema\", \"seed\": 5");
+    CHECK(train(cfg, "data", "run_proprio", 2, 0, 0, err, sizeof err) == JEPA_OK);
+    jepa_dataset ds;
+    jepa_model m;
+    jepa_train_state state;
+    int64_t *tr = NULL, *va = NULL, n_tr = 0, n_va = 0;
+    int ok = jepa_dataset_open(&ds, test_path("data", NULL), err, sizeof err) == JEPA_OK;
+    CHECK(ok);
+    if (!ok) return;
+    CHECK(jepa_dataset_split(&ds, 0.1, 5, &tr, &n_tr, &va, &n_va) == JEPA_OK);
+    CHECK(jepa_model_load(&m, test_path("run_proprio", "last.safetensors"), &state, err, sizeof err) == JEPA_OK);
+    int64_t P = ds.proprio_dim, T1 = ds.steps + 1;
+    const float *all = ds.proprio.data;
+    for (int64_t i = 0; i < P; i++) {
+        double sum = 0, sq = 0, count = (double)(n_tr * T1);
+        for (int64_t e = 0; e < n_tr; e++)
+            for (int64_t t = 0; t < T1; t++) sum += all[(tr[e] * T1 + t) * P + i];
+        for (int64_t e = 0; e < n_tr; e++)
+            for (int64_t t = 0; t < T1; t++) {
+                double d = all[(tr[e] * T1 + t) * P + i] - sum / count;
+                sq += d * d;
+            }
+        double mean = sum / count, scale = 1.0 / sqrt(sq / count);
+        // two formulas of the same statistic in double, stored as float: 1e-5 relative
+        for (int k = 0; k < 2; k++) {
+            jepa_params *p = k ? &m.target : &m.params;
+            CHECK_NEAR(jepa_params_tensor(p, m.proprio_shift)->data[i], mean, 1e-5 * (1 + fabs(mean)));
+            CHECK_NEAR(jepa_params_tensor(p, m.proprio_scale)->data[i], scale, 1e-5 * scale);
+        }
+    }
+    CHECK(m.has_target);
+    jepa_model_free(&m);
+    free(tr);
+    free(va);
+    jepa_dataset_close(&ds);
+}
+
 int main(void) {
     jepa_threads_set(1);
     if (!test_tmpdir("train")) return 1;
@@ -468,6 +509,7 @@ int main(void) {
         test_resume("lewm", LEWM_BASE, NULL);
         test_errors();
         test_checkpoints();
+        test_proprio_normalization();
         test_cli();
     }
     // everything made here lives under test_root()

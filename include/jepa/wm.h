@@ -21,6 +21,7 @@ extern "C" {
 #define JEPA_WM_MAX_TERMS 8
 #define JEPA_WM_MAX_ROLLOUT 64
 #define JEPA_WM_MAX_HISTORY 16
+#define JEPA_WM_MAX_PROPRIO 64
 
 enum { JEPA_RECIPE_PLDM = 0, JEPA_RECIPE_LEWM = 1 };
 
@@ -39,6 +40,7 @@ typedef struct jepa_model {
     jepa_conv convs[JEPA_WM_MAX_STAGES];                     // encoder "conv"
     jepa_norm conv_norms[JEPA_WM_MAX_STAGES];
     jepa_linear enc_fc, proprio_fc;
+    int proprio_shift, proprio_scale; // buffers: proprio enters as (p - shift) * scale, per value
     jepa_gru gru;
     jepa_mlp pred_mlp, idm;
     // lewm
@@ -49,6 +51,11 @@ typedef struct jepa_model {
     jepa_linear action_embed, pred_head;
     int pred_pos; // parameter index of the predictor's positions (1, history + horizon, D)
 } jepa_model;
+
+// Set the proprio normalization (used when cfg.use_proprio) from the training data: shift the
+// mean and scale 1 / std of each value over every step of the given episodes of ds (1 where a
+// value is constant), in the model and its EMA target.
+void jepa_model_fit_proprio(jepa_model *m, const jepa_dataset *ds, const int64_t *episodes, int64_t n);
 
 // Build a model (parameters drawn from cfg->seed). action_dim and proprio_dim come from the
 // data or the environment. A config that cannot make a model (an image the patch size does not

@@ -10,6 +10,43 @@
 #include "jepa/wm.h"
 #include "wm/internal.h"
 
+// the proprio input: its normalization buffers and a linear map into the latent
+static void proprio_init(jepa_model *m, jepa_params *p) {
+    if (!m->cfg.use_proprio) return;
+    int64_t P = m->proprio_dim;
+    m->proprio_shift = jepa_params_add_buffer(p, "encoder.proprio_shift", 1, &P);
+    jepa_params_set_init(p, m->proprio_shift, JEPA_INIT_CONST, 0.0f);
+    m->proprio_scale = jepa_params_add_buffer(p, "encoder.proprio_scale", 1, &P);
+    jepa_params_set_init(p, m->proprio_scale, JEPA_INIT_CONST, 1.0f);
+    jepa_linear_init(&m->proprio_fc, p, "encoder.proprio", P, m->cfg.latent, 1);
+}
+
+void jepa_model_fit_proprio(jepa_model *m, const jepa_dataset *ds, const int64_t *episodes, int64_t n) {
+    if (!m->cfg.use_proprio) return;
+    int64_t P = m->proprio_dim, T1 = ds->steps + 1;
+    double sum[JEPA_WM_MAX_PROPRIO] = {0}, sq[JEPA_WM_MAX_PROPRIO] = {0};
+    JEPA_CHECK(P <= JEPA_WM_MAX_PROPRIO && ds->proprio_dim == P);
+    const float *all = ds->proprio.data;
+    for (int64_t e = 0; e < n; e++)
+        for (int64_t t = 0; t < T1; t++)
+            for (int64_t i = 0; i < P; i++) {
+                double v = all[(episodes[e] * T1 + t) * P + i];
+                sum[i] += v;
+                sq[i] += v * v;
+            }
+    double count = (double)(n * T1);
+    jepa_params *sets[2] = {&m->params, m->has_target ? &m->target : NULL};
+    for (int k = 0; k < 2 && sets[k]; k++) {
+        float *shift = jepa_params_tensor(sets[k], m->proprio_shift)->data;
+        float *scale = jepa_params_tensor(sets[k], m->proprio_scale)->data;
+        for (int64_t i = 0; i < P; i++) {
+            double mean = sum[i] / count, var = sq[i] / count - mean * mean;
+            shift[i] = (float)mean;
+            scale[i] = var > 1e-12 ? (float)(1.0 / sqrt(var)) : 1.0f;
+        }
+    }
+}
+
 static jepa_status build_pldm(jepa_model *m, char *err, size_t n) {
     const jepa_wm_config *c = &m->cfg;
     int64_t size = c->image, channels[JEPA_WM_MAX_STAGES], width = c->cnn_width;
@@ -37,7 +74,7 @@ static jepa_status build_pldm(jepa_model *m, char *err, size_t n) {
     }
     jepa_linear_init(&m->enc_fc, p, "encoder.fc", channels[c->cnn_stages - 1] * size * size,
                      c->latent, 1);
-    if (c->use_proprio) jepa_linear_init(&m->proprio_fc, p, "encoder.proprio", m->proprio_dim, c->latent, 1);
+    proprio_init(m, p);
     int64_t D = c->latent, A = m->step_action_dim, Hd = c->predictor_hidden;
     if (strcmp(c->predictor, "gru") == 0) jepa_gru_init(&m->gru, p, "predictor.gru", A, D);
     else jepa_mlp_init(&m->pred_mlp, p, "predictor.mlp", 3, (int64_t[]){D + A, Hd, Hd, D}, JEPA_ACT_RELU, 0);
@@ -65,7 +102,7 @@ static jepa_status build_lewm(jepa_model *m, char *err, size_t n) {
     }
     jepa_layer_norm_init(&m->enc_norm, p, "encoder.norm", E, 1);
     jepa_projector_init(&m->projector, p, "projector", E, c->projector_hidden, D);
-    if (c->use_proprio) jepa_linear_init(&m->proprio_fc, p, "encoder.proprio", m->proprio_dim, D, 1);
+    proprio_init(m, p);
     jepa_linear_init(&m->action_embed, p, "predictor.action_embed", m->step_action_dim, D, 1);
     m->pred_pos = jepa_params_add(p, "predictor.pos_embed", 3,
                                   (int64_t[]){1, c->history + c->horizon, D}, 1);
@@ -90,6 +127,9 @@ jepa_status jepa_model_create(jepa_model *m, const jepa_wm_config *cfg, int acti
     if (action_dim < 1) return jepa_fail(err, n, JEPA_ERR_INVALID, "the data has no actions");
     if (cfg->use_proprio && proprio_dim < 1)
         return jepa_fail(err, n, JEPA_ERR_INVALID, "config: 'use_proprio' but the data has no proprio");
+    if (cfg->use_proprio && proprio_dim > JEPA_WM_MAX_PROPRIO)
+        return jepa_fail(err, n, JEPA_ERR_INVALID, "proprio of %d values (at most %d)", proprio_dim,
+                         JEPA_WM_MAX_PROPRIO);
     jepa_params_init(&m->params);
     jepa_status st = m->recipe == JEPA_RECIPE_LEWM ? build_lewm(m, err, n) : build_pldm(m, err, n);
     if (st == JEPA_OK && (st = jepa_params_finalize(&m->params)) != JEPA_OK)
@@ -148,7 +188,11 @@ jepa_tensor *jepa_model_encode(jepa_ctx *ctx, jepa_model *m, jepa_params *p, jep
         jepa_tensor *cls = jepa_reshape(ctx, jepa_slice(ctx, t, 1, 0, 1), 2, (int64_t[]){N, m->cfg.vit_dim});
         z = jepa_projector_forward(ctx, p, &m->projector, cls, training);
     }
-    if (m->cfg.use_proprio && proprio) z = jepa_add(ctx, z, jepa_linear_forward(ctx, p, &m->proprio_fc, proprio));
+    if (m->cfg.use_proprio && proprio) {
+        jepa_tensor *pn = jepa_mul(ctx, jepa_sub(ctx, proprio, jepa_params_tensor(p, m->proprio_shift)),
+                                   jepa_params_tensor(p, m->proprio_scale));
+        z = jepa_add(ctx, z, jepa_linear_forward(ctx, p, &m->proprio_fc, pn));
+    }
     return z;
 }
 

@@ -134,6 +134,8 @@ static jepa_status setup(run *r, char *err, size_t n) {
     st = jepa_dataset_split(&r->data, c->val_fraction, (uint64_t)c->seed, &r->train_eps, &r->n_train,
                             &r->val_eps, &r->n_val);
     if (st != JEPA_OK) return jepa_fail(err, n, st, "out of memory");
+    // a new run's proprio normalization comes from its training episodes (a resumed run loads it)
+    if (!o->resume) jepa_model_fit_proprio(m, &r->data, r->train_eps, r->n_train);
     if (r->n_val < 1)
         return jepa_fail(err, n, JEPA_ERR_INVALID,
                          "%s: no episode held out for validation (%lld episodes, val_fraction %g)",

@@ -18,6 +18,8 @@
 #include "jepa/wm.h"
 
 #define VAL_BATCHES 4
+#define RECAL_BATCHES 8
+#define RECAL_SEED 0xBA7C4ull
 
 typedef struct run {
     const jepa_train_options *o;
@@ -31,6 +33,7 @@ typedef struct run {
     jepa_ctx *ctx;
     FILE *metrics;
     char last[4096], best[4096], metrics_path[4096];
+    int64_t recalibrated_at; // the step whose weights the batch-norm statistics were fit to (-1)
 } run;
 
 static jepa_status make_dir(const char *dir, char *err, size_t n) {
@@ -174,12 +177,39 @@ static const char *first_non_finite(const jepa_params *p, const float *base) {
     return NULL;
 }
 
+// Refit the batch-norm running statistics to the current weights ("precise BN"): the plain
+// average of RECAL_BATCHES training batches' statistics. The running average lags behind weights
+// that move, and where a norm's input varies little against its drift (the lewm projector's),
+// inference latents then stray far from the training ones. Validation and every checkpoint see
+// refitted statistics, so they do not depend on the steps before (resume stays exact).
+static void recalibrate_norms(run *r) {
+    jepa_model *m = &r->model;
+    if (m->recipe != JEPA_RECIPE_LEWM || r->recalibrated_at == r->state.step) return;
+    jepa_norm *bn = &m->projector.bn;
+    float momentum = bn->momentum, terms[JEPA_WM_MAX_TERMS];
+    const char *names[JEPA_WM_MAX_TERMS];
+    int n_terms = 0;
+    jepa_window w = jepa_model_window(m);
+    int grad = jepa_ctx_set_grad(r->ctx, 0);
+    for (int i = 0; i < RECAL_BATCHES; i++) {
+        jepa_dataset_sample(&r->data, &w, r->train_eps, r->n_train, r->state.data_seed ^ RECAL_SEED, (uint64_t)i,
+                            &r->val_batch);
+        jepa_ctx_reset(r->ctx);
+        bn->momentum = 1.0f / (float)(i + 1); // the mean of the batches so far
+        jepa_model_loss(r->ctx, m, &r->val_batch, r->state.step, 1, terms, names, &n_terms);
+    }
+    bn->momentum = momentum;
+    jepa_ctx_set_grad(r->ctx, grad);
+    r->recalibrated_at = r->state.step;
+}
+
 // mean loss over fixed validation batches (drawn from the val episodes, the same every time)
 static double validate(run *r, float *terms, const char **names, int *n_terms) {
     jepa_model *m = &r->model;
     jepa_window w = jepa_model_window(m);
     double total = 0;
     float sum[JEPA_WM_MAX_TERMS] = {0};
+    recalibrate_norms(r);
     jepa_ctx_set_grad(r->ctx, 0);
     for (int i = 0; i < VAL_BATCHES; i++) {
         jepa_dataset_sample(&r->data, &w, r->val_eps, r->n_val, r->state.data_seed ^ 0x5eed, (uint64_t)i,
@@ -196,6 +226,7 @@ static double validate(run *r, float *terms, const char **names, int *n_terms) {
 }
 
 static jepa_status save(run *r, const char *path, char *err, size_t n) {
+    recalibrate_norms(r);
     return jepa_model_save(&r->model, &r->opt, &r->state, path, err, n);
 }
 
@@ -211,6 +242,7 @@ jepa_status jepa_train(const jepa_train_options *o, char *err, size_t n) {
     run r;
     memset(&r, 0, sizeof r);
     r.o = o;
+    r.recalibrated_at = -1;
     jepa_status st = setup(&r, err, n);
     jepa_model *m = &r.model;
     const jepa_wm_config *c = &m->cfg;

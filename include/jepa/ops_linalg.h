@@ -23,10 +23,27 @@ void jepa_sgemm_ref(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K, f
                     const float *A, int64_t lda, const float *B, int64_t ldb, float beta, float *C,
                     int64_t ldc);
 
+// C = op(A) @ op(B) + bias, then max(0, .) when relu (NaN -> 0, as jepa_relu): the bias and the
+// ReLU are applied as the GEMM stores C (no second pass over it). bias (N) or NULL; the other
+// arguments as jepa_sgemm with alpha 1, beta 0.
+void jepa_sgemm_bias_act(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K, const float *A,
+                         int64_t lda, const float *B, int64_t ldb, const float *bias, int relu,
+                         float *C, int64_t ldc);
+// The same, computed naively (the oracle).
+void jepa_sgemm_bias_act_ref(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K,
+                             const float *A, int64_t lda, const float *B, int64_t ldb,
+                             const float *bias, int relu, float *C, int64_t ldc);
+
 // out = op(a) @ op(b), batched over leading dimensions.
 // a (..., M, K) or (..., K, M) when trans_a; b (..., K, N) or (..., N, K) when trans_b, with the
 // same leading dimensions as a, or 2-D and shared by every batch item. out (..., M, N).
 jepa_tensor *jepa_matmul(jepa_ctx *ctx, jepa_tensor *a, jepa_tensor *b, int trans_a, int trans_b);
+
+// out = x @ w^T + b, then max(0, .) when relu, as one op (one GEMM pass; bias and ReLU in its
+// epilogue). x (M, K), w (N, K), b (N) or NULL -> out (M, N). The same values as jepa_matmul,
+// jepa_bias_add and jepa_relu in turn, and the same gradients.
+jepa_tensor *jepa_linear_act(jepa_ctx *ctx, jepa_tensor *x, jepa_tensor *w, jepa_tensor *b,
+                             int relu);
 
 #ifdef __cplusplus
 }

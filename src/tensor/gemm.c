@@ -21,6 +21,33 @@ void jepa_sgemm(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K, float
 #endif
 }
 
+// the epilogue on a computed C (M, N): + bias per column, then ReLU (NaN -> 0, as jepa_relu)
+static void bias_act(int64_t M, int64_t N, const float *bias, int relu, float *C, int64_t ldc) {
+    for (int64_t i = 0; i < M; i++)
+        for (int64_t j = 0; j < N; j++) {
+            float v = C[i * ldc + j] + (bias ? bias[j] : 0.0f);
+            C[i * ldc + j] = relu ? (v > 0.0f ? v : 0.0f) : v;
+        }
+}
+
+void jepa_sgemm_bias_act(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K, const float *A,
+                         int64_t lda, const float *B, int64_t ldb, const float *bias, int relu,
+                         float *C, int64_t ldc) {
+#if defined(__AVX512F__)
+    jepa_sgemm_bias_act_avx512(trans_a, trans_b, M, N, K, A, lda, B, ldb, bias, relu, C, ldc);
+#else
+    jepa_sgemm(trans_a, trans_b, M, N, K, 1.0f, A, lda, B, ldb, 0.0f, C, ldc);
+    if (bias || relu) bias_act(M, N, bias, relu, C, ldc);
+#endif
+}
+
+void jepa_sgemm_bias_act_ref(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K,
+                             const float *A, int64_t lda, const float *B, int64_t ldb,
+                             const float *bias, int relu, float *C, int64_t ldc) {
+    jepa_sgemm_ref(trans_a, trans_b, M, N, K, 1.0f, A, lda, B, ldb, 0.0f, C, ldc);
+    bias_act(M, N, bias, relu, C, ldc);
+}
+
 void jepa_sgemm_ref(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K, float alpha,
                     const float *A, int64_t lda, const float *B, int64_t ldb, float beta, float *C,
                     int64_t ldc) {

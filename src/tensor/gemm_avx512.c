@@ -1,5 +1,6 @@
 // SGEMM with AVX-512: op(B) packed into panels of up to 64 columns, op(A) read in place (either
 // transpose), a register tile of 6 rows x up to 64 columns; threads split C into whole tiles.
+// An optional epilogue adds a bias per column and applies ReLU as the tile is stored.
 #include "gemm_avx512.h"
 
 #if defined(__AVX512F__)
@@ -11,18 +12,21 @@
 
 #define MR 6    // rows of a tile (one broadcast each)
 #define NR 64   // columns of a tile (four AVX-512 vectors)
-#define KC 256  // depth of a block: the 6 x KC strip of A a tile reads stays in L1
-#define NC 512  // columns of a packed B block (KC x NC floats = 512 KB, half the L2)
+#define KC 320  // most depth of a block (K is cut into equal blocks, 256 for K = 512)
+#define NC 512  // columns of a packed B block (KC x NC floats = 640 KB of the 1 MB L2)
 #define MIN_WORK (64 * 64 * 32) // multiply-adds per thread below which one thread does it all
 
 // each thread's packed B block, allocated once at its first call
 static _Thread_local float *tl_bpack;
 
-// one vector of a tile row into C: c = alpha * acc + beta * c, only the lanes in m (beta 0 reads
-// nothing)
-static inline void store_vec(float *c, __m512 acc, __mmask16 m, float alpha, float beta) {
+// one vector of a tile row into C: c = alpha * acc + beta * c (+ bias) (ReLU), only the lanes in
+// m (beta 0 reads nothing; bias NULL adds nothing). ReLU is max(v, 0), NaN -> 0 as jepa_relu.
+static inline void store_vec(float *c, __m512 acc, __mmask16 m, float alpha, float beta,
+                             const float *bias, int relu) {
     __m512 v = _mm512_mul_ps(_mm512_set1_ps(alpha), acc);
     if (beta != 0.0f) v = _mm512_fmadd_ps(_mm512_set1_ps(beta), _mm512_maskz_loadu_ps(m, c), v);
+    if (bias) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m, bias));
+    if (relu) v = _mm512_max_ps(v, _mm512_setzero_ps()); // max_ps gives the second on NaN
     _mm512_mask_storeu_ps(c, m, v);
 }
 
@@ -32,7 +36,7 @@ static inline __mmask16 lane_mask(int64_t n) {
 
 // the R x 16V tile: C (R, n) = alpha * (a @ b) + beta * C over one block of kc steps, a (row r,
 // step k at a[r * rs + k * ks]), b the packed panel (kc, 16V); n <= 16V columns are stored. R and V are constants, so the compiler
-// drops the rows and vectors a variant does not have.
+// drops the rows and vectors a variant does not have. The epilogue: bias (n floats) or NULL, relu.
 #define ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5)
 #define DECL(i) __m512 c##i##0 = zero, c##i##1 = zero, c##i##2 = zero, c##i##3 = zero;
 #define FMA_VEC(i, v)                                                                              \
@@ -43,7 +47,9 @@ static inline __mmask16 lane_mask(int64_t n) {
         FMA_VEC(i, 0) FMA_VEC(i, 1) FMA_VEC(i, 2) FMA_VEC(i, 3)                                    \
     }
 #define STORE_VEC(i, v)                                                                            \
-    if ((v) < vecs) store_vec(c + (i) * ldc + 16 * (v), c##i##v, lane_mask(n - 16 * (v)), alpha, beta);
+    if ((v) < vecs)                                                                                \
+        store_vec(c + (i) * ldc + 16 * (v), c##i##v, lane_mask(n - 16 * (v)), alpha, beta,         \
+                  bias ? bias + 16 * (v) : NULL, relu);
 #define STORE(i)                                                                                   \
     if ((i) < rows) {                                                                              \
         STORE_VEC(i, 0) STORE_VEC(i, 1) STORE_VEC(i, 2) STORE_VEC(i, 3)                            \
@@ -52,7 +58,7 @@ static inline __mmask16 lane_mask(int64_t n) {
 #define KERNEL(R, V)                                                                               \
     static void kernel_##R##_##V(int64_t kc, const float *a, int64_t rs, int64_t ks,             \
                                  const float *b, float *c, int64_t ldc, int64_t n, float alpha,    \
-                                 float beta) {                                                     \
+                                 float beta, const float *bias, int relu) {                        \
         const __m512 zero = _mm512_setzero_ps();                                                   \
         const int rows = R, vecs = V;                                                              \
         ROWS(DECL)                                                                                 \
@@ -71,7 +77,7 @@ KERNELS(5)
 KERNELS(6)
 
 typedef void (*kernel_fn)(int64_t, const float *, int64_t, int64_t, const float *, float *,
-                          int64_t, int64_t, float, float);
+                          int64_t, int64_t, float, float, const float *, int);
 #define KERNEL_ROW(R) {kernel_##R##_1, kernel_##R##_2, kernel_##R##_3, kernel_##R##_4},
 // kernels[rows - 1][vectors - 1]
 static const kernel_fn kernels[MR][4] = {
@@ -142,53 +148,71 @@ static void pack_panel(float *dst, int trans_b, const float *B, int64_t ldb, int
                             kc - kb < 16 ? kc - kb : 16);
 }
 
+// one GEMM call: C = alpha * op(A) @ op(B) + beta * C, then + bias (N floats, or NULL) and ReLU
+typedef struct gemm_call {
+    int trans_a, trans_b;
+    int64_t K;
+    float alpha, beta;
+    const float *A, *B, *bias;
+    int64_t lda, ldb, ldc;
+    float *C;
+    int relu;
+} gemm_call;
+
 // C rows i0..i1, columns j0..j1, on the calling thread
-static void gemm_range(int trans_a, int trans_b, int64_t i0, int64_t i1, int64_t j0, int64_t j1,
-                       int64_t K, float alpha, const float *A, int64_t lda, const float *B,
-                       int64_t ldb, float beta, float *C, int64_t ldc) {
+static void gemm_range(const gemm_call *g, int64_t i0, int64_t i1, int64_t j0, int64_t j1) {
     if (!tl_bpack) {
         tl_bpack = aligned_alloc(64, sizeof(float) * KC * NC);
         JEPA_CHECK_MSG(tl_bpack, "out of memory for the GEMM packing buffers");
     }
     float *bpack = tl_bpack;
+    int64_t K = g->K, ldc = g->ldc;
+    // K in equal blocks of at most KC steps (multiples of 8), so no block is a short remainder
+    int64_t blocks = (K + KC - 1) / KC, step = ((K + blocks - 1) / blocks + 7) / 8 * 8;
     for (int64_t jc = j0; jc < j1; jc += NC) {
         int64_t nc = j1 - jc < NC ? j1 - jc : NC;
-        for (int64_t pc = 0; pc < K; pc += KC) {
-            int64_t kc = K - pc < KC ? K - pc : KC;
-            // the first block of K applies beta; the next ones add to it
-            float beta_k = pc == 0 ? beta : 1.0f;
+        for (int64_t pc = 0; pc < K; pc += step) {
+            int64_t kc = K - pc < step ? K - pc : step;
+            // the first block of K applies beta, the next ones add to it, the last one the epilogue
+            float beta_k = pc == 0 ? g->beta : 1.0f;
+            int last = pc + kc == K;
             for (int64_t jr = 0; jr < nc; jr += NR)
-                pack_panel(bpack + jr * kc, trans_b, B, ldb, pc, kc,
-                           jc + jr, nc - jr < NR ? nc - jr : NR);
+                pack_panel(bpack + jr * kc, g->trans_b, g->B, g->ldb, pc, kc, jc + jr,
+                           nc - jr < NR ? nc - jr : NR);
             for (int64_t ir = i0; ir < i1; ir += MR) {
                 int64_t mr = i1 - ir < MR ? i1 - ir : MR;
                 const float *a;
                 int64_t rs, ks;
-                if (trans_a) {
-                    a = A + pc * lda + ir, rs = 1, ks = lda;
+                if (g->trans_a) {
+                    a = g->A + pc * g->lda + ir, rs = 1, ks = g->lda;
                 } else {
-                    a = A + ir * lda + pc, rs = lda, ks = 1;
+                    a = g->A + ir * g->lda + pc, rs = g->lda, ks = 1;
                 }
                 for (int64_t jr = 0; jr < nc; jr += NR) {
                     int64_t n = nc - jr < NR ? nc - jr : NR;
+                    const float *bias = last && g->bias ? g->bias + jc + jr : NULL;
                     kernels[mr - 1][(n + 15) / 16 - 1](kc, a, rs, ks, bpack + jr * kc,
-                                                       C + ir * ldc + jc + jr, ldc, n, alpha,
-                                                       beta_k);
+                                                       g->C + ir * ldc + jc + jr, ldc, n, g->alpha,
+                                                       beta_k, bias, last && g->relu);
                 }
             }
         }
     }
 }
 
-void jepa_sgemm_avx512(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K, float alpha,
-                       const float *A, int64_t lda, const float *B, int64_t ldb, float beta,
-                       float *C, int64_t ldc) {
+// the whole call, on jepa_threads_get() threads
+static void gemm_run(const gemm_call *g, int64_t M, int64_t N) {
+    int64_t K = g->K;
     if (M == 0 || N == 0) return;
     if (K == 0) {
-        // nothing to multiply: C = beta * C, and beta 0 reads nothing
+        // nothing to multiply: C = beta * C (+ bias) (ReLU), and beta 0 reads nothing
         for (int64_t i = 0; i < M; i++)
-            for (int64_t j = 0; j < N; j++)
-                C[i * ldc + j] = beta == 0.0f ? 0.0f : beta * C[i * ldc + j];
+            for (int64_t j = 0; j < N; j++) {
+                float *c = &g->C[i * g->ldc + j];
+                float v = g->beta == 0.0f ? 0.0f : g->beta * *c;
+                if (g->bias) v += g->bias[j];
+                *c = g->relu ? (v > 0.0f ? v : 0.0f) : v;
+            }
         return;
     }
     // one thread per MIN_WORK multiply-adds at least; split the columns of C into whole tiles
@@ -201,7 +225,7 @@ void jepa_sgemm_avx512(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K
     int64_t tiles = split_n ? tiles_n : tiles_m;
     if (threads > tiles) threads = tiles;
     if (threads <= 1) {
-        gemm_range(trans_a, trans_b, 0, M, 0, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+        gemm_range(g, 0, M, 0, N);
         return;
     }
     // each thread owns whole tiles of C, so the result does not depend on the split
@@ -209,11 +233,23 @@ void jepa_sgemm_avx512(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K
     for (int64_t t = 0; t < threads; t++) {
         int64_t lo = tiles * t / threads, hi = tiles * (t + 1) / threads;
         if (split_n)
-            gemm_range(trans_a, trans_b, 0, M, lo * NR, hi * NR < N ? hi * NR : N, K, alpha, A,
-                       lda, B, ldb, beta, C, ldc);
+            gemm_range(g, 0, M, lo * NR, hi * NR < N ? hi * NR : N);
         else
-            gemm_range(trans_a, trans_b, lo * MR, hi * MR < M ? hi * MR : M, 0, N, K, alpha, A,
-                       lda, B, ldb, beta, C, ldc);
+            gemm_range(g, lo * MR, hi * MR < M ? hi * MR : M, 0, N);
     }
+}
+
+void jepa_sgemm_avx512(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K, float alpha,
+                       const float *A, int64_t lda, const float *B, int64_t ldb, float beta,
+                       float *C, int64_t ldc) {
+    gemm_call g = {trans_a, trans_b, K, alpha, beta, A, B, NULL, lda, ldb, ldc, C, 0};
+    gemm_run(&g, M, N);
+}
+
+void jepa_sgemm_bias_act_avx512(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K,
+                                const float *A, int64_t lda, const float *B, int64_t ldb,
+                                const float *bias, int relu, float *C, int64_t ldc) {
+    gemm_call g = {trans_a, trans_b, K, 1.0f, 0.0f, A, B, bias, lda, ldb, ldc, C, relu};
+    gemm_run(&g, M, N);
 }
 #endif

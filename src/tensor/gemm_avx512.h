@@ -10,5 +10,9 @@
 void jepa_sgemm_avx512(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K, float alpha,
                        const float *A, int64_t lda, const float *B, int64_t ldb, float beta,
                        float *C, int64_t ldc);
+// The contract of jepa_sgemm_bias_act: C = op(A) @ op(B) + bias (per column), then ReLU.
+void jepa_sgemm_bias_act_avx512(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K,
+                                const float *A, int64_t lda, const float *B, int64_t ldb,
+                                const float *bias, int relu, float *C, int64_t ldc);
 #endif
 #endif

@@ -5,6 +5,7 @@
 
 #if defined(__AVX512F__)
 #include <immintrin.h>
+#include <omp.h>
 #include <stdlib.h>
 
 #include "jepa/status.h"
@@ -218,7 +219,8 @@ static void gemm_run(const gemm_call *g, int64_t M, int64_t N) {
     // one thread per MIN_WORK multiply-adds at least; split the columns of C into whole tiles
     // (each thread packs only its own part of B) unless they are too few to share evenly, then
     // the rows (each thread packs all of B)
-    int64_t threads = jepa_threads_get(), work = M * N * K / MIN_WORK;
+    // (inside a parallel region, such as the planner's batches, the calling thread alone)
+    int64_t threads = omp_in_parallel() ? 1 : jepa_threads_get(), work = M * N * K / MIN_WORK;
     if (threads > work) threads = work > 1 ? work : 1;
     int64_t tiles_n = (N + NR - 1) / NR, tiles_m = (M + MR - 1) / MR;
     int split_n = tiles_n % threads == 0 || tiles_n >= 4 * threads || tiles_n >= tiles_m;

@@ -73,6 +73,51 @@ static void test_kernel_threads_agree(void) {
     test_tensor_free(C2);
 }
 
+// in a reuse scope, B operands packed by one call serve the next ones: the same bits as without
+// the scope, across column blocks (N > 512) and K blocks (K > 320), for two Bs used in turn
+static void test_kernel_reuse(void) {
+    int64_t sizes[][3] = {{13, 700, 700}, {7, 65, 258}, {300, 512, 258}};
+    for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
+        int64_t M = sizes[s][0], N = sizes[s][1], K = sizes[s][2];
+        for (int tb = 0; tb < 2; tb++) {
+            jepa_tensor *B[2] = {test_tensor(2, (int64_t[]){N, K}, 30, -1, 1),
+                                 test_tensor(2, (int64_t[]){N, K}, 31, -1, 1)};
+            jepa_tensor *bias = test_tensor(1, (int64_t[]){N}, 32, -1, 1);
+            jepa_tensor *X[3], *want[3][2], *got[3][2];
+            int64_t ldb = tb ? K : N;
+            for (int r = 0; r < 3; r++) {
+                X[r] = test_tensor(2, (int64_t[]){M, K}, 33 + (uint64_t)r, -1, 1);
+                for (int b = 0; b < 2; b++) {
+                    want[r][b] = test_tensor(2, (int64_t[]){M, N}, 40, 0, 1);
+                    got[r][b] = test_tensor(2, (int64_t[]){M, N}, 41, 0, 1);
+                    jepa_sgemm_bias_act(0, tb, M, N, K, X[r]->data, K, B[b]->data, ldb,
+                                        bias->data, 1, want[r][b]->data, N);
+                }
+            }
+            int before = jepa_threads_get();
+            jepa_threads_set(1);
+            jepa_sgemm_reuse_begin();
+            for (int r = 0; r < 3; r++)
+                for (int b = 0; b < 2; b++)
+                    jepa_sgemm_bias_act(0, tb, M, N, K, X[r]->data, K, B[b]->data, ldb,
+                                        bias->data, 1, got[r][b]->data, N);
+            jepa_sgemm_reuse_end();
+            jepa_threads_set(before);
+            for (int r = 0; r < 3; r++)
+                for (int b = 0; b < 2; b++) {
+                    CHECK(memcmp(got[r][b]->data, want[r][b]->data,
+                                 sizeof(float) * (size_t)(M * N)) == 0);
+                    test_tensor_free(want[r][b]);
+                    test_tensor_free(got[r][b]);
+                }
+            for (int r = 0; r < 3; r++) test_tensor_free(X[r]);
+            test_tensor_free(B[0]);
+            test_tensor_free(B[1]);
+            test_tensor_free(bias);
+        }
+    }
+}
+
 typedef struct {
     int bias, relu, fused;
 } lin_args;
@@ -158,6 +203,7 @@ int main(void) {
     test_kernel_against_naive();
     test_kernel_nan();
     test_kernel_threads_agree();
+    test_kernel_reuse();
     test_op_matches_chain();
     test_op_gradients();
     return test_finish("test_linear_fused");

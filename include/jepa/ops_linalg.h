@@ -29,6 +29,14 @@ void jepa_sgemm_ref(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K, f
 void jepa_sgemm_bias_act(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K, const float *A,
                          int64_t lda, const float *B, int64_t ldb, const float *bias, int relu,
                          float *C, int64_t ldc);
+// A scope on the calling thread (scopes nest) in which jepa_sgemm_bias_act keeps its B operands
+// packed and reuses them: a call whose B has the address, transpose, shape and leading dimension
+// of an earlier one in the scope skips the packing. Inside it, nothing may write to a B operand
+// or free it. For loops that run the same weights many times (the planner's rollouts, whose
+// linear layers call jepa_sgemm_bias_act). Up to 16 operands and 64 MB per thread are kept; the
+// buffers stay allocated for later scopes.
+void jepa_sgemm_reuse_begin(void);
+void jepa_sgemm_reuse_end(void);
 // The same, computed naively (the oracle).
 void jepa_sgemm_bias_act_ref(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K,
                              const float *A, int64_t lda, const float *B, int64_t ldb,

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "jepa/ops_linalg.h"
 #include "jepa/plan.h"
 #include "jepa/threads.h"
 #include "plan/internal.h"
@@ -167,6 +168,8 @@ static void evaluate_batch(jepa_planner *p, const jepa_plan_problem *prob, jepa_
     int64_t n = hi - lo, ha = (int64_t)p->horizon * p->action_dim;
     jepa_ctx_reset(ctx);
     int prev = jepa_ctx_set_grad(ctx, 0);
+    // the rollout's weights are packed once for its H steps (nothing writes to them meanwhile)
+    jepa_sgemm_reuse_begin();
     jepa_tensor *acts = jepa_wrap(ctx, p->samples + lo * ha, NULL, 3,
                                   (int64_t[]){n, p->horizon, p->action_dim});
     jepa_tensor *goal = jepa_wrap(ctx, (float *)prob->goal, NULL, 1, (int64_t[]){prob->latent_dim});
@@ -175,6 +178,7 @@ static void evaluate_batch(jepa_planner *p, const jepa_plan_problem *prob, jepa_
                        z->shape[2] == prob->latent_dim,
                    "rollout must return (N, H, latent_dim)");
     jepa_tensor *c = jepa_cost_eval(ctx, &prob->cost, z, goal, acts);
+    jepa_sgemm_reuse_end();
     jepa_tensor_gather(p->costs + lo, c);
     // a non-finite cost never wins
     for (int i = lo; i < hi; i++)

@@ -41,6 +41,18 @@ void jepa_sgemm_bias_act(int trans_a, int trans_b, int64_t M, int64_t N, int64_t
 #endif
 }
 
+void jepa_sgemm_reuse_begin(void) {
+#if defined(__AVX512F__)
+    jepa_sgemm_avx512_reuse_begin();
+#endif
+}
+
+void jepa_sgemm_reuse_end(void) {
+#if defined(__AVX512F__)
+    jepa_sgemm_avx512_reuse_end();
+#endif
+}
+
 void jepa_sgemm_bias_act_ref(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K,
                              const float *A, int64_t lda, const float *B, int64_t ldb,
                              const float *bias, int relu, float *C, int64_t ldc) {

@@ -149,7 +149,8 @@ static void pack_panel(float *dst, int trans_b, const float *B, int64_t ldb, int
                             kc - kb < 16 ? kc - kb : 16);
 }
 
-// one GEMM call: C = alpha * op(A) @ op(B) + beta * C, then + bias (N floats, or NULL) and ReLU
+// one GEMM call: C = alpha * op(A) @ op(B) + beta * C, then + bias (N floats, or NULL) and ReLU;
+// packed: all of op(B) packed (or to be packed when !packed_ready), or NULL
 typedef struct gemm_call {
     int trans_a, trans_b;
     int64_t K;
@@ -158,7 +159,62 @@ typedef struct gemm_call {
     int64_t lda, ldb, ldc;
     float *C;
     int relu;
+    float *packed;
+    int packed_ready;
 } gemm_call;
+
+// ---- packed B operands kept between calls, inside jepa_sgemm_reuse_begin/end (ops_linalg.h) ----
+//
+// A whole op(B) (K, N) packed as gemm_range reads it: for each block of NC columns jc and each
+// block of K rows pc, the panels of that block at packed + K * jc + pc * (its width rounded up to
+// whole vectors). Each thread keeps its own slots; their buffers stay allocated for later scopes.
+#define REUSE_SLOTS 16
+#define REUSE_MAX_FLOATS ((size_t)16 << 20) // 64 MB of packed operands per thread at most
+typedef struct reuse_slot {
+    const float *B;
+    int64_t ldb, K, N;
+    int trans_b;
+    float *data;
+    size_t cap; // floats allocated at data
+} reuse_slot;
+static _Thread_local reuse_slot tl_slots[REUSE_SLOTS];
+static _Thread_local int tl_reuse_depth, tl_reuse_used;
+static _Thread_local size_t tl_reuse_floats;
+
+void jepa_sgemm_avx512_reuse_begin(void) { tl_reuse_depth++; }
+
+void jepa_sgemm_avx512_reuse_end(void) {
+    JEPA_CHECK_MSG(tl_reuse_depth > 0, "jepa_sgemm_reuse_end without a begin");
+    // the packed copies are forgotten (their buffers kept) when the outermost scope ends
+    if (--tl_reuse_depth == 0) tl_reuse_used = 0, tl_reuse_floats = 0;
+}
+
+// the calling thread's packed copy of op(B) for this call: found (ready), a new slot to fill, or
+// none (no scope, no free slot or over the memory bound)
+static void reuse_lookup(gemm_call *g, int64_t N) {
+    if (tl_reuse_depth == 0) return;
+    for (int i = 0; i < tl_reuse_used; i++) {
+        reuse_slot *s = &tl_slots[i];
+        if (s->B == g->B && s->ldb == g->ldb && s->K == g->K && s->N == N &&
+            s->trans_b == g->trans_b) {
+            g->packed = s->data, g->packed_ready = 1;
+            return;
+        }
+    }
+    size_t need = (size_t)g->K * (size_t)((N + 15) / 16 * 16);
+    if (tl_reuse_used == REUSE_SLOTS || tl_reuse_floats + need > REUSE_MAX_FLOATS) return;
+    reuse_slot *s = &tl_slots[tl_reuse_used];
+    if (s->cap < need) {
+        free(s->data);
+        s->data = aligned_alloc(64, sizeof(float) * need);
+        s->cap = s->data ? need : 0;
+        if (!s->data) return;
+    }
+    s->B = g->B, s->ldb = g->ldb, s->K = g->K, s->N = N, s->trans_b = g->trans_b;
+    tl_reuse_used++;
+    tl_reuse_floats += need;
+    g->packed = s->data, g->packed_ready = 0;
+}
 
 // C rows i0..i1, columns j0..j1, on the calling thread
 static void gemm_range(const gemm_call *g, int64_t i0, int64_t i1, int64_t j0, int64_t j1) {
@@ -177,9 +233,13 @@ static void gemm_range(const gemm_call *g, int64_t i0, int64_t i1, int64_t j0, i
             // the first block of K applies beta, the next ones add to it, the last one the epilogue
             float beta_k = pc == 0 ? g->beta : 1.0f;
             int last = pc + kc == K;
-            for (int64_t jr = 0; jr < nc; jr += NR)
-                pack_panel(bpack + jr * kc, g->trans_b, g->B, g->ldb, pc, kc, jc + jr,
-                           nc - jr < NR ? nc - jr : NR);
+            // this block's panels: packed here, or kept from an earlier call (then all of B's
+            // columns are this call's, j0 = 0)
+            float *bp = g->packed ? g->packed + K * jc + pc * ((nc + 15) / 16 * 16) : bpack;
+            if (!g->packed_ready)
+                for (int64_t jr = 0; jr < nc; jr += NR)
+                    pack_panel(bp + jr * kc, g->trans_b, g->B, g->ldb, pc, kc, jc + jr,
+                               nc - jr < NR ? nc - jr : NR);
             for (int64_t ir = i0; ir < i1; ir += MR) {
                 int64_t mr = i1 - ir < MR ? i1 - ir : MR;
                 const float *a;
@@ -192,7 +252,7 @@ static void gemm_range(const gemm_call *g, int64_t i0, int64_t i1, int64_t j0, i
                 for (int64_t jr = 0; jr < nc; jr += NR) {
                     int64_t n = nc - jr < NR ? nc - jr : NR;
                     const float *bias = last && g->bias ? g->bias + jc + jr : NULL;
-                    kernels[mr - 1][(n + 15) / 16 - 1](kc, a, rs, ks, bpack + jr * kc,
+                    kernels[mr - 1][(n + 15) / 16 - 1](kc, a, rs, ks, bp + jr * kc,
                                                        g->C + ir * ldc + jc + jr, ldc, n, g->alpha,
                                                        beta_k, bias, last && g->relu);
                 }
@@ -201,8 +261,8 @@ static void gemm_range(const gemm_call *g, int64_t i0, int64_t i1, int64_t j0, i
     }
 }
 
-// the whole call, on jepa_threads_get() threads
-static void gemm_run(const gemm_call *g, int64_t M, int64_t N) {
+// the whole call, on jepa_threads_get() threads; reuse: op(B) may be kept packed (in a scope)
+static void gemm_run(gemm_call *g, int64_t M, int64_t N, int reuse) {
     int64_t K = g->K;
     if (M == 0 || N == 0) return;
     if (K == 0) {
@@ -227,6 +287,7 @@ static void gemm_run(const gemm_call *g, int64_t M, int64_t N) {
     int64_t tiles = split_n ? tiles_n : tiles_m;
     if (threads > tiles) threads = tiles;
     if (threads <= 1) {
+        if (reuse) reuse_lookup(g, N);
         gemm_range(g, 0, M, 0, N);
         return;
     }
@@ -244,14 +305,14 @@ static void gemm_run(const gemm_call *g, int64_t M, int64_t N) {
 void jepa_sgemm_avx512(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K, float alpha,
                        const float *A, int64_t lda, const float *B, int64_t ldb, float beta,
                        float *C, int64_t ldc) {
-    gemm_call g = {trans_a, trans_b, K, alpha, beta, A, B, NULL, lda, ldb, ldc, C, 0};
-    gemm_run(&g, M, N);
+    gemm_call g = {trans_a, trans_b, K, alpha, beta, A, B, NULL, lda, ldb, ldc, C, 0, NULL, 0};
+    gemm_run(&g, M, N, 0);
 }
 
 void jepa_sgemm_bias_act_avx512(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K,
                                 const float *A, int64_t lda, const float *B, int64_t ldb,
                                 const float *bias, int relu, float *C, int64_t ldc) {
-    gemm_call g = {trans_a, trans_b, K, 1.0f, 0.0f, A, B, bias, lda, ldb, ldc, C, relu};
-    gemm_run(&g, M, N);
+    gemm_call g = {trans_a, trans_b, K, 1.0f, 0.0f, A, B, bias, lda, ldb, ldc, C, relu, NULL, 0};
+    gemm_run(&g, M, N, 1);
 }
 #endif

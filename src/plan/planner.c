@@ -162,14 +162,10 @@ void jepa_plan_init_distribution(jepa_planner *p) {
         }
 }
 
-// the costs of candidates lo..hi into p->costs, built in ctx
+// the costs of candidates lo..hi into p->costs, built in ctx (grad off)
 static void evaluate_batch(jepa_planner *p, const jepa_plan_problem *prob, jepa_ctx *ctx, int lo,
                            int hi) {
     int64_t n = hi - lo, ha = (int64_t)p->horizon * p->action_dim;
-    jepa_ctx_reset(ctx);
-    int prev = jepa_ctx_set_grad(ctx, 0);
-    // the rollout's weights are packed once for its H steps (nothing writes to them meanwhile)
-    jepa_sgemm_reuse_begin();
     jepa_tensor *acts = jepa_wrap(ctx, p->samples + lo * ha, NULL, 3,
                                   (int64_t[]){n, p->horizon, p->action_dim});
     jepa_tensor *goal = jepa_wrap(ctx, (float *)prob->goal, NULL, 1, (int64_t[]){prob->latent_dim});
@@ -178,30 +174,50 @@ static void evaluate_batch(jepa_planner *p, const jepa_plan_problem *prob, jepa_
                        z->shape[2] == prob->latent_dim,
                    "rollout must return (N, H, latent_dim)");
     jepa_tensor *c = jepa_cost_eval(ctx, &prob->cost, z, goal, acts);
-    jepa_sgemm_reuse_end();
     jepa_tensor_gather(p->costs + lo, c);
     // a non-finite cost never wins
     for (int i = lo; i < hi; i++)
         if (!isfinite(p->costs[i])) p->costs[i] = INFINITY;
+}
+
+// the batches of one thread of the team, taken in turn from a shared count (dynamic, so a
+// thread the OS holds back does not hold the others up), or all candidates as one batch
+// (shared 0: no work-sharing, which also must not bind to a caller's parallel region). Its
+// context's arena is reset once, so the tensors it makes have addresses unique to this
+// evaluation, and the rollout's weights are packed once (jepa_sgemm_reuse_begin: nothing
+// writes to them meanwhile).
+static void evaluate_thread(jepa_planner *p, const jepa_plan_problem *prob, jepa_ctx *ctx, int n,
+                            int batch, int shared) {
+    jepa_ctx_reset(ctx);
+    int prev = jepa_ctx_set_grad(ctx, 0);
+    jepa_sgemm_reuse_begin();
+    if (shared) {
+        int batches = (n + batch - 1) / batch;
+#pragma omp for schedule(dynamic, 1)
+        for (int b = 0; b < batches; b++)
+            evaluate_batch(p, prob, ctx, b * batch, (b + 1) * batch < n ? (b + 1) * batch : n);
+    } else {
+        evaluate_batch(p, prob, ctx, 0, n);
+    }
+    jepa_sgemm_reuse_end();
     jepa_ctx_set_grad(ctx, prev);
 }
 
+#define BATCHES_PER_THREAD 4
+
 void jepa_plan_evaluate(jepa_planner *p, const jepa_plan_problem *prob, int n) {
-    // one batch per thread: whole 6-row GEMM tiles, one parallel region, each thread in its own
-    // context (its kernels then run on that one thread)
+    // batches of whole 6-row GEMM tiles, BATCHES_PER_THREAD per thread, in one parallel region;
+    // each thread in its own context (its kernels then run on that one thread)
     int threads = jepa_threads_get();
     if (threads > p->n_eval_ctx) threads = p->n_eval_ctx;
-    int batch = (n + threads - 1) / threads;
+    int batch = (n + threads * BATCHES_PER_THREAD - 1) / (threads * BATCHES_PER_THREAD);
     batch = (batch + 5) / 6 * 6;
-    int batches = (n + batch - 1) / batch;
-    if (batches <= 1) {
-        evaluate_batch(p, prob, p->ctx, 0, n);
+    if (threads <= 1 || batch >= n) {
+        evaluate_thread(p, prob, p->ctx, n, n, 0);
         return;
     }
-#pragma omp parallel for num_threads(batches) schedule(static, 1)
-    for (int b = 0; b < batches; b++)
-        evaluate_batch(p, prob, p->eval_ctx[jepa_thread_index()], b * batch,
-                       (b + 1) * batch < n ? (b + 1) * batch : n);
+#pragma omp parallel num_threads(threads)
+    evaluate_thread(p, prob, p->eval_ctx[jepa_thread_index()], n, batch, 1);
 }
 
 void jepa_plan_sort(jepa_planner *p, int n) {

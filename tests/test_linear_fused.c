@@ -118,6 +118,97 @@ static void test_kernel_reuse(void) {
     }
 }
 
+// bf16 products, fp32 sums: against the naive bf16 GEMM (the same rounded inputs, sums in
+// double) to fp32 summation error, and against the fp32 GEMM to the rounding of the inputs; a
+// transposed A stays fp32. One and two threads agree, and so does a reuse scope (whose fp32 and
+// bf16 copies of one B do not mix).
+static void test_bf16(void) {
+    if (!jepa_sgemm_bf16_available()) {
+        printf("  bf16: this CPU has no AVX512_BF16 (fp32 instead)\n");
+        return;
+    }
+    int64_t sizes[][3] = {{3, 5, 7}, {1, 1, 1}, {13, 65, 258}, {7, 130, 321}, {300, 64, 701}};
+    for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
+        int64_t M = sizes[s][0], N = sizes[s][1], K = sizes[s][2];
+        for (int ta = 0; ta < 2; ta++)
+            for (int tb = 0; tb < 2; tb++) {
+                int64_t lda = (ta ? M : K) + 1, ldb = (tb ? K : N) + 2, ldc = N + 3;
+                jepa_tensor *A = test_tensor(1, (int64_t[]){(ta ? K : M) * lda}, 1, -1, 1);
+                jepa_tensor *B = test_tensor(1, (int64_t[]){(tb ? N : K) * ldb}, 2, -1, 1);
+                jepa_tensor *bias = test_tensor(1, (int64_t[]){N}, 3, -1, 1);
+                jepa_tensor *C[4];
+                for (int i = 0; i < 4; i++) C[i] = test_tensor(1, (int64_t[]){M * ldc}, 4, -1, 1);
+                int before = jepa_sgemm_set_bf16(1);
+                jepa_sgemm_bias_act(ta, tb, M, N, K, A->data, lda, B->data, ldb, bias->data, 0,
+                                    C[0]->data, ldc);
+                jepa_sgemm_set_bf16(before);
+                jepa_sgemm_bias_act_bf16_ref(ta, tb, M, N, K, A->data, lda, B->data, ldb,
+                                             bias->data, 0, C[1]->data, ldc);
+                jepa_sgemm_bias_act_ref(ta, tb, M, N, K, A->data, lda, B->data, ldb, bias->data,
+                                        0, C[2]->data, ldc);
+                if (ta) {
+                    // fp32 as the fp32 kernel: fp32 summation error, as test_kernel_against_naive
+                    CHECK(test_compare(C[0]->data, C[2]->data, M * ldc, 1e-6 * (double)K + 1e-6,
+                                       1e-5) <= 1.0);
+                } else {
+                    // the same products summed in fp32 or double: error ~ K * 2^-24
+                    CHECK(test_compare(C[0]->data, C[1]->data, M * ldc, 1e-6 * (double)K + 1e-6,
+                                       1e-5) <= 1.0);
+                    // each rounded input is within 2^-9 (relative): each product within about
+                    // 2^-8, so |bf16 - fp32| <= 2^-8 sum |a b| (+ summation error)
+                    double worst = 0.0;
+                    for (int64_t i = 0; i < M; i++)
+                        for (int64_t j = 0; j < N; j++) {
+                            double mag = 0.0;
+                            for (int64_t k = 0; k < K; k++)
+                                mag += fabs((double)A->data[i * lda + k] *
+                                            B->data[tb ? j * ldb + k : k * ldb + j]);
+                            double err = fabs((double)C[0]->data[i * ldc + j] - C[2]->data[i * ldc + j]);
+                            double r = err / (mag / 256.0 + 1e-6 * (double)K + 1e-6);
+                            worst = r > worst ? r : worst;
+                        }
+                    CHECK(worst <= 1.0);
+                }
+                test_tensor_free(A);
+                test_tensor_free(B);
+                test_tensor_free(bias);
+                for (int i = 0; i < 4; i++) test_tensor_free(C[i]);
+            }
+    }
+    // threads and reuse: bit for bit
+    int64_t M = 300, N = 512, K = 259;
+    jepa_tensor *A = test_tensor(2, (int64_t[]){M, K}, 5, -1, 1);
+    jepa_tensor *B = test_tensor(2, (int64_t[]){N, K}, 6, -1, 1);
+    jepa_tensor *bias = test_tensor(1, (int64_t[]){N}, 7, -1, 1);
+    jepa_tensor *C[5];
+    for (int i = 0; i < 5; i++) C[i] = test_tensor(2, (int64_t[]){M, N}, 8, 0, 1);
+    int before = jepa_threads_get(), bf = jepa_sgemm_set_bf16(1);
+    jepa_threads_set(2);
+    jepa_sgemm_bias_act(0, 1, M, N, K, A->data, K, B->data, K, bias->data, 1, C[0]->data, N);
+    jepa_threads_set(1);
+    jepa_sgemm_bias_act(0, 1, M, N, K, A->data, K, B->data, K, bias->data, 1, C[1]->data, N);
+    jepa_sgemm_reuse_begin();
+    for (int r = 0; r < 2; r++) {
+        jepa_sgemm_set_bf16(1);
+        jepa_sgemm_bias_act(0, 1, M, N, K, A->data, K, B->data, K, bias->data, 1,
+                            C[2 + r]->data, N);
+        jepa_sgemm_set_bf16(0);
+        jepa_sgemm_bias_act(0, 1, M, N, K, A->data, K, B->data, K, bias->data, 1, C[4]->data,
+                            N);
+    }
+    jepa_sgemm_reuse_end();
+    jepa_sgemm_set_bf16(bf);
+    jepa_threads_set(before);
+    size_t bytes = sizeof(float) * (size_t)(M * N);
+    CHECK(memcmp(C[0]->data, C[1]->data, bytes) == 0);
+    CHECK(memcmp(C[2]->data, C[1]->data, bytes) == 0 && memcmp(C[3]->data, C[1]->data, bytes) == 0);
+    CHECK(memcmp(C[4]->data, C[1]->data, bytes) != 0); // the fp32 copy is not the bf16 one
+    test_tensor_free(A);
+    test_tensor_free(B);
+    test_tensor_free(bias);
+    for (int i = 0; i < 5; i++) test_tensor_free(C[i]);
+}
+
 typedef struct {
     int bias, relu, fused;
 } lin_args;
@@ -204,6 +295,7 @@ int main(void) {
     test_kernel_nan();
     test_kernel_threads_agree();
     test_kernel_reuse();
+    test_bf16();
     test_op_matches_chain();
     test_op_gradients();
     return test_finish("test_linear_fused");

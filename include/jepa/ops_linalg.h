@@ -37,6 +37,19 @@ void jepa_sgemm_bias_act(int trans_a, int trans_b, int64_t M, int64_t N, int64_t
 // buffers stay allocated for later scopes.
 void jepa_sgemm_reuse_begin(void);
 void jepa_sgemm_reuse_end(void);
+// Inference in bf16 on the calling thread: while on, jepa_sgemm_bias_act rounds op(A) and
+// op(B) to bf16 (nearest even) and sums their products in fp32 (AVX512_BF16 vdpbf16ps), about
+// twice the fp32 rate; each output then carries a relative error of about 2^-8 of the sum of
+// |a b| (tests/test_linear_fused.c). It stays fp32 where the CPU lacks AVX512_BF16
+// (jepa_sgemm_bf16_available), for a transposed A, and for jepa_sgemm. Not for training: the
+// gradients stay fp32 but would follow bf16 forward values. Returns the previous setting.
+int jepa_sgemm_set_bf16(int on);
+// 1 when this CPU has AVX512_BF16 (and the build has AVX-512), else 0.
+int jepa_sgemm_bf16_available(void);
+// jepa_sgemm_bias_act in bf16, computed naively: rounded inputs, products summed in double.
+void jepa_sgemm_bias_act_bf16_ref(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K,
+                                  const float *A, int64_t lda, const float *B, int64_t ldb,
+                                  const float *bias, int relu, float *C, int64_t ldc);
 // The same, computed naively (the oracle).
 void jepa_sgemm_bias_act_ref(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K,
                              const float *A, int64_t lda, const float *B, int64_t ldb,

@@ -189,7 +189,7 @@ static void evaluate_batch(jepa_planner *p, const jepa_plan_problem *prob, jepa_
 static void evaluate_thread(jepa_planner *p, const jepa_plan_problem *prob, jepa_ctx *ctx, int n,
                             int batch, int shared) {
     jepa_ctx_reset(ctx);
-    int prev = jepa_ctx_set_grad(ctx, 0);
+    int prev = jepa_ctx_set_grad(ctx, 0), prev_bf16 = jepa_sgemm_set_bf16(p->cfg.bf16);
     jepa_sgemm_reuse_begin();
     if (shared) {
         int batches = (n + batch - 1) / batch;
@@ -200,6 +200,7 @@ static void evaluate_thread(jepa_planner *p, const jepa_plan_problem *prob, jepa
         evaluate_batch(p, prob, ctx, 0, n);
     }
     jepa_sgemm_reuse_end();
+    jepa_sgemm_set_bf16(prev_bf16);
     jepa_ctx_set_grad(ctx, prev);
 }
 

@@ -7,6 +7,7 @@
 #include <immintrin.h>
 #include <omp.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "jepa/status.h"
 #include "jepa/threads.h"
@@ -159,22 +160,26 @@ typedef struct gemm_call {
     int64_t lda, ldb, ldc;
     float *C;
     int relu;
-    float *packed;
+    void *packed; // floats, or bf16 pairs (uint16_t) when bf16
     int packed_ready;
+    int bf16;          // products in bf16 (B packed in pairs of K rows, A converted) , sums in fp32
+    const uint16_t *a16; // bf16: op(A) (M, K rounded up to even) converted, row stride lda16
+    int64_t lda16;
 } gemm_call;
 
 // ---- packed B operands kept between calls, inside jepa_sgemm_reuse_begin/end (ops_linalg.h) ----
 //
 // A whole op(B) (K, N) packed as gemm_range reads it: for each block of NC columns jc and each
 // block of K rows pc, the panels of that block at packed + K * jc + pc * (its width rounded up to
-// whole vectors). Each thread keeps its own slots; their buffers stay allocated for later scopes.
+// whole vectors), in floats; in bf16 the same with K rounded up to even, in uint16_t. Each thread
+// keeps its own slots; their buffers stay allocated for later scopes.
 #define REUSE_SLOTS 16
 #define REUSE_MAX_FLOATS ((size_t)16 << 20) // 64 MB of packed operands per thread at most
 typedef struct reuse_slot {
     const float *B;
     int64_t ldb, K, N;
-    int trans_b;
-    float *data;
+    int trans_b, bf16;
+    void *data;
     size_t cap; // floats allocated at data
 } reuse_slot;
 static _Thread_local reuse_slot tl_slots[REUSE_SLOTS];
@@ -196,12 +201,13 @@ static void reuse_lookup(gemm_call *g, int64_t N) {
     for (int i = 0; i < tl_reuse_used; i++) {
         reuse_slot *s = &tl_slots[i];
         if (s->B == g->B && s->ldb == g->ldb && s->K == g->K && s->N == N &&
-            s->trans_b == g->trans_b) {
+            s->trans_b == g->trans_b && s->bf16 == g->bf16) {
             g->packed = s->data, g->packed_ready = 1;
             return;
         }
     }
-    size_t need = (size_t)g->K * (size_t)((N + 15) / 16 * 16);
+    // in floats: K x N, or (K rounded up to even) x N halves
+    size_t need = (size_t)(g->bf16 ? (g->K + 1) / 2 : g->K) * (size_t)((N + 15) / 16 * 16);
     if (tl_reuse_used == REUSE_SLOTS || tl_reuse_floats + need > REUSE_MAX_FLOATS) return;
     reuse_slot *s = &tl_slots[tl_reuse_used];
     if (s->cap < need) {
@@ -210,17 +216,111 @@ static void reuse_lookup(gemm_call *g, int64_t N) {
         s->cap = s->data ? need : 0;
         if (!s->data) return;
     }
-    s->B = g->B, s->ldb = g->ldb, s->K = g->K, s->N = N, s->trans_b = g->trans_b;
+    s->B = g->B, s->ldb = g->ldb, s->K = g->K, s->N = N, s->trans_b = g->trans_b, s->bf16 = g->bf16;
     tl_reuse_used++;
     tl_reuse_floats += need;
     g->packed = s->data, g->packed_ready = 0;
 }
+
+// ---- bf16 products with fp32 sums (AVX512_BF16), chosen per thread ----
+//
+// vdpbf16ps adds a[2k] b[2k] + a[2k+1] b[2k+1] into each fp32 lane: B's panels hold, per pair of
+// K rows, each column's two values side by side (one 32-bit word), and a tile row broadcasts the
+// pair of A's values for the same two steps. Compiled for AVX512_BF16 whatever the build's
+// -march, and used only when the CPU has it.
+#define BF16_TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16")))
+
+static _Thread_local int tl_bf16;
+static _Thread_local uint16_t *tl_bpack16, *tl_a16;
+static _Thread_local size_t tl_a16_cap;
+
+int jepa_sgemm_avx512_bf16_available(void) { return __builtin_cpu_supports("avx512bf16"); }
+
+int jepa_sgemm_avx512_set_bf16(int on) {
+    int before = tl_bf16;
+    tl_bf16 = on != 0;
+    return before;
+}
+
+// 16 floats to bf16 (round to nearest even), in the low halves of 16 32-bit lanes
+BF16_TARGET static inline __m512i bf16_lanes(__m512 x) {
+    return _mm512_cvtepu16_epi32((__m256i)_mm512_cvtneps_pbh(x));
+}
+
+// a packed fp32 panel (kc, w) into bf16 pairs (kc rounded up to even / 2, w, 2): rows 2p and
+// 2p + 1 of each column in one 32-bit word (the odd row past kc is 0)
+BF16_TARGET static void panel_to_bf16(uint16_t *dst, const float *src, int64_t kc, int64_t w) {
+    for (int64_t k = 0; k < kc; k += 2)
+        for (int64_t j = 0; j < w; j += 16) {
+            __m512i lo = bf16_lanes(_mm512_load_ps(src + k * w + j));
+            __m512i hi = k + 1 < kc ? bf16_lanes(_mm512_load_ps(src + (k + 1) * w + j))
+                                    : _mm512_setzero_si512();
+            _mm512_store_si512(dst + k * w + 2 * j, _mm512_or_si512(lo, _mm512_slli_epi32(hi, 16)));
+        }
+}
+
+// A (M, K) row-major into bf16 rows of K rounded up to even (a 0 past K), row stride ld16
+BF16_TARGET static void rows_to_bf16(uint16_t *dst, int64_t ld16, const float *A, int64_t lda,
+                                     int64_t M, int64_t K) {
+    for (int64_t i = 0; i < M; i++) {
+        for (int64_t k = 0; k < K; k += 16) {
+            __mmask16 m = lane_mask(K - k);
+            __m256bh v = _mm512_cvtneps_pbh(_mm512_maskz_loadu_ps(m, A + i * lda + k));
+            _mm256_mask_storeu_epi16(dst + i * ld16 + k, m, (__m256i)v);
+        }
+        if (K % 2) dst[i * ld16 + K] = 0;
+    }
+}
+
+// the R x 16V tile in bf16: as KERNEL, over kp pairs of steps; a (row r, pair p at
+// a[r * rs + 2 p]) and b (pair p at b + p * 32V) in bf16
+#define BSTEP(i)                                                                                   \
+    if ((i) < rows) {                                                                              \
+        int32_t pair;                                                                              \
+        memcpy(&pair, a + (i) * rs, sizeof pair);                                                  \
+        __m512bh x = (__m512bh)_mm512_set1_epi32(pair);                                            \
+        BDOT(i, 0) BDOT(i, 1) BDOT(i, 2) BDOT(i, 3)                                                \
+    }
+#define BDOT(i, v)                                                                                 \
+    if ((v) < vecs) c##i##v = _mm512_dpbf16_ps(c##i##v, x, b##v);
+#define BLOAD(v) __m512bh b##v = (__m512bh)((v) < vecs ? _mm512_load_si512(b + 32 * (v)) : _mm512_setzero_si512());
+#define KERNEL_BF16(R, V)                                                                          \
+    BF16_TARGET static void kernel16_##R##_##V(int64_t kp, const uint16_t *a, int64_t rs,         \
+                                               const uint16_t *b, float *c, int64_t ldc,          \
+                                               int64_t n, float alpha, float beta,                \
+                                               const float *bias, int relu) {                     \
+        const __m512 zero = _mm512_setzero_ps();                                                   \
+        const int rows = R, vecs = V;                                                              \
+        ROWS(DECL)                                                                                 \
+        for (int64_t p = 0; p < kp; p++, a += 2, b += 32 * vecs) {                                 \
+            BLOAD(0) BLOAD(1) BLOAD(2) BLOAD(3)                                                    \
+            ROWS(BSTEP)                                                                            \
+        }                                                                                          \
+        ROWS(STORE)                                                                                \
+    }
+#define KERNELS_BF16(R) KERNEL_BF16(R, 1) KERNEL_BF16(R, 2) KERNEL_BF16(R, 3) KERNEL_BF16(R, 4)
+KERNELS_BF16(1)
+KERNELS_BF16(2)
+KERNELS_BF16(3)
+KERNELS_BF16(4)
+KERNELS_BF16(5)
+KERNELS_BF16(6)
+
+typedef void (*kernel16_fn)(int64_t, const uint16_t *, int64_t, const uint16_t *, float *, int64_t,
+                            int64_t, float, float, const float *, int);
+#define KERNEL16_ROW(R) {kernel16_##R##_1, kernel16_##R##_2, kernel16_##R##_3, kernel16_##R##_4},
+static const kernel16_fn kernels16[MR][4] = {
+    KERNEL16_ROW(1) KERNEL16_ROW(2) KERNEL16_ROW(3) KERNEL16_ROW(4) KERNEL16_ROW(5) KERNEL16_ROW(6)};
 
 // C rows i0..i1, columns j0..j1, on the calling thread
 static void gemm_range(const gemm_call *g, int64_t i0, int64_t i1, int64_t j0, int64_t j1) {
     if (!tl_bpack) {
         tl_bpack = aligned_alloc(64, sizeof(float) * KC * NC);
         JEPA_CHECK_MSG(tl_bpack, "out of memory for the GEMM packing buffers");
+    }
+    if (g->bf16 && !tl_bpack16) {
+        tl_bpack16 = aligned_alloc(64, sizeof(uint16_t) * (KC + 1) * NC);
+        JEPA_CHECK_MSG(tl_bpack16, "out of memory for the GEMM packing buffers");
     }
     float *bpack = tl_bpack;
     int64_t K = g->K, ldc = g->ldc;
@@ -234,12 +334,18 @@ static void gemm_range(const gemm_call *g, int64_t i0, int64_t i1, int64_t j0, i
             float beta_k = pc == 0 ? g->beta : 1.0f;
             int last = pc + kc == K;
             // this block's panels: packed here, or kept from an earlier call (then all of B's
-            // columns are this call's, j0 = 0)
-            float *bp = g->packed ? g->packed + K * jc + pc * ((nc + 15) / 16 * 16) : bpack;
+            // columns are this call's, j0 = 0); in bf16, kc2 halves per column
+            int64_t ncw = (nc + 15) / 16 * 16, kc2 = (kc + 1) / 2 * 2;
+            float *bp = g->packed && !g->bf16 ? (float *)g->packed + K * jc + pc * ncw : bpack;
+            uint16_t *bp16 = g->packed && g->bf16
+                                 ? (uint16_t *)g->packed + (K + 1) / 2 * 2 * jc + pc * ncw
+                                 : tl_bpack16;
             if (!g->packed_ready)
-                for (int64_t jr = 0; jr < nc; jr += NR)
-                    pack_panel(bp + jr * kc, g->trans_b, g->B, g->ldb, pc, kc, jc + jr,
-                               nc - jr < NR ? nc - jr : NR);
+                for (int64_t jr = 0; jr < nc; jr += NR) {
+                    int64_t w = nc - jr < NR ? nc - jr : NR;
+                    pack_panel(bp + jr * kc, g->trans_b, g->B, g->ldb, pc, kc, jc + jr, w);
+                    if (g->bf16) panel_to_bf16(bp16 + jr * kc2, bp + jr * kc, kc, (w + 15) / 16 * 16);
+                }
             for (int64_t ir = i0; ir < i1; ir += MR) {
                 int64_t mr = i1 - ir < MR ? i1 - ir : MR;
                 const float *a;
@@ -252,9 +358,15 @@ static void gemm_range(const gemm_call *g, int64_t i0, int64_t i1, int64_t j0, i
                 for (int64_t jr = 0; jr < nc; jr += NR) {
                     int64_t n = nc - jr < NR ? nc - jr : NR;
                     const float *bias = last && g->bias ? g->bias + jc + jr : NULL;
-                    kernels[mr - 1][(n + 15) / 16 - 1](kc, a, rs, ks, bp + jr * kc,
-                                                       g->C + ir * ldc + jc + jr, ldc, n, g->alpha,
-                                                       beta_k, bias, last && g->relu);
+                    float *c = g->C + ir * ldc + jc + jr;
+                    if (g->bf16)
+                        kernels16[mr - 1][(n + 15) / 16 - 1](
+                            kc2 / 2, g->a16 + ir * g->lda16 + pc, g->lda16, bp16 + jr * kc2, c,
+                            ldc, n, g->alpha, beta_k, bias, last && g->relu);
+                    else
+                        kernels[mr - 1][(n + 15) / 16 - 1](kc, a, rs, ks, bp + jr * kc, c, ldc, n,
+                                                           g->alpha, beta_k, bias,
+                                                           last && g->relu);
                 }
             }
         }
@@ -286,6 +398,18 @@ static void gemm_run(gemm_call *g, int64_t M, int64_t N, int reuse) {
     int split_n = tiles_n % threads == 0 || tiles_n >= 4 * threads || tiles_n >= tiles_m;
     int64_t tiles = split_n ? tiles_n : tiles_m;
     if (threads > tiles) threads = tiles;
+    // bf16 (this thread's choice, the CPU permitting, op(A) in place): A converted once here
+    if (reuse && tl_bf16 && !g->trans_a && jepa_sgemm_avx512_bf16_available()) {
+        int64_t ld16 = (K + 1) / 2 * 2;
+        if (tl_a16_cap < (size_t)(M * ld16)) {
+            free(tl_a16);
+            tl_a16 = aligned_alloc(64, sizeof(uint16_t) * (size_t)(M * ld16 + 32));
+            JEPA_CHECK_MSG(tl_a16, "out of memory for the GEMM's bf16 buffer");
+            tl_a16_cap = (size_t)(M * ld16);
+        }
+        rows_to_bf16(tl_a16, ld16, g->A, g->lda, M, K);
+        g->bf16 = 1, g->a16 = tl_a16, g->lda16 = ld16;
+    }
     if (threads <= 1) {
         if (reuse) reuse_lookup(g, N);
         gemm_range(g, 0, M, 0, N);
@@ -305,14 +429,16 @@ static void gemm_run(gemm_call *g, int64_t M, int64_t N, int reuse) {
 void jepa_sgemm_avx512(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K, float alpha,
                        const float *A, int64_t lda, const float *B, int64_t ldb, float beta,
                        float *C, int64_t ldc) {
-    gemm_call g = {trans_a, trans_b, K, alpha, beta, A, B, NULL, lda, ldb, ldc, C, 0, NULL, 0};
+    gemm_call g = {trans_a, trans_b, K, alpha, beta, A, B, NULL, lda, ldb, ldc, C, 0, NULL, 0,
+                   0, NULL, 0};
     gemm_run(&g, M, N, 0);
 }
 
 void jepa_sgemm_bias_act_avx512(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K,
                                 const float *A, int64_t lda, const float *B, int64_t ldb,
                                 const float *bias, int relu, float *C, int64_t ldc) {
-    gemm_call g = {trans_a, trans_b, K, 1.0f, 0.0f, A, B, bias, lda, ldb, ldc, C, relu, NULL, 0};
+    gemm_call g = {trans_a, trans_b, K, 1.0f, 0.0f, A, B, bias, lda, ldb, ldc, C, relu, NULL, 0,
+                   0, NULL, 0};
     gemm_run(&g, M, N, 1);
 }
 #endif

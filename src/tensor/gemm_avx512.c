@@ -234,7 +234,7 @@ static _Thread_local int tl_bf16;
 static _Thread_local uint16_t *tl_bpack16, *tl_a16;
 static _Thread_local size_t tl_a16_cap;
 
-int jepa_sgemm_avx512_bf16_available(void) { return __builtin_cpu_supports("avx512bf16"); }
+int jepa_sgemm_avx512_bf16_available(void) { return __builtin_cpu_supports("avx512bf16") != 0; }
 
 int jepa_sgemm_avx512_set_bf16(int on) {
     int before = tl_bf16;

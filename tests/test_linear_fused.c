@@ -85,6 +85,9 @@ static void test_kernel_reuse(void) {
             jepa_tensor *bias = test_tensor(1, (int64_t[]){N}, 32, -1, 1);
             jepa_tensor *X[3], *want[3][2], *got[3][2];
             int64_t ldb = tb ? K : N;
+            // one thread throughout (OpenBLAS, without AVX-512, may differ between counts)
+            int before = jepa_threads_get();
+            jepa_threads_set(1);
             for (int r = 0; r < 3; r++) {
                 X[r] = test_tensor(2, (int64_t[]){M, K}, 33 + (uint64_t)r, -1, 1);
                 for (int b = 0; b < 2; b++) {
@@ -94,8 +97,6 @@ static void test_kernel_reuse(void) {
                                         bias->data, 1, want[r][b]->data, N);
                 }
             }
-            int before = jepa_threads_get();
-            jepa_threads_set(1);
             jepa_sgemm_reuse_begin();
             for (int r = 0; r < 3; r++)
                 for (int b = 0; b < 2; b++)

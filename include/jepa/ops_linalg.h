@@ -29,6 +29,10 @@ void jepa_sgemm_ref(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K, f
 void jepa_sgemm_bias_act(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K, const float *A,
                          int64_t lda, const float *B, int64_t ldb, const float *bias, int relu,
                          float *C, int64_t ldc);
+// The same, computed naively (the oracle).
+void jepa_sgemm_bias_act_ref(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K,
+                             const float *A, int64_t lda, const float *B, int64_t ldb,
+                             const float *bias, int relu, float *C, int64_t ldc);
 // A scope on the calling thread (scopes nest) in which jepa_sgemm_bias_act keeps its B operands
 // packed and reuses them: a call whose B has the address, transpose, shape and leading dimension
 // of an earlier one in the scope skips the packing. Inside it, nothing may write to a B operand
@@ -44,16 +48,13 @@ void jepa_sgemm_reuse_end(void);
 // (jepa_sgemm_bf16_available), for a transposed A, and for jepa_sgemm. Not for training: the
 // gradients stay fp32 but would follow bf16 forward values. Returns the previous setting.
 int jepa_sgemm_set_bf16(int on);
-// 1 when this CPU has AVX512_BF16 (and the build has AVX-512), else 0.
+// 1 when this CPU has AVX512_BF16 and the build has AVX-512 (the bf16 kernel is compiled for
+// AVX512_BF16 whatever -march says, and chosen at run time), else 0.
 int jepa_sgemm_bf16_available(void);
 // jepa_sgemm_bias_act in bf16, computed naively: rounded inputs, products summed in double.
 void jepa_sgemm_bias_act_bf16_ref(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K,
                                   const float *A, int64_t lda, const float *B, int64_t ldb,
                                   const float *bias, int relu, float *C, int64_t ldc);
-// The same, computed naively (the oracle).
-void jepa_sgemm_bias_act_ref(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K,
-                             const float *A, int64_t lda, const float *B, int64_t ldb,
-                             const float *bias, int relu, float *C, int64_t ldc);
 
 // out = op(a) @ op(b), batched over leading dimensions.
 // a (..., M, K) or (..., K, M) when trans_a; b (..., K, N) or (..., N, K) when trans_b, with the

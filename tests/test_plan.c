@@ -207,6 +207,63 @@ static void test_determinism_and_bounds(void) {
     }
 }
 
+// an MLP predictor z_{k+1} = mlp([z_k, a_k]) (fused linear + ReLU layers)
+typedef struct mlp_sys {
+    jepa_params params;
+    jepa_mlp mlp;
+    float z0[D];
+} mlp_sys;
+
+static jepa_tensor *mlp_rollout(jepa_ctx *ctx, void *user, jepa_tensor *actions) {
+    mlp_sys *m = user;
+    int64_t n = actions->shape[0], h = actions->shape[1];
+    jepa_tensor *z = jepa_wrap(ctx, m->z0, NULL, 2, (int64_t[]){1, D});
+    z = jepa_contiguous(ctx, jepa_expand(ctx, z, 2, (int64_t[]){n, D}));
+    jepa_tensor *steps[64];
+    for (int64_t k = 0; k < h; k++) {
+        jepa_tensor *a = jepa_reshape(
+            ctx, jepa_contiguous(ctx, jepa_slice(ctx, actions, 1, k, k + 1)), 2, (int64_t[]){n, A});
+        jepa_tensor *in[2] = {z, a};
+        z = jepa_mlp_forward(ctx, &m->params, &m->mlp, jepa_concat(ctx, 2, in, 1));
+        steps[k] = jepa_reshape(ctx, z, 3, (int64_t[]){n, 1, D});
+    }
+    return jepa_concat(ctx, (int)h, steps, 1);
+}
+
+// the candidates are evaluated in batches on several threads: 1 and 2 threads plan the same,
+// bit for bit (37 candidates: batches of unequal sizes)
+static void test_threads_agree(void) {
+    mlp_sys m;
+    jepa_params_init(&m.params);
+    int64_t dims[4] = {D + A, 24, 24, D};
+    jepa_mlp_init(&m.mlp, &m.params, "pred", 3, dims, JEPA_ACT_RELU, 0);
+    CHECK(jepa_params_finalize(&m.params) == JEPA_OK);
+    jepa_params_reset(&m.params, 3);
+    for (int i = 0; i < D; i++) m.z0[i] = 0.3f * (float)(i - 1);
+    float goal[D] = {0.2f, -0.1f, 0.3f, 0.0f};
+    jepa_plan_problem prob = {mlp_rollout, &m, goal, D, {0}};
+    int before = jepa_threads_get();
+    for (int kind = JEPA_PLANNER_CEM; kind <= JEPA_PLANNER_CEM_GD; kind++) {
+        float out[2][H * A], cost[2];
+        for (int t = 0; t < 2; t++) {
+            jepa_threads_set(t + 1);
+            jepa_planner_config cfg;
+            jepa_planner_config_default(&cfg, kind);
+            cfg.samples = 37;
+            cfg.elites = 5;
+            cfg.iterations = 3;
+            cfg.gd_steps = 3;
+            jepa_planner p;
+            CHECK(jepa_planner_init(&p, &cfg, H, A, LO, HI) == JEPA_OK);
+            cost[t] = jepa_planner_plan(&p, &prob, out[t]);
+            jepa_planner_free(&p);
+        }
+        CHECK(memcmp(out[0], out[1], sizeof out[0]) == 0 && cost[0] == cost[1]);
+    }
+    jepa_threads_set(before);
+    jepa_params_free(&m.params);
+}
+
 // gradient of the cost through the rollout, against finite differences
 typedef struct grad_case {
     linear_sys *s;
@@ -323,6 +380,7 @@ int main(void) {
     jepa_threads_set(1);
     test_optimum();
     test_determinism_and_bounds();
+    test_threads_agree();
     test_gradient();
     test_warm_shift();
     test_colored_noise();

@@ -8,6 +8,10 @@ the given thread count, best of several plans. Prints one line per (planner, thr
 "torch <planner> <threads> <ms>". Optional: nothing in the build or the tests needs Python.
 
     python3 tools/bench_torch_plan.py [threads...]
+    python3 tools/bench_torch_plan.py --serve    # "ready", then one result per "<planner> <threads>" line read
+
+The serving mode lets build/bench/bench_plan alternate its own runs with PyTorch's, so that both
+see the same load on a shared machine.
 """
 import sys
 import time
@@ -62,10 +66,23 @@ def best_ms(fn, reps=7):
     return 1e3 * best
 
 
+PLANNERS = {"cem": cem, "mppi": mppi}
+
+
+def serve():
+    print("ready", flush=True)
+    for line in sys.stdin:
+        name, t = line.split()
+        torch.set_num_threads(int(t))
+        print(f"torch {name} {t} {best_ms(PLANNERS[name]):.2f}", flush=True)
+
+
 if __name__ == "__main__":
-    threads = [int(t) for t in sys.argv[1:]] or [1, 2]
     with torch.inference_mode():
-        for t in threads:
-            torch.set_num_threads(t)
-            for name, fn in (("cem", cem), ("mppi", mppi)):
-                print(f"torch {name} {t} {best_ms(fn):.2f}", flush=True)
+        if sys.argv[1:] == ["--serve"]:
+            serve()
+        else:
+            for t in [int(t) for t in sys.argv[1:]] or [1, 2]:
+                torch.set_num_threads(t)
+                for name, fn in PLANNERS.items():
+                    print(f"torch {name} {t} {best_ms(fn):.2f}", flush=True)

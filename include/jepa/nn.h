@@ -29,6 +29,10 @@ void jepa_linear_init(jepa_linear *l, jepa_params *p, const char *name, int64_t 
 // x (..., in) -> (..., out)
 jepa_tensor *jepa_linear_forward(jepa_ctx *ctx, jepa_params *p, const jepa_linear *l,
                                  jepa_tensor *x);
+// x (..., in) -> act(x W^T + b), act a jepa_act (declared below); the bias and JEPA_ACT_RELU run
+// in the GEMM's epilogue (jepa_linear_act), the other activations after it.
+jepa_tensor *jepa_linear_act_forward(jepa_ctx *ctx, jepa_params *p, const jepa_linear *l,
+                                     jepa_tensor *x, int act);
 
 // ---- conv2d: weight (O, C, k, k), bias (O); U(-1/sqrt(C k k), +) ----
 typedef struct jepa_conv {

@@ -23,10 +23,49 @@ void jepa_sgemm_ref(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K, f
                     const float *A, int64_t lda, const float *B, int64_t ldb, float beta, float *C,
                     int64_t ldc);
 
+// C = op(A) @ op(B) + bias, then max(0, .) when relu (NaN -> 0, as jepa_relu): the bias and the
+// ReLU are applied as the GEMM stores C (no second pass over it). bias (N) or NULL; the other
+// arguments as jepa_sgemm with alpha 1, beta 0.
+void jepa_sgemm_bias_act(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K, const float *A,
+                         int64_t lda, const float *B, int64_t ldb, const float *bias, int relu,
+                         float *C, int64_t ldc);
+// The same, computed naively (the oracle).
+void jepa_sgemm_bias_act_ref(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K,
+                             const float *A, int64_t lda, const float *B, int64_t ldb,
+                             const float *bias, int relu, float *C, int64_t ldc);
+// A scope on the calling thread (scopes nest) in which jepa_sgemm_bias_act keeps its B operands
+// packed and reuses them: a call whose B has the address, transpose, shape and leading dimension
+// of an earlier one in the scope skips the packing. Inside it, nothing may write to a B operand
+// or free it. For loops that run the same weights many times (the planner's rollouts, whose
+// linear layers call jepa_sgemm_bias_act). Up to 16 operands and 64 MB per thread are kept; the
+// buffers stay allocated for later scopes.
+void jepa_sgemm_reuse_begin(void);
+void jepa_sgemm_reuse_end(void);
+// Inference in bf16 on the calling thread: while on, jepa_sgemm_bias_act rounds op(A) and
+// op(B) to bf16 (nearest even) and sums their products in fp32 (AVX512_BF16 vdpbf16ps), about
+// twice the fp32 rate; each output then carries a relative error of about 2^-8 of the sum of
+// |a b| (tests/test_linear_fused.c). It stays fp32 where the CPU lacks AVX512_BF16
+// (jepa_sgemm_bf16_available), for a transposed A, and for jepa_sgemm. Not for training: the
+// gradients stay fp32 but would follow bf16 forward values. Returns the previous setting.
+int jepa_sgemm_set_bf16(int on);
+// 1 when this CPU has AVX512_BF16 and the build has AVX-512 (the bf16 kernel is compiled for
+// AVX512_BF16 whatever -march says, and chosen at run time), else 0.
+int jepa_sgemm_bf16_available(void);
+// jepa_sgemm_bias_act in bf16, computed naively: rounded inputs, products summed in double.
+void jepa_sgemm_bias_act_bf16_ref(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K,
+                                  const float *A, int64_t lda, const float *B, int64_t ldb,
+                                  const float *bias, int relu, float *C, int64_t ldc);
+
 // out = op(a) @ op(b), batched over leading dimensions.
 // a (..., M, K) or (..., K, M) when trans_a; b (..., K, N) or (..., N, K) when trans_b, with the
 // same leading dimensions as a, or 2-D and shared by every batch item. out (..., M, N).
 jepa_tensor *jepa_matmul(jepa_ctx *ctx, jepa_tensor *a, jepa_tensor *b, int trans_a, int trans_b);
+
+// out = x @ w^T + b, then max(0, .) when relu, as one op (one GEMM pass; bias and ReLU in its
+// epilogue). x (M, K), w (N, K), b (N) or NULL -> out (M, N). The same values as jepa_matmul,
+// jepa_bias_add and jepa_relu in turn, and the same gradients.
+jepa_tensor *jepa_linear_act(jepa_ctx *ctx, jepa_tensor *x, jepa_tensor *w, jepa_tensor *b,
+                             int relu);
 
 #ifdef __cplusplus
 }

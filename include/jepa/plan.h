@@ -3,8 +3,11 @@
 // (MPC) loop.
 //
 // A planning problem is a rollout callback (candidate actions (N, H, A) -> predicted latents
-// (N, H, D), built from autograd ops so that GD can differentiate it) and a cost. All N
-// candidates of an iteration go through the rollout as one batch.
+// (N, H, D), built from autograd ops so that GD can differentiate it) and a cost. The N
+// candidates of an iteration go through the rollout in a few large batches, one parallel region
+// with one thread per batch at a time (each thread with its own context, its kernels on one
+// thread): the rollout must treat candidates independently (no statistics across the batch) and
+// must not write to shared state. Then the plan does not depend on the thread count.
 //
 //   jepa_planner pl;
 //   jepa_planner_config cfg;
@@ -91,6 +94,9 @@ typedef struct jepa_planner_config {
     int gd_steps;      // GD: Adam steps
     float gd_lr;       // GD: Adam learning rate (fraction of the half-range)
     uint64_t seed;     // randomness keyed by (seed, plan index, iteration)
+    int bf16;          // CEM/iCEM/MPPI: rollouts' linear layers in bf16 with fp32 sums where
+                       // the CPU has AVX512_BF16 (jepa_sgemm_set_bf16), about twice as fast; GD
+                       // stays fp32. Off by default.
 } jepa_planner_config;
 
 // Defaults from the reference systems' budgets (ENVS.md): CEM/iCEM 300 samples, 10
@@ -116,10 +122,13 @@ typedef struct jepa_planner {
     float *gd_best_cost;                                 // (R)
     int64_t plan_index;                                  // plans made so far (keys the randomness)
     jepa_ctx *ctx;                                       // per-iteration graph arena
+    jepa_ctx **eval_ctx; // (n_eval_ctx) one per evaluating thread; eval_ctx[0] is ctx
+    int n_eval_ctx;      // jepa_threads_get() at init: the most threads an evaluation uses
 } jepa_planner;
 
 // Allocate a planner for horizon H (<= JEPA_PLAN_MAX_HORIZON) and action size A with bounds
-// lo, hi (A floats each, copied). JEPA_ERR_NOMEM, or JEPA_ERR_INVALID for a bad config.
+// lo, hi (A floats each, copied). Evaluations run on up to jepa_threads_get() threads (as at
+// init). JEPA_ERR_NOMEM, or JEPA_ERR_INVALID for a bad config.
 jepa_status jepa_planner_init(jepa_planner *p, const jepa_planner_config *cfg, int horizon,
                               int action_dim, const float *lo, const float *hi);
 void jepa_planner_free(jepa_planner *p);

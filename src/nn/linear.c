@@ -30,11 +30,20 @@ void jepa_linear_init(jepa_linear *l, jepa_params *p, const char *name, int64_t 
 
 jepa_tensor *jepa_linear_forward(jepa_ctx *ctx, jepa_params *p, const jepa_linear *l,
                                  jepa_tensor *x) {
+    return jepa_linear_act_forward(ctx, p, l, x, JEPA_ACT_NONE);
+}
+
+jepa_tensor *jepa_linear_act_forward(jepa_ctx *ctx, jepa_params *p, const jepa_linear *l,
+                                     jepa_tensor *x, int act) {
     JEPA_CHECK_MSG(x->shape[x->ndim - 1] == l->in, "linear: input size differs");
     jepa_tensor *x2 = x;
     if (x->ndim != 2) x2 = jepa_reshape(ctx, x, 2, (int64_t[]){-1, l->in});
-    jepa_tensor *y = jepa_matmul(ctx, x2, jepa_params_tensor(p, l->weight), 0, 1);
-    if (l->bias >= 0) y = jepa_bias_add(ctx, y, jepa_params_tensor(p, l->bias), -1);
+    // none and ReLU run in the GEMM's epilogue, the others after it
+    int fused = act == JEPA_ACT_NONE || act == JEPA_ACT_RELU;
+    jepa_tensor *y =
+        jepa_linear_act(ctx, x2, jepa_params_tensor(p, l->weight),
+                        l->bias >= 0 ? jepa_params_tensor(p, l->bias) : NULL, act == JEPA_ACT_RELU);
+    if (!fused) y = jepa_act_forward(ctx, act, y);
     if (x->ndim == 2) return y;
     int64_t shape[JEPA_MAX_DIMS];
     for (int i = 0; i < x->ndim - 1; i++) shape[i] = x->shape[i];

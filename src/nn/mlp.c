@@ -18,10 +18,9 @@ void jepa_mlp_init(jepa_mlp *m, jepa_params *p, const char *name, int layers, co
 }
 
 jepa_tensor *jepa_mlp_forward(jepa_ctx *ctx, jepa_params *p, const jepa_mlp *m, jepa_tensor *x) {
-    for (int i = 0; i < m->layers; i++) {
-        x = jepa_linear_forward(ctx, p, &m->fc[i], x);
-        if (i + 1 < m->layers) x = jepa_act_forward(ctx, m->act, x);
-    }
+    for (int i = 0; i < m->layers; i++)
+        x = jepa_linear_act_forward(ctx, p, &m->fc[i], x,
+                                    i + 1 < m->layers ? m->act : JEPA_ACT_NONE);
     return x;
 }
 

@@ -4,7 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "jepa/ops_linalg.h"
 #include "jepa/plan.h"
+#include "jepa/threads.h"
 #include "plan/internal.h"
 
 static const char *const NAMES[] = {"cem", "icem", "mppi", "gd", "cem+gd"};
@@ -70,9 +72,17 @@ jepa_status jepa_planner_init(jepa_planner *p, const jepa_planner_config *cfg, i
     p->gd_best = malloc(sizeof(float) * ha * r);
     p->gd_best_cost = malloc(sizeof(float) * r);
     p->ctx = jepa_ctx_create(0);
+    // one context per evaluating thread, the first one shared with GD
+    p->n_eval_ctx = jepa_threads_get();
+    p->eval_ctx = calloc((size_t)p->n_eval_ctx, sizeof *p->eval_ctx);
+    int ctx_ok = p->ctx && p->eval_ctx;
+    for (int t = 0; ctx_ok && t < p->n_eval_ctx; t++) {
+        p->eval_ctx[t] = t == 0 ? p->ctx : jepa_ctx_create(0);
+        ctx_ok = p->eval_ctx[t] != NULL;
+    }
     if (!p->lo || !p->hi || !p->mean || !p->std || !p->warm || !p->samples || !p->costs ||
         !p->order || !p->kept || !p->gd_actions || !p->gd_grad || !p->gd_m || !p->gd_v ||
-        !p->gd_best || !p->gd_best_cost || !p->ctx) {
+        !p->gd_best || !p->gd_best_cost || !ctx_ok) {
         jepa_planner_free(p);
         return JEPA_ERR_NOMEM;
     }
@@ -99,6 +109,8 @@ void jepa_planner_free(jepa_planner *p) {
     free(p->gd_v);
     free(p->gd_best);
     free(p->gd_best_cost);
+    for (int t = 1; p->eval_ctx && t < p->n_eval_ctx; t++) jepa_ctx_free(p->eval_ctx[t]);
+    free(p->eval_ctx);
     jepa_ctx_free(p->ctx);
     memset(p, 0, sizeof *p);
 }
@@ -150,23 +162,63 @@ void jepa_plan_init_distribution(jepa_planner *p) {
         }
 }
 
-void jepa_plan_evaluate(jepa_planner *p, const jepa_plan_problem *prob, int n) {
-    jepa_ctx *ctx = p->ctx;
-    jepa_ctx_reset(ctx);
-    int prev = jepa_ctx_set_grad(ctx, 0);
-    jepa_tensor *acts =
-        jepa_wrap(ctx, p->samples, NULL, 3, (int64_t[]){n, p->horizon, p->action_dim});
+// the costs of candidates lo..hi into p->costs, built in ctx (grad off)
+static void evaluate_batch(jepa_planner *p, const jepa_plan_problem *prob, jepa_ctx *ctx, int lo,
+                           int hi) {
+    int64_t n = hi - lo, ha = (int64_t)p->horizon * p->action_dim;
+    jepa_tensor *acts = jepa_wrap(ctx, p->samples + lo * ha, NULL, 3,
+                                  (int64_t[]){n, p->horizon, p->action_dim});
     jepa_tensor *goal = jepa_wrap(ctx, (float *)prob->goal, NULL, 1, (int64_t[]){prob->latent_dim});
     jepa_tensor *z = prob->rollout(ctx, prob->user, acts);
     JEPA_CHECK_MSG(z->ndim == 3 && z->shape[0] == n && z->shape[1] == p->horizon &&
                        z->shape[2] == prob->latent_dim,
                    "rollout must return (N, H, latent_dim)");
     jepa_tensor *c = jepa_cost_eval(ctx, &prob->cost, z, goal, acts);
-    jepa_tensor_gather(p->costs, c);
+    jepa_tensor_gather(p->costs + lo, c);
     // a non-finite cost never wins
-    for (int i = 0; i < n; i++)
+    for (int i = lo; i < hi; i++)
         if (!isfinite(p->costs[i])) p->costs[i] = INFINITY;
+}
+
+// the batches of one thread of the team, taken in turn from a shared count (dynamic, so a
+// thread the OS holds back does not hold the others up), or all candidates as one batch
+// (shared 0: no work-sharing, which also must not bind to a caller's parallel region). Its
+// context's arena is reset once, so the tensors it makes have addresses unique to this
+// evaluation, and the rollout's weights are packed once (jepa_sgemm_reuse_begin: nothing
+// writes to them meanwhile).
+static void evaluate_thread(jepa_planner *p, const jepa_plan_problem *prob, jepa_ctx *ctx, int n,
+                            int batch, int shared) {
+    jepa_ctx_reset(ctx);
+    int prev = jepa_ctx_set_grad(ctx, 0), prev_bf16 = jepa_sgemm_set_bf16(p->cfg.bf16);
+    jepa_sgemm_reuse_begin();
+    if (shared) {
+        int batches = (n + batch - 1) / batch;
+#pragma omp for schedule(dynamic, 1)
+        for (int b = 0; b < batches; b++)
+            evaluate_batch(p, prob, ctx, b * batch, (b + 1) * batch < n ? (b + 1) * batch : n);
+    } else {
+        evaluate_batch(p, prob, ctx, 0, n);
+    }
+    jepa_sgemm_reuse_end();
+    jepa_sgemm_set_bf16(prev_bf16);
     jepa_ctx_set_grad(ctx, prev);
+}
+
+#define BATCHES_PER_THREAD 4
+
+void jepa_plan_evaluate(jepa_planner *p, const jepa_plan_problem *prob, int n) {
+    // batches of whole 6-row GEMM tiles, BATCHES_PER_THREAD per thread, in one parallel region;
+    // each thread in its own context (its kernels then run on that one thread)
+    int threads = jepa_threads_get();
+    if (threads > p->n_eval_ctx) threads = p->n_eval_ctx;
+    int batch = (n + threads * BATCHES_PER_THREAD - 1) / (threads * BATCHES_PER_THREAD);
+    batch = (batch + 5) / 6 * 6;
+    if (threads <= 1 || batch >= n) {
+        evaluate_thread(p, prob, p->ctx, n, n, 0);
+        return;
+    }
+#pragma omp parallel num_threads(threads)
+    evaluate_thread(p, prob, p->eval_ctx[jepa_thread_index()], n, batch, 1);
 }
 
 void jepa_plan_sort(jepa_planner *p, int n) {

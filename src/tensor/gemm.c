@@ -2,6 +2,9 @@
 // oracle.
 #include "jepa/ops_linalg.h"
 
+#include <stdint.h>
+#include <string.h>
+
 #if defined(__AVX512F__)
 #include "gemm_avx512.h"
 #else
@@ -19,6 +22,90 @@ void jepa_sgemm(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K, float
                 trans_b ? CblasTrans : CblasNoTrans, (blasint)M, (blasint)N, (blasint)K, alpha, A,
                 (blasint)lda, B, (blasint)ldb, beta, C, (blasint)ldc);
 #endif
+}
+
+// the epilogue on a computed C (M, N): + bias per column, then ReLU (NaN -> 0, as jepa_relu)
+static void bias_act(int64_t M, int64_t N, const float *bias, int relu, float *C, int64_t ldc) {
+    for (int64_t i = 0; i < M; i++)
+        for (int64_t j = 0; j < N; j++) {
+            float v = C[i * ldc + j] + (bias ? bias[j] : 0.0f);
+            C[i * ldc + j] = relu ? (v > 0.0f ? v : 0.0f) : v;
+        }
+}
+
+void jepa_sgemm_bias_act(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K, const float *A,
+                         int64_t lda, const float *B, int64_t ldb, const float *bias, int relu,
+                         float *C, int64_t ldc) {
+#if defined(__AVX512F__)
+    jepa_sgemm_bias_act_avx512(trans_a, trans_b, M, N, K, A, lda, B, ldb, bias, relu, C, ldc);
+#else
+    jepa_sgemm(trans_a, trans_b, M, N, K, 1.0f, A, lda, B, ldb, 0.0f, C, ldc);
+    if (bias || relu) bias_act(M, N, bias, relu, C, ldc);
+#endif
+}
+
+void jepa_sgemm_reuse_begin(void) {
+#if defined(__AVX512F__)
+    jepa_sgemm_avx512_reuse_begin();
+#endif
+}
+
+void jepa_sgemm_reuse_end(void) {
+#if defined(__AVX512F__)
+    jepa_sgemm_avx512_reuse_end();
+#endif
+}
+
+int jepa_sgemm_set_bf16(int on) {
+#if defined(__AVX512F__)
+    return jepa_sgemm_avx512_set_bf16(on);
+#else
+    (void)on;
+    return 0;
+#endif
+}
+
+int jepa_sgemm_bf16_available(void) {
+#if defined(__AVX512F__)
+    return jepa_sgemm_avx512_bf16_available();
+#else
+    return 0;
+#endif
+}
+
+// x rounded to the nearest bf16 (ties to even), as vcvtneps2bf16 (NaN stays NaN)
+static float bf16_round(float x) {
+    if (x != x) return x;
+    uint32_t u;
+    memcpy(&u, &x, sizeof u);
+    u += 0x7FFFu + ((u >> 16) & 1u);
+    u &= 0xFFFF0000u;
+    memcpy(&x, &u, sizeof x);
+    return x;
+}
+
+void jepa_sgemm_bias_act_bf16_ref(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K,
+                                  const float *A, int64_t lda, const float *B, int64_t ldb,
+                                  const float *bias, int relu, float *C, int64_t ldc) {
+    for (int64_t i = 0; i < M; i++)
+        for (int64_t j = 0; j < N; j++) {
+            // products of the rounded inputs, summed in double
+            double acc = 0.0;
+            for (int64_t k = 0; k < K; k++) {
+                float a = trans_a ? A[k * lda + i] : A[i * lda + k];
+                float b = trans_b ? B[j * ldb + k] : B[k * ldb + j];
+                acc += (double)bf16_round(a) * (double)bf16_round(b);
+            }
+            C[i * ldc + j] = (float)acc;
+        }
+    bias_act(M, N, bias, relu, C, ldc);
+}
+
+void jepa_sgemm_bias_act_ref(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K,
+                             const float *A, int64_t lda, const float *B, int64_t ldb,
+                             const float *bias, int relu, float *C, int64_t ldc) {
+    jepa_sgemm_ref(trans_a, trans_b, M, N, K, 1.0f, A, lda, B, ldb, 0.0f, C, ldc);
+    bias_act(M, N, bias, relu, C, ldc);
 }
 
 void jepa_sgemm_ref(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K, float alpha,

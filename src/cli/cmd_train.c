@@ -7,6 +7,12 @@
 #include "cli/commands.h"
 #include "jepa.h"
 
+#ifdef JEPA_HAVE_MPI
+#define JEPA_TRAIN_MPI_NOTE "This jepa was built with MPI."
+#else
+#define JEPA_TRAIN_MPI_NOTE "This jepa was built without MPI (scripts/install-deps.sh installs Open MPI)."
+#endif
+
 static int usage(FILE *f) {
     fprintf(f, "usage: jepa train --config configs/ENV_RECIPE.json --data DIR --out RUN\n"
                "                  [--steps N | --minutes M] [--resume] [--quiet] [--threads N]\n"
@@ -19,8 +25,10 @@ static int usage(FILE *f) {
                "--threads T to give each T cores). The config's batch is per process: N processes\n"
                "of batch B train as one process of batch N*B (gradients averaged; batch statistics\n"
                "such as VICReg's and BatchNorm's are each process's own). Rank 0 writes RUN.\n"
+               "%s\n"
                "\n"
-               "Config keys (default, meaning):\n");
+               "Config keys (default, meaning):\n",
+               JEPA_TRAIN_MPI_NOTE);
     if (f == stdout) jepa_wm_config_print_doc();
     return f == stdout ? 0 : 2;
 }

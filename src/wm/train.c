@@ -322,6 +322,8 @@ static void write_validation(run *r, double val, const float *terms, const char 
 }
 
 jepa_status jepa_train(const jepa_train_options *o, char *err, size_t n) {
+    JEPA_CHECK_MSG(o->world > 1 ? o->sum && o->rank >= 0 && o->rank < o->world : o->rank == 0,
+                   "jepa_train: a rank outside the world, or several processes without a sum");
     run r;
     memset(&r, 0, sizeof r);
     r.o = o;

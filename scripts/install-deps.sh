@@ -10,6 +10,7 @@ packages=(
   libchipmunk-dev          # 2-D physics for pusht
   libmujoco-dev            # 3-D physics for pointmaze and reacher
   libgif-dev libpng-dev    # GIF animations and PNG contact sheets
+  libopenmpi-dev openmpi-bin  # optional: data-parallel training (mpirun -np N jepa train)
 )
 
 missing=()

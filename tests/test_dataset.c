@@ -45,6 +45,19 @@ static int same_batch(const jepa_batch *a, const jepa_batch *b) {
            !memcmp(a->start, b->start, sizeof(int64_t) * B);
 }
 
+// rows [first, first + part->B) of whole equal the rows of part
+static int same_rows(const jepa_batch *whole, int64_t first, const jepa_batch *part) {
+    size_t T = (size_t)part->T, n = (size_t)part->B, f = (size_t)first;
+    size_t frame = T * 3 * (size_t)(part->H * part->W), act = (T - 1) * (size_t)part->A;
+    return whole->T == part->T && whole->A == part->A && first + part->B <= whole->B &&
+           !memcmp(whole->frames + f * frame, part->frames, sizeof(float) * n * frame) &&
+           !memcmp(whole->actions + f * act, part->actions, sizeof(float) * n * act) &&
+           !memcmp(whole->states + f * T * (size_t)part->S, part->states,
+                   sizeof(float) * n * T * (size_t)part->S) &&
+           !memcmp(whole->episode + f, part->episode, sizeof(int64_t) * n) &&
+           !memcmp(whole->start + f, part->start, sizeof(int64_t) * n);
+}
+
 // window i of b against the arrays mapped straight from the files
 static int window_matches(const jepa_batch *b, int64_t i, const jepa_npy *F, const jepa_npy *A,
                           const jepa_npy *S, const jepa_npy *P, int frameskip) {
@@ -193,7 +206,7 @@ static void test_sample_and_loader(void) {
     // the loader hands out batches first, first+1, ... exactly as jepa_dataset_sample draws them
     for (int first = 0; first <= 5; first += 5) {
         jepa_loader *l =
-            jepa_loader_create(&ds, &w, 6, eps, 5, 17, (uint64_t)first, err, sizeof err);
+            jepa_loader_create(&ds, &w, 6, 0, eps, 5, 17, (uint64_t)first, err, sizeof err);
         CHECK(l != NULL);
         if (!l) continue;
         int ok = 1;
@@ -206,11 +219,26 @@ static void test_sample_and_loader(void) {
         CHECK(ok);
         jepa_loader_free(l);
     }
+    // rows [2, 5) of batch (17, 3) drawn alone; a loader of 3 rows from row 3 (the second of two
+    // processes of batch 3) hands out the second half of each batch of 6
+    jepa_batch part;
+    CHECK(jepa_batch_alloc(&part, &ds, &w, 3) == JEPA_OK);
+    jepa_dataset_sample(&ds, &w, eps, 5, 17, 3, &a);
+    jepa_dataset_sample_rows(&ds, &w, eps, 5, 17, 3, 2, &part);
+    CHECK(same_rows(&a, 2, &part) && !same_rows(&a, 1, &part));
+    jepa_loader *half = jepa_loader_create(&ds, &w, 3, 3, eps, 5, 17, 4, err, sizeof err);
+    CHECK(half != NULL);
+    for (int k = 0; half && k < 4; k++) {
+        jepa_dataset_sample(&ds, &w, eps, 5, 17, (uint64_t)(4 + k), &a);
+        CHECK(same_rows(&a, 3, jepa_loader_next(half)));
+    }
+    jepa_loader_free(half);
+    jepa_batch_free(&part);
     // a window longer than the episodes is refused with a message
     jepa_window too_long = {4, 4};
-    CHECK(jepa_loader_create(&ds, &too_long, 6, eps, 5, 17, 0, err, sizeof err) == NULL);
+    CHECK(jepa_loader_create(&ds, &too_long, 6, 0, eps, 5, 17, 0, err, sizeof err) == NULL);
     CHECK(strstr(err, "does not fit") != NULL);
-    CHECK(jepa_loader_create(&ds, &w, 6, eps, 0, 17, 0, err, sizeof err) == NULL);
+    CHECK(jepa_loader_create(&ds, &w, 6, 0, eps, 0, 17, 0, err, sizeof err) == NULL);
     CHECK(strstr(err, "no episodes") != NULL);
     jepa_batch_free(&a);
     jepa_batch_free(&b);

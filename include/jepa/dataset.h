@@ -74,14 +74,22 @@ jepa_status jepa_dataset_split(const jepa_dataset *ds, double val_fraction, uint
 void jepa_dataset_sample(const jepa_dataset *ds, const jepa_window *w, const int64_t *episodes,
                          int64_t n_episodes, uint64_t seed, uint64_t index, jepa_batch *b);
 
+// Fill b with rows [first_row, first_row + b->B) of the batch jepa_dataset_sample draws for
+// (seed, index) at a larger size: N processes of batch B that take first_row = rank * B
+// together hold the batch of N * B one process would draw (data-parallel training).
+void jepa_dataset_sample_rows(const jepa_dataset *ds, const jepa_window *w, const int64_t *episodes,
+                              int64_t n_episodes, uint64_t seed, uint64_t index, int64_t first_row,
+                              jepa_batch *b);
+
 // A loader: a thread that samples batch index+1 while the caller trains on batch index.
 typedef struct jepa_loader jepa_loader;
 
-// Start at batch `first` (0 for a new run; the step count when resuming). The episode list is
-// copied. NULL on failure with err set.
+// Start at batch `first` (0 for a new run; the step count when resuming). Its batches are rows
+// [first_row, first_row + B) of jepa_dataset_sample_rows's (0: whole batches of B). The episode
+// list is copied. NULL on failure with err set.
 jepa_loader *jepa_loader_create(const jepa_dataset *ds, const jepa_window *w, int64_t B,
-                                const int64_t *episodes, int64_t n_episodes, uint64_t seed,
-                                uint64_t first, char *err, size_t err_size);
+                                int64_t first_row, const int64_t *episodes, int64_t n_episodes,
+                                uint64_t seed, uint64_t first, char *err, size_t err_size);
 // The next batch (blocks until it is ready). It stays valid until the next call.
 const jepa_batch *jepa_loader_next(jepa_loader *l);
 void jepa_loader_free(jepa_loader *l);

@@ -7,13 +7,28 @@
 #include "cli/commands.h"
 #include "jepa.h"
 
+#ifdef JEPA_HAVE_MPI
+#define JEPA_TRAIN_MPI_NOTE "This jepa was built with MPI."
+#else
+#define JEPA_TRAIN_MPI_NOTE "This jepa was built without MPI (scripts/install-deps.sh installs Open MPI)."
+#endif
+
 static int usage(FILE *f) {
     fprintf(f, "usage: jepa train --config configs/ENV_RECIPE.json --data DIR --out RUN\n"
                "                  [--steps N | --minutes M] [--resume] [--quiet] [--threads N]\n"
                "\n"
                "Writes RUN/metrics.jsonl, RUN/last.safetensors and RUN/best.safetensors.\n"
                "--resume continues RUN from its last checkpoint (same losses as an uninterrupted\n"
-               "run on one thread). Ctrl-C saves and stops. Config keys (default, meaning):\n");
+               "run on one thread). Ctrl-C saves and stops.\n"
+               "\n"
+               "Data-parallel: mpirun -np N jepa train ... (same options for every process; add\n"
+               "--threads T to give each T cores). The config's batch is per process: N processes\n"
+               "of batch B train as one process of batch N*B (gradients averaged; batch statistics\n"
+               "such as VICReg's and BatchNorm's are each process's own). Rank 0 writes RUN.\n"
+               "%s\n"
+               "\n"
+               "Config keys (default, meaning):\n",
+               JEPA_TRAIN_MPI_NOTE);
     if (f == stdout) jepa_wm_config_print_doc();
     return f == stdout ? 0 : 2;
 }
@@ -59,16 +74,15 @@ int jepa_cli_train_parse(int argc, char **argv, jepa_train_options *o) {
 }
 
 int jepa_cli_train_run(jepa_train_options *o) {
+    int code = jepa_cli_parallel_begin(o);
+    if (code >= 0) return code;
     o->stop = jepa_cli_stop_flag(); // Ctrl-C saves and stops
-    char err[1024];
+    char err[1024] = "";
     jepa_status st = jepa_train(o, err, sizeof err);
-    if (st != JEPA_OK) {
-        fprintf(stderr, "jepa train: %s\n", err);
-        return 1;
-    }
-    printf("trained: %s/last.safetensors, %s/best.safetensors, %s/metrics.jsonl\n", o->run_dir,
-           o->run_dir, o->run_dir);
-    return 0;
+    if (st == JEPA_OK && o->rank == 0)
+        printf("trained: %s/last.safetensors, %s/best.safetensors, %s/metrics.jsonl\n", o->run_dir,
+               o->run_dir, o->run_dir);
+    return jepa_cli_parallel_end(o, st, err);
 }
 
 int jepa_cmd_train(int argc, char **argv) {

@@ -45,6 +45,14 @@ int jepa_cli_view_run(const jepa_cli_view_opts *o);
 int jepa_cli_train_parse(int argc, char **argv, jepa_train_options *o);
 int jepa_cli_train_run(jepa_train_options *o);
 
+// Data-parallel training (parallel.c). Begin: when mpirun started this process, join the job
+// (MPI_Init) and set o's rank, world and sum (without MPI in the build: a message and exit code 1);
+// -1 to go on. End: print err for a failed st (rank 0, or any process for its own failure), leave
+// the job (MPI_Abort on a failure other than an interruption, so no process waits forever) and
+// return the exit code.
+int jepa_cli_parallel_begin(jepa_train_options *o);
+int jepa_cli_parallel_end(const jepa_train_options *o, jepa_status st, const char *err);
+
 // jepa probe
 typedef struct jepa_cli_probe_opts {
     const char *ckpt, *data; // inside argv

@@ -231,13 +231,21 @@ jepa_status jepa_dataset_split(const jepa_dataset *ds, double val_fraction, uint
 
 void jepa_dataset_sample(const jepa_dataset *ds, const jepa_window *w, const int64_t *episodes,
                          int64_t n_episodes, uint64_t seed, uint64_t index, jepa_batch *b) {
+    jepa_dataset_sample_rows(ds, w, episodes, n_episodes, seed, index, 0, b);
+}
+
+void jepa_dataset_sample_rows(const jepa_dataset *ds, const jepa_window *w, const int64_t *episodes,
+                              int64_t n_episodes, uint64_t seed, uint64_t index, int64_t first_row,
+                              jepa_batch *b) {
     int64_t span = jepa_window_span(w);
     JEPA_CHECK_MSG(span <= ds->steps, "window longer than the episodes");
+    JEPA_CHECK(first_row >= 0);
     jepa_rng rng;
     jepa_rng_init(&rng, seed, index + 1); // stream 0 is the split's
-    for (int64_t i = 0; i < b->B; i++) {
+    // rows before first_row: their draws only, so row i takes the values it takes in a batch from 0
+    for (int64_t i = -first_row; i < b->B; i++) {
         int64_t ep = episodes[jepa_rng_below(&rng, (uint32_t)n_episodes)];
         int64_t start = (int64_t)jepa_rng_below(&rng, (uint32_t)(ds->steps - span + 1));
-        jepa_dataset_window(ds, w, ep, start, b, i);
+        if (i >= 0) jepa_dataset_window(ds, w, ep, start, b, i);
     }
 }

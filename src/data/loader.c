@@ -9,6 +9,7 @@ struct jepa_loader {
     const jepa_dataset *ds;
     jepa_window window;
     int64_t *episodes, n_episodes;
+    int64_t first_row; // of the batches jepa_dataset_sample_rows draws
     uint64_t seed;
     jepa_batch slot[2];
     uint64_t next_fill;    // the batch index the thread makes next
@@ -29,8 +30,8 @@ static void *loader_main(void *arg) {
         if (l->stop) break;
         uint64_t index = l->next_fill;
         pthread_mutex_unlock(&l->mutex);
-        jepa_dataset_sample(l->ds, &l->window, l->episodes, l->n_episodes, l->seed, index,
-                            &l->slot[s]);
+        jepa_dataset_sample_rows(l->ds, &l->window, l->episodes, l->n_episodes, l->seed, index,
+                                 l->first_row, &l->slot[s]);
         pthread_mutex_lock(&l->mutex);
         l->ready[s] = 1;
         l->next_fill++;
@@ -41,8 +42,8 @@ static void *loader_main(void *arg) {
 }
 
 jepa_loader *jepa_loader_create(const jepa_dataset *ds, const jepa_window *w, int64_t B,
-                                const int64_t *episodes, int64_t n_episodes, uint64_t seed,
-                                uint64_t first, char *err, size_t err_size) {
+                                int64_t first_row, const int64_t *episodes, int64_t n_episodes,
+                                uint64_t seed, uint64_t first, char *err, size_t err_size) {
     if (n_episodes < 1) {
         jepa_fail(err, err_size, JEPA_ERR_INVALID, "the data loader has no episodes to draw from");
         return NULL;
@@ -58,6 +59,7 @@ jepa_loader *jepa_loader_create(const jepa_dataset *ds, const jepa_window *w, in
     l->ds = ds;
     l->window = *w;
     l->seed = seed;
+    l->first_row = first_row;
     l->next_fill = l->next_take = first;
     l->n_episodes = n_episodes;
     l->episodes = malloc(sizeof(int64_t) * (size_t)n_episodes);

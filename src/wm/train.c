@@ -1,5 +1,6 @@
 // The training loop: batches from the loader, loss, backward, clipping, AdamW, EMA, metrics,
-// validation with a linear probe, and atomic checkpoints that a resume continues exactly.
+// validation with a linear probe, and atomic checkpoints that a resume continues exactly; with
+// several processes, each takes its rows of the batch and the gradients are averaged.
 #define _POSIX_C_SOURCE 200809L
 #include "jepa/train.h"
 
@@ -31,7 +32,9 @@ typedef struct run {
     jepa_loader *loader;
     jepa_batch val_batch;
     jepa_ctx *ctx;
-    FILE *metrics;
+    FILE *metrics;          // rank 0's
+    float *buffers;         // world > 1: the non-trainable values (BatchNorm's running statistics)
+    int64_t n_buffers;
     char last[4096], best[4096], metrics_path[4096];
     int64_t recalibrated_at; // the step whose weights the batch-norm statistics were fit to (-1)
 } run;
@@ -69,6 +72,79 @@ static jepa_status open_metrics(run *r, char *err, size_t n) {
     return JEPA_OK;
 }
 
+// add v across the processes (each gets the sums); nothing with one process
+static void sum_all(const run *r, float *v, int64_t count) {
+    if (r->o->world > 1) r->o->sum(v, count, r->o->sum_user);
+}
+
+// the mean of v across the processes
+static void average(const run *r, float *v, int64_t count) {
+    if (r->o->world <= 1) return;
+    sum_all(r, v, count);
+    for (int64_t i = 0; i < count; i++) v[i] /= (float)r->o->world;
+}
+
+static uint64_t fnv1a(uint64_t h, const void *data, size_t size) {
+    const unsigned char *b = data;
+    for (size_t i = 0; i < size; i++) h = (h ^ b[i]) * 0x100000001b3ull;
+    return h;
+}
+
+// every process must start from the same weights, optimizer state, config, data and step: a hash
+// of them from each, gathered by a sum (rank r fills row r; 16-bit pieces are exact in floats)
+static jepa_status check_same_start(run *r, char *err, size_t n) {
+    const jepa_model *m = &r->model;
+    int world = r->o->world;
+    uint64_t h = 0xcbf29ce484222325ull;
+    char *cfg = jepa_wm_config_json(&m->cfg);
+    if (cfg) h = fnv1a(h, cfg, strlen(cfg));
+    cJSON_free(cfg);
+    h = fnv1a(h, m->params.data, sizeof(float) * (size_t)m->params.total);
+    if (m->has_target) h = fnv1a(h, m->target.data, sizeof(float) * (size_t)m->target.total);
+    h = fnv1a(h, r->opt.m, sizeof(float) * (size_t)r->opt.n);
+    h = fnv1a(h, r->opt.v, sizeof(float) * (size_t)r->opt.n);
+    h = fnv1a(h, &r->state.step, sizeof r->state.step);
+    h = fnv1a(h, r->train_eps, sizeof(int64_t) * (size_t)r->n_train);
+    int64_t shape[3] = {r->data.episodes, r->data.steps, r->data.height};
+    h = fnv1a(h, shape, sizeof shape);
+    float *rows = calloc((size_t)world * 4, sizeof(float));
+    if (!rows) return jepa_fail(err, n, JEPA_ERR_NOMEM, "out of memory");
+    for (int k = 0; k < 4; k++) rows[r->o->rank * 4 + k] = (float)((h >> (16 * k)) & 0xffff);
+    sum_all(r, rows, (int64_t)world * 4);
+    int differs = 0;
+    for (int q = 1; q < world && !differs; q++)
+        if (memcmp(rows, rows + q * 4, 4 * sizeof(float)) != 0) differs = q;
+    free(rows);
+    if (differs)
+        return jepa_fail(err, n, JEPA_ERR_INVALID,
+                         "the processes start from different weights, config, data or step (process "
+                         "%d of %d differs from process 0): give them all the same config, data and "
+                         "run folder",
+                         differs, world);
+    return JEPA_OK;
+}
+
+// give every process rank 0's buffers, as PyTorch's DistributedDataParallel broadcasts them: rank 0
+// packs its values, the others zeros, and the sum (exact) is unpacked by all
+static void share_buffers(run *r) {
+    jepa_params *p = &r->model.params;
+    if (r->n_buffers == 0) return;
+    for (int unpack = 0; unpack < 2; unpack++) {
+        float *packed = r->buffers;
+        for (int i = 0; i < p->count; i++) {
+            if (p->items[i].trainable) continue;
+            float *v = p->data + p->items[i].offset;
+            int64_t numel = jepa_numel(&p->items[i].tensor);
+            size_t bytes = sizeof(float) * (size_t)numel;
+            if (unpack) memcpy(v, packed, bytes);
+            else if (r->o->rank == 0) memcpy(packed, v, bytes);
+            else memset(packed, 0, bytes);
+            packed += numel;
+        }
+        if (!unpack) sum_all(r, r->buffers, r->n_buffers);
+    }
+}
+
 static jepa_status setup(run *r, char *err, size_t n) {
     const jepa_train_options *o = r->o;
     snprintf(r->last, sizeof r->last, "%s/last.safetensors", o->run_dir);
@@ -95,7 +171,7 @@ static jepa_status setup(run *r, char *err, size_t n) {
                                  "%s differs from the config of the run in %s (drop --config to resume it)",
                                  o->config_path, o->run_dir);
         }
-        JEPA_INFO("resuming %s at step %lld", r->last, (long long)r->state.step);
+        if (o->rank == 0) JEPA_INFO("resuming %s at step %lld", r->last, (long long)r->state.step);
     } else {
         jepa_wm_config cfg;
         if ((st = jepa_wm_config_load(&cfg, o->config_path, err, n)) != JEPA_OK) return st;
@@ -143,15 +219,21 @@ static jepa_status setup(run *r, char *err, size_t n) {
         return jepa_fail(err, n, JEPA_ERR_INVALID,
                          "%s: no episode held out for validation (%lld episodes, val_fraction %g)",
                          o->data_dir, (long long)r->data.episodes, c->val_fraction);
-    if ((st = make_dir(o->run_dir, err, n)) != JEPA_OK) return st;
+    if (o->rank == 0 && (st = make_dir(o->run_dir, err, n)) != JEPA_OK) return st;
     if (jepa_adamw_init(&r->opt, &m->params, 0.9f, 0.999f, 1e-8f, (float)c->weight_decay) != JEPA_OK ||
         jepa_batch_alloc(&r->val_batch, &r->data, &w, c->batch) != JEPA_OK || !(r->ctx = jepa_ctx_create(0)))
         return jepa_fail(err, n, JEPA_ERR_NOMEM, "out of memory");
     if (o->resume && (st = jepa_model_load_optimizer(m, &r->opt, r->last, err, n)) != JEPA_OK) return st;
-    r->loader = jepa_loader_create(&r->data, &w, c->batch, r->train_eps, r->n_train, r->state.data_seed,
-                                   (uint64_t)r->state.step, err, n);
+    r->loader = jepa_loader_create(&r->data, &w, c->batch, o->rank * (int64_t)c->batch, r->train_eps,
+                                   r->n_train, r->state.data_seed, (uint64_t)r->state.step, err, n);
     if (!r->loader) return JEPA_ERR_NOMEM;
-    return open_metrics(r, err, n);
+    if (o->world > 1) {
+        r->n_buffers = m->params.total - jepa_params_trainable_count(&m->params);
+        if (!(r->buffers = malloc(sizeof(float) * (size_t)(r->n_buffers + 1))))
+            return jepa_fail(err, n, JEPA_ERR_NOMEM, "out of memory");
+        if ((st = check_same_start(r, err, n)) != JEPA_OK) return st;
+    }
+    return o->rank == 0 ? open_metrics(r, err, n) : JEPA_OK;
 }
 
 static void teardown(run *r) {
@@ -163,6 +245,7 @@ static void teardown(run *r) {
     jepa_dataset_close(&r->data);
     free(r->train_eps);
     free(r->val_eps);
+    free(r->buffers);
     if (r->metrics) fclose(r->metrics);
 }
 
@@ -203,7 +286,8 @@ static void recalibrate_norms(run *r) {
     r->recalibrated_at = r->state.step;
 }
 
-// mean loss over fixed validation batches (drawn from the val episodes, the same every time)
+// mean loss over fixed validation batches (drawn from the val episodes, the same every time; with
+// several processes, each takes its rows of batches of world * B)
 static double validate(run *r, float *terms, const char **names, int *n_terms) {
     jepa_model *m = &r->model;
     jepa_window w = jepa_model_window(m);
@@ -212,8 +296,8 @@ static double validate(run *r, float *terms, const char **names, int *n_terms) {
     recalibrate_norms(r);
     jepa_ctx_set_grad(r->ctx, 0);
     for (int i = 0; i < VAL_BATCHES; i++) {
-        jepa_dataset_sample(&r->data, &w, r->val_eps, r->n_val, r->state.data_seed ^ 0x5eed, (uint64_t)i,
-                            &r->val_batch);
+        jepa_dataset_sample_rows(&r->data, &w, r->val_eps, r->n_val, r->state.data_seed ^ 0x5eed,
+                                 (uint64_t)i, r->o->rank * r->val_batch.B, &r->val_batch);
         jepa_ctx_reset(r->ctx);
         // inference: batch norm uses its running statistics, which must not move here
         jepa_tensor *loss = jepa_model_loss(r->ctx, m, &r->val_batch, 0, 0, terms, names, n_terms);
@@ -222,11 +306,19 @@ static double validate(run *r, float *terms, const char **names, int *n_terms) {
     }
     jepa_ctx_set_grad(r->ctx, 1);
     for (int k = 0; k < *n_terms; k++) terms[k] = sum[k];
-    return total / VAL_BATCHES;
+    if (r->o->world <= 1) return total / VAL_BATCHES;
+    float mean[JEPA_WM_MAX_TERMS + 1];
+    memcpy(mean, terms, sizeof(float) * (size_t)*n_terms);
+    mean[*n_terms] = (float)(total / VAL_BATCHES);
+    average(r, mean, *n_terms + 1);
+    memcpy(terms, mean, sizeof(float) * (size_t)*n_terms);
+    return mean[*n_terms];
 }
 
+// rank 0 writes; the others hold the same model
 static jepa_status save(run *r, const char *path, char *err, size_t n) {
-    recalibrate_norms(r);
+    recalibrate_norms(r); // on every rank: their statistics stay equal
+    if (r->o->rank != 0) return JEPA_OK;
     return jepa_model_save(&r->model, &r->opt, &r->state, path, err, n);
 }
 
@@ -238,7 +330,31 @@ static void write_terms(FILE *f, const char *prefix, const float *terms, const c
     }
 }
 
+// rank 0: the validation line of metrics.jsonl, with the linear probe's scores
+static void write_validation(run *r, double val, const float *terms, const char **names,
+                             int n_terms, char *err, size_t n) {
+    double r2[JEPA_PROBE_MAX_STATE];
+    float mon[2];
+    jepa_status ps = jepa_probe_run(&r->model, &r->data, r->train_eps, r->n_train, r->val_eps,
+                                    r->n_val, r2, mon, err, n);
+    fprintf(r->metrics, "{\"step\":%lld,\"val_loss\":%.9g", (long long)r->state.step, val);
+    write_terms(r->metrics, "val_", terms, names, n_terms);
+    if (ps == JEPA_OK) {
+        fprintf(r->metrics, ",\"embedding_std\":%.6g,\"effective_rank\":%.4g", mon[0], mon[1]);
+        fprintf(r->metrics, ",\"probe_r2\":[");
+        // a constant variable has no R^2 (NaN): JSON null
+        for (int64_t s = 0; s < r->data.state_dim; s++)
+            if (isnan(r2[s])) fprintf(r->metrics, "%snull", s ? "," : "");
+            else fprintf(r->metrics, "%s%.4f", s ? "," : "", r2[s]);
+        fprintf(r->metrics, "]");
+    }
+    fprintf(r->metrics, "}\n");
+    fflush(r->metrics);
+}
+
 jepa_status jepa_train(const jepa_train_options *o, char *err, size_t n) {
+    JEPA_CHECK_MSG(o->world > 1 ? o->sum && o->rank >= 0 && o->rank < o->world : o->rank == 0,
+                   "jepa_train: a rank outside the world, or several processes without a sum");
     run r;
     memset(&r, 0, sizeof r);
     r.o = o;
@@ -248,24 +364,30 @@ jepa_status jepa_train(const jepa_train_options *o, char *err, size_t n) {
     const jepa_wm_config *c = &m->cfg;
     int64_t total_steps = c->steps;
     double start = jepa_time_now(), last_log = start;
+    int progress = o->progress && o->rank == 0, world = o->world > 1 ? o->world : 1;
     jepa_progress bar;
-    if (st == JEPA_OK && o->progress) jepa_progress_begin(&bar, "train", total_steps);
+    if (st == JEPA_OK && progress) jepa_progress_begin(&bar, "train", total_steps);
     int64_t logged_at = r.state.step;
     float terms[JEPA_WM_MAX_TERMS];
     const char *names[JEPA_WM_MAX_TERMS];
     int n_terms = 0;
     while (st == JEPA_OK && r.state.step < total_steps) {
-        if (o->stop && *o->stop) {
+        // a stop request or the time limit of any process stops them all at this step
+        float stops[2] = {(float)(o->stop && *o->stop),
+                          (float)(o->minutes > 0 && jepa_time_now() - start > 60.0 * o->minutes)};
+        sum_all(&r, stops, 2);
+        if (stops[0] > 0) {
             st = save(&r, r.last, err, n);
             if (st == JEPA_OK) st = jepa_fail(err, n, JEPA_ERR_INTERRUPTED, "interrupted at step %lld; saved %s",
                                               (long long)r.state.step, r.last);
             break;
         }
-        if (o->minutes > 0 && jepa_time_now() - start > 60.0 * o->minutes) break;
+        if (stops[1] > 0) break;
         if (o->stop_after > 0 && r.state.step >= o->stop_after) break;
         const jepa_batch *b = jepa_loader_next(r.loader);
         jepa_ctx_reset(r.ctx);
         jepa_tensor *loss = jepa_model_loss(r.ctx, m, b, r.state.step, 1, terms, names, &n_terms);
+        average(&r, terms, n_terms);
         for (int k = 0; k < n_terms; k++)
             if (!isfinite(terms[k])) {
                 st = jepa_fail(err, n, JEPA_ERR_NUMERIC,
@@ -276,6 +398,7 @@ jepa_status jepa_train(const jepa_train_options *o, char *err, size_t n) {
         if (st != JEPA_OK) break;
         jepa_params_zero_grad(&m->params);
         jepa_backward(r.ctx, loss);
+        average(&r, m->params.grad, m->params.total);
         const char *bad = first_non_finite(&m->params, m->params.grad);
         if (bad) {
             st = jepa_fail(err, n, JEPA_ERR_NUMERIC,
@@ -292,12 +415,14 @@ jepa_status jepa_train(const jepa_train_options *o, char *err, size_t n) {
                            (long long)r.state.step, bad, r.last);
             break;
         }
+        if (world > 1) share_buffers(&r);
         jepa_model_update_target(m);
         r.state.step++;
         int64_t step = r.state.step;
         float train_total = terms[n_terms - 1];
-        if (step % c->log_every == 0 || step == total_steps) {
-            double now = jepa_time_now(), rate = (double)(step - logged_at) * c->batch / (now - last_log);
+        if (r.metrics && (step % c->log_every == 0 || step == total_steps)) {
+            double now = jepa_time_now();
+            double rate = (double)(step - logged_at) * c->batch * world / (now - last_log);
             fprintf(r.metrics, "{\"step\":%lld,\"time\":%.3f,\"lr\":%.6g,\"samples_per_s\":%.1f",
                     (long long)step, now - start, lr, rate);
             write_terms(r.metrics, "", terms, names, n_terms);
@@ -308,30 +433,14 @@ jepa_status jepa_train(const jepa_train_options *o, char *err, size_t n) {
         }
         if (step % c->val_every == 0 || step == total_steps) {
             double val = validate(&r, terms, names, &n_terms);
-            double r2[JEPA_PROBE_MAX_STATE];
-            float mon[2];
-            jepa_status ps = jepa_probe_run(m, &r.data, r.train_eps, r.n_train, r.val_eps, r.n_val,
-                                            r2, mon, err, n);
-            fprintf(r.metrics, "{\"step\":%lld,\"val_loss\":%.9g", (long long)step, val);
-            write_terms(r.metrics, "val_", terms, names, n_terms);
-            if (ps == JEPA_OK) {
-                fprintf(r.metrics, ",\"embedding_std\":%.6g,\"effective_rank\":%.4g", mon[0], mon[1]);
-                fprintf(r.metrics, ",\"probe_r2\":[");
-                // a constant variable has no R^2 (NaN): JSON null
-                for (int64_t s = 0; s < r.data.state_dim; s++)
-                    if (isnan(r2[s])) fprintf(r.metrics, "%snull", s ? "," : "");
-                    else fprintf(r.metrics, "%s%.4f", s ? "," : "", r2[s]);
-                fprintf(r.metrics, "]");
-            }
-            fprintf(r.metrics, "}\n");
-            fflush(r.metrics);
+            if (r.metrics) write_validation(&r, val, terms, names, n_terms, err, n);
             if (val < r.state.best_val) {
                 r.state.best_val = val;
                 st = save(&r, r.best, err, n);
             }
         }
         if (st == JEPA_OK && (step % c->ckpt_every == 0 || step == total_steps)) st = save(&r, r.last, err, n);
-        if (o->progress) {
+        if (progress) {
             char extra[96];
             snprintf(extra, sizeof extra, "loss %.4f", train_total);
             jepa_progress_update(&bar, step, extra);
@@ -339,7 +448,7 @@ jepa_status jepa_train(const jepa_train_options *o, char *err, size_t n) {
     }
     // a time limit or the end: the last checkpoint holds the final step
     if (st == JEPA_OK && r.state.step % c->ckpt_every != 0) st = save(&r, r.last, err, n);
-    if (o->progress && st == JEPA_OK) jepa_progress_end(&bar, NULL);
+    if (progress && st == JEPA_OK) jepa_progress_end(&bar, NULL);
     teardown(&r);
     return st;
 }

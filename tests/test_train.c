@@ -490,6 +490,61 @@ static void test_proprio_normalization(void) {
     jepa_dataset_close(&ds);
 }
 
+// the latents of a batch's frames (B*T, D), in training or inference mode, into out
+static void encode_batch(jepa_model *m, const jepa_batch *b, int training, float *out) {
+    jepa_ctx *ctx = jepa_ctx_create(0);
+    jepa_ctx_set_grad(ctx, 0);
+    jepa_tensor *f = jepa_wrap(ctx, b->frames, NULL, 4, (int64_t[]){b->B * b->T, 3, b->H, b->W});
+    jepa_tensor *z = jepa_model_encode(ctx, m, &m->params, f, NULL, training);
+    memcpy(out, z->data, sizeof(float) * (size_t)jepa_numel(z));
+    jepa_ctx_free(ctx);
+}
+
+// after refitting the batch-norm statistics to one batch, inference latents of that batch are its
+// training-mode latents (up to the unbiased variance's n / (n - 1)); before, they were not
+static void test_refit_norms(void) {
+    char cfg[512], err[256];
+    write_config(cfg, "refit.json", LEWM_BASE, "\"lr\": 0.01, \"warmup\": 0");
+    CHECK(train(cfg, "data", "run_refit", 6, 0, 0, err, sizeof err) == JEPA_OK);
+    jepa_dataset ds;
+    jepa_model m;
+    jepa_train_state state;
+    jepa_batch b;
+    int ok = jepa_dataset_open(&ds, test_path("data", NULL), err, sizeof err) == JEPA_OK;
+    CHECK(ok);
+    if (!ok) return;
+    CHECK(jepa_model_load(&m, test_path("run_refit", "last.safetensors"), &state, err, sizeof err) == JEPA_OK);
+    jepa_window w = jepa_model_window(&m);
+    CHECK(jepa_batch_alloc(&b, &ds, &w, 64) == JEPA_OK);
+    int64_t *eps = malloc(sizeof(int64_t) * (size_t)ds.episodes);
+    for (int64_t e = 0; e < ds.episodes; e++) eps[e] = e;
+    jepa_dataset_sample(&ds, &w, eps, ds.episodes, 77, 0, &b);
+    int64_t n = b.B * b.T * m.cfg.latent;
+    float *train_z = malloc(sizeof(float) * (size_t)n), *eval_z = malloc(sizeof(float) * (size_t)n);
+    // n = 64 * 3 rows: n / (n - 1) moves the normalized values by 0.26 %; 1e-2 relative to the
+    // largest latent (scale) bounds what it does to the latents
+    encode_batch(&m, &b, 0, eval_z);
+    jepa_ctx *ctx = jepa_ctx_create(0);
+    jepa_model_refit_norms(ctx, &m, &b, 0);
+    jepa_ctx_free(ctx);
+    encode_batch(&m, &b, 1, train_z);
+    double scale = 0, before = 0, after = 0;
+    for (int64_t i = 0; i < n; i++) scale = fmax(scale, fabs(train_z[i]));
+    for (int64_t i = 0; i < n; i++) before = fmax(before, fabs(eval_z[i] - train_z[i]) / scale);
+    encode_batch(&m, &b, 0, eval_z);
+    for (int64_t i = 0; i < n; i++) after = fmax(after, fabs(eval_z[i] - train_z[i]) / scale);
+    CHECK(after < 1e-2);
+    CHECK(before > 1e-2); // the checkpoint's statistics come from other batches
+    printf("refit norms: inference vs training latents, worst %.2g before, %.2g after (of the largest)\n",
+           before, after);
+    free(train_z);
+    free(eval_z);
+    free(eps);
+    jepa_batch_free(&b);
+    jepa_model_free(&m);
+    jepa_dataset_close(&ds);
+}
+
 int main(void) {
     jepa_threads_set(1);
     if (!test_tmpdir("train")) return 1;
@@ -510,6 +565,7 @@ int main(void) {
         test_errors();
         test_checkpoints();
         test_proprio_normalization();
+        test_refit_norms();
         test_cli();
     }
     // everything made here lives under test_root()

@@ -79,6 +79,14 @@ jepa_tensor *jepa_model_encode(jepa_ctx *ctx, jepa_model *m, jepa_params *p, jep
 jepa_tensor *jepa_model_rollout(jepa_ctx *ctx, jepa_model *m, jepa_tensor *z,
                                 jepa_tensor *past_actions, jepa_tensor *actions);
 
+// Refit the batch-norm running statistics (the lewm projector's; nothing for pldm) to the
+// current weights from training-mode passes over batches: call with index 0, 1, 2, ... for
+// successive batches and the statistics are the plain mean of theirs (index 0 replaces the
+// running ones). The running average lags behind moving weights, and where a norm's input varies
+// little against its drift, inference latents then stray far from the training ones ("precise
+// BN"). Runs without gradients; ctx is reset.
+void jepa_model_refit_norms(jepa_ctx *ctx, jepa_model *m, const jepa_batch *batch, int index);
+
 // The training loss of a batch (its windows must be jepa_model_window's). The value of each
 // term is written to terms (JEPA_WM_MAX_TERMS) with its name in names; returns the total.
 // `step` seeds the regularizers' random directions; training: batch norm uses (and updates)

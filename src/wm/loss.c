@@ -100,3 +100,16 @@ jepa_tensor *jepa_model_loss(jepa_ctx *ctx, jepa_model *m, const jepa_batch *bat
     terms[(*n_terms)++] = total->data[0];
     return total;
 }
+
+void jepa_model_refit_norms(jepa_ctx *ctx, jepa_model *m, const jepa_batch *batch, int index) {
+    if (m->recipe != JEPA_RECIPE_LEWM) return;
+    jepa_norm *bn = &m->projector.bn;
+    float momentum = bn->momentum, terms[JEPA_WM_MAX_TERMS];
+    const char *names[JEPA_WM_MAX_TERMS];
+    int n_terms = 0, grad = jepa_ctx_set_grad(ctx, 0);
+    jepa_ctx_reset(ctx);
+    bn->momentum = 1.0f / (float)(index + 1); // the mean of the batches so far
+    jepa_model_loss(ctx, m, batch, 0, 1, terms, names, &n_terms);
+    bn->momentum = momentum;
+    jepa_ctx_set_grad(ctx, grad);
+}

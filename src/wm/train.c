@@ -260,29 +260,17 @@ static const char *first_non_finite(const jepa_params *p, const float *base) {
     return NULL;
 }
 
-// Refit the batch-norm running statistics to the current weights ("precise BN"): the plain
-// average of RECAL_BATCHES training batches' statistics. The running average lags behind weights
-// that move, and where a norm's input varies little against its drift (the lewm projector's),
-// inference latents then stray far from the training ones. Validation and every checkpoint see
-// refitted statistics, so they do not depend on the steps before (resume stays exact).
+// precise batch-norm statistics (jepa_model_refit_norms) for validation and every checkpoint,
+// so neither depends on the steps before (resume stays exact)
 static void recalibrate_norms(run *r) {
     jepa_model *m = &r->model;
     if (m->recipe != JEPA_RECIPE_LEWM || r->recalibrated_at == r->state.step) return;
-    jepa_norm *bn = &m->projector.bn;
-    float momentum = bn->momentum, terms[JEPA_WM_MAX_TERMS];
-    const char *names[JEPA_WM_MAX_TERMS];
-    int n_terms = 0;
     jepa_window w = jepa_model_window(m);
-    int grad = jepa_ctx_set_grad(r->ctx, 0);
     for (int i = 0; i < RECAL_BATCHES; i++) {
         jepa_dataset_sample(&r->data, &w, r->train_eps, r->n_train, r->state.data_seed ^ RECAL_SEED, (uint64_t)i,
                             &r->val_batch);
-        jepa_ctx_reset(r->ctx);
-        bn->momentum = 1.0f / (float)(i + 1); // the mean of the batches so far
-        jepa_model_loss(r->ctx, m, &r->val_batch, r->state.step, 1, terms, names, &n_terms);
+        jepa_model_refit_norms(r->ctx, m, &r->val_batch, i);
     }
-    bn->momentum = momentum;
-    jepa_ctx_set_grad(r->ctx, grad);
     r->recalibrated_at = r->state.step;
 }
 

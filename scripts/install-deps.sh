@@ -10,6 +10,9 @@ packages=(
   libchipmunk-dev          # 2-D physics for pusht
   libmujoco-dev            # 3-D physics for pointmaze and reacher
   libgif-dev libpng-dev    # GIF animations and PNG contact sheets
+  # make test: valgrind for the memcheck smoke test; clang and its runtimes (libclang-rt-dev
+  # holds libFuzzer and the sanitizers, which clang only recommends) for the fuzz targets
+  valgrind clang libclang-rt-dev
 )
 
 missing=()

@@ -1,4 +1,4 @@
-// The catalogue of bad inputs: each one fed to build/jepa must fail with one line on stderr that
+// The catalogue of bad inputs: each one fed to the jepa tool (test_jepa_bin) must fail with one line on stderr that
 // names the file or option and the problem, exit code 1 or 2, no signal (no core dump) and no
 // output left behind. The bad files are made here from a small valid dataset and checkpoint.
 #define _POSIX_C_SOURCE 200809L
@@ -12,7 +12,7 @@
 
 #include "testutil.h"
 
-#define JEPA_BIN "build/jepa"
+#define JEPA_BIN test_jepa_bin()
 
 static char g_tmp[64];
 

@@ -1,6 +1,6 @@
 // Data collection: the same bytes on 1 and 2 threads, datasets that replay (frames from states,
 // states from actions), refusal to overwrite, nothing written on bad input, and the CLI's exit
-// codes and files (build/jepa, run from the repository root).
+// codes and files (test_jepa_bin, run from the repository root).
 #define _POSIX_C_SOURCE 200809L
 #include <dirent.h>
 #include <stdlib.h>
@@ -169,11 +169,11 @@ static void test_refusals(void) {
     CHECK(root_entries() == before);
 }
 
-// run build/jepa with args; its exit code
+// run the jepa tool with args; its exit code
 static int jepa_cli(const char *args) {
-    char cmd[1024];
-    snprintf(cmd, sizeof cmd, "build/jepa %s >/dev/null 2>&1", args);
-    if (getenv("JEPA_TEST_VERBOSE")) snprintf(cmd, sizeof cmd, "build/jepa %s", args);
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd, "%s %s >/dev/null 2>&1", test_jepa_bin(), args);
+    if (getenv("JEPA_TEST_VERBOSE")) snprintf(cmd, sizeof cmd, "%s %s", test_jepa_bin(), args);
     int rc = system(cmd);
     return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
 }
@@ -187,8 +187,9 @@ static int file_starts_with(const char *path, const char *magic, size_t n) {
 }
 
 static void test_cli(void) {
-    if (!test_exists("build/jepa")) {
-        fprintf(stderr, "build/jepa is missing: run from the repository root after building\n");
+    if (!test_exists(test_jepa_bin())) {
+        fprintf(stderr, "%s is missing: run from the repository root after building\n",
+                test_jepa_bin());
         CHECK(0);
         return;
     }

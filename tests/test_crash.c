@@ -14,7 +14,7 @@
 
 #define KILLS 20
 
-// run build/jepa with argv; with kill_after_ms > 0, SIGKILL it then. Returns the exit code, or
+// run the jepa tool with argv; with kill_after_ms > 0, SIGKILL it then. Returns the exit code, or
 // -SIGKILL when it was killed
 static int run_jepa(char *const argv[], int kill_after_ms) {
     fflush(stdout); // or the child would write our buffered output again
@@ -23,7 +23,7 @@ static int run_jepa(char *const argv[], int kill_after_ms) {
     if (pid == 0) {
         freopen("/dev/null", "w", stderr);
         freopen("/dev/null", "w", stdout);
-        execv("build/jepa", argv);
+        execv(test_jepa_bin(), argv);
         _exit(127);
     }
     if (pid < 0) return -1;

@@ -2,7 +2,7 @@
 // loop wrote), a resumed run equals an uninterrupted one bit for bit on one thread, failures
 // (unknown config key, frames of another size, a NaN loss, an existing run, nothing to resume)
 // name their cause and keep the last good checkpoint, checkpoints round-trip and refuse NaN or
-// truncated files, and the CLI's exit codes (build/jepa, run from the repository root).
+// truncated files, and the CLI's exit codes (test_jepa_bin, run from the repository root).
 #define _POSIX_C_SOURCE 200809L
 #include <cjson/cJSON.h>
 #include <stdlib.h>
@@ -394,10 +394,10 @@ static void test_checkpoints(void) {
     unlink(bad);
 }
 
-// run build/jepa with args; its exit code (stdout to out when not NULL)
+// run the jepa tool with args; its exit code (stdout to out when not NULL)
 static int jepa_cli(const char *args, char *out, size_t out_size) {
     char cmd[2048];
-    snprintf(cmd, sizeof cmd, "build/jepa %s 2>%s", args,
+    snprintf(cmd, sizeof cmd, "%s %s 2>%s", test_jepa_bin(), args,
              getenv("JEPA_TEST_VERBOSE") ? "&2" : "/dev/null");
     FILE *p = popen(cmd, "r");
     if (!p) return -1;
@@ -414,8 +414,9 @@ static int jepa_cli(const char *args, char *out, size_t out_size) {
 }
 
 static void test_cli(void) {
-    if (!test_exists("build/jepa")) {
-        fprintf(stderr, "build/jepa is missing: run from the repository root after building\n");
+    if (!test_exists(test_jepa_bin())) {
+        fprintf(stderr, "%s is missing: run from the repository root after building\n",
+                test_jepa_bin());
         CHECK(0);
         return;
     }
@@ -472,7 +473,7 @@ int main(void) {
     }
     // everything made here lives under test_root()
     if (test_failures == 0) {
-        char cmd[256];
+        char cmd[600];
         snprintf(cmd, sizeof cmd, "rm -rf %s", test_root());
         CHECK(system(cmd) == 0);
     }

@@ -11,8 +11,19 @@ int test_failures = 0, test_checks = 0;
 
 static char g_tmpdir[256];
 
+const char *test_build_dir(void) {
+    const char *dir = getenv("JEPA_BUILD_DIR");
+    return dir && *dir ? dir : "build";
+}
+
+const char *test_jepa_bin(void) {
+    static char path[512];
+    snprintf(path, sizeof path, "%s/jepa", test_build_dir());
+    return path;
+}
+
 const char *test_tmpdir(const char *name) {
-    snprintf(g_tmpdir, sizeof g_tmpdir, "build/tests/%s_XXXXXX", name);
+    snprintf(g_tmpdir, sizeof g_tmpdir, "%s/tests/%s_XXXXXX", test_build_dir(), name);
     if (!mkdtemp(g_tmpdir)) {
         fprintf(stderr, "cannot make %s (run from the repository root after building)\n", g_tmpdir);
         return NULL;

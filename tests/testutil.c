@@ -47,6 +47,34 @@ int test_exists(const char *path) {
     return stat(path, &sb) == 0;
 }
 
+char *test_read_file(const char *path, size_t *size) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    char *buf = NULL;
+    long n = fseek(f, 0, SEEK_END) == 0 ? ftell(f) : -1;
+    if (n >= 0 && fseek(f, 0, SEEK_SET) == 0 && (buf = malloc((size_t)n + 1)) &&
+        fread(buf, 1, (size_t)n, f) != (size_t)n) {
+        free(buf);
+        buf = NULL;
+    }
+    fclose(f);
+    if (buf) {
+        buf[n] = '\0';
+        *size = (size_t)n;
+    }
+    return buf;
+}
+
+int test_same_file(const char *a, const char *b) {
+    size_t na = 0, nb = 0;
+    char *pa = test_read_file(a, &na), *pb = test_read_file(b, &nb);
+    int same = pa && pb && na == nb && memcmp(pa, pb, na) == 0;
+    if (!same) fprintf(stderr, "  %s and %s differ (or one is missing)\n", a, b);
+    free(pa);
+    free(pb);
+    return same;
+}
+
 int test_finish(const char *name) {
     printf("%s: %d checks, %d failed\n", name, test_checks, test_failures);
     return test_failures ? 1 : 0;

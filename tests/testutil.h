@@ -69,6 +69,10 @@ const char *test_root(void);
 const char *test_path(const char *dir, const char *name);
 // Whether a file or folder exists.
 int test_exists(const char *path);
+// A whole file in a malloc'd buffer (with a NUL after its *size bytes); NULL when unreadable.
+char *test_read_file(const char *path, size_t *size);
+// Whether two files hold the same bytes (both readable); a message names them when not.
+int test_same_file(const char *a, const char *b);
 
 // A tiny pldm world model on 16x16 frames (2 CNN stages, latent 8), random weights: enough to
 // drive planners and protocols in tests. Returns 1 when it was made.

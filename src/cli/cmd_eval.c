@@ -101,11 +101,11 @@ static int write_timings(const char *path, const jepa_eval_result *res) {
     return write_object(path, j);
 }
 
-int jepa_cmd_eval(int argc, char **argv) {
-    const char *cmd = "eval", *json = NULL, *timings = NULL, *gif_dir = NULL;
-    jepa_cli_plan o;
-    jepa_cli_plan_defaults(&o);
-    o.eval.episodes = 0;
+int jepa_cli_eval_parse(int argc, char **argv, jepa_cli_eval_opts *o) {
+    const char *cmd = "eval";
+    memset(o, 0, sizeof *o);
+    jepa_cli_plan_defaults(&o->plan);
+    o->plan.eval.episodes = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v;
         long long n;
@@ -114,52 +114,67 @@ int jepa_cmd_eval(int argc, char **argv) {
             !strcmp(a, "--episodes")) {
             if (!(v = jepa_cli_value(cmd, argc, argv, &i))) return 2;
             if (!strcmp(a, "--json"))
-                json = v;
+                o->json = v;
             else if (!strcmp(a, "--timings"))
-                timings = v;
+                o->timings = v;
             else if (!strcmp(a, "--gif-dir"))
-                gif_dir = v;
+                o->gif_dir = v;
             else if (!jepa_cli_int(cmd, a, v, 1, 1000000, &n))
                 return 1;
             else
-                o.eval.episodes = (int)n;
+                o->plan.eval.episodes = (int)n;
             continue;
         }
-        int r = jepa_cli_plan_option(cmd, argc, argv, &i, &o);
+        int r = jepa_cli_plan_option(cmd, argc, argv, &i, &o->plan);
         if (r < 0) return 1;
         if (r == 0) {
-            fprintf(stderr, "jepa eval: unknown option '%s'\n", a);
+            fprintf(stderr, "jepa eval: unknown option '%s' (see jepa eval --help)\n", a);
             return 2;
         }
     }
-    if (!o.ckpt || !o.env || o.eval.episodes < 1) return usage(stderr);
+    if (!o->plan.ckpt || !o->plan.env || o->plan.eval.episodes < 1) {
+        fprintf(stderr, "jepa eval: missing %s (see jepa eval --help)\n",
+                !o->plan.ckpt ? "--ckpt" : !o->plan.env ? "--env" : "--episodes");
+        return 2;
+    }
+    return jepa_cli_plan_finish(cmd, &o->plan);
+}
+
+int jepa_cli_eval_run(const jepa_cli_eval_opts *opts) {
+    const jepa_cli_plan *o = &opts->plan;
     // the GIF folder is made (or refused) before the episodes run, not after
-    if (gif_dir && mkdir(gif_dir, 0777) != 0 && errno != EEXIST) {
-        fprintf(stderr, "jepa eval: --gif-dir %s: %s\n", gif_dir, strerror(errno));
+    if (opts->gif_dir && mkdir(opts->gif_dir, 0777) != 0 && errno != EEXIST) {
+        fprintf(stderr, "jepa eval: --gif-dir %s: %s\n", opts->gif_dir, strerror(errno));
         return 1;
     }
     jepa_model m;
     jepa_env_model *env;
-    if (jepa_cli_plan_open(cmd, &o, &m, &env)) return 1;
+    if (jepa_cli_plan_open("eval", o, &m, &env)) return 1;
     jepa_eval_result res;
     char err[1024];
     int rc = 0;
-    if (jepa_eval_run(&m, env, &o.eval, &res, NULL, err, sizeof err) != JEPA_OK) {
+    if (jepa_eval_run(&m, env, &o->eval, &res, NULL, err, sizeof err) != JEPA_OK) {
         fprintf(stderr, "jepa eval: %s\n", err);
         rc = 1;
     } else {
         printf("%s, %s, %d episodes (seed %llu): success %.1f%% [%.1f, %.1f] (95%% Wilson), "
                "mean final distance %.3f\n",
-               o.env, jepa_planner_name(o.eval.planner.kind), res.episodes,
-               (unsigned long long)o.eval.seed, 100 * res.rate, 100 * res.rate_lo,
+               o->env, jepa_planner_name(o->eval.planner.kind), res.episodes,
+               (unsigned long long)o->eval.seed, 100 * res.rate, 100 * res.rate_lo,
                100 * res.rate_hi, res.mean_distance);
         printf("%d plans: %.1f ms median, %.1f ms p95; total %.1f s on %d threads\n", res.plans,
                res.plan_ms_median, res.plan_ms_p95, res.seconds, res.threads);
-        if (json && write_json(json, &o, &res)) rc = 1;
-        if (timings && write_timings(timings, &res)) rc = 1;
-        if (gif_dir && write_gifs(&m, env, &o.eval, gif_dir)) rc = 1;
+        if (opts->json && write_json(opts->json, o, &res)) rc = 1;
+        if (opts->timings && write_timings(opts->timings, &res)) rc = 1;
+        if (opts->gif_dir && write_gifs(&m, env, &o->eval, opts->gif_dir)) rc = 1;
     }
     jepa_env_free(env);
     jepa_model_free(&m);
     return rc;
+}
+
+int jepa_cmd_eval(int argc, char **argv) {
+    jepa_cli_eval_opts o;
+    int code = jepa_cli_eval_parse(argc, argv, &o);
+    return code >= 0 ? code : jepa_cli_eval_run(&o);
 }

@@ -29,9 +29,10 @@ typedef struct jepa_train_options {
 
 // Train. Writes run_dir/metrics.jsonl (one JSON line per log interval and per validation),
 // run_dir/last.safetensors (every ckpt_every steps and at the end) and best.safetensors (best
-// validation loss), each atomically. A NaN or Inf in a loss term, a gradient or a weight stops
-// the run with JEPA_ERR_NUMERIC and a message naming the step and the term or tensor; the last
-// good checkpoint stays as it was.
+// validation loss), each atomically. A NaN or Inf in a loss term, a gradient, a weight or
+// AdamW's second moment (a finite gradient too large to square in float, which grad_clip
+// prevents) stops the run with JEPA_ERR_NUMERIC and a message naming the step and the term or
+// tensor; the last good checkpoint stays as it was.
 jepa_status jepa_train(const jepa_train_options *o, char *err, size_t err_size);
 
 #ifdef __cplusplus

@@ -197,6 +197,8 @@ jepa_status jepa_model_load_optimizer(const jepa_model *m, jepa_adamw *opt, cons
     s = meta_int(&st, "optim_step", path, &step, err, n);
     if (s == JEPA_OK) s = load_into(&st, &m->params, opt->m, "optim.", ".m", path, err, n);
     if (s == JEPA_OK) s = load_into(&st, &m->params, opt->v, "optim.", ".v", path, err, n);
+    if (s == JEPA_OK) s = check_finite(&m->params, opt->m, "optimizer moment m of ", path, err, n);
+    if (s == JEPA_OK) s = check_finite(&m->params, opt->v, "optimizer moment v of ", path, err, n);
     if (s == JEPA_OK) opt->step = step;
     jepa_st_close(&st);
     return s;

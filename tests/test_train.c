@@ -1,8 +1,9 @@
 // Training: the loss of both recipes falls on a tiny tworoom dataset (read from the metrics the
 // loop wrote), a resumed run equals an uninterrupted one bit for bit on one thread, failures
 // (unknown config key, frames of another size, a NaN loss, an existing run, nothing to resume)
-// name their cause and keep the last good checkpoint, checkpoints round-trip and refuse NaN or
-// truncated files, and the CLI's exit codes (test_jepa_bin, run from the repository root).
+// name their cause and keep the last good checkpoint, gradient clipping keeps an exploding run
+// finite, checkpoints round-trip and refuse NaN or truncated files, and the CLI's exit codes
+// (test_jepa_bin, run from the repository root).
 #define _POSIX_C_SOURCE 200809L
 #include <cjson/cJSON.h>
 #include <stdlib.h>

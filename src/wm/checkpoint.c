@@ -110,7 +110,12 @@ static jepa_status load_into(const jepa_safetensors *st, const jepa_params *p, f
                              path, name, jepa_shape_str(want, shape, sizeof shape));
         }
         jepa_status s = jepa_st_to_f32(t, base + p->items[i].offset, err, n);
-        if (s != JEPA_OK) return s;
+        if (s != JEPA_OK) {
+            // name the checkpoint in the reader's message
+            char why[512];
+            snprintf(why, sizeof why, "%s", err ? err : "");
+            return jepa_fail(err, n, s, "%s: %s", path, why);
+        }
     }
     return JEPA_OK;
 }

@@ -133,16 +133,18 @@ static void expect_fail(const char *args, const char *leftover, ...) {
     free(err);
 }
 
-// a bad checkpoint %T/<name> fed to jepa probe and to jepa eval (whose --json must not appear):
-// the error names the file and holds `problem`
+// a bad checkpoint %T/<name> fed to jepa probe and to jepa eval (whose --gif-dir, holding its
+// --json, must not appear): the error names the file and holds `problem`
 static void bad_checkpoint(const char *name, const char *problem) {
     char args[512], file[128];
     snprintf(file, sizeof file, "%%T/%s", name);
     snprintf(args, sizeof args, "probe --ckpt %%T/%s --data %%T/ds", name);
     expect_fail(args, NULL, file, problem, NULL);
     snprintf(args, sizeof args,
-             "eval --ckpt %%T/%s --env tworoom --episodes 1 --max-steps 2 --json %%T/e.json", name);
-    expect_fail(args, "e.json", file, problem, NULL);
+             "eval --ckpt %%T/%s --env tworoom --episodes 1 --max-steps 2 --gif-dir %%T/e "
+             "--json %%T/e/r.json",
+             name);
+    expect_fail(args, "e", file, problem, NULL);
 }
 
 // the library's own parsers on inputs the fuzzers found (tests/fuzz/corpus/*/regress_*)

@@ -142,18 +142,17 @@ int jepa_cli_eval_parse(int argc, char **argv, jepa_cli_eval_opts *o) {
 
 int jepa_cli_eval_run(const jepa_cli_eval_opts *opts) {
     const jepa_cli_plan *o = &opts->plan;
-    // the GIF folder is made (or refused) before the episodes run, not after
-    if (opts->gif_dir && mkdir(opts->gif_dir, 0777) != 0 && errno != EEXIST) {
-        fprintf(stderr, "jepa eval: --gif-dir %s: %s\n", opts->gif_dir, strerror(errno));
-        return 1;
-    }
     jepa_model m;
     jepa_env_model *env;
     if (jepa_cli_plan_open("eval", o, &m, &env)) return 1;
     jepa_eval_result res;
     char err[1024];
     int rc = 0;
-    if (jepa_eval_run(&m, env, &o->eval, &res, NULL, err, sizeof err) != JEPA_OK) {
+    // the GIF folder is made (or refused) once the inputs are known good, before the episodes run
+    if (opts->gif_dir && mkdir(opts->gif_dir, 0777) != 0 && errno != EEXIST) {
+        fprintf(stderr, "jepa eval: --gif-dir %s: %s\n", opts->gif_dir, strerror(errno));
+        rc = 1;
+    } else if (jepa_eval_run(&m, env, &o->eval, &res, NULL, err, sizeof err) != JEPA_OK) {
         fprintf(stderr, "jepa eval: %s\n", err);
         rc = 1;
     } else {

@@ -1,4 +1,7 @@
 # Thin wrapper over CMake. The two commands of the README: `make demo` and `make test`.
+# `make test` (what CI runs) = `make check` (the ctest suite), then the suite again under
+# AddressSanitizer + UBSan (`make asan`), a valgrind smoke test (`make valgrind`) and each fuzz
+# target for FUZZ_SECONDS (`make fuzz`).
 BUILD   ?= build
 PREFIX  ?= /usr/local
 JOBS    ?= $(shell nproc)
@@ -6,7 +9,7 @@ WERROR  := $(if $(CI),ON,OFF)
 CMAKE_FLAGS ?=
 FUZZ_SECONDS ?= 30
 
-.PHONY: all deps build test demo bench asan fuzz install clean format
+.PHONY: all deps build check test demo bench asan valgrind fuzz install clean format
 
 all: build
 
@@ -19,8 +22,14 @@ $(BUILD)/CMakeCache.txt:
 build: deps $(BUILD)/CMakeCache.txt
 	cmake --build $(BUILD) -j $(JOBS)
 
-test: build
+# the ctest suite alone: the quick check while developing
+check: build
 	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
+
+test: check
+	$(MAKE) --no-print-directory asan
+	$(MAKE) --no-print-directory valgrind
+	$(MAKE) --no-print-directory fuzz
 
 demo: build
 	./scripts/demo.sh $(BUILD)
@@ -33,9 +42,13 @@ asan: deps
 	cmake --build $(BUILD)-asan -j $(JOBS)
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --test-dir $(BUILD)-asan --output-on-failure -j $(JOBS)
 
+# collect, train, plan and eval, tiny, under valgrind's memcheck in $(BUILD)-valgrind
+valgrind: deps
+	JOBS=$(JOBS) ./scripts/valgrind.sh $(BUILD)-valgrind
+
 # libFuzzer targets (clang) in $(BUILD)-fuzz, FUZZ_SECONDS each on a copy of tests/fuzz/corpus
-fuzz:
-	BUILD=$(BUILD)-fuzz ./scripts/fuzz.sh $(FUZZ_SECONDS)
+fuzz: deps
+	BUILD=$(BUILD)-fuzz JOBS=$(JOBS) ./scripts/fuzz.sh $(FUZZ_SECONDS)
 
 install: build
 	cmake --install $(BUILD) --prefix $(PREFIX)
@@ -44,4 +57,4 @@ format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
 
 clean:
-	rm -rf $(BUILD) $(BUILD)-asan $(BUILD)-fuzz
+	rm -rf $(BUILD) $(BUILD)-asan $(BUILD)-valgrind $(BUILD)-fuzz

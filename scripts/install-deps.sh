@@ -11,6 +11,9 @@ packages=(
   libmujoco-dev            # 3-D physics for pointmaze and reacher
   libgif-dev libpng-dev    # GIF animations and PNG contact sheets
   libopenmpi-dev openmpi-bin  # optional: data-parallel training (mpirun -np N jepa train)
+  # make test: valgrind for the memcheck smoke test; clang and its runtimes (libclang-rt-dev
+  # holds libFuzzer and the sanitizers, which clang only recommends) for the fuzz targets
+  valgrind clang libclang-rt-dev
 )
 
 missing=()

@@ -1,6 +1,8 @@
-// The catalogue of bad inputs: each one fed to build/jepa must fail with one line on stderr that
-// names the file or option and the problem, exit code 1 or 2, no signal (no core dump) and no
-// output left behind. The bad files are made here from a small valid dataset and checkpoint.
+// The catalogue of bad inputs (issue 7's "tests/bad/"): each one fed to the jepa tool
+// (test_jepa_bin) must fail with one line on stderr that names the file or option and the
+// problem, exit code 1 or 2, no signal (no core dump) and no output left behind. The bad files
+// are not committed: they are made here, at run time, from a small valid dataset and checkpoint
+// (each by one edit, so the cause is known), in a temporary folder removed at the end.
 #define _POSIX_C_SOURCE 200809L
 #include <stdarg.h>
 #include <stdio.h>
@@ -12,7 +14,7 @@
 
 #include "testutil.h"
 
-#define JEPA_BIN "build/jepa"
+#define JEPA_BIN test_jepa_bin()
 
 static char g_tmp[64];
 
@@ -131,6 +133,20 @@ static void expect_fail(const char *args, const char *leftover, ...) {
     free(err);
 }
 
+// a bad checkpoint %T/<name> fed to jepa probe and to jepa eval (whose --gif-dir, holding its
+// --json, must not appear): the error names the file and holds `problem`
+static void bad_checkpoint(const char *name, const char *problem) {
+    char args[512], file[128];
+    snprintf(file, sizeof file, "%%T/%s", name);
+    snprintf(args, sizeof args, "probe --ckpt %%T/%s --data %%T/ds", name);
+    expect_fail(args, NULL, file, problem, NULL);
+    snprintf(args, sizeof args,
+             "eval --ckpt %%T/%s --env tworoom --episodes 1 --max-steps 2 --gif-dir %%T/e "
+             "--json %%T/e/r.json",
+             name);
+    expect_fail(args, "e", file, problem, NULL);
+}
+
 // the library's own parsers on inputs the fuzzers found (tests/fuzz/corpus/*/regress_*)
 static void parser_regressions(void) {
     jepa_wm_config c;
@@ -183,20 +199,17 @@ int main(void) {
     // ---- checkpoints, fed to jepa probe ----
     snprintf(path, sizeof path, "%s/truncated.safetensors", g_tmp);
     write_all(path, ck, ck_size / 2);
-    expect_fail("probe --ckpt %T/truncated.safetensors --data %T/ds", NULL,
-                "%T/truncated.safetensors", "data_offsets outside the data area", NULL);
+    bad_checkpoint("truncated.safetensors", "data_offsets outside the data area");
     snprintf(path, sizeof path, "%s/empty.safetensors", g_tmp);
     write_all(path, ck, 0);
-    expect_fail("probe --ckpt %T/empty.safetensors --data %T/ds", NULL, "%T/empty.safetensors",
-                "too short", NULL);
+    bad_checkpoint("empty.safetensors", "too short");
     // a header length of 2^40
     snprintf(path, sizeof path, "%s/hlen.safetensors", g_tmp);
     char *edited = malloc(ck_size);
     memcpy(edited, ck, ck_size);
     memcpy(edited, "\0\0\0\0\0\1\0\0", 8);
     write_all(path, edited, ck_size);
-    expect_fail("probe --ckpt %T/hlen.safetensors --data %T/ds", NULL, "%T/hlen.safetensors",
-                "header length", NULL);
+    bad_checkpoint("hlen.safetensors", "header length");
     free(edited);
     // two tensors over the same bytes: the second tensor's offsets set to the first's
     {
@@ -208,25 +221,26 @@ int main(void) {
         memcpy(file + 8, h, hl);
         snprintf(path, sizeof path, "%s/overlap.safetensors", g_tmp);
         write_all(path, file, 8 + hl + 8);
-        expect_fail("probe --ckpt %T/overlap.safetensors --data %T/ds", NULL,
-                    "%T/overlap.safetensors", "overlap", NULL);
+        bad_checkpoint("overlap.safetensors", "overlap");
     }
-    // an unknown dtype, a recipe's name and a size changed in place (same byte lengths)
+    // an unknown dtype, a known one of the same width that is not float, a recipe's name and a
+    // size changed in place (same byte lengths)
     snprintf(path, sizeof path, "%s/dtype.safetensors", g_tmp);
     write_all(path, ck, ck_size);
     patch(path, "\"F32\"", "\"F8 \"");
-    expect_fail("probe --ckpt %T/dtype.safetensors --data %T/ds", NULL, "%T/dtype.safetensors",
-                "unknown dtype", NULL);
+    bad_checkpoint("dtype.safetensors", "unknown dtype");
+    snprintf(path, sizeof path, "%s/int.safetensors", g_tmp);
+    write_all(path, ck, ck_size);
+    patch(path, "\"F32\"", "\"I32\"");
+    bad_checkpoint("int.safetensors", "dtype I32 cannot load as float32");
     snprintf(path, sizeof path, "%s/recipe.safetensors", g_tmp);
     write_all(path, ck, ck_size);
     patch(path, "\\\"recipe\\\":\\\"pldm\\\"", "\\\"recipe\\\":\\\"lewm\\\"");
-    expect_fail("probe --ckpt %T/recipe.safetensors --data %T/ds", NULL, "%T/recipe.safetensors",
-                "another recipe", NULL);
+    bad_checkpoint("recipe.safetensors", "another recipe");
     snprintf(path, sizeof path, "%s/size.safetensors", g_tmp);
     write_all(path, ck, ck_size);
     patch(path, "\\\"latent\\\":8,", "\\\"latent\\\":9,");
-    expect_fail("probe --ckpt %T/size.safetensors --data %T/ds", NULL, "%T/size.safetensors",
-                "another size", NULL);
+    bad_checkpoint("size.safetensors", "another size");
     // a NaN and an Inf in the first weight of the file (the data area's first 4 bytes)
     size_t data_at = 8;
     for (int i = 0; i < 8; i++) data_at += (size_t)(unsigned char)ck[i] << (8 * i);
@@ -234,13 +248,11 @@ int main(void) {
     snprintf(path, sizeof path, "%s/nan.safetensors", g_tmp);
     memcpy(ck + data_at, "\0\0\xc0\x7f", 4);
     write_all(path, ck, ck_size);
-    expect_fail("probe --ckpt %T/nan.safetensors --data %T/ds", NULL, "%T/nan.safetensors",
-                "NaN or Inf", NULL);
+    bad_checkpoint("nan.safetensors", "NaN or Inf");
     snprintf(path, sizeof path, "%s/inf.safetensors", g_tmp);
     memcpy(ck + data_at, "\0\0\x80\xff", 4);
     write_all(path, ck, ck_size);
-    expect_fail("probe --ckpt %T/inf.safetensors --data %T/ds", NULL, "%T/inf.safetensors",
-                "NaN or Inf", NULL);
+    bad_checkpoint("inf.safetensors", "NaN or Inf");
     free(ck);
 
     // ---- datasets, fed to jepa train (no run folder may appear) and jepa probe ----
@@ -315,6 +327,18 @@ int main(void) {
     expect_fail("train --config %T/tiny.json --data %T/ds --out %T/r1 --bogus", "r1", "--bogus",
                 NULL);
     expect_fail("probe --ckpt %T/run/best.safetensors --data %T/ds --bogus", NULL, "--bogus", NULL);
+    expect_fail("plan --ckpt %T/run/best.safetensors --env tworoom --bogus", NULL, "--bogus", NULL);
+    expect_fail("eval --ckpt %T/run/best.safetensors --env tworoom --episodes 1 --bogus --json "
+                "%T/e.json",
+                "e.json", "--bogus", NULL);
+    expect_fail("eval --ckpt %T/run/best.safetensors --env nowhere --episodes 1 --json %T/e.json",
+                "e.json", "nowhere", NULL);
+    expect_fail("plan --ckpt %T/run/best.safetensors --env tworoom --env-options {\\\"nope\\\":1} "
+                "--gif %T/p.gif",
+                "p.gif", "unknown option 'nope'", NULL);
+    // a checkpoint of another environment
+    expect_fail("eval --ckpt %T/run/best.safetensors --env pusht --episodes 1 --json %T/e.json",
+                "e.json", "%T/run/best.safetensors", "trained on tworoom", NULL);
     snprintf(path, sizeof path, "%s/typo.json", g_tmp);
     write_text(path, "{\"latnet\": 8}");
     expect_fail("train --config %T/typo.json --data %T/ds --out %T/r2", "r2", "%T/typo.json",
@@ -341,6 +365,13 @@ int main(void) {
     expect_fail("train --config %T/tiny.json --data %T/ds --out %T/r5 --minutes -1", "r5",
                 "--minutes", NULL);
     expect_fail("--threads 0 envs", NULL, "--threads", NULL);
+    expect_fail("eval --ckpt %T/run/best.safetensors --env tworoom --episodes -1 --json %T/e.json",
+                "e.json", "--episodes", "-1 is outside", NULL);
+    expect_fail("plan --ckpt %T/run/best.safetensors --env tworoom --horizon 100000", NULL,
+                "--horizon", "100000 is outside", NULL);
+    expect_fail("eval --ckpt %T/run/best.safetensors --env tworoom --episodes 1 --samples 4 "
+                "--elites 8",
+                NULL, "--elites", "--samples", NULL);
     snprintf(path, sizeof path, "%s/huge.json", g_tmp);
     write_text(path, "{\"image\": 100000}");
     expect_fail("train --config %T/huge.json --data %T/ds --out %T/r6", "r6", "'image'",

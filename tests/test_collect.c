@@ -1,9 +1,12 @@
 // Data collection: the same bytes on 1 and 2 threads, datasets that replay (frames from states,
-// states from actions), refusal to overwrite, nothing written on bad input, and the CLI's exit
-// codes and files (build/jepa, run from the repository root).
+// states from actions), refusal to overwrite, nothing written on bad input, the temporary folder
+// of a killed collection removed by the next one, and the CLI's exit codes and files
+// (test_jepa_bin, run from the repository root).
 #define _POSIX_C_SOURCE 200809L
 #include <dirent.h>
+#include <signal.h>
 #include <stdlib.h>
+#include <time.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -169,11 +172,11 @@ static void test_refusals(void) {
     CHECK(root_entries() == before);
 }
 
-// run build/jepa with args; its exit code
+// run the jepa tool with args; its exit code
 static int jepa_cli(const char *args) {
-    char cmd[1024];
-    snprintf(cmd, sizeof cmd, "build/jepa %s >/dev/null 2>&1", args);
-    if (getenv("JEPA_TEST_VERBOSE")) snprintf(cmd, sizeof cmd, "build/jepa %s", args);
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd, "%s %s >/dev/null 2>&1", test_jepa_bin(), args);
+    if (getenv("JEPA_TEST_VERBOSE")) snprintf(cmd, sizeof cmd, "%s %s", test_jepa_bin(), args);
     int rc = system(cmd);
     return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
 }
@@ -187,8 +190,9 @@ static int file_starts_with(const char *path, const char *magic, size_t n) {
 }
 
 static void test_cli(void) {
-    if (!test_exists("build/jepa")) {
-        fprintf(stderr, "build/jepa is missing: run from the repository root after building\n");
+    if (!test_exists(test_jepa_bin())) {
+        fprintf(stderr, "%s is missing: run from the repository root after building\n",
+                test_jepa_bin());
         CHECK(0);
         return;
     }
@@ -243,12 +247,53 @@ static void test_cli(void) {
     CHECK(jepa_cli("nonsense") == 2 && jepa_cli("") == 2 && jepa_cli("envs") == 0);
 }
 
+// `jepa collect` killed by SIGKILL leaves its hidden .DIR.partial-PID folder; the next collect
+// into DIR removes it (its process is gone), and keeps a live process's folder and other names
+static void test_stale_partials(void) {
+    char out[512], partial[640], live[640], other[640], cmd[1024];
+    snprintf(out, sizeof out, "%s", test_path("killed", NULL));
+    fflush(stdout);
+    fflush(stderr);
+    pid_t pid = fork();
+    if (pid == 0) {
+        freopen("/dev/null", "w", stderr);
+        execl(test_jepa_bin(), "jepa", "collect", "--env", "tworoom", "--episodes", "2000",
+              "--steps", "50", "--size", "32", "--quiet", "--threads", "1", "--out", out,
+              (char *)NULL);
+        _exit(127);
+    }
+    CHECK(pid > 0);
+    if (pid <= 0) return;
+    // kill it once its temporary folder is there (within 10 s)
+    snprintf(partial, sizeof partial, "%s/.killed.partial-%ld", test_root(), (long)pid);
+    struct timespec ms = {0, 1000000};
+    for (int i = 0; i < 10000 && !test_exists(partial); i++) nanosleep(&ms, NULL);
+    kill(pid, SIGKILL);
+    int status;
+    waitpid(pid, &status, 0);
+    CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+    CHECK(test_exists(partial) && !test_exists(out));
+    // a live process's temporary folder (this test's) and a name that is no PID
+    snprintf(live, sizeof live, "%s/.killed.partial-%ld", test_root(), (long)getpid());
+    snprintf(other, sizeof other, "%s/.killed.partial-x1", test_root());
+    CHECK(mkdir(live, 0755) == 0 && mkdir(other, 0755) == 0);
+    snprintf(cmd, sizeof cmd,
+             "collect --env tworoom --episodes 2 --steps 3 --size 16 --quiet --out %s", out);
+    CHECK(jepa_cli(cmd) == 0);
+    CHECK(!test_exists(partial) && test_exists(test_path("killed", "manifest.json")));
+    CHECK(test_exists(live) && test_exists(other));
+    rmdir(live);
+    rmdir(other);
+    remove_dataset("killed");
+}
+
 int main(void) {
     if (!test_tmpdir("collect")) return 1;
     test_threads_identical();
     test_replay();
     test_refusals();
     test_cli();
+    test_stale_partials();
     remove_dataset("one");
     rmdir(test_root());
     return test_finish("test_collect");

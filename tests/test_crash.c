@@ -14,7 +14,7 @@
 
 #define KILLS 20
 
-// run build/jepa with argv; with kill_after_ms > 0, SIGKILL it then. Returns the exit code, or
+// run the jepa tool with argv; with kill_after_ms > 0, SIGKILL it then. Returns the exit code, or
 // -SIGKILL when it was killed
 static int run_jepa(char *const argv[], int kill_after_ms) {
     fflush(stdout); // or the child would write our buffered output again
@@ -23,7 +23,7 @@ static int run_jepa(char *const argv[], int kill_after_ms) {
     if (pid == 0) {
         freopen("/dev/null", "w", stderr);
         freopen("/dev/null", "w", stdout);
-        execv("build/jepa", argv);
+        execv(test_jepa_bin(), argv);
         _exit(127);
     }
     if (pid < 0) return -1;
@@ -62,21 +62,6 @@ static char *metrics_without_time(const char *path) {
     }
     fclose(f);
     return out;
-}
-
-static unsigned char *read_all(const char *path, long *size) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    *size = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    unsigned char *p = malloc((size_t)*size);
-    if (p && fread(p, 1, (size_t)*size, f) != (size_t)*size) {
-        free(p);
-        p = NULL;
-    }
-    fclose(f);
-    return p;
 }
 
 int main(void) {
@@ -139,14 +124,12 @@ int main(void) {
     CHECK(train(cfg, data, killed, test_exists(last), 0) == 0);
     char a[600], b[600];
     snprintf(a, sizeof a, "%s/last.safetensors", straight);
-    long na = 0, nb = 0;
-    unsigned char *wa = read_all(a, &na), *wb = read_all(last, &nb);
-    CHECK(wa && wb && na == nb && memcmp(wa, wb, (size_t)na) == 0);
+    CHECK(test_same_file(a, last));
     snprintf(a, sizeof a, "%s/metrics.jsonl", straight);
     snprintf(b, sizeof b, "%s/metrics.jsonl", killed);
     char *ma = metrics_without_time(a), *mb = metrics_without_time(b);
     CHECK(ma && mb && strlen(ma) > 1000 && strcmp(ma, mb) == 0);
-    free(wa), free(wb), free(ma), free(mb);
+    free(ma), free(mb);
     if (test_failures == 0) {
         char cmd[700];
         snprintf(cmd, sizeof cmd, "rm -rf %s", test_root());

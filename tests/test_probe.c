@@ -109,8 +109,9 @@ static void test_by_hand(void) {
 // jepa_probe_encode: every frame of the listed episodes, in order, encoded as the model
 // encodes one frame at a time, with its state
 static void test_encode(void) {
-    char root[] = "build/tests/probe_XXXXXX", dir[64], err[512];
-    if (!mkdtemp(root)) {
+    char dir[512], err[512];
+    const char *root = test_tmpdir("probe");
+    if (!root) {
         CHECK(0);
         return;
     }
@@ -187,7 +188,7 @@ static void test_encode(void) {
     static const char *files[] = {"manifest.json", "frames.npy", "actions.npy", "states.npy",
                                   "proprio.npy"};
     for (int i = 0; i < 5; i++) {
-        char p[128];
+        char p[640];
         snprintf(p, sizeof p, "%s/%s", dir, files[i]);
         unlink(p);
     }

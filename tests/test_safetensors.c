@@ -7,7 +7,6 @@
 #include "jepa/safetensors.h"
 #include "testutil.h"
 
-#define DIR_ "build/tests/st_tmp"
 
 // a safetensors image from a header text and a data area
 static size_t image(unsigned char *buf, const char *header, const unsigned char *data, size_t ndata) {
@@ -88,7 +87,6 @@ static int count_files(const char *dir) {
 }
 
 static void test_round_trip_and_params(void) {
-    CHECK(system("mkdir -p " DIR_ " && rm -f " DIR_ "/*") == 0);
     jepa_params p;
     jepa_params_init(&p);
     jepa_params_add(&p, "enc.weight", 2, (int64_t[]){3, 5}, 0);
@@ -103,9 +101,10 @@ static void test_round_trip_and_params(void) {
     float m[3] = {1, 2, 3};
     e[3] = (jepa_st_entry){"optim.enc.bias.m", 1, (int64_t[]){3}, m};
     char err[256];
-    const char *path = DIR_ "/a.safetensors";
+    char path[600];
+    snprintf(path, sizeof path, "%s", test_path("a.safetensors", NULL));
     CHECK(jepa_st_save(path, e, 4, "{\"step\":\"7\",\"config\":\"{\\\"x\\\":1}\"}", err, sizeof err) == JEPA_OK);
-    CHECK(count_files(DIR_) == 1); // no temporary file left
+    CHECK(count_files(test_root()) == 1); // no temporary file left
     jepa_safetensors st;
     CHECK(jepa_st_open(&st, path, err, sizeof err) == JEPA_OK);
     CHECK(st.count == 4);
@@ -153,18 +152,24 @@ static void test_round_trip_and_params(void) {
     fclose(f);
     CHECK(jepa_st_parse(&st, buf, n - 5, "t", err, sizeof err) == JEPA_ERR_FORMAT);
     CHECK(jepa_st_parse(&st, buf, 20, "t", err, sizeof err) == JEPA_ERR_FORMAT);
-    CHECK(jepa_st_open(&st, DIR_ "/missing.safetensors", err, sizeof err) == JEPA_ERR_IO &&
+    CHECK(jepa_st_open(&st, test_path("missing.safetensors", NULL), err, sizeof err) == JEPA_ERR_IO &&
           strstr(err, "missing.safetensors"));
     // a failed write leaves the old file and no temporary one
     CHECK(jepa_st_save(path, e, 1, "{\"step\":3}", err, sizeof err) == JEPA_ERR_INVALID);
-    CHECK(jepa_st_save(DIR_ "/no/such/dir/x.safetensors", e, 1, NULL, err, sizeof err) == JEPA_ERR_IO);
-    CHECK(count_files(DIR_) == 1);
+    CHECK(jepa_st_save(test_path("no/such/dir/x.safetensors", NULL), e, 1, NULL, err, sizeof err) == JEPA_ERR_IO);
+    CHECK(count_files(test_root()) == 1);
     jepa_params_free(&p);
 }
 
 int main(void) {
+    if (!test_tmpdir("safetensors")) return 1;
     test_malformed();
     test_dtypes();
     test_round_trip_and_params();
+    if (test_failures == 0) {
+        char cmd[600];
+        snprintf(cmd, sizeof cmd, "rm -rf %s", test_root());
+        CHECK(system(cmd) == 0);
+    }
     return test_finish("test_safetensors");
 }

@@ -1,8 +1,9 @@
 // Training: the loss of both recipes falls on a tiny tworoom dataset (read from the metrics the
 // loop wrote), a resumed run equals an uninterrupted one bit for bit on one thread, failures
 // (unknown config key, frames of another size, a NaN loss, an existing run, nothing to resume)
-// name their cause and keep the last good checkpoint, checkpoints round-trip and refuse NaN or
-// truncated files, and the CLI's exit codes (build/jepa, run from the repository root).
+// name their cause and keep the last good checkpoint, gradient clipping keeps an exploding run
+// finite, checkpoints round-trip and refuse NaN or truncated files, and the CLI's exit codes
+// (test_jepa_bin, run from the repository root).
 #define _POSIX_C_SOURCE 200809L
 #include <cjson/cJSON.h>
 #include <stdlib.h>
@@ -297,6 +298,59 @@ static void test_errors(void) {
     jepa_model_free(&m);
 }
 
+// Gradient clipping keeps an exploding run finite: actions of 1e15 and an inverse-dynamics weight
+// of 1e6 give a finite loss (~1e36) whose gradients pass 1.8e19, whose squares overflow float.
+// Without clipping, AdamW's second moment turns Inf (the weight would freeze, and the checkpoint
+// could not be resumed): the run stops at once, naming the step and the tensor. With grad_clip
+// on, every step, weight and optimizer moment stays finite, and the checkpoint resumes.
+static void test_clipping(void) {
+    char err[1024], cfg[512];
+    write_config(cfg, "noclip.json", PLDM_BASE,
+                 "\"steps\": 12, \"warmup\": 0, \"w_idm\": 1e6, \"grad_clip\": 0, "
+                 "\"log_every\": 1, \"val_every\": 4, \"ckpt_every\": 4");
+    jepa_status st = train(cfg, "hugedata", "noclip", 0, 0, 0, err, sizeof err);
+    if (st != JEPA_ERR_NUMERIC || !strstr(err, "step 0: the gradient of '"))
+        fprintf(stderr, "  no clipping: %s\n", err);
+    CHECK(st == JEPA_ERR_NUMERIC && strstr(err, "step 0: the gradient of '") &&
+          strstr(err, "overflows AdamW's second moment") && strstr(err, "grad_clip"));
+    write_config(cfg, "clip.json", PLDM_BASE,
+                 "\"steps\": 12, \"warmup\": 0, \"w_idm\": 1e6, \"grad_clip\": 1, "
+                 "\"log_every\": 1, \"val_every\": 4, \"ckpt_every\": 4");
+    st = train(cfg, "hugedata", "clip", 0, 8, 0, err, sizeof err);
+    if (st != JEPA_OK) fprintf(stderr, "  clipping: %s\n", err);
+    CHECK(st == JEPA_OK);
+    // every logged total is finite, and huge: the run did explode
+    cJSON *lines[64];
+    int nl = read_metrics("clip", lines, 64), steps = 0;
+    for (int i = 0; i < nl; i++) {
+        if (!cJSON_GetObjectItemCaseSensitive(lines[i], "total")) continue; // a validation line
+        double total = number(lines[i], "total");
+        steps++;
+        CHECK(isfinite(total) && total > 1e30);
+    }
+    CHECK(steps == 8);
+    free_lines(lines, nl);
+    // the checkpoint's weights and moments load (both are checked finite), and it resumes
+    jepa_model m;
+    jepa_adamw opt;
+    st = jepa_model_load(&m, test_path("clip", "last.safetensors"), NULL, err, sizeof err);
+    CHECK(st == JEPA_OK);
+    if (st != JEPA_OK) return;
+    CHECK(jepa_adamw_init(&opt, &m.params, 0.9f, 0.999f, 1e-8f, 0.01f) == JEPA_OK);
+    CHECK(jepa_model_load_optimizer(&m, &opt, test_path("clip", "last.safetensors"), err,
+                                    sizeof err) == JEPA_OK);
+    // ... and a moment that is not finite is refused, naming the tensor
+    const jepa_param *victim = &m.params.items[1];
+    opt.v[victim->offset] = INFINITY;
+    const char *bad = test_path("inf_moment.safetensors", NULL);
+    CHECK(jepa_model_save(&m, &opt, NULL, bad, err, sizeof err) == JEPA_OK);
+    CHECK(jepa_model_load_optimizer(&m, &opt, bad, err, sizeof err) == JEPA_ERR_NUMERIC &&
+          strstr(err, "moment v") && strstr(err, victim->name));
+    jepa_adamw_free(&opt);
+    jepa_model_free(&m);
+    CHECK(train(NULL, "hugedata", "clip", 0, 0, 1, err, sizeof err) == JEPA_OK);
+}
+
 // every config field of two configs, by the field table
 static int same_config(const jepa_wm_config *a, const jepa_wm_config *b) {
     int same = 1;
@@ -394,10 +448,10 @@ static void test_checkpoints(void) {
     unlink(bad);
 }
 
-// run build/jepa with args; its exit code (stdout to out when not NULL)
+// run the jepa tool with args; its exit code (stdout to out when not NULL)
 static int jepa_cli(const char *args, char *out, size_t out_size) {
     char cmd[2048];
-    snprintf(cmd, sizeof cmd, "build/jepa %s 2>%s", args,
+    snprintf(cmd, sizeof cmd, "%s %s 2>%s", test_jepa_bin(), args,
              getenv("JEPA_TEST_VERBOSE") ? "&2" : "/dev/null");
     FILE *p = popen(cmd, "r");
     if (!p) return -1;
@@ -414,8 +468,9 @@ static int jepa_cli(const char *args, char *out, size_t out_size) {
 }
 
 static void test_cli(void) {
-    if (!test_exists("build/jepa")) {
-        fprintf(stderr, "build/jepa is missing: run from the repository root after building\n");
+    if (!test_exists(test_jepa_bin())) {
+        fprintf(stderr, "%s is missing: run from the repository root after building\n",
+                test_jepa_bin());
         CHECK(0);
         return;
     }
@@ -549,13 +604,18 @@ int main(void) {
     jepa_threads_set(1);
     if (!test_tmpdir("train")) return 1;
     char err[256];
-    // the data; a copy whose actions are NaN; frames of another size
+    // the data; copies whose actions are NaN and 1e15; frames of another size
     int ok = collect("data", 12, 10, 16, 3) && collect("nandata", 12, 10, 16, 3) &&
-             collect("data32", 3, 10, 32, 3);
-    static float nans[12 * 10 * 2];
-    for (int i = 0; i < 12 * 10 * 2; i++) nans[i] = NAN;
+             collect("hugedata", 12, 10, 16, 3) && collect("data32", 3, 10, 32, 3);
+    static float nans[12 * 10 * 2], huge[12 * 10 * 2];
+    for (int i = 0; i < 12 * 10 * 2; i++) {
+        nans[i] = NAN;
+        huge[i] = 1e15f;
+    }
     ok = ok && jepa_npy_write(test_path("nandata", "actions.npy"), JEPA_NPY_F32, 3,
                               (int64_t[]){12, 10, 2}, nans, err, sizeof err) == JEPA_OK;
+    ok = ok && jepa_npy_write(test_path("hugedata", "actions.npy"), JEPA_NPY_F32, 3,
+                              (int64_t[]){12, 10, 2}, huge, err, sizeof err) == JEPA_OK;
     CHECK(ok);
     if (ok) {
         test_loss_falls("pldm", PLDM_BASE);
@@ -563,6 +623,7 @@ int main(void) {
         test_resume("pldm", PLDM_BASE, "\"target\": \"ema\"");
         test_resume("lewm", LEWM_BASE, NULL);
         test_errors();
+        test_clipping();
         test_checkpoints();
         test_proprio_normalization();
         test_refit_norms();
@@ -570,7 +631,7 @@ int main(void) {
     }
     // everything made here lives under test_root()
     if (test_failures == 0) {
-        char cmd[256];
+        char cmd[600];
         snprintf(cmd, sizeof cmd, "rm -rf %s", test_root());
         CHECK(system(cmd) == 0);
     }

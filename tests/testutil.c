@@ -11,8 +11,19 @@ int test_failures = 0, test_checks = 0;
 
 static char g_tmpdir[256];
 
+const char *test_build_dir(void) {
+    const char *dir = getenv("JEPA_BUILD_DIR");
+    return dir && *dir ? dir : "build";
+}
+
+const char *test_jepa_bin(void) {
+    static char path[512];
+    snprintf(path, sizeof path, "%s/jepa", test_build_dir());
+    return path;
+}
+
 const char *test_tmpdir(const char *name) {
-    snprintf(g_tmpdir, sizeof g_tmpdir, "build/tests/%s_XXXXXX", name);
+    snprintf(g_tmpdir, sizeof g_tmpdir, "%s/tests/%s_XXXXXX", test_build_dir(), name);
     if (!mkdtemp(g_tmpdir)) {
         fprintf(stderr, "cannot make %s (run from the repository root after building)\n", g_tmpdir);
         return NULL;
@@ -34,6 +45,34 @@ const char *test_path(const char *dir, const char *name) {
 int test_exists(const char *path) {
     struct stat sb;
     return stat(path, &sb) == 0;
+}
+
+char *test_read_file(const char *path, size_t *size) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    char *buf = NULL;
+    long n = fseek(f, 0, SEEK_END) == 0 ? ftell(f) : -1;
+    if (n >= 0 && fseek(f, 0, SEEK_SET) == 0 && (buf = malloc((size_t)n + 1)) &&
+        fread(buf, 1, (size_t)n, f) != (size_t)n) {
+        free(buf);
+        buf = NULL;
+    }
+    fclose(f);
+    if (buf) {
+        buf[n] = '\0';
+        *size = (size_t)n;
+    }
+    return buf;
+}
+
+int test_same_file(const char *a, const char *b) {
+    size_t na = 0, nb = 0;
+    char *pa = test_read_file(a, &na), *pb = test_read_file(b, &nb);
+    int same = pa && pb && na == nb && memcmp(pa, pb, na) == 0;
+    if (!same) fprintf(stderr, "  %s and %s differ (or one is missing)\n", a, b);
+    free(pa);
+    free(pb);
+    return same;
 }
 
 int test_finish(const char *name) {

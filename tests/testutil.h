@@ -53,8 +53,14 @@ void test_env_restores_exactly(const jepa_env_model *m, int steps, int episodes,
 // actions drawn from stream 1 of seed (the frame before each action, and the first one).
 uint64_t test_env_frames_hash(const jepa_env_model *m, uint64_t seed, int frames);
 
-// A fresh folder build/tests/<name>_XXXXXX for a test's files (the test runs from the repository
-// root); its path, valid for the whole program. NULL, with a message, when it cannot be made.
+// The build folder the test was built in: $JEPA_BUILD_DIR (CMake sets it for ctest, so the
+// sanitizer suite in build-asan/ runs its own jepa), else "build".
+const char *test_build_dir(void);
+// The jepa command-line tool of that build folder: "<build>/jepa".
+const char *test_jepa_bin(void);
+// A fresh folder <build>/tests/<name>_XXXXXX for a test's files (the test runs from the
+// repository root); its path, valid for the whole program. NULL, with a message, when it cannot
+// be made.
 const char *test_tmpdir(const char *name);
 // The folder test_tmpdir made.
 const char *test_root(void);
@@ -63,6 +69,10 @@ const char *test_root(void);
 const char *test_path(const char *dir, const char *name);
 // Whether a file or folder exists.
 int test_exists(const char *path);
+// A whole file in a malloc'd buffer (with a NUL after its *size bytes); NULL when unreadable.
+char *test_read_file(const char *path, size_t *size);
+// Whether two files hold the same bytes (both readable); a message names them when not.
+int test_same_file(const char *a, const char *b);
 
 // A tiny pldm world model on 16x16 frames (2 CNN stages, latent 8), random weights: enough to
 // drive planners and protocols in tests. Returns 1 when it was made.

@@ -49,7 +49,8 @@ typedef struct jepa_collect_result {
 uint64_t jepa_collect_episode_seed(uint64_t seed, int64_t index);
 
 // Collect into dir. The files are written into a hidden sibling folder, then renamed to dir, so
-// dir never holds half a dataset. dir must not exist, or be empty (or, with force, hold a
+// dir never holds half a dataset; the hidden folders of earlier collections into dir whose
+// process is gone (killed) are removed first. dir must not exist, or be empty (or, with force, hold a
 // dataset: its manifest.json and *.npy are replaced). Bad config values fail with
 // JEPA_ERR_INVALID before anything is written, with one line in err naming the culprit.
 // result may be NULL.

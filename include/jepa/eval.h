@@ -64,9 +64,11 @@ typedef struct jepa_eval_result {
     int episodes, successes;
     double rate, rate_lo, rate_hi; // success rate with its 95 % Wilson interval
     double mean_distance;          // mean final distance
+    int plans;
+    // wall-clock figures: they vary from run to run, unlike everything above
     double plan_ms_median, plan_ms_p95;
     double seconds; // wall time of the whole evaluation
-    int plans;
+    int threads;    // episodes run in parallel
 } jepa_eval_result;
 
 // Run every episode (in parallel, one env data and one planner per thread); per-episode

@@ -43,11 +43,13 @@ typedef struct jepa_train_options {
 
 // Train. Writes run_dir/metrics.jsonl (one JSON line per log interval and per validation),
 // run_dir/last.safetensors (every ckpt_every steps and at the end) and best.safetensors (best
-// validation loss), each atomically. A NaN or Inf in a loss term, a gradient or a weight stops
-// the run with JEPA_ERR_NUMERIC and a message naming the step and the term or tensor; the last
-// good checkpoint stays as it was. With world > 1, processes that start from different weights,
-// configs, data or steps fail with JEPA_ERR_INVALID before the first step; a numeric failure, an
-// interruption (any process's stop flag) and the time limit stop every process at the same step.
+// validation loss), each atomically. A NaN or Inf in a loss term, a gradient, a weight or
+// AdamW's second moment (a finite gradient too large to square in float, which grad_clip
+// prevents) stops the run with JEPA_ERR_NUMERIC and a message naming the step and the term or
+// tensor; the last good checkpoint stays as it was. With world > 1, processes that start from
+// different weights, configs, data or steps fail with JEPA_ERR_INVALID before the first step; a
+// numeric failure, an interruption (any process's stop flag) and the time limit stop every
+// process at the same step.
 jepa_status jepa_train(const jepa_train_options *o, char *err, size_t err_size);
 
 #ifdef __cplusplus

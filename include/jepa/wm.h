@@ -118,7 +118,8 @@ jepa_status jepa_model_save(const jepa_model *m, const jepa_adamw *opt,
 // differs; non-finite weights fail naming the tensor.
 jepa_status jepa_model_load(jepa_model *m, const char *path, jepa_train_state *state, char *err,
                             size_t err_size);
-// Load the optimizer moments of a checkpoint into opt (initialised for m).
+// Load the optimizer moments of a checkpoint into opt (initialised for m); non-finite moments
+// fail naming the tensor.
 jepa_status jepa_model_load_optimizer(const jepa_model *m, jepa_adamw *opt, const char *path,
                                       char *err, size_t err_size);
 

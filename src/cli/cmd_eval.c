@@ -13,12 +13,18 @@
 static int usage(FILE *f) {
     fprintf(f,
             "usage: jepa eval --ckpt C --env NAME --episodes N [--seed S] [--planner ...]\n"
-            "                 [--json out.json] [--gif-dir D] [planning options of jepa plan]\n"
+            "                 [--json out.json] [--timings t.json] [--gif-dir D]\n"
+            "                 [planning options of jepa plan]\n"
             "\n"
             "Runs N episodes of the environment's protocol (in parallel over --threads) and\n"
             "prints the success rate with its 95%% Wilson interval, the mean final distance,\n"
             "ms per plan (median, p95) and the total time. --gif-dir writes the first episodes'\n"
-            "GIFs (observation beside the goal), at most 8.\n");
+            "GIFs (observation beside the goal), at most 8.\n"
+            "\n"
+            "--json writes the results alone (the command's settings, successes, rate, interval,\n"
+            "mean final distance, plans): the same command and seed write the same bytes, and\n"
+            "the same results on any --threads. The wall-clock figures (ms per plan, seconds,\n"
+            "threads) change from run to run: they are printed, and --timings writes them.\n");
     return f == stdout ? 0 : 2;
 }
 
@@ -50,7 +56,19 @@ static int write_gifs(jepa_model *m, const jepa_env_model *env, const jepa_eval_
     return 0;
 }
 
-// the result as a JSON object (cJSON escapes the strings)
+// a JSON object into a file, indented, with a final newline; frees j
+static int write_object(const char *path, cJSON *j) {
+    char *text = cJSON_Print(j);
+    cJSON_Delete(j);
+    FILE *f = text ? fopen(path, "w") : NULL;
+    int ok = f && fputs(text, f) >= 0 && fputc('\n', f) != EOF;
+    if (f && fclose(f) != 0) ok = 0;
+    free(text);
+    if (!ok) fprintf(stderr, "jepa eval: %s: cannot write\n", path);
+    return !ok;
+}
+
+// the results as a JSON object (cJSON escapes the strings): nothing that depends on the clock
 static int write_json(const char *path, const jepa_cli_plan *o, const jepa_eval_result *res) {
     cJSON *j = cJSON_CreateObject();
     cJSON *w = cJSON_CreateArray();
@@ -66,77 +84,96 @@ static int write_json(const char *path, const jepa_cli_plan *o, const jepa_eval_
     cJSON_AddItemToObject(j, "wilson95", w);
     cJSON_AddNumberToObject(j, "mean_final_distance", res->mean_distance);
     cJSON_AddNumberToObject(j, "plans", res->plans);
-    cJSON_AddNumberToObject(j, "plan_ms_median", res->plan_ms_median);
-    cJSON_AddNumberToObject(j, "plan_ms_p95", res->plan_ms_p95);
-    cJSON_AddNumberToObject(j, "seconds", res->seconds);
     cJSON_AddNumberToObject(j, "horizon", o->eval.horizon);
     cJSON_AddNumberToObject(j, "samples", o->eval.planner.samples);
     cJSON_AddNumberToObject(j, "iterations", o->eval.planner.iterations);
-    char *text = cJSON_Print(j);
-    cJSON_Delete(j);
-    FILE *f = text ? fopen(path, "w") : NULL;
-    int ok = f && fputs(text, f) >= 0 && fputc('\n', f) != EOF;
-    if (f && fclose(f) != 0) ok = 0;
-    free(text);
-    if (!ok) fprintf(stderr, "jepa eval: %s: cannot write\n", path);
-    return !ok;
+    return write_object(path, j);
 }
 
-int jepa_cmd_eval(int argc, char **argv) {
-    const char *cmd = "eval", *json = NULL, *gif_dir = NULL;
-    jepa_cli_plan o;
-    jepa_cli_plan_defaults(&o);
-    o.eval.episodes = 0;
+// the wall-clock figures of the run, apart from the results
+static int write_timings(const char *path, const jepa_eval_result *res) {
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddNumberToObject(j, "plans", res->plans);
+    cJSON_AddNumberToObject(j, "plan_ms_median", res->plan_ms_median);
+    cJSON_AddNumberToObject(j, "plan_ms_p95", res->plan_ms_p95);
+    cJSON_AddNumberToObject(j, "seconds", res->seconds);
+    cJSON_AddNumberToObject(j, "threads", res->threads);
+    return write_object(path, j);
+}
+
+int jepa_cli_eval_parse(int argc, char **argv, jepa_cli_eval_opts *o) {
+    const char *cmd = "eval";
+    memset(o, 0, sizeof *o);
+    jepa_cli_plan_defaults(&o->plan);
+    o->plan.eval.episodes = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v;
         long long n;
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) return usage(stdout);
-        if (!strcmp(a, "--json") || !strcmp(a, "--gif-dir") || !strcmp(a, "--episodes")) {
+        if (!strcmp(a, "--json") || !strcmp(a, "--timings") || !strcmp(a, "--gif-dir") ||
+            !strcmp(a, "--episodes")) {
             if (!(v = jepa_cli_value(cmd, argc, argv, &i))) return 2;
             if (!strcmp(a, "--json"))
-                json = v;
+                o->json = v;
+            else if (!strcmp(a, "--timings"))
+                o->timings = v;
             else if (!strcmp(a, "--gif-dir"))
-                gif_dir = v;
+                o->gif_dir = v;
             else if (!jepa_cli_int(cmd, a, v, 1, 1000000, &n))
                 return 1;
             else
-                o.eval.episodes = (int)n;
+                o->plan.eval.episodes = (int)n;
             continue;
         }
-        int r = jepa_cli_plan_option(cmd, argc, argv, &i, &o);
+        int r = jepa_cli_plan_option(cmd, argc, argv, &i, &o->plan);
         if (r < 0) return 1;
         if (r == 0) {
-            fprintf(stderr, "jepa eval: unknown option '%s'\n", a);
+            fprintf(stderr, "jepa eval: unknown option '%s' (see jepa eval --help)\n", a);
             return 2;
         }
     }
-    if (!o.ckpt || !o.env || o.eval.episodes < 1) return usage(stderr);
-    // the GIF folder is made (or refused) before the episodes run, not after
-    if (gif_dir && mkdir(gif_dir, 0777) != 0 && errno != EEXIST) {
-        fprintf(stderr, "jepa eval: --gif-dir %s: %s\n", gif_dir, strerror(errno));
-        return 1;
+    if (!o->plan.ckpt || !o->plan.env || o->plan.eval.episodes < 1) {
+        fprintf(stderr, "jepa eval: missing %s (see jepa eval --help)\n",
+                !o->plan.ckpt ? "--ckpt" : !o->plan.env ? "--env" : "--episodes");
+        return 2;
     }
+    return jepa_cli_plan_finish(cmd, &o->plan);
+}
+
+int jepa_cli_eval_run(const jepa_cli_eval_opts *opts) {
+    const jepa_cli_plan *o = &opts->plan;
     jepa_model m;
     jepa_env_model *env;
-    if (jepa_cli_plan_open(cmd, &o, &m, &env)) return 1;
+    if (jepa_cli_plan_open("eval", o, &m, &env)) return 1;
     jepa_eval_result res;
     char err[1024];
     int rc = 0;
-    if (jepa_eval_run(&m, env, &o.eval, &res, NULL, err, sizeof err) != JEPA_OK) {
+    // the GIF folder is made (or refused) once the inputs are known good, before the episodes run
+    if (opts->gif_dir && mkdir(opts->gif_dir, 0777) != 0 && errno != EEXIST) {
+        fprintf(stderr, "jepa eval: --gif-dir %s: %s\n", opts->gif_dir, strerror(errno));
+        rc = 1;
+    } else if (jepa_eval_run(&m, env, &o->eval, &res, NULL, err, sizeof err) != JEPA_OK) {
         fprintf(stderr, "jepa eval: %s\n", err);
         rc = 1;
     } else {
         printf("%s, %s, %d episodes (seed %llu): success %.1f%% [%.1f, %.1f] (95%% Wilson), "
                "mean final distance %.3f\n",
-               o.env, jepa_planner_name(o.eval.planner.kind), res.episodes,
-               (unsigned long long)o.eval.seed, 100 * res.rate, 100 * res.rate_lo,
+               o->env, jepa_planner_name(o->eval.planner.kind), res.episodes,
+               (unsigned long long)o->eval.seed, 100 * res.rate, 100 * res.rate_lo,
                100 * res.rate_hi, res.mean_distance);
-        printf("%d plans: %.1f ms median, %.1f ms p95; total %.1f s\n", res.plans,
-               res.plan_ms_median, res.plan_ms_p95, res.seconds);
-        if (json && write_json(json, &o, &res)) rc = 1;
-        if (gif_dir && write_gifs(&m, env, &o.eval, gif_dir)) rc = 1;
+        printf("%d plans: %.1f ms median, %.1f ms p95; total %.1f s on %d threads\n", res.plans,
+               res.plan_ms_median, res.plan_ms_p95, res.seconds, res.threads);
+        if (opts->json && write_json(opts->json, o, &res)) rc = 1;
+        if (opts->timings && write_timings(opts->timings, &res)) rc = 1;
+        if (opts->gif_dir && write_gifs(&m, env, &o->eval, opts->gif_dir)) rc = 1;
     }
     jepa_env_free(env);
     jepa_model_free(&m);
     return rc;
+}
+
+int jepa_cmd_eval(int argc, char **argv) {
+    jepa_cli_eval_opts o;
+    int code = jepa_cli_eval_parse(argc, argv, &o);
+    return code >= 0 ? code : jepa_cli_eval_run(&o);
 }

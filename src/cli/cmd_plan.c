@@ -102,8 +102,7 @@ int jepa_cli_plan_option(const char *cmd, int argc, char **argv, int *i, jepa_cl
     return 1;
 }
 
-int jepa_cli_plan_open(const char *cmd, jepa_cli_plan *o, jepa_model *m, jepa_env_model **env) {
-    char err[1024];
+int jepa_cli_plan_finish(const char *cmd, jepa_cli_plan *o) {
     if (o->eval.planner.gd_steps == 0) {
         jepa_planner_config d;
         jepa_planner_config_default(&d, o->eval.planner.kind);
@@ -114,6 +113,12 @@ int jepa_cli_plan_open(const char *cmd, jepa_cli_plan *o, jepa_model *m, jepa_en
                 o->eval.planner.elites, o->eval.planner.samples);
         return 1;
     }
+    return -1;
+}
+
+int jepa_cli_plan_open(const char *cmd, const jepa_cli_plan *o, jepa_model *m,
+                       jepa_env_model **env) {
+    char err[1024];
     if (jepa_model_load(m, o->ckpt, NULL, err, sizeof err) != JEPA_OK) {
         fprintf(stderr, "jepa %s: %s\n", cmd, err);
         return 1;
@@ -159,32 +164,42 @@ static void print_step(void *user, int step, const float *state, float cost) {
            jepa_env_distance(p->env, state, p->goal));
 }
 
-int jepa_cmd_plan(int argc, char **argv) {
-    const char *cmd = "plan", *gif_path = NULL;
-    jepa_cli_plan o;
-    jepa_cli_plan_defaults(&o);
+int jepa_cli_plan_parse(int argc, char **argv, jepa_cli_plan_opts *o) {
+    const char *cmd = "plan";
+    memset(o, 0, sizeof *o);
+    jepa_cli_plan_defaults(&o->plan);
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) return usage(stdout);
         if (!strcmp(argv[i], "--gif")) {
-            if (!(gif_path = jepa_cli_value(cmd, argc, argv, &i))) return 2;
+            if (!(o->gif = jepa_cli_value(cmd, argc, argv, &i))) return 2;
             continue;
         }
-        int r = jepa_cli_plan_option(cmd, argc, argv, &i, &o);
+        int r = jepa_cli_plan_option(cmd, argc, argv, &i, &o->plan);
         if (r < 0) return 1;
         if (r == 0) {
-            fprintf(stderr, "jepa plan: unknown option '%s'\n", argv[i]);
+            fprintf(stderr, "jepa plan: unknown option '%s' (see jepa plan --help)\n", argv[i]);
             return 2;
         }
     }
-    if (!o.ckpt || !o.env) return usage(stderr);
+    if (!o->plan.ckpt || !o->plan.env) {
+        fprintf(stderr, "jepa plan: missing %s (see jepa plan --help)\n",
+                !o->plan.ckpt ? "--ckpt" : "--env");
+        return 2;
+    }
+    return jepa_cli_plan_finish(cmd, &o->plan);
+}
+
+int jepa_cli_plan_run(const jepa_cli_plan_opts *opts) {
+    const char *cmd = "plan", *gif_path = opts->gif;
+    const jepa_cli_plan *o = &opts->plan;
     jepa_model m;
     jepa_env_model *env;
-    if (jepa_cli_plan_open(cmd, &o, &m, &env)) return 1;
+    if (jepa_cli_plan_open(cmd, o, &m, &env)) return 1;
     // the episode's task, for the printer and the buffers' sizes
     float start[JEPA_ENV_MAX_DIM], goal[JEPA_ENV_MAX_DIM];
     int budget;
-    jepa_eval_task(env, o.eval.seed, 0, start, goal, &budget);
-    if (o.eval.max_steps > 0) budget = o.eval.max_steps;
+    jepa_eval_task(env, o->eval.seed, 0, start, goal, &budget);
+    if (o->eval.max_steps > 0) budget = o->eval.max_steps;
     int img = m.cfg.image, nf = 0;
     float *ms = malloc(sizeof(float) * budget);
     uint8_t *gif = gif_path ? malloc((size_t)(budget + 1) * 2 * img * img * 3) : NULL;
@@ -195,7 +210,7 @@ int jepa_cmd_plan(int argc, char **argv) {
     if (!ms || (gif_path && !gif)) {
         fprintf(stderr, "jepa plan: out of memory\n");
         rc = 1;
-    } else if (jepa_eval_episode_run(&m, env, &o.eval, 0, &ep, ms, gif, &nf, print_step, &sp, err,
+    } else if (jepa_eval_episode_run(&m, env, &o->eval, 0, &ep, ms, gif, &nf, print_step, &sp, err,
                                      sizeof err) != JEPA_OK) {
         fprintf(stderr, "jepa plan: %s\n", err);
         rc = 1;
@@ -203,8 +218,8 @@ int jepa_cmd_plan(int argc, char **argv) {
         double total = 0;
         for (int i = 0; i < ep.plans; i++) total += ms[i];
         printf("%s: %s after %d steps, final distance %.3f, %d plans, %.1f ms per plan (%s)\n",
-               o.env, ep.success ? "success" : "failure", ep.steps, ep.final_distance, ep.plans,
-               ep.plans ? total / ep.plans : 0.0, jepa_planner_name(o.eval.planner.kind));
+               o->env, ep.success ? "success" : "failure", ep.steps, ep.final_distance, ep.plans,
+               ep.plans ? total / ep.plans : 0.0, jepa_planner_name(o->eval.planner.kind));
         if (gif && jepa_gif_write(gif_path, gif, nf, 2 * img, img, 8, err, sizeof err) != JEPA_OK) {
             fprintf(stderr, "jepa plan: %s\n", err);
             rc = 1;
@@ -215,4 +230,10 @@ int jepa_cmd_plan(int argc, char **argv) {
     jepa_env_free(env);
     jepa_model_free(&m);
     return rc;
+}
+
+int jepa_cmd_plan(int argc, char **argv) {
+    jepa_cli_plan_opts o;
+    int code = jepa_cli_plan_parse(argc, argv, &o);
+    return code >= 0 ? code : jepa_cli_plan_run(&o);
 }

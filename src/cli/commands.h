@@ -87,8 +87,28 @@ void jepa_cli_plan_defaults(jepa_cli_plan *o);
 // Consume argv[*i] (and its value) when it is a planning option: 1; not one: 0; a bad value
 // (message printed): -1.
 int jepa_cli_plan_option(const char *cmd, int argc, char **argv, int *i, jepa_cli_plan *o);
+// After the last option: the planner's defaults filled in and the options checked together;
+// -1 to go on, or the exit code with a message printed.
+int jepa_cli_plan_finish(const char *cmd, jepa_cli_plan *o);
 // Load the checkpoint and create the environment, checking that they fit; 0, or 1 with a
 // message printed (nothing to free then).
-int jepa_cli_plan_open(const char *cmd, jepa_cli_plan *o, jepa_model *m, jepa_env_model **env);
+int jepa_cli_plan_open(const char *cmd, const jepa_cli_plan *o, jepa_model *m,
+                       jepa_env_model **env);
+
+// jepa plan
+typedef struct jepa_cli_plan_opts {
+    jepa_cli_plan plan;
+    const char *gif; // inside argv; NULL: no GIF
+} jepa_cli_plan_opts;
+int jepa_cli_plan_parse(int argc, char **argv, jepa_cli_plan_opts *o);
+int jepa_cli_plan_run(const jepa_cli_plan_opts *o);
+
+// jepa eval
+typedef struct jepa_cli_eval_opts {
+    jepa_cli_plan plan;
+    const char *json, *timings, *gif_dir; // inside argv; NULL: not written
+} jepa_cli_eval_opts;
+int jepa_cli_eval_parse(int argc, char **argv, jepa_cli_eval_opts *o);
+int jepa_cli_eval_run(const jepa_cli_eval_opts *o);
 
 #endif

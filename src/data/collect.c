@@ -1,5 +1,6 @@
 // Data collection: parallel rollouts written straight into mapped NPY files in a hidden
-// temporary folder, then a manifest, then one rename.
+// temporary folder, then a manifest, then one rename. The temporary folders of killed
+// collections into the same folder are removed first.
 #define _POSIX_C_SOURCE 200809L
 #include "jepa/collect.h"
 
@@ -7,6 +8,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +16,7 @@
 #include <unistd.h>
 
 #include "env/env_impl.h"
+#include "jepa/log.h"
 #include "jepa/npy.h"
 #include "jepa/progress.h"
 #include "jepa/threads.h"
@@ -103,22 +106,58 @@ static int remove_dataset_dir(const char *dir) {
     return rmdir(dir);
 }
 
-// the hidden sibling "<parent>/.<name>.partial-<pid>" of dir
-static int temp_sibling(const char *dir, char *out, size_t out_size) {
+// dir's parent folder ("." when it has none) and its last name, trailing slashes dropped
+static int split_dir(const char *dir, char *parent, size_t parent_size, char *base,
+                     size_t base_size) {
     char clean[PATH_CAP];
     size_t n = strlen(dir);
     if (n == 0 || n >= sizeof clean - 64) return -1;
     memcpy(clean, dir, n + 1);
     while (n > 1 && clean[n - 1] == '/') clean[--n] = '\0';
     char *slash = strrchr(clean, '/');
-    const char *base = slash ? slash + 1 : clean;
-    int len;
-    if (slash)
-        len = snprintf(out, out_size, "%.*s.%s.partial-%ld", (int)(slash - clean + 1), clean, base,
-                       (long)getpid());
-    else
-        len = snprintf(out, out_size, ".%s.partial-%ld", base, (long)getpid());
+    int a = !slash           ? snprintf(parent, parent_size, ".")
+            : slash == clean ? snprintf(parent, parent_size, "/")
+                             : snprintf(parent, parent_size, "%.*s", (int)(slash - clean), clean);
+    int b = snprintf(base, base_size, "%s", slash ? slash + 1 : clean);
+    return a > 0 && (size_t)a < parent_size && b > 0 && (size_t)b < base_size ? 0 : -1;
+}
+
+// the hidden sibling "<parent>/.<name>.partial-<pid>" of dir
+static int temp_sibling(const char *dir, char *out, size_t out_size) {
+    char parent[PATH_CAP], base[PATH_CAP];
+    if (split_dir(dir, parent, sizeof parent, base, sizeof base) != 0) return -1;
+    int len = snprintf(out, out_size, "%s/.%s.partial-%ld", parent, base, (long)getpid());
     return len > 0 && (size_t)len < out_size ? 0 : -1;
+}
+
+// Remove the temporary siblings of dir left by collections that were killed: those whose
+// process no longer exists (kill(pid, 0) fails with ESRCH). A live process's folder, or one
+// holding other files, stays.
+static void remove_stale_partials(const char *dir) {
+    char parent[PATH_CAP], base[PATH_CAP], prefix[PATH_CAP + 16], path[2 * PATH_CAP];
+    if (split_dir(dir, parent, sizeof parent, base, sizeof base) != 0) return;
+    int plen = snprintf(prefix, sizeof prefix, ".%s.partial-", base);
+    DIR *dp = opendir(parent);
+    if (!dp || plen <= 0 || (size_t)plen >= sizeof prefix) {
+        if (dp) closedir(dp);
+        return;
+    }
+    for (struct dirent *e; (e = readdir(dp));) {
+        if (strncmp(e->d_name, prefix, (size_t)plen) != 0) continue;
+        const char *digits = e->d_name + plen;
+        char *end;
+        errno = 0;
+        long long pid = strtoll(digits, &end, 10);
+        // a whole positive number: kill() with 0 or less would name process groups
+        if (end == digits || *end || errno || pid < 1 || pid != (long long)(pid_t)pid ||
+            pid == (long long)getpid())
+            continue;
+        if (kill((pid_t)pid, 0) == 0 || errno != ESRCH) continue;
+        snprintf(path, sizeof path, "%s/%s", parent, e->d_name);
+        if (remove_dataset_dir(path) == 0)
+            JEPA_INFO("removed %s, left by a collection that was killed (process %lld)", path, pid);
+    }
+    closedir(dp);
 }
 
 static jepa_status write_manifest(const char *path, const jepa_collect_config *c,
@@ -254,6 +293,7 @@ jepa_status jepa_collect(const jepa_collect_config *c, const char *dir, jepa_col
         jepa_env_free(m);
         return st;
     }
+    remove_stale_partials(dir);
     if (temp_sibling(dir, tmp, sizeof tmp) != 0 || mkdir(tmp, 0755) != 0) {
         jepa_env_free(m);
         return jepa_fail(err, err_size, JEPA_ERR_IO, "%s: cannot create a temporary folder: %s",

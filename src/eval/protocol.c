@@ -322,6 +322,7 @@ jepa_status jepa_eval_run(jepa_model *m, const jepa_env_model *env, const jepa_e
     int threads = cfg->threads > 0 ? cfg->threads : jepa_threads_get();
     int gd = cfg->planner.kind == JEPA_PLANNER_GD || cfg->planner.kind == JEPA_PLANNER_CEM_GD;
     if (gd) threads = 1;
+    res->threads = threads;
     double t0 = jepa_time_now();
 #pragma omp parallel for schedule(dynamic) num_threads(threads)
     for (int e = 0; e < n; e++)

@@ -110,7 +110,12 @@ static jepa_status load_into(const jepa_safetensors *st, const jepa_params *p, f
                              path, name, jepa_shape_str(want, shape, sizeof shape));
         }
         jepa_status s = jepa_st_to_f32(t, base + p->items[i].offset, err, n);
-        if (s != JEPA_OK) return s;
+        if (s != JEPA_OK) {
+            // name the checkpoint in the reader's message
+            char why[512];
+            snprintf(why, sizeof why, "%s", err ? err : "");
+            return jepa_fail(err, n, s, "%s: %s", path, why);
+        }
     }
     return JEPA_OK;
 }
@@ -197,6 +202,8 @@ jepa_status jepa_model_load_optimizer(const jepa_model *m, jepa_adamw *opt, cons
     s = meta_int(&st, "optim_step", path, &step, err, n);
     if (s == JEPA_OK) s = load_into(&st, &m->params, opt->m, "optim.", ".m", path, err, n);
     if (s == JEPA_OK) s = load_into(&st, &m->params, opt->v, "optim.", ".v", path, err, n);
+    if (s == JEPA_OK) s = check_finite(&m->params, opt->m, "optimizer moment m of ", path, err, n);
+    if (s == JEPA_OK) s = check_finite(&m->params, opt->v, "optimizer moment v of ", path, err, n);
     if (s == JEPA_OK) opt->step = step;
     jepa_st_close(&st);
     return s;

@@ -403,6 +403,15 @@ jepa_status jepa_train(const jepa_train_options *o, char *err, size_t n) {
                            (long long)r.state.step, bad, r.last);
             break;
         }
+        // a finite gradient beyond 1.8e19 squares to Inf in AdamW's second moment, which then
+        // freezes the weight for good (and would be saved): grad_clip keeps it in range
+        if ((bad = first_non_finite(&m->params, r.opt.v))) {
+            st = jepa_fail(err, n, JEPA_ERR_NUMERIC,
+                           "step %lld: the gradient of '%s' overflows AdamW's second moment (turn "
+                           "grad_clip on); stopped, %s is the last good checkpoint",
+                           (long long)r.state.step, bad, r.last);
+            break;
+        }
         if (world > 1) share_buffers(&r);
         jepa_model_update_target(m);
         r.state.step++;

@@ -34,6 +34,12 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size) {
         } else if (!strcmp(cmd, "probe")) {
             jepa_cli_probe_opts o;
             jepa_cli_probe_parse(argc - 1, argv + 1, &o);
+        } else if (!strcmp(cmd, "plan")) {
+            jepa_cli_plan_opts o;
+            jepa_cli_plan_parse(argc - 1, argv + 1, &o);
+        } else if (!strcmp(cmd, "eval")) {
+            jepa_cli_eval_opts o;
+            jepa_cli_eval_parse(argc - 1, argv + 1, &o);
         }
     }
     free(text);

@@ -107,7 +107,7 @@ static void test_by_hand(void) {
 }
 
 // jepa_probe_encode: every frame of the listed episodes, in order, encoded as the model
-// encodes one frame at a time, with its state
+// encodes one frame at a time, with its state; or frames spread evenly over them
 static void test_encode(void) {
     char dir[512], err[512];
     const char *root = test_tmpdir("probe");
@@ -158,9 +158,15 @@ static void test_encode(void) {
     CHECK(worst <= 1.0 && states_ok);
     free(lat);
     free(states);
-    // max_frames below one episode still encodes one whole episode
+    // max_frames 3 of 12 frames: numbers 0, 4 and 8, spread over both episodes (t 0 and 4 of
+    // episode 3, t 2 of episode 1), with their states
     CHECK(jepa_probe_encode(&m, &ds, eps, 2, 3, &lat, &states, &n, err, sizeof err) == JEPA_OK);
-    CHECK(n == T1);
+    CHECK(n == 3);
+    const int64_t pick[3][2] = {{3, 0}, {3, 4}, {1, 2}};
+    for (int i = 0; i < 3 && states; i++) {
+        jepa_dataset_window(&ds, &one, pick[i][0], pick[i][1], &b, 0);
+        CHECK(!memcmp(states + i * 4, b.states, sizeof(float) * 4));
+    }
     free(lat);
     free(states);
     // no episodes: an error, not a read past the list

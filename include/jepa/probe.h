@@ -22,8 +22,9 @@ struct jepa_model;
 jepa_status jepa_ridge_r2(const float *Xtr, const float *Ytr, int64_t Ntr, const float *Xte,
                           const float *Yte, int64_t Nte, int D, int S, double lambda, double *r2);
 
-// Encode every frame of the first episodes of the list, in order, as many whole episodes as fit
-// in max_frames (at least one), with the model's online encoder; latents (n, D) and the states
+// Encode every frame of the listed episodes, in order, or when they hold more than max_frames,
+// max_frames of them spread evenly over all (frame i is number floor(i * total / max_frames) of
+// the concatenated episodes), with the model's online encoder; latents (n, D) and the states
 // (n, S) are malloc'd for the caller. An empty list fails with JEPA_ERR_INVALID, frames (or
 // proprio) of another size than the model's with JEPA_ERR_SHAPE.
 jepa_status jepa_probe_encode(struct jepa_model *m, const jepa_dataset *ds, const int64_t *episodes,

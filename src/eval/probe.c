@@ -101,9 +101,10 @@ jepa_status jepa_probe_encode(jepa_model *m, const jepa_dataset *ds, const int64
         return jepa_fail(err, err_size, JEPA_ERR_SHAPE,
                          "probe: proprio of %lld values, the model takes %d",
                          (long long)ds->proprio_dim, m->proprio_dim);
-    int64_t eps = n_episodes < max_frames / T1 ? n_episodes : max_frames / T1;
-    if (eps < 1) eps = 1;
-    *n = eps * T1;
+    // every frame, or max_frames spread evenly over all the episodes' frames (whole episodes
+    // would show few distinct scenes: a block that moves in some episodes only)
+    int64_t total = n_episodes * T1;
+    *n = total < max_frames ? total : (max_frames > 0 ? max_frames : 1);
     *latents = malloc(sizeof(float) * (size_t)(*n * D));
     *states = malloc(sizeof(float) * (size_t)(*n * S));
     jepa_window one = {1, 1};
@@ -116,15 +117,19 @@ jepa_status jepa_probe_encode(jepa_model *m, const jepa_dataset *ds, const int64
         return jepa_fail(err, err_size, JEPA_ERR_NOMEM, "probe: out of memory");
     }
     jepa_ctx_set_grad(ctx, 0);
-    // one episode per batch: all its frames
-    for (int64_t e = 0; e < eps; e++) {
-        for (int64_t t = 0; t < T1; t++) jepa_dataset_window(ds, &one, episodes[e], t, &b, t);
+    // T1 frames per batch
+    for (int64_t i0 = 0; i0 < *n; i0 += T1) {
+        int64_t k = *n - i0 < T1 ? *n - i0 : T1;
+        for (int64_t j = 0; j < k; j++) {
+            int64_t g = (int64_t)((double)(i0 + j) * (double)total / (double)*n);
+            jepa_dataset_window(ds, &one, episodes[g / T1], g % T1, &b, j);
+        }
         jepa_ctx_reset(ctx);
-        jepa_tensor *frames = jepa_wrap(ctx, b.frames, NULL, 4, (int64_t[]){T1, 3, b.H, b.W});
-        jepa_tensor *proprio = b.P ? jepa_wrap(ctx, b.proprio, NULL, 2, (int64_t[]){T1, b.P}) : NULL;
+        jepa_tensor *frames = jepa_wrap(ctx, b.frames, NULL, 4, (int64_t[]){k, 3, b.H, b.W});
+        jepa_tensor *proprio = b.P ? jepa_wrap(ctx, b.proprio, NULL, 2, (int64_t[]){k, b.P}) : NULL;
         jepa_tensor *z = jepa_model_encode(ctx, m, &m->params, frames, proprio, 0);
-        jepa_tensor_gather(*latents + e * T1 * D, z);
-        memcpy(*states + e * T1 * S, b.states, sizeof(float) * (size_t)(T1 * S));
+        jepa_tensor_gather(*latents + i0 * D, z);
+        memcpy(*states + i0 * S, b.states, sizeof(float) * (size_t)(k * S));
     }
     jepa_batch_free(&b);
     jepa_ctx_free(ctx);

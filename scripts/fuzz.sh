@@ -49,8 +49,9 @@ done
 wait
 failed=""
 for t in $targets; do
-    cat "$work/$t.result"
-    grep -q "^fuzz_$t: ok" "$work/$t.result" || failed="$failed $t"
+    # a target whose run could not start left no verdict
+    cat "$work/$t.result" 2>/dev/null || echo "fuzz_$t: FAILED (it did not run)"
+    grep -qs "^fuzz_$t: ok" "$work/$t.result" || failed="$failed $t"
 done
 if [ -n "$failed" ]; then
     echo "fuzz: failures in:$failed (kept $work)"

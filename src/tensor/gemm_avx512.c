@@ -19,6 +19,11 @@
 #define MIN_WORK (64 * 64 * 32) // multiply-adds per thread below which one thread does it all
 
 // each thread's packed B block, allocated once at its first call
+// 64-byte aligned memory (C11's aligned_alloc wants a size that is a multiple of the alignment)
+static void *alloc64(size_t bytes) {
+    return aligned_alloc(64, (bytes + 63) / 64 * 64);
+}
+
 static _Thread_local float *tl_bpack;
 
 // one vector of a tile row into C: c = alpha * acc + beta * c (+ bias) (ReLU), only the lanes in
@@ -212,7 +217,7 @@ static void reuse_lookup(gemm_call *g, int64_t N) {
     reuse_slot *s = &tl_slots[tl_reuse_used];
     if (s->cap < need) {
         free(s->data);
-        s->data = aligned_alloc(64, sizeof(float) * need);
+        s->data = alloc64(sizeof(float) * need);
         s->cap = s->data ? need : 0;
         if (!s->data) return;
     }
@@ -315,11 +320,11 @@ static const kernel16_fn kernels16[MR][4] = {
 // C rows i0..i1, columns j0..j1, on the calling thread
 static void gemm_range(const gemm_call *g, int64_t i0, int64_t i1, int64_t j0, int64_t j1) {
     if (!tl_bpack) {
-        tl_bpack = aligned_alloc(64, sizeof(float) * KC * NC);
+        tl_bpack = alloc64(sizeof(float) * KC * NC);
         JEPA_CHECK_MSG(tl_bpack, "out of memory for the GEMM packing buffers");
     }
     if (g->bf16 && !tl_bpack16) {
-        tl_bpack16 = aligned_alloc(64, sizeof(uint16_t) * (KC + 1) * NC);
+        tl_bpack16 = alloc64(sizeof(uint16_t) * (KC + 1) * NC);
         JEPA_CHECK_MSG(tl_bpack16, "out of memory for the GEMM packing buffers");
     }
     float *bpack = tl_bpack;
@@ -403,7 +408,7 @@ static void gemm_run(gemm_call *g, int64_t M, int64_t N, int reuse) {
         int64_t ld16 = (K + 1) / 2 * 2;
         if (tl_a16_cap < (size_t)(M * ld16)) {
             free(tl_a16);
-            tl_a16 = aligned_alloc(64, sizeof(uint16_t) * (size_t)(M * ld16 + 32));
+            tl_a16 = alloc64(sizeof(uint16_t) * (size_t)(M * ld16 + 32));
             JEPA_CHECK_MSG(tl_a16, "out of memory for the GEMM's bf16 buffer");
             tl_a16_cap = (size_t)(M * ld16);
         }

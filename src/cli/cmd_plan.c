@@ -39,6 +39,10 @@ int jepa_cli_plan_option(const char *cmd, int argc, char **argv, int *i, jepa_cl
         o->eval.cost.all_steps = 1;
         return 1;
     }
+    if (!strcmp(a, "--bf16")) {
+        p->bf16 = 1;
+        return 1;
+    }
     static const char *const WITH_VALUE[] = {
         "--ckpt",        "--env",      "--env-options", "--seed",
         "--planner",     "--horizon",  "--execute",     "--samples",
@@ -108,6 +112,11 @@ int jepa_cli_plan_finish(const char *cmd, jepa_cli_plan *o) {
         jepa_planner_config_default(&d, o->eval.planner.kind);
         o->eval.planner.gd_steps = d.gd_steps;
     }
+    if (o->eval.planner.bf16 && o->eval.planner.kind != JEPA_PLANNER_CEM &&
+        o->eval.planner.kind != JEPA_PLANNER_ICEM && o->eval.planner.kind != JEPA_PLANNER_MPPI) {
+        fprintf(stderr, "jepa %s: --bf16 works with --planner cem, icem or mppi\n", cmd);
+        return 1;
+    }
     if (o->eval.planner.elites > o->eval.planner.samples) {
         fprintf(stderr, "jepa %s: --elites (%d) must not exceed --samples (%d)\n", cmd,
                 o->eval.planner.elites, o->eval.planner.samples);
@@ -149,7 +158,9 @@ static int usage(FILE *f) {
             "\n"
             "planning options: --temperature T --noise-std S --init-std S --beta B (iCEM)\n"
             "  --gd-steps N --gd-restarts R --gd-lr LR --cost l2|l1 --all-steps\n"
-            "  --w-action W --w-smooth W --env-options JSON\n");
+            "  --w-action W --w-smooth W --env-options JSON\n"
+            "  --bf16: cem/icem/mppi rollouts in bf16 with fp32 sums (AVX512_BF16 CPUs; about\n"
+            "          twice as fast; fp32 elsewhere)\n");
     return f == stdout ? 0 : 2;
 }
 

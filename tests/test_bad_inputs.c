@@ -147,6 +147,17 @@ static void bad_checkpoint(const char *name, const char *problem) {
     expect_fail(args, "e", file, problem, NULL);
 }
 
+// the valid checkpoint ck with `from` replaced by `to` (same length) in <tmp>/name, fed to
+// bad_checkpoint
+static void bad_patched_checkpoint(const char *ck, size_t ck_size, const char *name, const char *from,
+                                   const char *to, const char *problem) {
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", g_tmp, name);
+    write_all(path, ck, ck_size);
+    patch(path, from, to);
+    bad_checkpoint(name, problem);
+}
+
 // the library's own parsers on inputs the fuzzers found (tests/fuzz/corpus/*/regress_*)
 static void parser_regressions(void) {
     jepa_wm_config c;
@@ -225,22 +236,13 @@ int main(void) {
     }
     // an unknown dtype, a known one of the same width that is not float, a recipe's name and a
     // size changed in place (same byte lengths)
-    snprintf(path, sizeof path, "%s/dtype.safetensors", g_tmp);
-    write_all(path, ck, ck_size);
-    patch(path, "\"F32\"", "\"F8 \"");
-    bad_checkpoint("dtype.safetensors", "unknown dtype");
-    snprintf(path, sizeof path, "%s/int.safetensors", g_tmp);
-    write_all(path, ck, ck_size);
-    patch(path, "\"F32\"", "\"I32\"");
-    bad_checkpoint("int.safetensors", "dtype I32 cannot load as float32");
-    snprintf(path, sizeof path, "%s/recipe.safetensors", g_tmp);
-    write_all(path, ck, ck_size);
-    patch(path, "\\\"recipe\\\":\\\"pldm\\\"", "\\\"recipe\\\":\\\"lewm\\\"");
-    bad_checkpoint("recipe.safetensors", "another recipe");
-    snprintf(path, sizeof path, "%s/size.safetensors", g_tmp);
-    write_all(path, ck, ck_size);
-    patch(path, "\\\"latent\\\":8,", "\\\"latent\\\":9,");
-    bad_checkpoint("size.safetensors", "another size");
+    bad_patched_checkpoint(ck, ck_size, "dtype.safetensors", "\"F32\"", "\"F8 \"", "unknown dtype");
+    bad_patched_checkpoint(ck, ck_size, "int.safetensors", "\"F32\"", "\"I32\"",
+                           "dtype I32 cannot load as float32");
+    bad_patched_checkpoint(ck, ck_size, "recipe.safetensors", "\\\"recipe\\\":\\\"pldm\\\"",
+                           "\\\"recipe\\\":\\\"lewm\\\"", "another recipe");
+    bad_patched_checkpoint(ck, ck_size, "size.safetensors", "\\\"latent\\\":8,", "\\\"latent\\\":9,",
+                           "another size");
     // a NaN and an Inf in the first weight of the file (the data area's first 4 bytes)
     size_t data_at = 8;
     for (int i = 0; i < 8; i++) data_at += (size_t)(unsigned char)ck[i] << (8 * i);

@@ -468,9 +468,7 @@ static int jepa_cli(const char *args, char *out, size_t out_size) {
 }
 
 static void test_cli(void) {
-    if (!test_exists(test_jepa_bin())) {
-        fprintf(stderr, "%s is missing: run from the repository root after building\n",
-                test_jepa_bin());
+    if (!test_have_jepa_bin()) {
         CHECK(0);
         return;
     }
@@ -504,21 +502,37 @@ static void test_cli(void) {
     CHECK(jepa_cli(args, NULL, 0) == 1);
 }
 
+// train a tiny lewm (LEWM_BASE with extra fields) for `steps` into run_<name>, then open the
+// data and load the run's last checkpoint; 0 (checks failed) when any step fails
+static int train_and_load(const char *name, const char *extra, int64_t steps, jepa_dataset *ds,
+                          jepa_model *m) {
+    char cfg[512], err[256], file[64], run[64];
+    jepa_train_state state;
+    snprintf(file, sizeof file, "%s.json", name);
+    snprintf(run, sizeof run, "run_%s", name);
+    write_config(cfg, file, LEWM_BASE, extra);
+    int ok = train(cfg, "data", run, steps, 0, 0, err, sizeof err) == JEPA_OK;
+    CHECK(ok);
+    if (!ok || jepa_dataset_open(ds, test_path("data", NULL), err, sizeof err) != JEPA_OK) {
+        CHECK(0);
+        return 0;
+    }
+    if (jepa_model_load(m, test_path(run, "last.safetensors"), &state, err, sizeof err) != JEPA_OK) {
+        CHECK(0);
+        jepa_dataset_close(ds);
+        return 0;
+    }
+    return 1;
+}
+
 // proprio enters normalized by the training episodes' mean and std (numpy's population std),
 // in the model and its EMA target, and the checkpoint keeps both buffers
 static void test_proprio_normalization(void) {
-    char cfg[512], err[256];
-    write_config(cfg, "proprio.json", LEWM_BASE, "\"use_proprio\": 1, \"target\": \"ema\", \"seed\": 5");
-    CHECK(train(cfg, "data", "run_proprio", 2, 0, 0, err, sizeof err) == JEPA_OK);
     jepa_dataset ds;
     jepa_model m;
-    jepa_train_state state;
+    if (!train_and_load("proprio", "\"use_proprio\": 1, \"target\": \"ema\", \"seed\": 5", 2, &ds, &m)) return;
     int64_t *tr = NULL, *va = NULL, n_tr = 0, n_va = 0;
-    int ok = jepa_dataset_open(&ds, test_path("data", NULL), err, sizeof err) == JEPA_OK;
-    CHECK(ok);
-    if (!ok) return;
     CHECK(jepa_dataset_split(&ds, 0.1, 5, &tr, &n_tr, &va, &n_va) == JEPA_OK);
-    CHECK(jepa_model_load(&m, test_path("run_proprio", "last.safetensors"), &state, err, sizeof err) == JEPA_OK);
     int64_t P = ds.proprio_dim, T1 = ds.steps + 1;
     const float *all = ds.proprio.data;
     for (int64_t i = 0; i < P; i++) {
@@ -558,17 +572,10 @@ static void encode_batch(jepa_model *m, const jepa_batch *b, int training, float
 // after refitting the batch-norm statistics to one batch, inference latents of that batch are its
 // training-mode latents (up to the unbiased variance's n / (n - 1)); before, they were not
 static void test_refit_norms(void) {
-    char cfg[512], err[256];
-    write_config(cfg, "refit.json", LEWM_BASE, "\"lr\": 0.01, \"warmup\": 0");
-    CHECK(train(cfg, "data", "run_refit", 6, 0, 0, err, sizeof err) == JEPA_OK);
     jepa_dataset ds;
     jepa_model m;
-    jepa_train_state state;
     jepa_batch b;
-    int ok = jepa_dataset_open(&ds, test_path("data", NULL), err, sizeof err) == JEPA_OK;
-    CHECK(ok);
-    if (!ok) return;
-    CHECK(jepa_model_load(&m, test_path("run_refit", "last.safetensors"), &state, err, sizeof err) == JEPA_OK);
+    if (!train_and_load("refit", "\"lr\": 0.01, \"warmup\": 0", 6, &ds, &m)) return;
     jepa_window w = jepa_model_window(&m);
     CHECK(jepa_batch_alloc(&b, &ds, &w, 64) == JEPA_OK);
     int64_t *eps = malloc(sizeof(int64_t) * (size_t)ds.episodes);

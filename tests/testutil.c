@@ -22,6 +22,12 @@ const char *test_jepa_bin(void) {
     return path;
 }
 
+int test_have_jepa_bin(void) {
+    if (test_exists(test_jepa_bin())) return 1;
+    fprintf(stderr, "%s is missing: run from the repository root after building\n", test_jepa_bin());
+    return 0;
+}
+
 const char *test_tmpdir(const char *name) {
     snprintf(g_tmpdir, sizeof g_tmpdir, "%s/tests/%s_XXXXXX", test_build_dir(), name);
     if (!mkdtemp(g_tmpdir)) {

@@ -58,6 +58,8 @@ uint64_t test_env_frames_hash(const jepa_env_model *m, uint64_t seed, int frames
 const char *test_build_dir(void);
 // The jepa command-line tool of that build folder: "<build>/jepa".
 const char *test_jepa_bin(void);
+// Whether that tool exists; when not, a message that names it.
+int test_have_jepa_bin(void);
 // A fresh folder <build>/tests/<name>_XXXXXX for a test's files (the test runs from the
 // repository root); its path, valid for the whole program. NULL, with a message, when it cannot
 // be made.

@@ -173,54 +173,99 @@ static void test_batch_norm_running_stats(void) {
 
 static void test_kernels_against_ref(void) {
     jepa_norm_dims cases[] = {
-        {8, 12, 33, 4, 0}, // group norm
-        {16, 6, 50, 6, 1}, // batch norm 2-D
-        {37, 64, 1, 1, 0}, // layer norm
-        {9, 5, 1, 5, 1},   // batch norm 1-D
-        {40, 12, 1, 4, 0}, // group norm of (N, C): groups along a row
+        {8, 12, 33, 4, 0, 0}, // group norm
+        {16, 6, 50, 6, 1, 0}, // batch norm 2-D
+        {37, 64, 1, 1, 0, 0}, // layer norm
+        {9, 5, 1, 5, 1, 0},   // batch norm 1-D
+        {40, 12, 1, 4, 0, 0}, // group norm of (N, C): groups along a row
         // large enough (>= 32768 elements) for the kernels' threaded paths
-        {16, 32, 80, 8, 0},  // group norm
-        {32, 16, 64, 16, 1}, // batch norm
-        {130, 300, 1, 1, 0}, // layer norm, wider than one block of 256 channels
+        {16, 32, 80, 8, 0, 0},  // group norm
+        {32, 16, 64, 16, 1, 0}, // batch norm
+        {130, 300, 1, 1, 0, 0}, // layer norm, wider than one block of 256 channels
     };
-    for (size_t t = 0; t < sizeof cases / sizeof cases[0]; t++) {
-        const jepa_norm_dims *d = &cases[t];
+    for (size_t t = 0; t < 2 * sizeof cases / sizeof cases[0]; t++) {
+        // every case plain, then with the fused ReLU
+        jepa_norm_dims dims = cases[t % (sizeof cases / sizeof cases[0])], *d = &dims;
+        d->relu = t >= sizeof cases / sizeof cases[0];
         int64_t n = d->N * d->C * d->S, sets = jepa_norm_sets(d);
         jepa_tensor *x = test_tensor(1, (int64_t[]){n}, 10 + t, -2, 4);
         jepa_tensor *g = test_tensor(1, (int64_t[]){n}, 20 + t, -1, 1);
         jepa_tensor *w = test_tensor(1, (int64_t[]){d->C}, 30 + t, 0.5f, 1.5f);
         jepa_tensor *b = test_tensor(1, (int64_t[]){d->C}, 40 + t, -1, 1);
-        float *stats = malloc(sizeof(float) * 4 * (size_t)sets);
+        float *stats = malloc(sizeof(float) * 6 * (size_t)sets);
         float *out = malloc(sizeof(float) * 4 * (size_t)n);
         float *grads = calloc(4 * (size_t)(d->C + n), sizeof(float));
+        double *work = malloc(sizeof(double) * 2 * (size_t)(d->N * d->C));
         // statistics: one-pass double sums vs two-pass reference
         jepa_norm_stats(stats, stats + sets, x->data, d);
         jepa_norm_stats_ref(stats + 2 * sets, stats + 3 * sets, x->data, d);
         CHECK(test_compare(stats, stats + 2 * sets, 2 * sets, 1e-6, 1e-6) <= 1.0);
-        // normalized outputs with affine
+        // normalized outputs with affine (and the ReLU)
         jepa_norm_apply(out, x->data, stats, stats + sets, w->data, b->data, d, 1e-5f);
         jepa_norm_apply_ref(out + n, x->data, stats, stats + sets, w->data, b->data, d, 1e-5f);
         CHECK(test_compare(out, out + n, n, 1e-5, 1e-5) <= 1.0); // folded scale and shift
+        // statistics and output in one pass: the same floats as the two calls
+        jepa_norm_stats_apply(out + 2 * n, stats + 4 * sets, stats + 5 * sets, x->data, w->data,
+                              b->data, d, 1e-5f);
+        CHECK(memcmp(out, out + 2 * n, sizeof(float) * (size_t)n) == 0);
+        CHECK(memcmp(stats, stats + 4 * sets, sizeof(float) * 2 * (size_t)sets) == 0);
+        int64_t off = 0;
+        for (int64_t i = 0; i < n; i++) off += out[i] == 0.0f;
+        CHECK(d->relu ? off > n / 5 : off == 0); // the ReLU cuts a share of the outputs
         // backward, statistics learned and fixed: dx, dweight, dbias
         for (int fixed = 0; fixed < 2; fixed++) {
             float *dx1 = grads, *dx2 = grads + n, *dp1 = grads + 2 * n, *dp2 = dp1 + 2 * d->C;
             memset(grads, 0, sizeof(float) * 4 * (size_t)(d->C + n));
-            jepa_norm_backward(dx1, dp1, dp1 + d->C, g->data, x->data, stats, stats + sets, w->data,
-                               d, 1e-5f, fixed);
-            jepa_norm_backward_ref(dx2, dp2, dp2 + d->C, g->data, x->data, stats, stats + sets,
+            jepa_norm_backward(dx1, dp1, dp1 + d->C, work, g->data, x->data, out, stats,
+                               stats + sets, w->data, d, 1e-5f, fixed);
+            jepa_norm_backward_ref(dx2, dp2, dp2 + d->C, g->data, x->data, out, stats, stats + sets,
                                    w->data, d, 1e-5f, fixed);
             // dx is a difference of O(1) terms: absolute 1e-5
             CHECK(test_compare(dx1, dx2, n, 1e-5, 1e-4) <= 1.0);
             CHECK(test_compare(dp1, dp2, 2 * d->C, 1e-4, 1e-5) <= 1.0); // sums of ~1000 terms
+            // dx alone (no affine gradients, no workspace) is the same
+            memset(dx2, 0, sizeof(float) * (size_t)n);
+            jepa_norm_backward(dx2, NULL, NULL, NULL, g->data, x->data, out, stats, stats + sets,
+                               w->data, d, 1e-5f, fixed);
+            CHECK(memcmp(dx1, dx2, sizeof(float) * (size_t)n) == 0);
         }
         free(stats);
         free(out);
         free(grads);
+        free(work);
         test_tensor_free(x);
         test_tensor_free(g);
         test_tensor_free(w);
         test_tensor_free(b);
     }
+}
+
+// the fused op against its composition relu(group_norm(x)), whose gradients are checked by
+// finite differences below: the same outputs and the same gradients of x, weight and bias
+static void test_group_norm_relu_fused(void) {
+    jepa_ctx *ctxs[2] = {jepa_ctx_create(0), jepa_ctx_create(0)}; // backward runs a whole tape
+    int64_t shape[4] = {4, 8, 6, 5}, n = 4 * 8 * 30;
+    jepa_tensor *data[4] = {test_tensor(4, shape, 61, -2, 3), test_tensor(1, (int64_t[]){8}, 62, 0.5f, 1.5f),
+                            test_tensor(1, (int64_t[]){8}, 63, -1, 1), test_tensor(4, shape, 64, -1, 1)};
+    jepa_tensor *in[2][3], *out[2];
+    for (int fused = 0; fused < 2; fused++) {
+        jepa_ctx *ctx = ctxs[fused];
+        for (int i = 0; i < 3; i++) {
+            in[fused][i] = jepa_wrap(ctx, data[i]->data, NULL, data[i]->ndim, data[i]->shape);
+            jepa_requires_grad(ctx, in[fused][i]);
+        }
+        jepa_tensor *x = in[fused][0], *w = in[fused][1], *b = in[fused][2];
+        out[fused] = fused ? jepa_group_norm_relu(ctx, x, 4, w, b, 1e-5f)
+                           : jepa_relu(ctx, jepa_group_norm(ctx, x, 4, w, b, 1e-5f));
+        CHECK(jepa_backward_seed(ctx, out[fused], data[3]->data) == JEPA_OK);
+    }
+    CHECK(memcmp(out[0]->data, out[1]->data, sizeof(float) * (size_t)n) == 0);
+    CHECK(test_compare(in[1][0]->grad, in[0][0]->grad, n, 1e-6, 1e-5) <= 1.0);
+    CHECK(test_compare(in[1][1]->grad, in[0][1]->grad, 8, 1e-5, 1e-5) <= 1.0);
+    CHECK(test_compare(in[1][2]->grad, in[0][2]->grad, 8, 1e-5, 1e-5) <= 1.0);
+    for (int i = 0; i < 4; i++) test_tensor_free(data[i]);
+    jepa_ctx_free(ctxs[0]);
+    jepa_ctx_free(ctxs[1]);
 }
 
 // ---- gradients ----
@@ -269,6 +314,7 @@ int main(void) {
     test_values_against_oracle();
     test_batch_norm_running_stats();
     test_kernels_against_ref();
+    test_group_norm_relu_fused();
 
     int64_t x4[4] = {3, 6, 5, 7}, x3[3] = {3, 5, 7}, x2[2] = {5, 6};
     gradcheck_norm("layer_norm w b", (norm_case){0, 0, 1, 1, 0}, 3, x3, 7, 1e-2);

@@ -64,6 +64,9 @@ void jepa_batch_norm_init(jepa_norm *n, jepa_params *p, const char *name, int64_
 // training: batch norm uses and updates batch statistics (ignored by the other kinds)
 jepa_tensor *jepa_norm_forward(jepa_ctx *ctx, jepa_params *p, const jepa_norm *n, jepa_tensor *x,
                                int training);
+// relu(norm(x)); group norm fuses the two into one op
+jepa_tensor *jepa_norm_relu_forward(jepa_ctx *ctx, jepa_params *p, const jepa_norm *n,
+                                    jepa_tensor *x, int training);
 
 // ---- activations by name ----
 typedef enum jepa_act { JEPA_ACT_NONE, JEPA_ACT_RELU, JEPA_ACT_GELU, JEPA_ACT_SILU } jepa_act;

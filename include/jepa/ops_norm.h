@@ -19,10 +19,11 @@
 extern "C" {
 #endif
 
-// The layout of a normalization (see above). pooled: sets span the batch (batch norm).
+// The layout of a normalization (see above). pooled: sets span the batch (batch norm). relu:
+// the output goes through a ReLU (NaN -> 0, as jepa_relu), fused into the same pass.
 typedef struct jepa_norm_dims {
     int64_t N, C, S, G;
-    int pooled;
+    int pooled, relu;
 } jepa_norm_dims;
 
 // The number of sets (pooled ? G : N*G) and of elements in one set.
@@ -40,15 +41,21 @@ void jepa_norm_apply(float *out, const float *x, const float *mean, const float 
 void jepa_norm_apply_ref(float *out, const float *x, const float *mean, const float *var,
                          const float *weight, const float *bias, const jepa_norm_dims *d,
                          float eps);
+// jepa_norm_stats then jepa_norm_apply, one set at a time (the set is read once from memory).
+void jepa_norm_stats_apply(float *out, float *mean, float *var, const float *x,
+                           const float *weight, const float *bias, const jepa_norm_dims *d,
+                           float eps);
 
 // Backward of jepa_norm_apply; ADDS into dx (N,C,S), dweight (C), dbias (C), each may be NULL.
 // stats_fixed: mean and var are constants (batch norm's inference mode); else they are the
-// set's own statistics and their gradient flows into dx. weight NULL means 1.
-void jepa_norm_backward(float *dx, float *dweight, float *dbias, const float *dout, const float *x,
-                        const float *mean, const float *var, const float *weight,
-                        const jepa_norm_dims *d, float eps, int stats_fixed);
+// set's own statistics and their gradient flows into dx. weight NULL means 1. y: the forward's
+// output, read only with d->relu (the ReLU's mask). work: 2*N*C doubles, needed for dweight or
+// dbias when S > 1 (each row's sums, added over the batch in order).
+void jepa_norm_backward(float *dx, float *dweight, float *dbias, double *work, const float *dout,
+                        const float *x, const float *y, const float *mean, const float *var,
+                        const float *weight, const jepa_norm_dims *d, float eps, int stats_fixed);
 void jepa_norm_backward_ref(float *dx, float *dweight, float *dbias, const float *dout,
-                            const float *x, const float *mean, const float *var,
+                            const float *x, const float *y, const float *mean, const float *var,
                             const float *weight, const jepa_norm_dims *d, float eps,
                             int stats_fixed);
 
@@ -59,6 +66,9 @@ jepa_tensor *jepa_layer_norm(jepa_ctx *ctx, jepa_tensor *x, jepa_tensor *weight,
 // Group norm of x (N, C, *spatial) with groups dividing C. weight, bias (C) or NULL.
 jepa_tensor *jepa_group_norm(jepa_ctx *ctx, jepa_tensor *x, int groups, jepa_tensor *weight,
                              jepa_tensor *bias, float eps);
+// relu(group_norm(x)) as one op: one pass forward, one backward, no tensor in between.
+jepa_tensor *jepa_group_norm_relu(jepa_ctx *ctx, jepa_tensor *x, int groups, jepa_tensor *weight,
+                                  jepa_tensor *bias, float eps);
 
 // Batch norm of x (N, C) or (N, C, *spatial) (BatchNorm1d / BatchNorm2d). weight, bias (C) or NULL.
 // training: normalize with the batch's mean and biased variance (N*S must be > 1), and, when

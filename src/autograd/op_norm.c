@@ -1,7 +1,8 @@
 // Layer, group and batch norm ops: one recorded op over (N,C,S) and one backward.
 //
-// ip: 0 N, 1 C, 2 S, 3 G, 4 pooled, 5 stats fixed, 6 weight's index in src (0: none),
-// 7 bias's index in src (0: none). fp: 0 eps. saved: mean (sets) then var (sets).
+// ip: 0 N, 1 C, 2 S, 3 G, 4 pooled, 5 flags (1: stats fixed, 2: ReLU after the norm),
+// 6 weight's index in src (0: none), 7 bias's index in src (0: none). fp: 0 eps. saved: mean
+// (sets) then var (sets).
 #include <string.h>
 
 #include "autograd/internal.h"
@@ -32,16 +33,17 @@ static jepa_tensor *norm_op(jepa_ctx *ctx, int op, jepa_tensor *x, jepa_tensor *
 
     int64_t sets = jepa_norm_sets(d);
     float *mean = jepa_ctx_floats(ctx, 2 * sets), *var = mean + sets;
+    const float *w = weight ? weight->data : NULL, *b = bias ? bias->data : NULL;
     if (mean_fixed) {
         memcpy(mean, mean_fixed, sizeof(float) * (size_t)sets);
         memcpy(var, var_fixed, sizeof(float) * (size_t)sets);
+        jepa_norm_apply(out->data, x->data, mean, var, w, b, d, eps);
     } else {
-        jepa_norm_stats(mean, var, x->data, d);
+        jepa_norm_stats_apply(out->data, mean, var, x->data, w, b, d, eps);
     }
-    jepa_norm_apply(out->data, x->data, mean, var, weight ? weight->data : NULL,
-                    bias ? bias->data : NULL, d, eps);
 
-    int64_t params[8] = {d->N, d->C, d->S, d->G, d->pooled, mean_fixed != NULL, wi, bi};
+    int64_t flags = (mean_fixed != NULL) | (d->relu ? 2 : 0);
+    int64_t params[8] = {d->N, d->C, d->S, d->G, d->pooled, flags, wi, bi};
     memcpy(out->ip, params, sizeof params);
     out->fp[0] = eps;
     out->saved = mean;
@@ -51,7 +53,7 @@ static jepa_tensor *norm_op(jepa_ctx *ctx, int op, jepa_tensor *x, jepa_tensor *
 // (N, C, S) of x (N, C, *spatial)
 static jepa_norm_dims channel_dims(const jepa_tensor *x, int64_t groups, int pooled) {
     JEPA_CHECK_MSG(x->ndim >= 2, "norm: x must be (N, C, *spatial)");
-    jepa_norm_dims d = {x->shape[0], x->shape[1], 1, groups, pooled};
+    jepa_norm_dims d = {x->shape[0], x->shape[1], 1, groups, pooled, 0};
     for (int i = 2; i < x->ndim; i++) d.S *= x->shape[i];
     return d;
 }
@@ -60,15 +62,26 @@ jepa_tensor *jepa_layer_norm(jepa_ctx *ctx, jepa_tensor *x, jepa_tensor *weight,
                              float eps) {
     JEPA_CHECK_MSG(x->ndim >= 1, "layer_norm: x needs a last dimension");
     int64_t D = x->shape[x->ndim - 1];
-    jepa_norm_dims d = {jepa_numel(x) / D, D, 1, 1, 0};
+    jepa_norm_dims d = {jepa_numel(x) / D, D, 1, 1, 0, 0};
     return norm_op(ctx, JEPA_OP_LAYER_NORM, x, weight, bias, &d, eps, NULL, NULL);
+}
+
+static jepa_tensor *group_norm(jepa_ctx *ctx, jepa_tensor *x, int groups, jepa_tensor *weight,
+                               jepa_tensor *bias, float eps, int relu) {
+    jepa_norm_dims d = channel_dims(x, groups, 0);
+    JEPA_CHECK_MSG(groups >= 1 && d.C % groups == 0, "group_norm: groups must divide C");
+    d.relu = relu;
+    return norm_op(ctx, JEPA_OP_GROUP_NORM, x, weight, bias, &d, eps, NULL, NULL);
 }
 
 jepa_tensor *jepa_group_norm(jepa_ctx *ctx, jepa_tensor *x, int groups, jepa_tensor *weight,
                              jepa_tensor *bias, float eps) {
-    jepa_norm_dims d = channel_dims(x, groups, 0);
-    JEPA_CHECK_MSG(groups >= 1 && d.C % groups == 0, "group_norm: groups must divide C");
-    return norm_op(ctx, JEPA_OP_GROUP_NORM, x, weight, bias, &d, eps, NULL, NULL);
+    return group_norm(ctx, x, groups, weight, bias, eps, 0);
+}
+
+jepa_tensor *jepa_group_norm_relu(jepa_ctx *ctx, jepa_tensor *x, int groups, jepa_tensor *weight,
+                                  jepa_tensor *bias, float eps) {
+    return group_norm(ctx, x, groups, weight, bias, eps, 1);
 }
 
 jepa_tensor *jepa_batch_norm(jepa_ctx *ctx, jepa_tensor *x, jepa_tensor *weight, jepa_tensor *bias,
@@ -96,15 +109,18 @@ jepa_tensor *jepa_batch_norm(jepa_ctx *ctx, jepa_tensor *x, jepa_tensor *weight,
 }
 
 void jepa_backward_norm(jepa_ctx *ctx, jepa_tensor *node) {
-    jepa_norm_dims d = {node->ip[0], node->ip[1], node->ip[2], node->ip[3], (int)node->ip[4]};
-    int stats_fixed = (int)node->ip[5];
+    jepa_norm_dims d = {node->ip[0], node->ip[1],      node->ip[2],
+                        node->ip[3], (int)node->ip[4], (node->ip[5] & 2) != 0};
+    int stats_fixed = (node->ip[5] & 1) != 0;
     jepa_tensor *x = node->src[0];
     jepa_tensor *w = node->ip[6] ? node->src[node->ip[6]] : NULL;
     jepa_tensor *b = node->ip[7] ? node->src[node->ip[7]] : NULL;
     int64_t sets = jepa_norm_sets(&d);
-    jepa_norm_backward(x->requires_grad ? jepa_grad_of(ctx, x) : NULL,
-                       w && w->requires_grad ? jepa_grad_of(ctx, w) : NULL,
-                       b && b->requires_grad ? jepa_grad_of(ctx, b) : NULL, node->grad, x->data,
-                       node->saved, node->saved + sets, w ? w->data : NULL, &d, node->fp[0],
-                       stats_fixed);
+    float *dw = w && w->requires_grad ? jepa_grad_of(ctx, w) : NULL;
+    float *db = b && b->requires_grad ? jepa_grad_of(ctx, b) : NULL;
+    // the rows' sums for dweight and dbias (2 doubles each)
+    double *work = (dw || db) && d.S > 1 ? (double *)jepa_ctx_floats(ctx, 4 * d.N * d.C) : NULL;
+    jepa_norm_backward(x->requires_grad ? jepa_grad_of(ctx, x) : NULL, dw, db, work, node->grad,
+                       x->data, node->data, node->saved, node->saved + sets, w ? w->data : NULL,
+                       &d, node->fp[0], stats_fixed);
 }

@@ -8,8 +8,11 @@
 //   forward      rows: output pixels    r: input channels   t: kernel taps      src: x, channels
 //                                                                                    last
 //   input grad   rows: input pixels of  r: output channels  t: the taps that    src: dout,
-//                one stride phase                           reach the phase     channels last
-//   weight grad  rows: (c, kh, kw)      r: output columns   t: (image, row)     src: x, padded
+//                one stride phase       (32 at a time)      reach the phase     packed 32
+//                                                                                    channels wide
+//   weight grad  rows: (c, kh, kw)      r: output columns   t: (image, row)     src: x, padded;
+//                                                                                    w: the same
+//                                                                                    packed dout
 //
 // In the first two, pixels are grouped by the set of taps that stay inside the source, so taps
 // that would read padding are skipped rather than multiplied by zeros. With few input channels
@@ -31,7 +34,7 @@
 #include "jepa/ops_conv.h"
 #include "jepa/threads.h"
 
-#define MR 14                   // rows of a tile
+#define MR 14                   // rows of a tile (at most 16: store_tile_planar)
 #define PR 12                   // rows of a panel (the kernel for few channels)
 #define NR 32                   // channels of a tile or panel (two AVX-512 vectors)
 #define SUB_FLOATS (256 * 1024) // a sub-batch of padded images: about the L2 (1 MB)
@@ -390,6 +393,33 @@ static void to_channels_last(float *dst, const float *src, int64_t c, int64_t hw
 
 // ---- forward ----
 
+// out[at[i] + (o0 + j) * p] = tile[i][j] + bias[o0 + j] for rows i < rows, channels j < width.
+// The tile has 16 rows of room (rows past `rows` may hold anything). Rows whose outputs follow
+// one another (at[i + 1] = at[i] + 1) go out as one masked vector per channel.
+static void store_tile_planar(float *out, float *tile, int rows, const int64_t *at,
+                              const float *bias, int64_t o0, int64_t width, int64_t p) {
+#if defined(__AVX512F__)
+    float cols[NR * 16]; // cols[j][i] = tile[i][j]
+    for (int half = 0; half < NR; half += 16) transpose16(cols + half * 16, 16, tile + half, NR, 0);
+    for (int i0 = 0, i1; i0 < rows; i0 = i1) {
+        for (i1 = i0 + 1; i1 < rows && at[i1] == at[i1 - 1] + 1; i1++) continue;
+        __mmask16 run = (__mmask16)(((1u << (i1 - i0)) - 1) << i0);
+        __mmask16 first = (__mmask16)((1u << (i1 - i0)) - 1);
+        for (int64_t j = 0; j < width; j++) {
+            __m512 v = _mm512_add_ps(_mm512_loadu_ps(cols + j * 16),
+                                     _mm512_set1_ps(bias ? bias[o0 + j] : 0.0f));
+            _mm512_mask_storeu_ps(out + at[i0] + (o0 + j) * p, first,
+                                  _mm512_maskz_compress_ps(run, v));
+        }
+    }
+#else
+    for (int64_t j = 0; j < width; j++) {
+        float b = bias ? bias[o0 + j] : 0.0f;
+        for (int i = 0; i < rows; i++) out[at[i] + (o0 + j) * p] = tile[i * NR + j] + b;
+    }
+#endif
+}
+
 // out of images [n0, n0+nb): tiles of MR output pixels (they may span images) by NR channels
 // the run of outputs [*first, *end) from `first` on whose windows hold the same range of
 // kernel taps [*k0, *k1) inside the input (the windows of a run differ only in position)
@@ -421,7 +451,7 @@ static void forward_images(float *out, const float *x, const float *packed, cons
     int64_t hw = g->h * g->w, c = g->c;
     for (int64_t img = 0; img < nb; img++)
         to_channels_last(src + img * hw * c, x + (n0 + img) * c * hw, c, hw);
-    float tile[MR * NR];
+    float tile[16 * NR] = {0}; // MR rows, and room for store_tile_planar's 16
     int64_t off[MR], at[MR];
     for (int64_t oh0 = 0, oh1; oh0 < g->oh; oh0 = oh1) {
         int64_t kh0, kh1;
@@ -453,12 +483,7 @@ static void forward_images(float *out, const float *x, const float *packed, cons
                     tile_kernel(tile, rows, 0, src, off, tap_src, tap_w, ntaps, c, 1,
                                 packed + ob * pl->taps * c * NR);
                     int64_t width = g->o - ob * NR < NR ? g->o - ob * NR : NR;
-                    for (int64_t j = 0; j < width; j++) {
-                        int64_t o = ob * NR + j;
-                        float b = bias ? bias[o] : 0.0f;
-                        for (int i = 0; i < rows; i++)
-                            out[at[i] + o * pl->p] = tile[i * NR + j] + b;
-                    }
+                    store_tile_planar(out, tile, rows, at, bias, ob * NR, width, pl->p);
                 }
         }
     }
@@ -591,18 +616,17 @@ static int64_t phase_run(int64_t a, int64_t rows, int64_t r, int64_t outs, int64
     return end;
 }
 
-static void input_grad_images(float *dx, const float *dout, const float *packed, int64_t n0,
-                              int64_t nb, const jepa_conv_geom *g, const conv_plan *pl,
-                              float *mine) {
+static void input_grad_images(float *dx, const float *packed, int64_t n0, int64_t nb,
+                              const jepa_conv_geom *g, const conv_plan *pl, float *mine) {
     int64_t *tap_src = (int64_t *)(mine + pl->pad_floats + pl->dout_floats);
     int64_t *tap_w = tap_src + pl->taps;
     // every input pixel's sum is one tile row: stored, channels last, then added to dx
     float *dxc = mine + pl->thread_floats - pl->dx_floats;
     int64_t ldc = pl->cblocks * NR, hw = g->h * g->w, o = g->o;
-    // dout channels last (P, O), so a tap's reduction over output channels reads one run
-    float *dyc = mine;
-    for (int64_t img = 0; img < nb; img++)
-        to_channels_last(dyc + img * pl->p * o, dout + (n0 + img) * o * pl->p, o, pl->p);
+    // dout packed by pack_douts, NR channels wide: a tap's reduction over output channels reads
+    // one run per block of NR of them
+    const float *dyt = mine + pl->pad_floats;
+    int64_t dpix = nb * pl->p;
     float tile[MR * NR];
     int64_t off[MR], at[MR];
     // input pixels by stride phase (rh, rw), then by the taps that reach them from inside dout
@@ -622,7 +646,7 @@ static void input_grad_images(float *dx, const float *dout, const float *packed,
                             if (!((mh >> kh) & 1) || !((mw >> kw) & 1)) continue;
                             int64_t dh = phase_delta(rh, g->pad_h, kh, g->stride_h);
                             int64_t dw = phase_delta(rw, g->pad_w, kw, g->stride_w);
-                            tap_src[ntaps] = (dh * g->ow + dw) * o;
+                            tap_src[ntaps] = (dh * g->ow + dw) * NR;
                             tap_w[ntaps++] = (kh * g->kw + kw) * o * NR;
                         }
                     int64_t run_cols = b1 - b0, per_image = (a1 - a0) * run_cols;
@@ -633,15 +657,18 @@ static void input_grad_images(float *dx, const float *dout, const float *packed,
                                 int64_t pos = q + i < pixels ? q + i : pixels - 1;
                                 int64_t img = pos / per_image, rem = pos % per_image;
                                 int64_t a = a0 + rem / run_cols, b = b0 + rem % run_cols;
-                                off[i] = (img * pl->p + a * g->ow + b) * o;
+                                off[i] = (img * pl->p + a * g->ow + b) * NR;
                                 at[i] = (img * hw + (a * g->stride_h + rh) * g->w +
                                          b * g->stride_w + rw) *
                                             ldc +
                                         cb * NR;
                             }
                             int n_rows = pixels - q < MR ? (int)(pixels - q) : MR;
-                            tile_kernel(tile, n_rows, 0, dyc, off, tap_src, tap_w, ntaps, o, 1,
-                                        packed + cb * pl->taps * o * NR);
+                            for (int64_t ob = 0; ob < pl->oblocks; ob++)
+                                tile_kernel(tile, n_rows, ob > 0, dyt + ob * dpix * NR, off,
+                                            tap_src, tap_w, ntaps,
+                                            o - ob * NR < NR ? o - ob * NR : NR, 1,
+                                            packed + cb * pl->taps * o * NR + ob * NR * NR);
                             for (int i = 0; i < n_rows; i++)
                                 store_row(dxc + at[i], tile + i * NR, 0.0f, NR);
                         }
@@ -946,17 +973,10 @@ static void pack_dout(float *d, const float *s, int64_t width, int64_t p) {
             for (int64_t pix = 0; pix < p; pix++) d[pix * NR + j] = 0.0f;
 }
 
-// the weight-gradient tiles acc[ob][kt][MR][NR] += the images [n0, n0+nb): rows are weight
-// taps (c, kh, kw), the reduction runs over output pixels, dout packed NR channels wide
-static void weight_grad_images(float *acc, const float *dout, const float *x, int64_t n0,
-                               int64_t nb, const jepa_conv_geom *g, const conv_plan *pl,
-                               float *mine) {
-    float *xp = mine, *dyt = mine + pl->pad_floats;
-    int64_t *tap_src = (int64_t *)(mine + pl->pad_floats + pl->dout_floats);
-    int64_t *tap_w = tap_src + nb * g->oh;
-    pad_copy(xp, x + n0 * g->c * g->h * g->w, nb * g->c, g->h, g->w, g->pad_h, g->pad_w, pl->hp,
-             pl->wp);
-    // dyt[ob][img*P + pix][j] = dout[img][ob*NR + j][pix] (0 past O)
+// the images [n0, n0+nb) of dout packed NR channels wide, where the weight and input gradients
+// read it: dyt[ob][img*P + pix][j] = dout[n0 + img][ob*NR + j][pix] (0 past O)
+static void pack_douts(float *dyt, const float *dout, int64_t n0, int64_t nb,
+                       const jepa_conv_geom *g, const conv_plan *pl) {
     int64_t pixels = nb * pl->p;
     for (int64_t ob = 0; ob < pl->oblocks; ob++) {
         int64_t width = g->o - ob * NR < NR ? g->o - ob * NR : NR;
@@ -964,6 +984,18 @@ static void weight_grad_images(float *acc, const float *dout, const float *x, in
             pack_dout(dyt + (ob * pixels + img * pl->p) * NR,
                       dout + ((n0 + img) * g->o + ob * NR) * pl->p, width, pl->p);
     }
+}
+
+// the weight-gradient tiles acc[ob][kt][MR][NR] += the images [n0, n0+nb): rows are weight
+// taps (c, kh, kw), the reduction runs over output pixels, dout packed by pack_douts
+static void weight_grad_images(float *acc, const float *x, int64_t n0, int64_t nb,
+                               const jepa_conv_geom *g, const conv_plan *pl, float *mine) {
+    float *xp = mine, *dyt = mine + pl->pad_floats;
+    int64_t *tap_src = (int64_t *)(mine + pl->pad_floats + pl->dout_floats);
+    int64_t *tap_w = tap_src + nb * g->oh;
+    pad_copy(xp, x + n0 * g->c * g->h * g->w, nb * g->c, g->h, g->w, g->pad_h, g->pad_w, pl->hp,
+             pl->wp);
+    int64_t pixels = nb * pl->p;
     // one tap per (image, output row): the row's pixels are the reduction
     for (int64_t img = 0; img < nb; img++)
         for (int64_t oh = 0; oh < g->oh; oh++) {
@@ -1015,7 +1047,9 @@ void jepa_conv2d_backward(float *dx, float *dw, const float *dout, const float *
         if (last > g->n) last = g->n;
         for (int64_t n0 = first; n0 < last; n0 += pl.sub) {
             int64_t nb = last - n0 < pl.sub ? last - n0 : pl.sub;
-            if (dw) weight_grad_images(acc, dout, x, n0, nb, g, &pl, mine);
+            int tiled_input = dx && !pl.phase_input && !pl.narrow_input;
+            if (dw || tiled_input) pack_douts(mine + pl.pad_floats, dout, n0, nb, g, &pl);
+            if (dw) weight_grad_images(acc, x, n0, nb, g, &pl, mine);
 #if defined(__AVX512F__)
             if (dx && pl.phase_input)
                 input_phase_images(dx, dout, work, n0, nb, g, &pl, cols, mine);
@@ -1024,7 +1058,7 @@ void jepa_conv2d_backward(float *dx, float *dw, const float *dout, const float *
                 if (dx && pl.narrow_input)
                 input_narrow_images(dx, dout, work, n0, nb, g, &pl);
             else if (dx)
-                input_grad_images(dx, dout, work, n0, nb, g, &pl, mine);
+                input_grad_images(dx, work, n0, nb, g, &pl, mine);
         }
     }
     if (!dw) return;

@@ -59,96 +59,108 @@ static void sums_into(double *s, const float *x, int64_t n) {
     s[1] += (q[0] + q[1]) + (q[2] + q[3]);
 }
 
+// mean and variance of set k
+static void set_stats(float *mean, float *var, const float *x, const jepa_norm_dims *d, int64_t k) {
+    set_rows r = rows_of_set(d, k);
+    // one pass in double (no cancellation at float precision); the channels of one sample are
+    // contiguous
+    double s[2] = {0.0, 0.0}, count = (double)jepa_norm_set_size(d);
+    for (int64_t n = r.n0; n < r.n1; n++)
+        sums_into(s, x + (n * d->C + r.c0) * d->S, (r.c1 - r.c0) * d->S);
+    double m = s[0] / count, v = s[1] / count - m * m;
+    mean[k] = (float)m;
+    var[k] = (float)(v > 0.0 ? v : 0.0);
+}
+
+// the ReLU as jepa_relu has it (NaN -> 0)
+static inline float relu_of(float v) { return v > 0.0f ? v : 0.0f; }
+
+// out of set k, then the ReLU when the dims ask for it
+static void set_apply(float *out, const float *x, float m, float v, const float *weight,
+                      const float *bias, const jepa_norm_dims *d, int64_t k, float eps) {
+    set_rows r = rows_of_set(d, k);
+    int64_t S = d->S;
+    float rstd = 1.0f / sqrtf(v + eps);
+    for (int64_t n = r.n0; n < r.n1; n++) {
+        int64_t at = (n * d->C + r.c0) * S;
+        if (S == 1) {
+            // one element per channel (layer norm): a vector loop over the channels
+            for (int64_t c = r.c0; c < r.c1; c++, at++) {
+                float o = (x[at] - m) * rstd * (weight ? weight[c] : 1.0f) + (bias ? bias[c] : 0.0f);
+                out[at] = d->relu ? relu_of(o) : o;
+            }
+            continue;
+        }
+        // out = x * a + b with each channel's scale and shift folded together
+        for (int64_t c = r.c0; c < r.c1; c++, at += S) {
+            float a = rstd * (weight ? weight[c] : 1.0f);
+            float b = (bias ? bias[c] : 0.0f) - m * a;
+            float *o = out + at;
+            const float *xs = x + at;
+            if (d->relu) {
+                _Pragma("omp simd") for (int64_t s = 0; s < S; s++) o[s] = relu_of(xs[s] * a + b);
+            } else {
+                _Pragma("omp simd") for (int64_t s = 0; s < S; s++) o[s] = xs[s] * a + b;
+            }
+        }
+    }
+}
+
 void jepa_norm_stats(float *mean, float *var, const float *x, const jepa_norm_dims *d) {
     check_dims(d);
-    int64_t sets = jepa_norm_sets(d), S = d->S;
-    double count = (double)jepa_norm_set_size(d);
-    int big = d->N * d->C * S >= PARALLEL_MIN;
+    int big = d->N * d->C * d->S >= PARALLEL_MIN;
 #pragma omp parallel for num_threads(jepa_threads_get()) schedule(static) if (big)
-    for (int64_t k = 0; k < sets; k++) {
-        set_rows r = rows_of_set(d, k);
-        // one pass in double (no cancellation at float precision); the channels of one sample
-        // are contiguous
-        double s[2] = {0.0, 0.0};
-        for (int64_t n = r.n0; n < r.n1; n++)
-            sums_into(s, x + (n * d->C + r.c0) * S, (r.c1 - r.c0) * S);
-        double m = s[0] / count, v = s[1] / count - m * m;
-        mean[k] = (float)m;
-        var[k] = (float)(v > 0.0 ? v : 0.0);
-    }
+    for (int64_t k = 0; k < jepa_norm_sets(d); k++) set_stats(mean, var, x, d, k);
 }
 
 void jepa_norm_apply(float *out, const float *x, const float *mean, const float *var,
                      const float *weight, const float *bias, const jepa_norm_dims *d, float eps) {
     check_dims(d);
-    int64_t sets = jepa_norm_sets(d), S = d->S;
-    int big = d->N * d->C * S >= PARALLEL_MIN;
+    int big = d->N * d->C * d->S >= PARALLEL_MIN;
 #pragma omp parallel for num_threads(jepa_threads_get()) schedule(static) if (big)
-    for (int64_t k = 0; k < sets; k++) {
-        set_rows r = rows_of_set(d, k);
-        float m = mean[k], rstd = 1.0f / sqrtf(var[k] + eps);
-        for (int64_t n = r.n0; n < r.n1; n++) {
-            int64_t at = (n * d->C + r.c0) * S;
-            if (S == 1) {
-                // one element per channel (layer norm): a vector loop over the channels
-                for (int64_t c = r.c0; c < r.c1; c++, at++)
-                    out[at] =
-                        (x[at] - m) * rstd * (weight ? weight[c] : 1.0f) + (bias ? bias[c] : 0.0f);
-                continue;
-            }
-            // out = x * a + b with each channel's scale and shift folded together
-            for (int64_t c = r.c0; c < r.c1; c++, at += S) {
-                float a = rstd * (weight ? weight[c] : 1.0f);
-                float b = (bias ? bias[c] : 0.0f) - m * a;
-                for (int64_t s = 0; s < S; s++) out[at + s] = x[at + s] * a + b;
-            }
-        }
+    for (int64_t k = 0; k < jepa_norm_sets(d); k++)
+        set_apply(out, x, mean[k], var[k], weight, bias, d, k, eps);
+}
+
+void jepa_norm_stats_apply(float *out, float *mean, float *var, const float *x,
+                           const float *weight, const float *bias, const jepa_norm_dims *d,
+                           float eps) {
+    check_dims(d);
+    int big = d->N * d->C * d->S >= PARALLEL_MIN;
+#pragma omp parallel for num_threads(jepa_threads_get()) schedule(static) if (big)
+    for (int64_t k = 0; k < jepa_norm_sets(d); k++) {
+        set_stats(mean, var, x, d, k);
+        set_apply(out, x, mean[k], var[k], weight, bias, d, k, eps);
     }
 }
 
-// adds sum(g * w) and sum(g * w * (x - m)) over n floats into acc[0], acc[1]; w holds one
-// weight per element, or is NULL for the single weight ws. Eight float lanes (they vectorize),
-// then double.
-static void grad_sums(double *acc, const float *g, const float *x, const float *w, float ws,
-                      float m, int64_t n) {
-    float a[8] = {0}, b[8] = {0};
-    int64_t j = 0;
-    if (w) {
-        for (; j + 8 <= n; j += 8)
-            for (int l = 0; l < 8; l++) {
-                a[l] += g[j + l] * w[j + l];
-                b[l] += g[j + l] * w[j + l] * (x[j + l] - m);
-            }
-        for (; j < n; j++) {
-            a[0] += g[j] * w[j];
-            b[0] += g[j] * w[j] * (x[j] - m);
-        }
-    } else {
-        for (; j + 8 <= n; j += 8)
-            for (int l = 0; l < 8; l++) {
-                a[l] += g[j + l];
-                b[l] += g[j + l] * (x[j + l] - m);
-            }
-        for (; j < n; j++) {
-            a[0] += g[j];
-            b[0] += g[j] * (x[j] - m);
-        }
+// adds sum(g * w) and sum(g * w * (x - m)) over n floats into acc[0], acc[1], with g masked by
+// the ReLU output y (where y <= 0 the gradient is 0; NULL: no ReLU); w holds one weight per
+// element, or is NULL for the single weight ws. Float lanes, then double.
+static void grad_sums(double *acc, const float *g, const float *y, const float *x, const float *w,
+                      float ws, float m, int64_t n) {
+    float a = 0.0f, b = 0.0f;
+#define GRAD_SUMS(GW)                                                                              \
+    _Pragma("omp simd reduction(+ : a, b)") for (int64_t j = 0; j < n; j++) {                      \
+        float gw = GW;                                                                             \
+        a += gw;                                                                                   \
+        b += gw * (x[j] - m);                                                                      \
     }
-    double ta = 0.0, tb = 0.0;
-    for (int l = 0; l < 8; l++) {
-        ta += a[l];
-        tb += b[l];
-    }
-    acc[0] += ta * ws;
-    acc[1] += tb * ws;
+    if (y && w) GRAD_SUMS((y[j] > 0.0f ? g[j] : 0.0f) * w[j])
+    else if (y) GRAD_SUMS(y[j] > 0.0f ? g[j] : 0.0f)
+    else if (w) GRAD_SUMS(g[j] * w[j])
+    else GRAD_SUMS(g[j])
+#undef GRAD_SUMS
+    acc[0] += (double)a * ws;
+    acc[1] += (double)b * ws;
 }
 
 #define CHANNEL_BLOCK 256
 
 // dweight and dbias of one element per channel (S = 1): blocks of channels, rows inside
-static void affine_grads_rows(float *dweight, float *dbias, const float *dout, const float *x,
-                              const float *mean, const float *var, const jepa_norm_dims *d,
-                              float eps, int big) {
+static void affine_grads_rows(float *dweight, float *dbias, const float *dout, const float *y,
+                              const float *x, const float *mean, const float *var,
+                              const jepa_norm_dims *d, float eps, int big) {
     int64_t C = d->C, blocks = (C + CHANNEL_BLOCK - 1) / CHANNEL_BLOCK;
 #pragma omp parallel for num_threads(jepa_threads_get()) schedule(static) if (big)
     for (int64_t blk = 0; blk < blocks; blk++) {
@@ -156,15 +168,16 @@ static void affine_grads_rows(float *dweight, float *dbias, const float *dout, c
         int64_t c0 = blk * CHANNEL_BLOCK, nc = C - c0 < CHANNEL_BLOCK ? C - c0 : CHANNEL_BLOCK;
         int64_t cg = C / d->G;
         for (int64_t n = 0; n < d->N; n++) {
-            const float *g = dout + n * C, *xr = x + n * C;
+            const float *g = dout + n * C, *xr = x + n * C, *yr = y ? y + n * C : NULL;
             // the groups that overlap the block, each with one mean and rstd
             for (int64_t c = c0; c < c0 + nc;) {
                 int64_t k = set_of_row(d, n, c), end = (c / cg + 1) * cg;
                 float m = mean[k], rstd = 1.0f / sqrtf(var[k] + eps);
                 if (end > c0 + nc) end = c0 + nc;
                 for (; c < end; c++) {
-                    dw[c - c0] += g[c] * (xr[c] - m) * rstd;
-                    db[c - c0] += g[c];
+                    float gc = yr && !(yr[c] > 0.0f) ? 0.0f : g[c];
+                    dw[c - c0] += gc * (xr[c] - m) * rstd;
+                    db[c - c0] += gc;
                 }
             }
         }
@@ -175,62 +188,74 @@ static void affine_grads_rows(float *dweight, float *dbias, const float *dout, c
     }
 }
 
-// dweight and dbias of channels of S elements: one channel per iteration
-static void affine_grads_channels(float *dweight, float *dbias, const float *dout, const float *x,
-                                  const float *mean, const float *var, const jepa_norm_dims *d,
-                                  float eps, int big) {
-    int64_t C = d->C, S = d->S;
-#pragma omp parallel for num_threads(jepa_threads_get()) schedule(static) if (big)
-    for (int64_t c = 0; c < C; c++) {
-        double dw = 0.0, db = 0.0;
-        for (int64_t n = 0; n < d->N; n++) {
-            int64_t k = set_of_row(d, n, c), at = (n * C + c) * S;
-            double acc[2] = {0.0, 0.0};
-            grad_sums(acc, dout + at, x + at, NULL, 1.0f, mean[k], S);
-            db += acc[0];
-            dw += acc[1] / sqrt((double)var[k] + eps);
-        }
-        if (dweight) dweight[c] += (float)dw;
-        if (dbias) dbias[c] += (float)db;
-    }
-}
-
-void jepa_norm_backward(float *dx, float *dweight, float *dbias, const float *dout, const float *x,
-                        const float *mean, const float *var, const float *weight,
-                        const jepa_norm_dims *d, float eps, int stats_fixed) {
+void jepa_norm_backward(float *dx, float *dweight, float *dbias, double *work, const float *dout,
+                        const float *x, const float *y, const float *mean, const float *var,
+                        const float *weight, const jepa_norm_dims *d, float eps, int stats_fixed) {
     check_dims(d);
     int64_t sets = jepa_norm_sets(d), S = d->S, C = d->C;
     double count = (double)jepa_norm_set_size(d);
-    int big = d->N * C * S >= PARALLEL_MIN;
-    // weight and bias: sums over the batch and the elements of each channel
-    if ((dweight || dbias) && S == 1)
-        affine_grads_rows(dweight, dbias, dout, x, mean, var, d, eps, big);
-    else if (dweight || dbias)
-        affine_grads_channels(dweight, dbias, dout, x, mean, var, d, eps, big);
-    if (!dx) return;
-        // input: one set per iteration; dx = rstd * (gw - mean(gw) - xhat * mean(gw * xhat)),
-        // gw = dout * weight
+    int big = d->N * C * S >= PARALLEL_MIN, affine = dweight || dbias;
+    if (!d->relu) y = NULL;
+    if (S == 1 && affine) affine_grads_rows(dweight, dbias, dout, y, x, mean, var, d, eps, big);
+    if (S > 1 && affine) JEPA_CHECK_MSG(work, "norm backward: channels of S > 1 need the workspace");
+    // one set per iteration: the sums of the gradient over the set (for dx through the
+    // statistics) and, with S > 1, over each row (n, c) into work (for dweight and dbias), then
+    // dx = rstd * (gw - mean(gw) - xhat * mean(gw * xhat)), gw = dout * weight
 #pragma omp parallel for num_threads(jepa_threads_get()) schedule(static) if (big)
     for (int64_t k = 0; k < sets; k++) {
         set_rows r = rows_of_set(d, k);
         float m = mean[k], rstd = 1.0f / sqrtf(var[k] + eps);
         double acc[2] = {0.0, 0.0};
-        for (int64_t n = r.n0; n < r.n1 && !stats_fixed; n++) {
+        for (int64_t n = r.n0; n < r.n1 && ((dx && !stats_fixed) || (S > 1 && affine)); n++) {
             int64_t at = (n * C + r.c0) * S;
-            if (S == 1) // one element per channel: the weights run along the row
-                grad_sums(acc, dout + at, x + at, weight ? weight + r.c0 : NULL, 1.0f, m,
-                          r.c1 - r.c0);
-            else
-                for (int64_t c = r.c0; c < r.c1; c++, at += S)
-                    grad_sums(acc, dout + at, x + at, NULL, weight ? weight[c] : 1.0f, m, S);
+            if (S == 1) { // one element per channel: the weights run along the row
+                grad_sums(acc, dout + at, y ? y + at : NULL, x + at, weight ? weight + r.c0 : NULL,
+                          1.0f, m, r.c1 - r.c0);
+                continue;
+            }
+            for (int64_t c = r.c0; c < r.c1; c++, at += S) {
+                double row[2] = {0.0, 0.0};
+                grad_sums(row, dout + at, y ? y + at : NULL, x + at, NULL, 1.0f, m, S);
+                if (affine) {
+                    work[2 * (n * C + c)] = row[0];
+                    work[2 * (n * C + c) + 1] = row[1] * rstd;
+                }
+                float w = weight ? weight[c] : 1.0f;
+                acc[0] += row[0] * w;
+                acc[1] += row[1] * w;
+            }
         }
-        float mg = (float)(acc[0] / count), mgx = (float)(acc[1] * rstd / count);
+        if (!dx) continue;
+        float mg = stats_fixed ? 0.0f : (float)(acc[0] / count);
+        float mgx = stats_fixed ? 0.0f : (float)(acc[1] * rstd / count);
         for (int64_t n = r.n0; n < r.n1; n++)
             for (int64_t c = r.c0, at = (n * C + r.c0) * S; c < r.c1; c++, at += S) {
-                float w = weight ? weight[c] : 1.0f;
-                for (int64_t s = 0; s < S; s++)
-                    dx[at + s] += rstd * (dout[at + s] * w - mg - (x[at + s] - m) * rstd * mgx);
+                // dx = rstd * (gw - mg) - (x - m) * rstd^2 * mgx
+                float w = weight ? weight[c] : 1.0f, k1 = rstd * w, k0 = rstd * mg;
+                float k2 = rstd * rstd * mgx;
+                float *dxs = dx + at;
+                const float *g = dout + at, *xs = x + at;
+                if (y) {
+                    const float *ys = y + at;
+                    _Pragma("omp simd") for (int64_t s = 0; s < S; s++)
+                        dxs[s] += (ys[s] > 0.0f ? g[s] : 0.0f) * k1 - k0 - (xs[s] - m) * k2;
+                } else {
+                    _Pragma("omp simd") for (int64_t s = 0; s < S; s++)
+                        dxs[s] += g[s] * k1 - k0 - (xs[s] - m) * k2;
+                }
             }
+    }
+    if (S == 1 || !affine) return;
+    // dweight and dbias: the rows' sums over the batch, in order
+#pragma omp parallel for num_threads(jepa_threads_get()) schedule(static) if (big)
+    for (int64_t c = 0; c < C; c++) {
+        double db = 0.0, dw = 0.0;
+        for (int64_t n = 0; n < d->N; n++) {
+            db += work[2 * (n * C + c)];
+            dw += work[2 * (n * C + c) + 1];
+        }
+        if (dweight) dweight[c] += (float)dw;
+        if (dbias) dbias[c] += (float)db;
     }
 }
 
@@ -263,16 +288,19 @@ void jepa_norm_apply_ref(float *out, const float *x, const float *mean, const fl
         double rstd = 1.0 / sqrt((double)var[k] + eps);
         FOR_SET(d, k, i, c) {
             double xhat = ((double)x[i] - mean[k]) * rstd;
-            out[i] = (float)(xhat * (weight ? weight[c] : 1.0) + (bias ? bias[c] : 0.0));
+            double o = xhat * (weight ? weight[c] : 1.0) + (bias ? bias[c] : 0.0);
+            out[i] = (float)(d->relu && !(o > 0.0) ? 0.0 : o);
         }
     }
 }
 
 void jepa_norm_backward_ref(float *dx, float *dweight, float *dbias, const float *dout,
-                            const float *x, const float *mean, const float *var,
+                            const float *x, const float *y, const float *mean, const float *var,
                             const float *weight, const jepa_norm_dims *d, float eps,
                             int stats_fixed) {
     check_dims(d);
+    // the ReLU's gradient: dout where its output y was positive, else 0
+#define DOUT(i) (d->relu && !(y[i] > 0.0f) ? 0.0 : (double)dout[i])
     double count = (double)jepa_norm_set_size(d);
     // weight and bias: sums of dout * xhat and dout over each channel, in double
     for (int64_t c = 0; c < d->C && (dweight || dbias); c++) {
@@ -281,8 +309,8 @@ void jepa_norm_backward_ref(float *dx, float *dweight, float *dbias, const float
             int64_t k = set_of_row(d, n, c);
             double rstd = 1.0 / sqrt((double)var[k] + eps);
             for (int64_t i = (n * d->C + c) * d->S, e = 0; e < d->S; e++, i++) {
-                dw += dout[i] * ((double)x[i] - mean[k]) * rstd;
-                db += dout[i];
+                dw += DOUT(i) * ((double)x[i] - mean[k]) * rstd;
+                db += DOUT(i);
             }
         }
         if (dweight) dweight[c] += (float)dw;
@@ -293,15 +321,16 @@ void jepa_norm_backward_ref(float *dx, float *dweight, float *dbias, const float
         // input: through xhat, and through the mean and variance unless they are fixed
         double sum_g = 0.0, sum_gx = 0.0;
         FOR_SET(d, k, i, c) {
-            double g = dout[i] * (weight ? weight[c] : 1.0);
+            double g = DOUT(i) * (weight ? weight[c] : 1.0);
             sum_g += g;
             sum_gx += g * ((double)x[i] - mean[k]) * rstd;
         }
         FOR_SET(d, k, i, c) {
-            double g = dout[i] * (weight ? weight[c] : 1.0);
+            double g = DOUT(i) * (weight ? weight[c] : 1.0);
             double xhat = ((double)x[i] - mean[k]) * rstd;
             double v = stats_fixed ? g : g - sum_g / count - xhat * sum_gx / count;
             dx[i] += (float)(rstd * v);
         }
     }
+#undef DOUT
 }

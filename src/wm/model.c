@@ -176,8 +176,8 @@ jepa_tensor *jepa_model_encode(jepa_ctx *ctx, jepa_model *m, jepa_params *p, jep
         if (strcmp(m->cfg.encoder, "impala") == 0) f = jepa_resnet_forward(ctx, p, &m->cnn, frames);
         else
             for (int s = 0; s < m->cfg.cnn_stages; s++)
-                f = jepa_relu(ctx, jepa_norm_forward(ctx, p, &m->conv_norms[s],
-                                                     jepa_conv_forward(ctx, p, &m->convs[s], f), training));
+                f = jepa_norm_relu_forward(ctx, p, &m->conv_norms[s],
+                                           jepa_conv_forward(ctx, p, &m->convs[s], f), training);
         z = jepa_linear_forward(ctx, p, &m->enc_fc, jepa_reshape(ctx, f, 2, (int64_t[]){N, -1}));
     } else {
         jepa_tensor *t = jepa_patch_embed_forward(ctx, p, &m->patch, frames);

@@ -285,8 +285,34 @@ static void test_stale_partials(void) {
     remove_dataset("killed");
 }
 
+// every environment names each state variable, once; the angles are the ones that wrap
+static void test_state_names(void) {
+    char err[256];
+    for (const char *const *name = jepa_env_names(); *name; name++) {
+        jepa_env_model *m = jepa_env_create(*name, NULL, err, sizeof err);
+        CHECK(m != NULL);
+        if (!m) continue;
+        int S = jepa_env_state_dim(m), distinct = 1, angles = 0;
+        for (int i = 0; i < S; i++) {
+            const char *a = jepa_env_state_name(m, i);
+            distinct &= a && a[0] && strlen(a) < JEPA_DATASET_NAME_SIZE;
+            for (int j = 0; j < i && a; j++) distinct &= strcmp(a, jepa_env_state_name(m, j)) != 0;
+            angles |= jepa_env_state_is_angle(m, i) << i;
+        }
+        CHECK(distinct);
+        if (!strcmp(*name, "pusht"))
+            CHECK(angles == 1 << 4 && !strcmp(jepa_env_state_name(m, 4), "block_angle"));
+        else if (!strcmp(*name, "reacher"))
+            CHECK(angles == 3);
+        else
+            CHECK(angles == 0);
+        jepa_env_free(m);
+    }
+}
+
 int main(void) {
     if (!test_tmpdir("collect")) return 1;
+    test_state_names();
     test_threads_identical();
     test_replay();
     test_refusals();

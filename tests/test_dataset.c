@@ -97,6 +97,10 @@ static void test_open_and_windows(void) {
     CHECK(ds.episodes == 12 && ds.steps == 10 && ds.height == 16 && ds.width == 16);
     CHECK(ds.action_dim == 2 && ds.state_dim == 4 && ds.proprio_dim == 2);
     CHECK(strcmp(ds.env, "tworoom") == 0 && ds.options_json && strstr(ds.options_json, "random"));
+    // the environment's names of the state variables, none of them an angle
+    CHECK(ds.n_named == 4 && !strcmp(ds.state_names[0], "x") &&
+          !strcmp(ds.state_names[3], "wall_x"));
+    CHECK(ds.angle_states == 0);
     // the oracle: the arrays as the NPY reader maps them
     jepa_npy F, A, S, P;
     CHECK(jepa_npy_map(&F, test_path("data", "frames.npy"), err, sizeof err) == JEPA_OK);
@@ -245,6 +249,25 @@ static void test_sample_and_loader(void) {
     jepa_dataset_close(&ds);
 }
 
+// replace one key of dir's manifest by value (a JSON text; NULL removes the key)
+static void edit_manifest(const char *dir, const char *key, const char *value) {
+    FILE *f = fopen(test_path(dir, "manifest.json"), "rb");
+    char text[8192] = "";
+    size_t len = f ? fread(text, 1, sizeof text - 1, f) : 0;
+    if (f) fclose(f);
+    text[len] = '\0';
+    cJSON *m = cJSON_Parse(text);
+    CHECK(m != NULL && cJSON_GetObjectItem(m, key) != NULL);
+    cJSON_DeleteItemFromObject(m, key);
+    if (value) cJSON_AddItemToObject(m, key, cJSON_Parse(value));
+    char *out = cJSON_Print(m);
+    f = fopen(test_path(dir, "manifest.json"), "wb");
+    if (f && out) fputs(out, f);
+    if (f) fclose(f);
+    cJSON_free(out);
+    cJSON_Delete(m);
+}
+
 // open dir, expect a failure whose message holds both words
 static void expect_open_fails(const char *dir, const char *word1, const char *word2) {
     char err[512] = "";
@@ -283,23 +306,27 @@ static void test_bad_datasets(void) {
     expect_open_fails("truncated", "truncated/frames.npy", NULL);
     // a manifest that says 4 episodes over arrays of 3
     CHECK(collect("miscount", 3, 4, 1));
-    FILE *f = fopen(test_path("miscount", "manifest.json"), "rb");
-    char text[8192] = "";
-    size_t len = f ? fread(text, 1, sizeof text - 1, f) : 0;
-    if (f) fclose(f);
-    text[len] = '\0';
-    cJSON *m = cJSON_Parse(text);
-    CHECK(m != NULL && cJSON_GetObjectItem(m, "episodes") != NULL);
-    cJSON_SetNumberValue(cJSON_GetObjectItem(m, "episodes"), 4);
-    char *out = cJSON_Print(m);
-    f = fopen(test_path("miscount", "manifest.json"), "wb");
-    if (f && out) fputs(out, f);
-    if (f) fclose(f);
-    cJSON_free(out);
-    cJSON_Delete(m);
+    edit_manifest("miscount", "episodes", "4");
     expect_open_fails("miscount", "miscount/frames.npy", "[4, 5, 16, 16, 3]");
+    // state names and angles that do not fit the states (4 values), or are not names and indices
+    CHECK(collect("names", 3, 4, 1));
+    edit_manifest("names", "state_names", "[\"x\", \"y\", \"door\"]");
+    expect_open_fails("names", "names/manifest.json", "state_names");
+    edit_manifest("names", "state_names", "[\"x\", \"y\", 3, \"wall_x\"]");
+    expect_open_fails("names", "names/manifest.json", "state_names");
+    edit_manifest("names", "state_names", NULL);
+    edit_manifest("names", "angle_states", "[4]");
+    expect_open_fails("names", "names/manifest.json", "angle_states");
+    edit_manifest("names", "angle_states", "[-1]");
+    expect_open_fails("names", "names/manifest.json", "angle_states");
+    // without the two (an older dataset): no names, no angles
+    edit_manifest("names", "angle_states", NULL);
+    jepa_dataset ds;
+    CHECK(jepa_dataset_open(&ds, test_path("names", NULL), err, sizeof err) == JEPA_OK);
+    CHECK(ds.n_named == 0 && ds.angle_states == 0);
+    jepa_dataset_close(&ds);
     // a manifest that is not JSON
-    f = fopen(test_path("miscount", "manifest.json"), "wb");
+    FILE *f = fopen(test_path("miscount", "manifest.json"), "wb");
     if (f) fputs("{\"episodes\": 3,", f);
     if (f) fclose(f);
     expect_open_fails("miscount", "miscount/manifest.json", NULL);
@@ -307,6 +334,7 @@ static void test_bad_datasets(void) {
     remove_dataset("badactions");
     remove_dataset("truncated");
     remove_dataset("miscount");
+    remove_dataset("names");
 }
 
 int main(void) {

@@ -106,6 +106,36 @@ static void test_by_hand(void) {
     CHECK(jepa_ridge_r2(flat, y, 4, xte, yte, 2, 1, 2, 0.0, r2) == JEPA_ERR_NUMERIC);
 }
 
+// an angle probed as its cosine and sine: latents (cos, sin) of an angle that wraps read it
+// whole, where the raw angle's R^2 is poor; one of the two gives the pooled share of its column
+static void test_angle(void) {
+    enum { N = 400, D = 2, S = 2 };
+    float X[N * D], Y[N * S], Xc[N * D];
+    for (int i = 0; i < N; i++) {
+        float th = 2.0f * (float)M_PI * ((float)i + 0.5f) / N; // [0, 2 pi), both halves
+        X[i * D] = cosf(th), X[i * D + 1] = sinf(th);
+        Xc[i * D] = cosf(th), Xc[i * D + 1] = 0.0f;
+        Y[i * S] = th, Y[i * S + 1] = 0.5f * cosf(th) + 1.0f;
+    }
+    double raw[S], r2[S];
+    CHECK(jepa_ridge_r2(X, Y, N, X, Y, N, D, S, 1e-9, raw) == JEPA_OK);
+    CHECK(jepa_probe_r2(X, Y, N, X, Y, N, D, S, 1u, 1e-9, r2) == JEPA_OK);
+    CHECK(raw[0] < 0.8);          // the jump at 2 pi defeats a linear fit of the raw angle
+    CHECK_NEAR(r2[0], 1.0, 1e-6); // cos and sin are the latents
+    CHECK_NEAR(r2[1], raw[1], 1e-12);
+    CHECK_NEAR(r2[1], 1.0, 1e-6); // the other variable, untouched
+    // only the cosine in the latents: cos fits, sin not at all; their sums of squares are equal
+    // over a whole turn, so the pooled R^2 is 1/2
+    CHECK(jepa_probe_r2(Xc, Y, N, Xc, Y, N, D, S, 1u, 1e-9, r2) == JEPA_OK);
+    CHECK_NEAR(r2[0], 0.5, 1e-6);
+    // an angle constant on the test rows has no R^2
+    float Yk[N * S];
+    for (int i = 0; i < N; i++) Yk[i * S] = 1.0f, Yk[i * S + 1] = Y[i * S + 1];
+    CHECK(jepa_probe_r2(X, Y, N, X, Yk, N, D, S, 1u, 1e-9, r2) == JEPA_OK);
+    CHECK(isnan(r2[0]) && isfinite(r2[1]));
+    CHECK(jepa_probe_r2(X, Y, N, X, Y, N, D, 0, 1u, 1e-9, r2) == JEPA_ERR_INVALID);
+}
+
 // jepa_probe_encode: every frame of the listed episodes, in order, encoded as the model
 // encodes one frame at a time, with its state; or frames spread evenly over them
 static void test_encode(void) {
@@ -207,6 +237,7 @@ int main(void) {
     test_noise();
     test_constant();
     test_by_hand();
+    test_angle();
     test_encode();
     return test_finish("test_probe");
 }

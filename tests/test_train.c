@@ -487,13 +487,15 @@ static void test_cli(void) {
     CHECK(jepa_cli(args, NULL, 0) == 1); // a run is there
     snprintf(args, sizeof args, "train --resume --data %s --out %s/none --quiet", data, test_root());
     CHECK(jepa_cli(args, NULL, 0) == 1);
-    // probe: one R^2 line per state variable (tworoom has 4)
+    // probe: one R^2 line per state variable, by name (tworoom's x, y, door, wall_x)
     snprintf(args, sizeof args, "probe --ckpt %s/last.safetensors --data %s", run, data);
     CHECK(jepa_cli(args, out, sizeof out) == 0);
     int lines = 0;
-    for (const char *p = out; (p = strstr(p, "state[")); p++) lines++;
-    if (lines != 4) fprintf(stderr, "  jepa probe printed:\n%s", out);
-    CHECK(lines == 4);
+    for (const char *p = out; (p = strchr(p, '\n')); p++) lines++;
+    int named = strstr(out, "\n  x ") && strstr(out, "\n  y ") && strstr(out, "\n  door ") &&
+                strstr(out, "\n  wall_x ");
+    if (lines != 5 || !named) fprintf(stderr, "  jepa probe printed:\n%s", out);
+    CHECK(lines == 5 && named);
     snprintf(args, sizeof args, "probe --ckpt %s/last.safetensors --data %s/data32", run, test_root());
     CHECK(jepa_cli(args, NULL, 0) == 1); // frames of 32 for a model of 16
     snprintf(args, sizeof args, "probe --data %s", data);

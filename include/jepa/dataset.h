@@ -14,6 +14,9 @@
 extern "C" {
 #endif
 
+#define JEPA_DATASET_MAX_NAMED 64 // state variables a manifest may name
+#define JEPA_DATASET_NAME_SIZE 32
+
 typedef struct jepa_dataset {
     jepa_npy frames;  // uint8 (N, T+1, H, W, 3)
     jepa_npy actions; // float32 (N, T, A)
@@ -22,6 +25,11 @@ typedef struct jepa_dataset {
     int64_t episodes, steps, height, width, action_dim, state_dim, proprio_dim;
     char env[64];
     char *options_json; // the environment's resolved options (owned)
+    // the state variables' names and which are angles (bit i: state i wraps at 2 pi), when the
+    // manifest gives them (n_named is 0 otherwise)
+    int n_named;
+    char state_names[JEPA_DATASET_MAX_NAMED][JEPA_DATASET_NAME_SIZE];
+    uint64_t angle_states;
 } jepa_dataset;
 
 // Open a dataset folder: read manifest.json and map the four arrays, checking that their shapes
@@ -30,7 +38,8 @@ typedef struct jepa_dataset {
 jepa_status jepa_dataset_open(jepa_dataset *ds, const char *dir, char *err, size_t err_size);
 void jepa_dataset_close(jepa_dataset *ds);
 
-// Read the manifest fields of ds (env, options_json, episodes, steps, width, height) from the
+// Read the manifest fields of ds (env, options_json, episodes, steps, width, height and, when
+// present, state_names and angle_states) from the
 // text of a manifest.json; `what` (a file name) starts the message in err. On success
 // ds->options_json is owned by ds (jepa_dataset_close frees it). Never crashes on bad input.
 jepa_status jepa_dataset_parse_manifest(jepa_dataset *ds, const char *text, const char *what,

@@ -54,6 +54,10 @@ const char *jepa_env_options_json(const jepa_env_model *m);
 int jepa_env_action_dim(const jepa_env_model *m);
 int jepa_env_state_dim(const jepa_env_model *m);
 int jepa_env_proprio_dim(const jepa_env_model *m);
+// The name of state variable i, 0 <= i < state_dim ("agent_x", "block_angle", ...).
+const char *jepa_env_state_name(const jepa_env_model *m, int i);
+// Whether state variable i is an angle (it wraps at 2 pi).
+int jepa_env_state_is_angle(const jepa_env_model *m, int i);
 // Per-dimension action bounds (action_dim floats each).
 void jepa_env_action_bounds(const jepa_env_model *m, float *lo, float *hi);
 

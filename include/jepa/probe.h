@@ -22,6 +22,13 @@ struct jepa_model;
 jepa_status jepa_ridge_r2(const float *Xtr, const float *Ytr, int64_t Ntr, const float *Xte,
                           const float *Yte, int64_t Nte, int D, int S, double lambda, double *r2);
 
+// jepa_ridge_r2 where the variables whose bit is set in angles are angles: each is fitted as its
+// cosine and sine (no jump at the wrap) and scored as the two pooled,
+// r2 = 1 - (SSE_cos + SSE_sin) / (SST_cos + SST_sin). S is at most JEPA_PROBE_MAX_STATE.
+jepa_status jepa_probe_r2(const float *Xtr, const float *Ytr, int64_t Ntr, const float *Xte,
+                          const float *Yte, int64_t Nte, int D, int S, uint64_t angles,
+                          double lambda, double *r2);
+
 // Encode every frame of the listed episodes, in order, or when they hold more than max_frames,
 // max_frames of them spread evenly over all (frame i is number floor(i * total / max_frames) of
 // the concatenated episodes), with the model's online encoder; latents (n, D) and the states
@@ -32,8 +39,9 @@ jepa_status jepa_probe_encode(struct jepa_model *m, const jepa_dataset *ds, cons
                               float **states, int64_t *n, char *err, size_t err_size);
 
 // The whole probe: encode training and held-out episodes, fit on the first, score on the second
-// (r2 has ds->state_dim entries). monitors (may be NULL) gets the collapse monitors of the
-// held-out latents: [0] the mean per-dimension std, [1] the effective rank.
+// (r2 has ds->state_dim entries), by jepa_probe_r2 with ds->angle_states. monitors (may be NULL)
+// gets the collapse monitors of the held-out latents: [0] the mean per-dimension std, [1] the
+// effective rank.
 jepa_status jepa_probe_run(struct jepa_model *m, const jepa_dataset *ds, const int64_t *train,
                            int64_t n_train, const int64_t *test, int64_t n_test, double *r2,
                            float *monitors, char *err, size_t err_size);

@@ -62,8 +62,17 @@ int jepa_cli_probe_run(const jepa_cli_probe_opts *o) {
     if (st == JEPA_OK) {
         printf("probe R^2 on %lld held-out episodes:\n", (long long)n_val);
         for (int64_t s = 0; s < ds.state_dim; s++) {
-            if (isnan(r2[s])) printf("  state[%lld]  constant in the held-out episodes\n", (long long)s);
-            else printf("  state[%lld]  %.4f\n", (long long)s, r2[s]);
+            // the manifest's name (older datasets have none), an angle as its cosine and sine
+            char name[64];
+            if (ds.n_named)
+                snprintf(name, sizeof name, "%s", ds.state_names[s]);
+            else
+                snprintf(name, sizeof name, "state[%lld]", (long long)s);
+            if (s < 64 && (ds.angle_states >> s & 1u)) strcat(name, " (cos, sin)");
+            if (isnan(r2[s]))
+                printf("  %-24s  constant in the held-out episodes\n", name);
+            else
+                printf("  %-24s  %.4f\n", name, r2[s]);
         }
     } else {
         fprintf(stderr, "jepa probe: %s\n", err);

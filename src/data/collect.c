@@ -179,6 +179,12 @@ static jepa_status write_manifest(const char *path, const jepa_collect_config *c
     cJSON_AddNumberToObject(root, "action_dim", jepa_env_action_dim(m));
     cJSON_AddNumberToObject(root, "state_dim", jepa_env_state_dim(m));
     cJSON_AddNumberToObject(root, "proprio_dim", jepa_env_proprio_dim(m));
+    cJSON *names = cJSON_AddArrayToObject(root, "state_names");
+    cJSON *angles = cJSON_AddArrayToObject(root, "angle_states");
+    for (int i = 0; i < jepa_env_state_dim(m); i++) {
+        cJSON_AddItemToArray(names, cJSON_CreateString(jepa_env_state_name(m, i)));
+        if (jepa_env_state_is_angle(m, i)) cJSON_AddItemToArray(angles, cJSON_CreateNumber(i));
+    }
     float lo[JEPA_ENV_MAX_DIM], hi[JEPA_ENV_MAX_DIM];
     jepa_env_action_bounds(m, lo, hi);
     cJSON_AddItemToObject(root, "action_low", cJSON_CreateFloatArray(lo, jepa_env_action_dim(m)));

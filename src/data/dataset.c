@@ -40,6 +40,45 @@ static int manifest_int(const cJSON *m, const char *key, int64_t *out) {
     return 1;
 }
 
+// the optional names of the state variables and the list of those that are angles
+static jepa_status manifest_state_names(jepa_dataset *ds, const cJSON *m, const char *what,
+                                        char *err, size_t n) {
+    const cJSON *names = cJSON_GetObjectItemCaseSensitive(m, "state_names");
+    const cJSON *angles = cJSON_GetObjectItemCaseSensitive(m, "angle_states");
+    if (names) {
+        int k = cJSON_IsArray(names) ? cJSON_GetArraySize(names) : -1;
+        if (k < 0 || k > JEPA_DATASET_MAX_NAMED)
+            return jepa_fail(err, n, JEPA_ERR_FORMAT,
+                             "%s: 'state_names' must be a list of at most %d names", what,
+                             JEPA_DATASET_MAX_NAMED);
+        const cJSON *v;
+        cJSON_ArrayForEach(v, names) {
+            if (!cJSON_IsString(v) || !v->valuestring[0] ||
+                strlen(v->valuestring) >= JEPA_DATASET_NAME_SIZE)
+                return jepa_fail(
+                    err, n, JEPA_ERR_FORMAT,
+                    "%s: 'state_names' holds something that is not a name of 1 to %d characters",
+                    what, JEPA_DATASET_NAME_SIZE - 1);
+            snprintf(ds->state_names[ds->n_named++], JEPA_DATASET_NAME_SIZE, "%s", v->valuestring);
+        }
+    }
+    if (angles) {
+        const cJSON *v;
+        if (!cJSON_IsArray(angles))
+            return jepa_fail(err, n, JEPA_ERR_FORMAT, "%s: 'angle_states' must be a list", what);
+        cJSON_ArrayForEach(v, angles) {
+            if (!cJSON_IsNumber(v) ||
+                !(v->valuedouble >= 0 && v->valuedouble < JEPA_DATASET_MAX_NAMED) ||
+                v->valuedouble != (double)(int)v->valuedouble)
+                return jepa_fail(err, n, JEPA_ERR_FORMAT,
+                                 "%s: 'angle_states' must list state indices below %d", what,
+                                 JEPA_DATASET_MAX_NAMED);
+            ds->angle_states |= 1ull << (int)v->valuedouble;
+        }
+    }
+    return JEPA_OK;
+}
+
 jepa_status jepa_dataset_parse_manifest(jepa_dataset *ds, const char *text, const char *what,
                                         char *err, size_t n) {
     cJSON *m = cJSON_Parse(text);
@@ -55,6 +94,7 @@ jepa_status jepa_dataset_parse_manifest(jepa_dataset *ds, const char *text, cons
              !manifest_int(m, "width", &ds->width) || !manifest_int(m, "height", &ds->height))
         st = jepa_fail(err, n, JEPA_ERR_FORMAT,
                        "%s: 'episodes', 'steps', 'width' and 'height' must be whole numbers", what);
+    if (st == JEPA_OK) st = manifest_state_names(ds, m, what, err, n);
     if (st == JEPA_OK) {
         snprintf(ds->env, sizeof ds->env, "%s", env->valuestring);
         ds->options_json = cJSON_PrintUnformatted(options);
@@ -121,6 +161,16 @@ jepa_status jepa_dataset_open(jepa_dataset *ds, const char *dir, char *err, size
     ds->action_dim = ds->actions.shape[2];
     ds->state_dim = ds->states.shape[2];
     ds->proprio_dim = ds->proprio.shape[2];
+    if ((ds->n_named && ds->n_named != ds->state_dim) ||
+        (ds->state_dim < 64 && (ds->angle_states >> ds->state_dim))) {
+        jepa_fail(
+            err, n, JEPA_ERR_FORMAT,
+            "%s/manifest.json: 'state_names' or 'angle_states' do not fit the %lld state values "
+            "of states.npy",
+            dir, (long long)ds->state_dim);
+        jepa_dataset_close(ds);
+        return JEPA_ERR_FORMAT;
+    }
     return JEPA_OK;
 }
 

@@ -157,6 +157,16 @@ int jepa_env_action_dim(const jepa_env_model *m) { return m->action_dim; }
 int jepa_env_state_dim(const jepa_env_model *m) { return m->state_dim; }
 int jepa_env_proprio_dim(const jepa_env_model *m) { return m->proprio_dim; }
 
+const char *jepa_env_state_name(const jepa_env_model *m, int i) {
+    JEPA_CHECK_MSG(i >= 0 && i < m->state_dim, "jepa_env_state_name: no such state variable");
+    return m->vt->state_names[i];
+}
+
+int jepa_env_state_is_angle(const jepa_env_model *m, int i) {
+    JEPA_CHECK_MSG(i >= 0 && i < m->state_dim, "jepa_env_state_is_angle: no such state variable");
+    return (int)((m->vt->angle_states >> i) & 1u);
+}
+
 void jepa_env_action_bounds(const jepa_env_model *m, float *lo, float *hi) {
     memcpy(lo, m->action_lo, sizeof(float) * (size_t)m->action_dim);
     memcpy(hi, m->action_hi, sizeof(float) * (size_t)m->action_dim);

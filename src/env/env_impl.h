@@ -10,6 +10,10 @@
 
 typedef struct jepa_env_vtable {
     const char *name;
+    // the state variables' names (state_dim of them) and which are angles (bit i: state i is
+    // an angle, which wraps at 2 pi)
+    const char *const *state_names;
+    unsigned angle_states;
     // Read options (a JSON object, or NULL for defaults) into m->impl, set the dimensions and
     // bounds of m, and write the full options (defaults filled in) into *resolved. Unknown keys
     // and bad values fail with a message naming them.

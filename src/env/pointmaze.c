@@ -450,6 +450,7 @@ static void pm_policy(const jepa_env_model *m, jepa_env_data *d, jepa_env_policy
 
 const jepa_env_vtable jepa_env_pointmaze = {
     .name = "pointmaze",
+    .state_names = (const char *const[]){"x", "y", "vx", "vy"},
     .model_init = pm_model_init,
     .model_free = pm_model_free,
     .data_init = pm_data_init,

@@ -323,6 +323,12 @@ static void physics_substep(pusht_data *pd, cpVect target) {
 
 // ---- the vtable ----
 
+// the last six are the solver's velocities: the block's, and its position-correction bias
+static const char *const STATE_NAMES[PUSHT_STATE_DIM] = {
+    "agent_x",       "agent_y",       "block_x",          "block_y",  "block_angle",
+    "agent_vx",      "agent_vy",      "block_vx",         "block_vy", "block_vangle",
+    "block_bias_vx", "block_bias_vy", "block_bias_vangle"};
+
 static const char *const OPTION_KEYS[] = {
     "action_mode",           "friction", "goal_x", "goal_y", "goal_angle", "expert_goal_fraction",
     "mixed_random_fraction", NULL};
@@ -828,6 +834,8 @@ static void pusht_policy_act(const jepa_env_model *m, jepa_env_data *d, jepa_env
 
 const jepa_env_vtable jepa_env_pusht = {
     .name = "pusht",
+    .state_names = STATE_NAMES,
+    .angle_states = 1u << 4,
     .model_init = pusht_model_init,
     .model_free = pusht_model_free,
     .data_init = pusht_data_init,

@@ -329,6 +329,9 @@ static void re_policy(const jepa_env_model *m, jepa_env_data *d, jepa_env_policy
 
 const jepa_env_vtable jepa_env_reacher = {
     .name = "reacher",
+    .state_names =
+        (const char *const[]){"shoulder", "wrist", "shoulder_v", "wrist_v", "target_x", "target_y"},
+    .angle_states = 1u << 0 | 1u << 1,
     .model_init = re_model_init,
     .model_free = re_model_free,
     .data_init = re_data_init,

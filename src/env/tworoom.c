@@ -372,6 +372,7 @@ int jepa_tworoom_crossed(const float *states, int n, int state_dim) {
 
 const jepa_env_vtable jepa_env_tworoom = {
     .name = "tworoom",
+    .state_names = (const char *const[]){"x", "y", "door", "wall_x"},
     .model_init = model_init,
     .model_free = model_free,
     .data_init = data_init,

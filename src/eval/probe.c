@@ -136,6 +136,60 @@ jepa_status jepa_probe_encode(jepa_model *m, const jepa_dataset *ds, const int64
     return JEPA_OK;
 }
 
+// An angle is probed as its cosine and sine, so that its wrap at 2 pi is no jump: the states
+// (n, S) become (n, S + na), the cosine in the angle's column and the sine appended.
+static float *angles_to_cos_sin(const float *y, int64_t n, int S, const int *sin_col, int na) {
+    float *out = malloc(sizeof(float) * (size_t)(n * (S + na)));
+    if (!out) return NULL;
+    for (int64_t i = 0; i < n; i++) {
+        const float *a = y + i * S;
+        float *b = out + i * (S + na);
+        memcpy(b, a, sizeof(float) * (size_t)S);
+        for (int s = 0; s < S; s++)
+            if (sin_col[s] >= 0) b[s] = cosf(a[s]), b[sin_col[s]] = sinf(a[s]);
+    }
+    return out;
+}
+
+// the test set's sum of squared deviations from the mean of column c of y (n, S)
+static double total_squares(const float *y, int64_t n, int S, int c) {
+    double mean = 0, ss = 0;
+    for (int64_t i = 0; i < n; i++) mean += y[i * S + c];
+    mean /= (double)(n > 0 ? n : 1);
+    for (int64_t i = 0; i < n; i++) ss += (y[i * S + c] - mean) * (y[i * S + c] - mean);
+    return ss;
+}
+
+jepa_status jepa_probe_r2(const float *xtr, const float *ytr, int64_t ntr, const float *xte,
+                          const float *yte, int64_t nte, int D, int S, uint64_t angles,
+                          double lambda, double *r2) {
+    if (S < 1 || S > JEPA_PROBE_MAX_STATE) return JEPA_ERR_INVALID;
+    int na = 0, sin_col[JEPA_PROBE_MAX_STATE];
+    for (int s = 0; s < S; s++) sin_col[s] = s < 64 && (angles >> s & 1u) ? S + na++ : -1;
+    if (na == 0) return jepa_ridge_r2(xtr, ytr, ntr, xte, yte, nte, D, S, lambda, r2);
+    float *ytr2 = angles_to_cos_sin(ytr, ntr, S, sin_col, na);
+    float *yte2 = angles_to_cos_sin(yte, nte, S, sin_col, na);
+    double r2x[2 * JEPA_PROBE_MAX_STATE];
+    jepa_status st = ytr2 && yte2
+                         ? jepa_ridge_r2(xtr, ytr2, ntr, xte, yte2, nte, D, S + na, lambda, r2x)
+                         : JEPA_ERR_NOMEM;
+    for (int s = 0; s < S && st == JEPA_OK; s++) {
+        r2[s] = r2x[s];
+        if (sin_col[s] < 0) continue;
+        // pooled: 1 - (SSE_cos + SSE_sin) / (SST_cos + SST_sin); a constant column adds nothing
+        int c[2] = {s, sin_col[s]};
+        double sse = 0, sst = 0;
+        for (int k = 0; k < 2; k++) {
+            double t = total_squares(yte2, nte, S + na, c[k]);
+            if (!isnan(r2x[c[k]])) sse += (1.0 - r2x[c[k]]) * t;
+            sst += t;
+        }
+        r2[s] = sst > 0 ? 1.0 - sse / sst : NAN;
+    }
+    free(ytr2), free(yte2);
+    return st;
+}
+
 jepa_status jepa_probe_run(jepa_model *m, const jepa_dataset *ds, const int64_t *train,
                            int64_t n_train, const int64_t *test, int64_t n_test, double *r2,
                            float *monitors, char *err, size_t err_size) {
@@ -144,9 +198,12 @@ jepa_status jepa_probe_run(jepa_model *m, const jepa_dataset *ds, const int64_t 
     jepa_status st = jepa_probe_encode(m, ds, train, n_train, 4000, &xtr, &ytr, &ntr, err, err_size);
     if (st == JEPA_OK) st = jepa_probe_encode(m, ds, test, n_test, 2000, &xte, &yte, &nte, err, err_size);
     if (st == JEPA_OK) {
-        st = jepa_ridge_r2(xtr, ytr, ntr, xte, yte, nte, m->cfg.latent, (int)ds->state_dim,
-                           1e-3 * (double)ntr, r2);
-        if (st != JEPA_OK) jepa_fail(err, err_size, st, "probe: the latents are degenerate");
+        st = jepa_probe_r2(xtr, ytr, ntr, xte, yte, nte, m->cfg.latent, (int)ds->state_dim,
+                           ds->angle_states, 1e-3 * (double)ntr, r2);
+        if (st == JEPA_ERR_NOMEM)
+            jepa_fail(err, err_size, st, "probe: out of memory");
+        else if (st != JEPA_OK)
+            jepa_fail(err, err_size, st, "probe: the latents are degenerate");
     }
     if (st == JEPA_OK && monitors) {
         monitors[0] = jepa_embedding_std(xte, nte, m->cfg.latent);

@@ -68,7 +68,7 @@ int jepa_cli_probe_run(const jepa_cli_probe_opts *o) {
                 snprintf(name, sizeof name, "%s", ds.state_names[s]);
             else
                 snprintf(name, sizeof name, "state[%lld]", (long long)s);
-            if (s < 64 && (ds.angle_states >> s & 1u)) strcat(name, " (cos, sin)");
+            if (ds.angle_states >> s & 1u) strcat(name, " (cos, sin)");
             if (isnan(r2[s]))
                 printf("  %-24s  constant in the held-out episodes\n", name);
             else

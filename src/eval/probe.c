@@ -8,14 +8,17 @@
 #include "jepa/regularizers.h"
 #include "jepa/wm.h"
 
-jepa_status jepa_ridge_r2(const float *Xtr, const float *Ytr, int64_t Ntr, const float *Xte,
-                          const float *Yte, int64_t Nte, int D, int S, double lambda, double *r2) {
+// The ridge fit on the training rows, and on the test rows each variable's sum of squared errors
+// (sse) and of squared deviations from its mean (ss; 0 for a variable with one value there).
+// sse and ss (S each) start at zero.
+static jepa_status ridge_errors(const float *Xtr, const float *Ytr, int64_t Ntr, const float *Xte,
+                                const float *Yte, int64_t Nte, int D, int S, double lambda,
+                                double *sse, double *ss) {
     int K = D + 1; // features and a bias column
     double *A = calloc((size_t)K * K, sizeof(double)), *B = calloc((size_t)K * S, sizeof(double));
-    double *mean = calloc((size_t)S, sizeof(double)), *ss = calloc((size_t)S, sizeof(double));
-    double *sse = calloc((size_t)S, sizeof(double));
-    if (!A || !B || !mean || !ss || !sse) {
-        free(A), free(B), free(mean), free(ss), free(sse);
+    double *mean = calloc((size_t)S, sizeof(double));
+    if (!A || !B || !mean) {
+        free(A), free(B), free(mean);
         return JEPA_ERR_NOMEM;
     }
     // normal equations [X 1]^T [X 1] W = [X 1]^T Y, ridge on the weights only
@@ -58,8 +61,7 @@ jepa_status jepa_ridge_r2(const float *Xtr, const float *Ytr, int64_t Ntr, const
                 B[i * S + s] = v / A[i * K + i];
             }
         }
-        // R^2 = 1 - SSE / SS on the test set; the mean as sum / N, exact for a constant
-        // variable (a sum of floats in double is exact), so its SS is 0 and its R^2 NaN
+        // the test set's sums; the mean as sum / N
         for (int64_t i = 0; i < Nte; i++)
             for (int s = 0; s < S; s++) mean[s] += Yte[i * S + s];
         for (int s = 0; s < S; s++) mean[s] /= (double)Nte;
@@ -77,10 +79,21 @@ jepa_status jepa_ridge_r2(const float *Xtr, const float *Ytr, int64_t Ntr, const
         for (int s = 0; s < S; s++) {
             int constant = 1;
             for (int64_t i = 1; i < Nte && constant; i++) constant = Yte[i * S + s] == Yte[s];
-            r2[s] = constant ? NAN : 1.0 - sse[s] / ss[s];
+            if (constant) ss[s] = 0.0;
         }
     }
-    free(A), free(B), free(mean), free(ss), free(sse);
+    free(A), free(B), free(mean);
+    return st;
+}
+
+// R^2 = 1 - SSE / SS, NaN for a variable with one value on the test set
+jepa_status jepa_ridge_r2(const float *Xtr, const float *Ytr, int64_t Ntr, const float *Xte,
+                          const float *Yte, int64_t Nte, int D, int S, double lambda, double *r2) {
+    double *sse = calloc((size_t)S, sizeof(double)), *ss = calloc((size_t)S, sizeof(double));
+    jepa_status st = sse && ss ? ridge_errors(Xtr, Ytr, Ntr, Xte, Yte, Nte, D, S, lambda, sse, ss)
+                               : JEPA_ERR_NOMEM;
+    for (int s = 0; s < S && st == JEPA_OK; s++) r2[s] = ss[s] > 0 ? 1.0 - sse[s] / ss[s] : NAN;
+    free(sse), free(ss);
     return st;
 }
 
@@ -151,40 +164,27 @@ static float *angles_to_cos_sin(const float *y, int64_t n, int S, const int *sin
     return out;
 }
 
-// the test set's sum of squared deviations from the mean of column c of y (n, S)
-static double total_squares(const float *y, int64_t n, int S, int c) {
-    double mean = 0, ss = 0;
-    for (int64_t i = 0; i < n; i++) mean += y[i * S + c];
-    mean /= (double)(n > 0 ? n : 1);
-    for (int64_t i = 0; i < n; i++) ss += (y[i * S + c] - mean) * (y[i * S + c] - mean);
-    return ss;
-}
-
 jepa_status jepa_probe_r2(const float *xtr, const float *ytr, int64_t ntr, const float *xte,
                           const float *yte, int64_t nte, int D, int S, uint64_t angles,
                           double lambda, double *r2) {
     if (S < 1 || S > JEPA_PROBE_MAX_STATE) return JEPA_ERR_INVALID;
+    // S <= 64: every variable has its bit
     int na = 0, sin_col[JEPA_PROBE_MAX_STATE];
-    for (int s = 0; s < S; s++) sin_col[s] = s < 64 && (angles >> s & 1u) ? S + na++ : -1;
+    for (int s = 0; s < S; s++) sin_col[s] = angles >> s & 1u ? S + na++ : -1;
     if (na == 0) return jepa_ridge_r2(xtr, ytr, ntr, xte, yte, nte, D, S, lambda, r2);
     float *ytr2 = angles_to_cos_sin(ytr, ntr, S, sin_col, na);
     float *yte2 = angles_to_cos_sin(yte, nte, S, sin_col, na);
-    double r2x[2 * JEPA_PROBE_MAX_STATE];
+    double sse[2 * JEPA_PROBE_MAX_STATE] = {0}, ss[2 * JEPA_PROBE_MAX_STATE] = {0};
     jepa_status st = ytr2 && yte2
-                         ? jepa_ridge_r2(xtr, ytr2, ntr, xte, yte2, nte, D, S + na, lambda, r2x)
+                         ? ridge_errors(xtr, ytr2, ntr, xte, yte2, nte, D, S + na, lambda, sse, ss)
                          : JEPA_ERR_NOMEM;
     for (int s = 0; s < S && st == JEPA_OK; s++) {
-        r2[s] = r2x[s];
-        if (sin_col[s] < 0) continue;
-        // pooled: 1 - (SSE_cos + SSE_sin) / (SST_cos + SST_sin); a constant column adds nothing
-        int c[2] = {s, sin_col[s]};
-        double sse = 0, sst = 0;
-        for (int k = 0; k < 2; k++) {
-            double t = total_squares(yte2, nte, S + na, c[k]);
-            if (!isnan(r2x[c[k]])) sse += (1.0 - r2x[c[k]]) * t;
-            sst += t;
-        }
-        r2[s] = sst > 0 ? 1.0 - sse / sst : NAN;
+        // an angle pooled: 1 - (SSE_cos + SSE_sin) / (SS_cos + SS_sin), a constant one left out
+        int cols[2] = {s, sin_col[s]};
+        double e = 0, t = 0;
+        for (int k = 0; k < 2; k++)
+            if (cols[k] >= 0 && ss[cols[k]] > 0) e += sse[cols[k]], t += ss[cols[k]];
+        r2[s] = t > 0 ? 1.0 - e / t : NAN;
     }
     free(ytr2), free(yte2);
     return st;

@@ -1,0 +1,114 @@
+#!/usr/bin/env python3
+"""How readable each state variable is from one frame, given labels: a supervised upper bound
+for `jepa probe`.
+
+Trains BM-1's conv encoder (4 x [conv 4x4 stride 2, GroupNorm(8), ReLU], 3 -> 32 -> 64 -> 128
+-> 128) with a 2-layer head to regress a dataset's state variables from single frames (angles as
+cos and sin), on the training episodes, and prints the held-out R^2 of each variable every
+--every steps (angles pooled over cos and sin, as `jepa probe` scores them). A variable that
+this reaches quickly but the world model's probe does not is one the JEPA objective leaves out.
+
+    python3 tools/supervised_probe.py --data DIR [--vars NAME,...] [--steps 600] [--every 200]
+                                      [--threads 2]
+
+DIR is a dataset of `jepa collect` (docs/datasets.md); the frames are memory-mapped.
+"""
+import argparse
+import json
+import os
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.nn as nn
+
+
+def load(data):
+    try:
+        manifest = json.load(open(os.path.join(data, "manifest.json")))
+        frames = np.load(os.path.join(data, "frames.npy"), mmap_mode="r")
+        states = np.load(os.path.join(data, "states.npy"), mmap_mode="r")
+    except (OSError, ValueError) as e:
+        sys.exit(f"supervised_probe: {data}: {e}")
+    names = manifest.get("state_names") or [f"state[{i}]" for i in range(states.shape[-1])]
+    return frames, states, names, set(manifest.get("angle_states", []))
+
+
+def targets(s, angles):
+    """state rows (n, S) -> regression targets (n, K) and, per variable, its target columns"""
+    cols, out = [], []
+    for i in range(s.shape[1]):
+        if i in angles:
+            out += [np.cos(s[:, i]), np.sin(s[:, i])]
+            cols.append([len(out) - 2, len(out) - 1])
+        else:
+            out.append(s[:, i])
+            cols.append([len(out) - 1])
+    return np.stack(out, 1), cols
+
+
+def encoder(k):
+    layers, c = [], 3
+    for o in (32, 64, 128, 128):
+        layers += [nn.Conv2d(c, o, 4, 2, 1, bias=False), nn.GroupNorm(8, o), nn.ReLU()]
+        c = o
+    return nn.Sequential(*layers, nn.Flatten(), nn.LazyLinear(256), nn.ReLU(), nn.Linear(256, k))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--data", required=True)
+    ap.add_argument("--vars", help="the state variables to read, by name (default: all)")
+    ap.add_argument("--steps", type=int, default=600)
+    ap.add_argument("--every", type=int, default=200)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--seed", type=int, default=0)
+    a = ap.parse_args()
+    torch.manual_seed(a.seed)
+    torch.set_num_threads(a.threads)
+    frames, states, names, angles = load(a.data)
+    keep = list(range(len(names)))
+    if a.vars:
+        unknown = [v for v in a.vars.split(",") if v not in names]
+        if unknown:
+            sys.exit(f"supervised_probe: no state variable {unknown[0]!r} (the dataset has "
+                     f"{', '.join(names)})")
+        keep = [names.index(v) for v in a.vars.split(",")]
+    angles = {keep.index(i) for i in angles if i in keep}
+    names = [names[i] for i in keep]
+    episodes, steps = frames.shape[0], frames.shape[1]
+    held = max(1, episodes // 10)  # the last tenth of the episodes is held out
+    rng = np.random.default_rng(a.seed)
+
+    def batch(first, count, n):
+        e, t = rng.integers(first, first + count, n), rng.integers(0, steps, n)
+        x = np.stack([frames[i, j] for i, j in zip(e, t)])
+        y, cols = targets(np.stack([states[i, j][keep] for i, j in zip(e, t)]).astype(np.float64), angles)
+        return torch.tensor(x).permute(0, 3, 1, 2).float() / 255, y, cols
+
+    xv, yv, cols = batch(episodes - held, held, 1000)
+    mean, std = yv.mean(0), yv.std(0) + 1e-8  # targets standardized on the held-out set's scale
+    net = encoder(yv.shape[1])
+    net(xv[:2])  # sizes the lazy layer
+    opt = torch.optim.AdamW(net.parameters(), 5e-4, weight_decay=0.01)
+    t0 = time.time()
+    for step in range(a.steps + 1):
+        if step % a.every == 0 or step == a.steps:
+            with torch.no_grad():
+                p = net(xv).double().numpy() * std + mean
+            r2 = [1 - ((p[:, c] - yv[:, c]) ** 2).sum() / ((yv[:, c] - yv[:, c].mean(0)) ** 2).sum()
+                  for c in cols]
+            print(f"step {step} ({time.time() - t0:.0f} s): " +
+                  ", ".join(f"{n} {v:.3f}" for n, v in zip(names, r2)), flush=True)
+        if step == a.steps:
+            break
+        x, y, _ = batch(0, episodes - held, 64)
+        loss = ((net(x) - torch.tensor((y - mean) / std).float()) ** 2).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+
+
+if __name__ == "__main__":
+    main()

@@ -35,25 +35,30 @@ def load(data):
     return frames, states, names, set(manifest.get("angle_states", []))
 
 
+def columns(n, angles):
+    """the target columns of each of n variables: an angle has two (cosine, sine)"""
+    cols = []
+    for i in range(n):
+        first = sum(len(c) for c in cols)
+        cols.append([first, first + 1] if i in angles else [first])
+    return cols
+
+
 def targets(s, angles):
-    """state rows (n, S) -> regression targets (n, K) and, per variable, its target columns"""
-    cols, out = [], []
+    """state rows (n, S) -> regression targets, an angle as its cosine and sine"""
+    out = []
     for i in range(s.shape[1]):
-        if i in angles:
-            out += [np.cos(s[:, i]), np.sin(s[:, i])]
-            cols.append([len(out) - 2, len(out) - 1])
-        else:
-            out.append(s[:, i])
-            cols.append([len(out) - 1])
-    return np.stack(out, 1), cols
+        out += [np.cos(s[:, i]), np.sin(s[:, i])] if i in angles else [s[:, i]]
+    return np.stack(out, 1)
 
 
-def encoder(k):
+def encoder(k, image):
     layers, c = [], 3
     for o in (32, 64, 128, 128):
         layers += [nn.Conv2d(c, o, 4, 2, 1, bias=False), nn.GroupNorm(8, o), nn.ReLU()]
         c = o
-    return nn.Sequential(*layers, nn.Flatten(), nn.LazyLinear(256), nn.ReLU(), nn.Linear(256, k))
+    flat = c * (image // 16) ** 2  # four stride-2 stages
+    return nn.Sequential(*layers, nn.Flatten(), nn.Linear(flat, 256), nn.ReLU(), nn.Linear(256, k))
 
 
 def main():
@@ -70,13 +75,15 @@ def main():
     frames, states, names, angles = load(a.data)
     keep = list(range(len(names)))
     if a.vars:
-        unknown = [v for v in a.vars.split(",") if v not in names]
+        wanted = a.vars.split(",")
+        unknown = [v for v in wanted if v not in names]
         if unknown:
             sys.exit(f"supervised_probe: no state variable {unknown[0]!r} (the dataset has "
                      f"{', '.join(names)})")
-        keep = [names.index(v) for v in a.vars.split(",")]
+        keep = [names.index(v) for v in wanted]
     angles = {keep.index(i) for i in angles if i in keep}
     names = [names[i] for i in keep]
+    cols = columns(len(keep), angles)
     episodes, steps = frames.shape[0], frames.shape[1]
     held = max(1, episodes // 10)  # the last tenth of the episodes is held out
     rng = np.random.default_rng(a.seed)
@@ -84,31 +91,33 @@ def main():
     def batch(first, count, n):
         e, t = rng.integers(first, first + count, n), rng.integers(0, steps, n)
         x = np.stack([frames[i, j] for i, j in zip(e, t)])
-        y, cols = targets(np.stack([states[i, j][keep] for i, j in zip(e, t)]).astype(np.float64), angles)
-        return torch.tensor(x).permute(0, 3, 1, 2).float() / 255, y, cols
+        y = targets(np.stack([states[i, j][keep] for i, j in zip(e, t)]).astype(np.float64), angles)
+        return torch.tensor(x).permute(0, 3, 1, 2).float() / 255, y
 
-    xv, yv, cols = batch(episodes - held, held, 1000)
-    mean, std = yv.mean(0), yv.std(0) + 1e-8  # targets standardized on the held-out set's scale
-    net = encoder(yv.shape[1])
-    net(xv[:2])  # sizes the lazy layer
+    xv, yv = batch(episodes - held, held, 1000)
+    y_scale = batch(0, episodes - held, 1000)[1]  # targets standardized on training rows
+    mean, std = y_scale.mean(0), y_scale.std(0) + 1e-8
+    net = encoder(yv.shape[1], frames.shape[2])
     opt = torch.optim.AdamW(net.parameters(), 5e-4, weight_decay=0.01)
     t0 = time.time()
-    for step in range(a.steps + 1):
-        if step % a.every == 0 or step == a.steps:
-            with torch.no_grad():
-                p = net(xv).double().numpy() * std + mean
-            r2 = [1 - ((p[:, c] - yv[:, c]) ** 2).sum() / ((yv[:, c] - yv[:, c].mean(0)) ** 2).sum()
-                  for c in cols]
-            print(f"step {step} ({time.time() - t0:.0f} s): " +
-                  ", ".join(f"{n} {v:.3f}" for n, v in zip(names, r2)), flush=True)
-        if step == a.steps:
-            break
-        x, y, _ = batch(0, episodes - held, 64)
+
+    def report(step):
+        with torch.no_grad():
+            p = net(xv).double().numpy() * std + mean
+        r2 = [1 - ((p[:, c] - yv[:, c]) ** 2).sum() / ((yv[:, c] - yv[:, c].mean(0)) ** 2).sum()
+              for c in cols]
+        print(f"step {step} ({time.time() - t0:.0f} s): " +
+              ", ".join(f"{n} {v:.3f}" for n, v in zip(names, r2)), flush=True)
+
+    report(0)
+    for step in range(1, a.steps + 1):
+        x, y = batch(0, episodes - held, 64)
         loss = ((net(x) - torch.tensor((y - mean) / std).float()) ** 2).mean()
         opt.zero_grad()
         loss.backward()
         opt.step()
-
+        if step % a.every == 0 or step == a.steps:
+            report(step)
 
 if __name__ == "__main__":
     main()

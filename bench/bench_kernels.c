@@ -133,6 +133,9 @@ static void bench_conv(int threads, double peak, double *totals) {
         conv_case c;
         c.g = jepa_conv_geom_make(BENCH_BATCH, chans[layer], size, size, chans[layer + 1], 4, 4, 2,
                                   2, 1, 1);
+        // the layouts BM-1 trains with: channels last between the layers
+        c.g.x_nhwc = layer > 0;
+        c.g.out_nhwc = layer < 3;
         int64_t nx = c.g.n * c.g.c * c.g.h * c.g.w, nw = c.g.o * c.g.c * 16;
         int64_t ny = c.g.n * c.g.o * c.g.oh * c.g.ow;
         c.x = random_floats(nx, 4);
@@ -172,7 +175,8 @@ static void bench_conv(int threads, double peak, double *totals) {
 int main(int argc, char **argv) {
     const char *only = argc > 1 ? argv[1] : "";
     int do_gemm = !*only || !strcmp(only, "gemm"), do_conv = !*only || !strcmp(only, "conv");
-    printf("bench_kernels: best of several runs; conv at batch %d frames (NCHW), GFLOPS counted\n"
+    printf("bench_kernels: best of several runs; conv at batch %d frames (channels last between\n"
+           "the layers, as BM-1 trains), GFLOPS counted\n"
            "as 2*N*O*C*KH*KW*OH*OW per pass (bwd = dx + dw = 2 passes)\n",
            BENCH_BATCH);
     double peak1 = 0.0;

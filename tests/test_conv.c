@@ -78,12 +78,30 @@ static double sum_tol(int64_t k) {
     return 1e-6 * (double)k + 1e-6;
 }
 
+// dst (n, hw, c) = src (n, c, hw): images made channels last
+static void to_nhwc(float *dst, const float *src, int64_t n, int64_t c, int64_t hw) {
+    for (int64_t i = 0; i < n; i++)
+        for (int64_t ch = 0; ch < c; ch++)
+            for (int64_t p = 0; p < hw; p++) dst[(i * hw + p) * c + ch] = src[(i * c + ch) * hw + p];
+}
+
+// the fast kernels with x (and dx) channels last when layouts has JEPA_CONV_X_NHWC, out (and
+// dout) when it has JEPA_CONV_OUT_NHWC, against the NCHW direct loops on the same values
 static void compare_conv(int64_t n, int64_t c, int64_t h, int64_t w, int64_t o, int64_t kh,
-                         int64_t kw, int64_t sh, int64_t sw, int64_t ph, int64_t pw) {
+                         int64_t kw, int64_t sh, int64_t sw, int64_t ph, int64_t pw, int layouts) {
     jepa_conv_geom g = jepa_conv_geom_make(n, c, h, w, o, kh, kw, sh, sw, ph, pw);
     int64_t nx = n * c * h * w, nw = o * c * kh * kw, ny = n * o * g.oh * g.ow;
     jepa_tensor *x = test_tensor(1, &nx, 31, -1, 1), *wt = test_tensor(1, &nw, 32, -1, 1);
     jepa_tensor *b = test_tensor(1, &o, 33, -1, 1), *dy = test_tensor(1, &ny, 34, -1, 1);
+    // the fast kernels' inputs in their layouts (xl, dyl), and the refs' results in them
+    g.x_nhwc = (layouts & JEPA_CONV_X_NHWC) != 0;
+    g.out_nhwc = (layouts & JEPA_CONV_OUT_NHWC) != 0;
+    float *xl = malloc(sizeof(float) * (size_t)nx), *dyl = malloc(sizeof(float) * (size_t)ny);
+    float *planar = malloc(sizeof(float) * (size_t)(nx > ny ? nx : ny));
+    if (g.x_nhwc) to_nhwc(xl, x->data, n, c, h * w);
+    else memcpy(xl, x->data, sizeof(float) * (size_t)nx);
+    if (g.out_nhwc) to_nhwc(dyl, dy->data, n, o, g.oh * g.ow);
+    else memcpy(dyl, dy->data, sizeof(float) * (size_t)ny);
     float *y1 = malloc(sizeof(float) * (size_t)ny), *y2 = malloc(sizeof(float) * (size_t)ny);
     float *dx1 = malloc(sizeof(float) * (size_t)nx), *dx2 = malloc(sizeof(float) * (size_t)nx);
     float *dw1 = malloc(sizeof(float) * (size_t)nw), *dw2 = malloc(sizeof(float) * (size_t)nw);
@@ -91,14 +109,18 @@ static void compare_conv(int64_t n, int64_t c, int64_t h, int64_t w, int64_t o, 
         jepa_threads_set(threads);
         float *work = malloc(sizeof(float) * (size_t)jepa_conv2d_workspace_floats(&g));
         for (int64_t i = 0; i < ny; i++) y1[i] = NAN; // every output must be written
-        jepa_conv2d_forward(y1, x->data, wt->data, b->data, &g, work);
-        jepa_conv2d_forward_ref(y2, x->data, wt->data, b->data, &g);
+        jepa_conv2d_forward(y1, xl, wt->data, b->data, &g, work);
+        jepa_conv2d_forward_ref(planar, x->data, wt->data, b->data, &g);
+        if (g.out_nhwc) to_nhwc(y2, planar, n, o, g.oh * g.ow);
+        else memcpy(y2, planar, sizeof(float) * (size_t)ny);
         // the backward adds: start both from the same nonzero values
-        for (int64_t i = 0; i < nx; i++) dx1[i] = dx2[i] = 0.25f;
+        for (int64_t i = 0; i < nx; i++) dx1[i] = planar[i] = 0.25f;
         for (int64_t i = 0; i < nw; i++) dw1[i] = dw2[i] = -0.5f;
-        jepa_conv2d_backward(dx1, dw1, dy->data, x->data, wt->data, &g, work);
-        jepa_conv2d_backward_input_ref(dx2, dy->data, wt->data, &g);
+        jepa_conv2d_backward(dx1, dw1, dyl, xl, wt->data, &g, work);
+        jepa_conv2d_backward_input_ref(planar, dy->data, wt->data, &g);
         jepa_conv2d_backward_weight_ref(dw2, dy->data, x->data, &g);
+        if (g.x_nhwc) to_nhwc(dx2, planar, n, c, h * w);
+        else memcpy(dx2, planar, sizeof(float) * (size_t)nx);
         double ey = test_compare(y1, y2, ny, sum_tol(c * kh * kw), 1e-5);
         double ex = test_compare(dx1, dx2, nx, sum_tol(o * kh * kw), 1e-5);
         double ew = test_compare(dw1, dw2, nw, sum_tol(n * g.oh * g.ow), 1e-5);
@@ -106,11 +128,11 @@ static void compare_conv(int64_t n, int64_t c, int64_t h, int64_t w, int64_t o, 
         CHECK(ey <= 1.0 && ex <= 1.0 && ew <= 1.0);
         if (!(ey <= 1.0 && ex <= 1.0 && ew <= 1.0))
             fprintf(stderr,
-                    "  conv %lldx%lldx%lldx%lld o%lld k%lldx%lld s%lldx%lld p%lldx%lld t%d: "
-                    "%.3g %.3g %.3g\n",
+                    "  conv %lldx%lldx%lldx%lld o%lld k%lldx%lld s%lldx%lld p%lldx%lld t%d "
+                    "layouts %d: %.3g %.3g %.3g\n",
                     (long long)n, (long long)c, (long long)h, (long long)w, (long long)o,
                     (long long)kh, (long long)kw, (long long)sh, (long long)sw, (long long)ph,
-                    (long long)pw, threads, ey, ex, ew);
+                    (long long)pw, threads, layouts, ey, ex, ew);
         // inside another parallel region (nested regions get one thread): the same results
         if (threads == 2) {
             for (int64_t i = 0; i < ny; i++) y1[i] = NAN;
@@ -120,8 +142,8 @@ static void compare_conv(int64_t n, int64_t c, int64_t h, int64_t w, int64_t o, 
             {
 #pragma omp single
                 {
-                    jepa_conv2d_forward(y1, x->data, wt->data, b->data, &g, work);
-                    jepa_conv2d_backward(dx1, dw1, dy->data, x->data, wt->data, &g, work);
+                    jepa_conv2d_forward(y1, xl, wt->data, b->data, &g, work);
+                    jepa_conv2d_backward(dx1, dw1, dyl, xl, wt->data, &g, work);
                 }
             }
             CHECK(test_compare(y1, y2, ny, sum_tol(c * kh * kw), 1e-5) <= 1.0 &&
@@ -131,10 +153,10 @@ static void compare_conv(int64_t n, int64_t c, int64_t h, int64_t w, int64_t o, 
         }
         // only the input gradient, then only the weight gradient
         for (int64_t i = 0; i < nx; i++) dx1[i] = 0.25f;
-        jepa_conv2d_backward(dx1, NULL, dy->data, NULL, wt->data, &g, work);
+        jepa_conv2d_backward(dx1, NULL, dyl, NULL, wt->data, &g, work);
         CHECK(test_compare(dx1, dx2, nx, sum_tol(o * kh * kw), 1e-5) <= 1.0);
         for (int64_t i = 0; i < nw; i++) dw1[i] = -0.5f;
-        jepa_conv2d_backward(NULL, dw1, dy->data, x->data, NULL, &g, work);
+        jepa_conv2d_backward(NULL, dw1, dyl, xl, NULL, &g, work);
         CHECK(test_compare(dw1, dw2, nw, sum_tol(n * g.oh * g.ow), 1e-5) <= 1.0);
         free(work);
     }
@@ -144,6 +166,9 @@ static void compare_conv(int64_t n, int64_t c, int64_t h, int64_t w, int64_t o, 
     free(dx2);
     free(dw1);
     free(dw2);
+    free(xl);
+    free(dyl);
+    free(planar);
     test_tensor_free(x);
     test_tensor_free(wt);
     test_tensor_free(b);
@@ -190,10 +215,50 @@ static void test_conv_against_ref(void) {
     int before = test_failures;
     for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
         int64_t *s = shapes[i];
-        compare_conv(s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7], s[8], s[9], s[10]);
+        // NCHW, then x, out and both channels last
+        for (int layouts = 0; layouts < 4; layouts++)
+            compare_conv(s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7], s[8], s[9], s[10],
+                         layouts);
     }
-    printf("conv2d fast vs ref on %zu shapes: %s\n", sizeof shapes / sizeof shapes[0],
+    printf("conv2d fast vs ref on %zu shapes x 4 layouts: %s\n", sizeof shapes / sizeof shapes[0],
            test_failures == before ? "ok" : "FAILED");
+}
+
+// conv (out channels last) -> group norm + ReLU channels last -> conv (x channels last), BM-1's
+// encoder chain, against the same chain in NCHW (whose ops the gradient checks below cover):
+// the same output and the same gradients of the input and of every parameter
+static void test_channels_last_chain(void) {
+    int64_t xs[4] = {3, 3, 16, 12}, w1s[4] = {16, 3, 4, 4}, w2s[4] = {6, 16, 3, 3};
+    jepa_tensor *data[8] = {test_tensor(4, xs, 71, -1, 1),  test_tensor(4, w1s, 72, -0.3f, 0.3f),
+                            test_tensor(1, (int64_t[]){16}, 73, -0.2f, 0.2f),
+                            test_tensor(1, (int64_t[]){16}, 74, 0.5f, 1.5f),
+                            test_tensor(1, (int64_t[]){16}, 75, -0.5f, 0.5f),
+                            test_tensor(4, w2s, 76, -0.3f, 0.3f),
+                            test_tensor(1, (int64_t[]){6}, 77, -0.2f, 0.2f),
+                            test_tensor(4, (int64_t[]){3, 6, 8, 6}, 78, -1, 1)};
+    jepa_ctx *ctxs[2] = {jepa_ctx_create(0), jepa_ctx_create(0)};
+    jepa_tensor *in[2][7], *out[2];
+    for (int nhwc = 0; nhwc < 2; nhwc++) {
+        jepa_ctx *ctx = ctxs[nhwc];
+        for (int i = 0; i < 7; i++) {
+            in[nhwc][i] = jepa_wrap(ctx, data[i]->data, NULL, data[i]->ndim, data[i]->shape);
+            jepa_requires_grad(ctx, in[nhwc][i]);
+        }
+        jepa_tensor **t = in[nhwc];
+        jepa_tensor *h = jepa_conv2d_layout(ctx, t[0], t[1], t[2], 2, 2, 1, 1,
+                                            nhwc ? JEPA_CONV_OUT_NHWC : 0);
+        h = nhwc ? jepa_group_norm_relu_nhwc(ctx, h, 4, t[3], t[4], 1e-5f)
+                 : jepa_group_norm_relu(ctx, h, 4, t[3], t[4], 1e-5f);
+        out[nhwc] = jepa_conv2d_layout(ctx, h, t[5], t[6], 1, 1, 1, 1, nhwc ? JEPA_CONV_X_NHWC : 0);
+        CHECK(out[nhwc]->ndim == 4 && out[nhwc]->shape[1] == 6 && out[nhwc]->shape[2] == 8);
+        CHECK(jepa_backward_seed(ctx, out[nhwc], data[7]->data) == JEPA_OK);
+    }
+    CHECK(test_compare(out[1]->data, out[0]->data, jepa_numel(out[0]), 1e-5, 1e-5) <= 1.0);
+    for (int i = 0; i < 7; i++)
+        CHECK(test_compare(in[1][i]->grad, in[0][i]->grad, jepa_numel(in[0][i]), 1e-5, 1e-4) <= 1.0);
+    for (int i = 0; i < 8; i++) test_tensor_free(data[i]);
+    jepa_ctx_free(ctxs[0]);
+    jepa_ctx_free(ctxs[1]);
 }
 
 static void test_conv_transpose_against_ref(void) {
@@ -372,6 +437,7 @@ static void test_pool_gradients(void) {
 int main(void) {
     test_tiny_by_hand();
     test_conv_against_ref();
+    test_channels_last_chain();
     test_conv_transpose_against_ref();
     test_pools_against_ref();
     jepa_threads_set(2);

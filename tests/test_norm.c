@@ -173,15 +173,22 @@ static void test_batch_norm_running_stats(void) {
 
 static void test_kernels_against_ref(void) {
     jepa_norm_dims cases[] = {
-        {8, 12, 33, 4, 0, 0}, // group norm
-        {16, 6, 50, 6, 1, 0}, // batch norm 2-D
-        {37, 64, 1, 1, 0, 0}, // layer norm
-        {9, 5, 1, 5, 1, 0},   // batch norm 1-D
-        {40, 12, 1, 4, 0, 0}, // group norm of (N, C): groups along a row
+        {8, 12, 33, 4, 0, 0, 0}, // group norm
+        {16, 6, 50, 6, 1, 0, 0}, // batch norm 2-D
+        {37, 64, 1, 1, 0, 0, 0}, // layer norm
+        {9, 5, 1, 5, 1, 0, 0},   // batch norm 1-D
+        {40, 12, 1, 4, 0, 0, 0}, // group norm of (N, C): groups along a row
         // large enough (>= 32768 elements) for the kernels' threaded paths
-        {16, 32, 80, 8, 0, 0},  // group norm
-        {32, 16, 64, 16, 1, 0}, // batch norm
-        {130, 300, 1, 1, 0, 0}, // layer norm, wider than one block of 256 channels
+        {16, 32, 80, 8, 0, 0, 0},  // group norm
+        {32, 16, 64, 16, 1, 0, 0}, // batch norm
+        {130, 300, 1, 1, 0, 0, 0}, // layer norm, wider than one block of 256 channels
+        // group norm channels last: small, threaded, channels past one chunk of 64, groups
+        // wider than a chunk, and the chunk ends inside a group
+        {8, 12, 33, 4, 0, 0, 1},
+        {16, 32, 80, 8, 0, 0, 1},
+        {4, 128, 64, 8, 0, 0, 1},
+        {3, 200, 7, 2, 0, 0, 1},
+        {5, 72, 9, 3, 0, 0, 1},
     };
     for (size_t t = 0; t < 2 * sizeof cases / sizeof cases[0]; t++) {
         // every case plain, then with the fused ReLU

@@ -44,6 +44,9 @@ void jepa_conv_init(jepa_conv *c, jepa_params *p, const char *name, int64_t in, 
                     int kernel, int stride, int pad, int bias);
 // x (N, C, H, W) -> (N, O, H', W')
 jepa_tensor *jepa_conv_forward(jepa_ctx *ctx, jepa_params *p, const jepa_conv *c, jepa_tensor *x);
+// the same with x and/or the output channels last (layouts: JEPA_CONV_X_NHWC | _OUT_NHWC)
+jepa_tensor *jepa_conv_forward_layout(jepa_ctx *ctx, jepa_params *p, const jepa_conv *c,
+                                      jepa_tensor *x, int layouts);
 
 // ---- norms: weight 1, bias 0 ----
 typedef enum jepa_norm_kind { JEPA_NORM_LAYER, JEPA_NORM_GROUP, JEPA_NORM_BATCH } jepa_norm_kind;
@@ -67,6 +70,9 @@ jepa_tensor *jepa_norm_forward(jepa_ctx *ctx, jepa_params *p, const jepa_norm *n
 // relu(norm(x)); group norm fuses the two into one op
 jepa_tensor *jepa_norm_relu_forward(jepa_ctx *ctx, jepa_params *p, const jepa_norm *n,
                                     jepa_tensor *x, int training);
+// relu(group_norm(x)) of a channels-last x (N, H, W, C); n must be a group norm
+jepa_tensor *jepa_group_norm_relu_forward_nhwc(jepa_ctx *ctx, jepa_params *p, const jepa_norm *n,
+                                               jepa_tensor *x);
 
 // ---- activations by name ----
 typedef enum jepa_act { JEPA_ACT_NONE, JEPA_ACT_RELU, JEPA_ACT_GELU, JEPA_ACT_SILU } jepa_act;

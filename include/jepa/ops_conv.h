@@ -1,4 +1,4 @@
-// Convolutions and pooling over NCHW tensors, as PyTorch defines them: conv2d, conv_transpose2d,
+// Convolutions and pooling over NCHW tensors (conv2d also channels last), as PyTorch defines them: conv2d, conv_transpose2d,
 // max_pool2d and avg_pool2d (the ops), and the kernels under them: a naive `_ref` oracle and a
 // fast version (for conv2d, register-tiled AVX-512 kernels that read the images in place, no
 // im2col; threads over images).
@@ -14,11 +14,15 @@ extern "C" {
 #endif
 
 // The geometry of one conv2d: input x (N,C,H,W), weight (O,C,KH,KW), output (N,O,OH,OW).
+// x_nhwc: x (and dx) lie channels last, (N,H,W,C); out_nhwc: out (and dout) lie (N,OH,OW,O).
+// Only the fast conv2d kernels and the conv2d op read them (the _ref kernels, pooling and
+// conv_transpose2d are NCHW only).
 typedef struct jepa_conv_geom {
     int64_t n, c, h, w;                       // input
     int64_t o, kh, kw;                        // output channels and kernel size
     int64_t oh, ow;                           // output size
     int64_t stride_h, stride_w, pad_h, pad_w; // zero padding on each side
+    int x_nhwc, out_nhwc;                     // layouts (0 from jepa_conv_geom_make: NCHW)
 } jepa_conv_geom;
 
 // The geometry with the output size PyTorch gives: OH = (H + 2 pad_h - KH) / stride_h + 1.
@@ -39,7 +43,8 @@ void jepa_conv2d_backward_input_ref(float *dx, const float *dout, const float *w
 // dw (O,C,KH,KW) += the gradient of the weight from dout (N,O,OH,OW) and x (N,C,H,W).
 void jepa_conv2d_backward_weight_ref(float *dw, const float *dout, const float *x,
                                      const jepa_conv_geom *g);
-// dbias (O) += dout (N,O,OH,OW) summed over N, OH and OW (one loop: no faster twin needed).
+// dbias (O) += dout (N,O,OH,OW), or (N,OH,OW,O) with g->out_nhwc, summed over N, OH and OW
+// (one loop: no faster twin needed).
 void jepa_conv2d_backward_bias(float *dbias, const float *dout, const jepa_conv_geom *g);
 
 // Floats of scratch memory the fast kernels below need for g at the current thread count
@@ -94,6 +99,12 @@ void jepa_avg_pool2d_backward(float *dx, const float *dout, const jepa_conv_geom
 // stride_h + 1 (likewise OW).
 jepa_tensor *jepa_conv2d(jepa_ctx *ctx, jepa_tensor *x, jepa_tensor *w, jepa_tensor *bias,
                          int stride_h, int stride_w, int pad_h, int pad_w);
+// The same with layouts: JEPA_CONV_X_NHWC takes x as (N,H,W,C), JEPA_CONV_OUT_NHWC gives the
+// output as (N,OH,OW,O); the weight stays (O,C,KH,KW). A chain of channels-last convs and
+// norms skips the transposes the NCHW kernels make inside.
+enum { JEPA_CONV_X_NHWC = 1, JEPA_CONV_OUT_NHWC = 2 };
+jepa_tensor *jepa_conv2d_layout(jepa_ctx *ctx, jepa_tensor *x, jepa_tensor *w, jepa_tensor *bias,
+                                int stride_h, int stride_w, int pad_h, int pad_w, int layouts);
 
 // x (N,C,H,W), w (C,O,KH,KW) (PyTorch's layout), bias (O) or NULL -> (N,O,OH,OW) with
 // OH = (H - 1) stride - 2 pad + KH + output_padding (likewise OW); output_padding < stride.

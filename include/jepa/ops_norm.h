@@ -7,7 +7,8 @@
 //   group norm  the set (n, g) is x[n, g*C/G .. (g+1)*C/G, :]             sets N*G
 //   layer norm  group norm with G = 1 and S = 1 on x (rows, D)           sets rows
 //   batch norm  G = C and pooled over the batch: the set c is x[:, c, :] sets C
-// Weight and bias, when given, are per channel (C).
+// Weight and bias, when given, are per channel (C). With channels_last (group norm of a
+// channels-last image, not pooled) x lies as (N, S, C): element (n, c, s) at (n S + s) C + c.
 #ifndef JEPA_OPS_NORM_H
 #define JEPA_OPS_NORM_H
 
@@ -21,10 +22,12 @@ extern "C" {
 
 // The layout of a normalization (see above). pooled: sets span the batch (batch norm). relu:
 // the output goes through a ReLU (NaN -> 0, as jepa_relu), fused into the same pass.
+// channels_last: x is (N, S, C) (at most JEPA_NORM_MAX_GROUPS groups, not pooled).
 typedef struct jepa_norm_dims {
     int64_t N, C, S, G;
-    int pooled, relu;
+    int pooled, relu, channels_last;
 } jepa_norm_dims;
+#define JEPA_NORM_MAX_GROUPS 512
 
 // The number of sets (pooled ? G : N*G) and of elements in one set.
 int64_t jepa_norm_sets(const jepa_norm_dims *d);
@@ -69,6 +72,10 @@ jepa_tensor *jepa_group_norm(jepa_ctx *ctx, jepa_tensor *x, int groups, jepa_ten
 // relu(group_norm(x)) as one op: one pass forward, one backward, no tensor in between.
 jepa_tensor *jepa_group_norm_relu(jepa_ctx *ctx, jepa_tensor *x, int groups, jepa_tensor *weight,
                                   jepa_tensor *bias, float eps);
+// The same over a channels-last x (N, *spatial, C), e.g. the output of jepa_conv2d_layout
+// with JEPA_CONV_OUT_NHWC; groups divide C (at most JEPA_NORM_MAX_GROUPS).
+jepa_tensor *jepa_group_norm_relu_nhwc(jepa_ctx *ctx, jepa_tensor *x, int groups,
+                                       jepa_tensor *weight, jepa_tensor *bias, float eps);
 
 // Batch norm of x (N, C) or (N, C, *spatial) (BatchNorm1d / BatchNorm2d). weight, bias (C) or NULL.
 // training: normalize with the batch's mean and biased variance (N*S must be > 1), and, when

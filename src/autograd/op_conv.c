@@ -5,10 +5,17 @@
 #include "jepa/ops_conv.h"
 #include "jepa/ops_view.h"
 
-// ip of conv2d: 0 stride_h, 1 stride_w, 2 pad_h, 3 pad_w (sizes come from the sources)
+// ip of conv2d: 0 stride_h, 1 stride_w, 2 pad_h, 3 pad_w, 4 layouts (JEPA_CONV_*; sizes come
+// from the sources)
 static jepa_conv_geom conv2d_geom(const jepa_tensor *x, const jepa_tensor *w, const int64_t *ip) {
-    return jepa_conv_geom_make(x->shape[0], x->shape[1], x->shape[2], x->shape[3], w->shape[0],
-                               w->shape[2], w->shape[3], ip[0], ip[1], ip[2], ip[3]);
+    int x_nhwc = (ip[4] & JEPA_CONV_X_NHWC) != 0;
+    jepa_conv_geom g = jepa_conv_geom_make(x->shape[0], x->shape[x_nhwc ? 3 : 1],
+                                           x->shape[x_nhwc ? 1 : 2], x->shape[x_nhwc ? 2 : 3],
+                                           w->shape[0], w->shape[2], w->shape[3], ip[0], ip[1],
+                                           ip[2], ip[3]);
+    g.x_nhwc = x_nhwc;
+    g.out_nhwc = (ip[4] & JEPA_CONV_OUT_NHWC) != 0;
+    return g;
 }
 
 static void check_bias(const jepa_tensor *bias, int64_t channels, const char *msg) {
@@ -29,18 +36,27 @@ static jepa_tensor *conv_record(jepa_ctx *ctx, int op, jepa_tensor **x, jepa_ten
     return out;
 }
 
-jepa_tensor *jepa_conv2d(jepa_ctx *ctx, jepa_tensor *x, jepa_tensor *w, jepa_tensor *bias,
-                         int stride_h, int stride_w, int pad_h, int pad_w) {
+jepa_tensor *jepa_conv2d_layout(jepa_ctx *ctx, jepa_tensor *x, jepa_tensor *w, jepa_tensor *bias,
+                                int stride_h, int stride_w, int pad_h, int pad_w, int layouts) {
     JEPA_CHECK_MSG(x->ndim == 4 && w->ndim == 4, "conv2d: x (N,C,H,W) and w (O,C,KH,KW)");
-    JEPA_CHECK_MSG(w->shape[1] == x->shape[1], "conv2d: channels of x and w differ");
+    JEPA_CHECK_MSG(layouts >= 0 && layouts <= (JEPA_CONV_X_NHWC | JEPA_CONV_OUT_NHWC),
+                   "conv2d: unknown layouts");
+    JEPA_CHECK_MSG(w->shape[1] == x->shape[layouts & JEPA_CONV_X_NHWC ? 3 : 1],
+                   "conv2d: channels of x and w differ");
     check_bias(bias, w->shape[0], "conv2d: bias must be (O)");
-    int64_t ip[4] = {stride_h, stride_w, pad_h, pad_w};
+    int64_t ip[5] = {stride_h, stride_w, pad_h, pad_w, layouts};
     jepa_conv_geom g = conv2d_geom(x, w, ip);
+    int64_t shape[4] = {g.n, g.o, g.oh, g.ow}, shape_nhwc[4] = {g.n, g.oh, g.ow, g.o};
     jepa_tensor *out = conv_record(ctx, JEPA_OP_CONV2D, &x, &w, &bias,
-                                   (int64_t[]){g.n, g.o, g.oh, g.ow}, ip, 4);
+                                   g.out_nhwc ? shape_nhwc : shape, ip, 5);
     float *work = jepa_ctx_floats(ctx, jepa_conv2d_workspace_floats(&g));
     jepa_conv2d_forward(out->data, x->data, w->data, bias ? bias->data : NULL, &g, work);
     return out;
+}
+
+jepa_tensor *jepa_conv2d(jepa_ctx *ctx, jepa_tensor *x, jepa_tensor *w, jepa_tensor *bias,
+                         int stride_h, int stride_w, int pad_h, int pad_w) {
+    return jepa_conv2d_layout(ctx, x, w, bias, stride_h, stride_w, pad_h, pad_w, 0);
 }
 
 void jepa_backward_conv2d(jepa_ctx *ctx, jepa_tensor *node) {

@@ -1,6 +1,7 @@
 // Layer, group and batch norm ops: one recorded op over (N,C,S) and one backward.
 //
-// ip: 0 N, 1 C, 2 S, 3 G, 4 pooled, 5 flags (1: stats fixed, 2: ReLU after the norm),
+// ip: 0 N, 1 C, 2 S, 3 G, 4 pooled, 5 flags (1: stats fixed, 2: ReLU after the norm, 4:
+// channels last),
 // 6 weight's index in src (0: none), 7 bias's index in src (0: none). fp: 0 eps. saved: mean
 // (sets) then var (sets).
 #include <string.h>
@@ -42,7 +43,7 @@ static jepa_tensor *norm_op(jepa_ctx *ctx, int op, jepa_tensor *x, jepa_tensor *
         jepa_norm_stats_apply(out->data, mean, var, x->data, w, b, d, eps);
     }
 
-    int64_t flags = (mean_fixed != NULL) | (d->relu ? 2 : 0);
+    int64_t flags = (mean_fixed != NULL) | (d->relu ? 2 : 0) | (d->channels_last ? 4 : 0);
     int64_t params[8] = {d->N, d->C, d->S, d->G, d->pooled, flags, wi, bi};
     memcpy(out->ip, params, sizeof params);
     out->fp[0] = eps;
@@ -53,7 +54,7 @@ static jepa_tensor *norm_op(jepa_ctx *ctx, int op, jepa_tensor *x, jepa_tensor *
 // (N, C, S) of x (N, C, *spatial)
 static jepa_norm_dims channel_dims(const jepa_tensor *x, int64_t groups, int pooled) {
     JEPA_CHECK_MSG(x->ndim >= 2, "norm: x must be (N, C, *spatial)");
-    jepa_norm_dims d = {x->shape[0], x->shape[1], 1, groups, pooled, 0};
+    jepa_norm_dims d = {x->shape[0], x->shape[1], 1, groups, pooled, 0, 0};
     for (int i = 2; i < x->ndim; i++) d.S *= x->shape[i];
     return d;
 }
@@ -62,7 +63,7 @@ jepa_tensor *jepa_layer_norm(jepa_ctx *ctx, jepa_tensor *x, jepa_tensor *weight,
                              float eps) {
     JEPA_CHECK_MSG(x->ndim >= 1, "layer_norm: x needs a last dimension");
     int64_t D = x->shape[x->ndim - 1];
-    jepa_norm_dims d = {jepa_numel(x) / D, D, 1, 1, 0, 0};
+    jepa_norm_dims d = {jepa_numel(x) / D, D, 1, 1, 0, 0, 0};
     return norm_op(ctx, JEPA_OP_LAYER_NORM, x, weight, bias, &d, eps, NULL, NULL);
 }
 
@@ -82,6 +83,16 @@ jepa_tensor *jepa_group_norm(jepa_ctx *ctx, jepa_tensor *x, int groups, jepa_ten
 jepa_tensor *jepa_group_norm_relu(jepa_ctx *ctx, jepa_tensor *x, int groups, jepa_tensor *weight,
                                   jepa_tensor *bias, float eps) {
     return group_norm(ctx, x, groups, weight, bias, eps, 1);
+}
+
+jepa_tensor *jepa_group_norm_relu_nhwc(jepa_ctx *ctx, jepa_tensor *x, int groups,
+                                       jepa_tensor *weight, jepa_tensor *bias, float eps) {
+    JEPA_CHECK_MSG(x->ndim >= 2, "group_norm: x must be (N, *spatial, C)");
+    int64_t C = x->shape[x->ndim - 1];
+    jepa_norm_dims d = {x->shape[0], C, jepa_numel(x) / (x->shape[0] * C), groups, 0, 1, 1};
+    JEPA_CHECK_MSG(groups >= 1 && C % groups == 0 && groups <= JEPA_NORM_MAX_GROUPS,
+                   "group_norm: groups must divide C (at most JEPA_NORM_MAX_GROUPS)");
+    return norm_op(ctx, JEPA_OP_GROUP_NORM, x, weight, bias, &d, eps, NULL, NULL);
 }
 
 jepa_tensor *jepa_batch_norm(jepa_ctx *ctx, jepa_tensor *x, jepa_tensor *weight, jepa_tensor *bias,
@@ -109,8 +120,9 @@ jepa_tensor *jepa_batch_norm(jepa_ctx *ctx, jepa_tensor *x, jepa_tensor *weight,
 }
 
 void jepa_backward_norm(jepa_ctx *ctx, jepa_tensor *node) {
-    jepa_norm_dims d = {node->ip[0], node->ip[1],      node->ip[2],
-                        node->ip[3], (int)node->ip[4], (node->ip[5] & 2) != 0};
+    jepa_norm_dims d = {node->ip[0],     node->ip[1],           node->ip[2],
+                        node->ip[3],     (int)node->ip[4],      (node->ip[5] & 2) != 0,
+                        (node->ip[5] & 4) != 0};
     int stats_fixed = (node->ip[5] & 1) != 0;
     jepa_tensor *x = node->src[0];
     jepa_tensor *w = node->ip[6] ? node->src[node->ip[6]] : NULL;

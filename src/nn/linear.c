@@ -63,8 +63,13 @@ void jepa_conv_init(jepa_conv *c, jepa_params *p, const char *name, int64_t in, 
     c->bias = bias ? add_uniform(p, name, "bias", 1, (int64_t[]){out}, 1, bound) : -1;
 }
 
+jepa_tensor *jepa_conv_forward_layout(jepa_ctx *ctx, jepa_params *p, const jepa_conv *c,
+                                      jepa_tensor *x, int layouts) {
+    return jepa_conv2d_layout(ctx, x, jepa_params_tensor(p, c->weight),
+                              c->bias >= 0 ? jepa_params_tensor(p, c->bias) : NULL, c->stride,
+                              c->stride, c->pad, c->pad, layouts);
+}
+
 jepa_tensor *jepa_conv_forward(jepa_ctx *ctx, jepa_params *p, const jepa_conv *c, jepa_tensor *x) {
-    return jepa_conv2d(ctx, x, jepa_params_tensor(p, c->weight),
-                       c->bias >= 0 ? jepa_params_tensor(p, c->bias) : NULL, c->stride, c->stride,
-                       c->pad, c->pad);
+    return jepa_conv_forward_layout(ctx, p, c, x, 0);
 }

@@ -69,6 +69,14 @@ jepa_tensor *jepa_norm_relu_forward(jepa_ctx *ctx, jepa_params *p, const jepa_no
     return jepa_group_norm_relu(ctx, x, n->groups, w, b, n->eps);
 }
 
+jepa_tensor *jepa_group_norm_relu_forward_nhwc(jepa_ctx *ctx, jepa_params *p, const jepa_norm *n,
+                                               jepa_tensor *x) {
+    JEPA_CHECK_MSG(n->kind == JEPA_NORM_GROUP, "group_norm_relu_forward_nhwc: not a group norm");
+    jepa_tensor *w = n->weight >= 0 ? jepa_params_tensor(p, n->weight) : NULL;
+    jepa_tensor *b = n->bias >= 0 ? jepa_params_tensor(p, n->bias) : NULL;
+    return jepa_group_norm_relu_nhwc(ctx, x, n->groups, w, b, n->eps);
+}
+
 int jepa_act_parse(const char *name) {
     static const char *names[] = {"none", "relu", "gelu", "silu"};
     for (int i = 0; i < 4; i++)

@@ -25,6 +25,10 @@
 // (or, in the forward with fewer images than threads, blocks of output channels), each with
 // its own slice of the workspace; the weight gradient is summed from per-thread copies in
 // thread order, so results do not depend on scheduling.
+// Channels-last tensors (x_nhwc, out_nhwc in the geometry) are read and written in place: the
+// forward skips its copy of x and stores tiles as they come, the input gradient adds its tiles
+// into dx, dout is packed by rows instead of transposed; only the weight gradient still copies
+// x into padded planes.
 #include <string.h>
 
 #if defined(__AVX512F__)
@@ -174,6 +178,20 @@ static void store_row(float *dst, const float *src, float b, int64_t width) {
 #endif
 }
 
+// dst[j] += src[j] for j < width (width <= NR)
+static void add_values(float *dst, const float *src, int64_t width) {
+#if defined(__AVX512F__)
+    for (int64_t j = 0; j < width; j += 16) {
+        __mmask16 m = (__mmask16)(width - j >= 16 ? 0xFFFF : (1u << (width - j)) - 1);
+        _mm512_mask_storeu_ps(dst + j, m,
+                              _mm512_add_ps(_mm512_maskz_loadu_ps(m, dst + j),
+                                            _mm512_maskz_loadu_ps(m, src + j)));
+    }
+#else
+    for (int64_t j = 0; j < width; j++) dst[j] += src[j];
+#endif
+}
+
 // ---- the plan: sizes, paddings and the workspace layout ----
 
 typedef struct {
@@ -258,8 +276,11 @@ static conv_plan plan_make(const jepa_conv_geom *g) {
     pl.otiles = ceil_div(g->o, PR);
     pl.kpanels = ceil_div(pl.k, PR);
     pl.narrow_forward = g->c < NR / 2;
-    pl.narrow_input = g->c < NR / 2 && pl.p % NR == 0;
+    // the column input gradient reads dout and writes dx as NCHW only, the phase one writes dx
+    // as NCHW (and gathers a channels-last dout)
+    pl.narrow_input = !g->x_nhwc && !g->out_nhwc && g->c < NR / 2 && pl.p % NR == 0;
     phase_plan(&pl, g);
+    pl.phase_input = pl.phase_input && !g->x_nhwc;
     // a row split into stride phases, wide enough for 32-pixel loads past the last tile
     pl.phase_cols = round_up(g->ow, NR) + (g->kw - 1) / g->stride_w + 1;
     pl.phase_plane = pl.hp * g->stride_w * pl.phase_cols;
@@ -391,6 +412,29 @@ static void to_channels_last(float *dst, const float *src, int64_t c, int64_t hw
         for (int64_t ch = 0; ch < c; ch++) dst[p * c + ch] = src[ch * hw + p];
 }
 
+// pad_copy from channels-last images: dst (nb, ch, rows + top + bottom, cols + left + right) =
+// src (nb, rows, cols, ch) framed by zeros
+static void pad_copy_nhwc(float *dst, const float *src, int64_t nb, int64_t ch, int64_t rows,
+                          int64_t cols, int64_t top, int64_t left, int64_t prow, int64_t pcol) {
+    int64_t plane = prow * pcol;
+    memset(dst, 0, sizeof(float) * (size_t)(nb * ch * plane));
+    for (int64_t img = 0; img < nb; img++)
+        for (int64_t y = 0; y < rows; y++) {
+            const float *s = src + (img * rows + y) * cols * ch;
+            float *d = dst + img * ch * plane + (y + top) * pcol + left;
+#if defined(__AVX512F__)
+            if (ch % 16 == 0 && cols % 16 == 0) {
+                for (int64_t c0 = 0; c0 < ch; c0 += 16)
+                    for (int64_t x0 = 0; x0 < cols; x0 += 16)
+                        transpose16(d + c0 * plane + x0, plane, s + x0 * ch + c0, ch, 0);
+                continue;
+            }
+#endif
+            for (int64_t x = 0; x < cols; x++)
+                for (int64_t c = 0; c < ch; c++) d[c * plane + x] = s[x * ch + c];
+        }
+}
+
 // ---- forward ----
 
 // out[at[i] + (o0 + j) * p] = tile[i][j] + bias[o0 + j] for rows i < rows, channels j < width.
@@ -420,7 +464,28 @@ static void store_tile_planar(float *out, float *tile, int rows, const int64_t *
 #endif
 }
 
-// out of images [n0, n0+nb): tiles of MR output pixels (they may span images) by NR channels
+// out[at[i] + o0 + j] = tile[i][j] + bias[o0 + j] for rows i < rows, channels j < width: a
+// tile stored channels last
+static void store_tile_nhwc(float *out, const float *tile, int rows, const int64_t *at,
+                            const float *bias, int64_t o0, int64_t width) {
+#if defined(__AVX512F__)
+    __mmask16 m0 = (__mmask16)(width >= 16 ? 0xFFFF : (1u << width) - 1);
+    __mmask16 m1 = (__mmask16)(width >= 32 ? 0xFFFF : width > 16 ? (1u << (width - 16)) - 1 : 0);
+    __m512 b0 = bias ? _mm512_maskz_loadu_ps(m0, bias + o0) : _mm512_setzero_ps();
+    __m512 b1 = bias ? _mm512_maskz_loadu_ps(m1, bias + o0 + 16) : _mm512_setzero_ps();
+    for (int i = 0; i < rows; i++) {
+        float *d = out + at[i] + o0;
+        _mm512_mask_storeu_ps(d, m0, _mm512_add_ps(_mm512_loadu_ps(tile + i * NR), b0));
+        _mm512_mask_storeu_ps(d + 16, m1, _mm512_add_ps(_mm512_loadu_ps(tile + i * NR + 16), b1));
+    }
+#else
+    for (int i = 0; i < rows; i++) {
+        float *d = out + at[i] + o0;
+        for (int64_t j = 0; j < width; j++) d[j] = tile[i * NR + j] + (bias ? bias[o0 + j] : 0.0f);
+    }
+#endif
+}
+
 // the run of outputs [*first, *end) from `first` on whose windows hold the same range of
 // kernel taps [*k0, *k1) inside the input (the windows of a run differ only in position)
 static void tap_run(int64_t first, int64_t outs, int64_t in, int64_t k, int64_t s, int64_t pad,
@@ -447,10 +512,13 @@ static void forward_images(float *out, const float *x, const float *packed, cons
     int64_t *tap_src = (int64_t *)(mine + pl->pad_floats + pl->dout_floats);
     int64_t *tap_w = tap_src + pl->taps;
     // the images channels last (H*W, C), so a tap's reduction over channels reads one run
-    float *src = mine;
     int64_t hw = g->h * g->w, c = g->c;
-    for (int64_t img = 0; img < nb; img++)
-        to_channels_last(src + img * hw * c, x + (n0 + img) * c * hw, c, hw);
+    const float *src = x + n0 * hw * c;
+    if (!g->x_nhwc) {
+        for (int64_t img = 0; img < nb; img++)
+            to_channels_last(mine + img * hw * c, x + (n0 + img) * c * hw, c, hw);
+        src = mine;
+    }
     float tile[16 * NR] = {0}; // MR rows, and room for store_tile_planar's 16
     int64_t off[MR], at[MR];
     for (int64_t oh0 = 0, oh1; oh0 < g->oh; oh0 = oh1) {
@@ -477,16 +545,42 @@ static void forward_images(float *out, const float *x, const float *packed, cons
                         off[i] = img * hw * c + ((oh * g->stride_h - g->pad_h) * g->w +
                                                  ow * g->stride_w - g->pad_w) *
                                                     c;
-                        at[i] = (n0 + img) * g->o * pl->p + oh * g->ow + ow;
+                        at[i] = g->out_nhwc ? ((n0 + img) * pl->p + oh * g->ow + ow) * g->o
+                                            : (n0 + img) * g->o * pl->p + oh * g->ow + ow;
                     }
                     int rows = pixels - q < MR ? (int)(pixels - q) : MR;
                     tile_kernel(tile, rows, 0, src, off, tap_src, tap_w, ntaps, c, 1,
                                 packed + ob * pl->taps * c * NR);
                     int64_t width = g->o - ob * NR < NR ? g->o - ob * NR : NR;
-                    store_tile_planar(out, tile, rows, at, bias, ob * NR, width, pl->p);
+                    if (g->out_nhwc)
+                        store_tile_nhwc(out, tile, rows, at, bias, ob * NR, width);
+                    else
+                        store_tile_planar(out, tile, rows, at, bias, ob * NR, width, pl->p);
                 }
         }
     }
+}
+
+// out[j * o + o0 + i] = tile[i][j] + bias[o0 + i] for output channels i < PR (o0 + i < o) and
+// pixels j < width: a panel stored channels last (the tile has 16 rows of room)
+static void store_panel_nhwc(float *out, float *tile, const float *bias, int64_t o0, int64_t o,
+                             int64_t width) {
+    int64_t rows = o - o0 < PR ? o - o0 : PR;
+#if defined(__AVX512F__)
+    float cols[16 * 16]; // cols[j][i] = tile[i][half + j]
+    __mmask16 m = (__mmask16)((1u << rows) - 1);
+    __m512 b = bias ? _mm512_maskz_loadu_ps(m, bias + o0) : _mm512_setzero_ps();
+    for (int64_t half = 0; half < width; half += 16) {
+        transpose16(cols, 16, tile + half, NR, 0);
+        for (int64_t j = half; j < width && j < half + 16; j++)
+            _mm512_mask_storeu_ps(out + j * o + o0, m,
+                                  _mm512_add_ps(_mm512_loadu_ps(cols + (j - half) * 16), b));
+    }
+#else
+    for (int64_t j = 0; j < width; j++)
+        for (int64_t i = 0; i < rows; i++)
+            out[j * o + o0 + i] = tile[i * NR + j] + (bias ? bias[o0 + i] : 0.0f);
+#endif
 }
 
 // narrow forward weights: packed[ot][kh][kw][c][i] = w[ot*PR + i][c][kh][kw] (0 past O)
@@ -511,6 +605,8 @@ static void forward_narrow_images(float *out, const float *x, const float *packe
     int64_t *tap_x = (int64_t *)(mine + pl->pad_floats + pl->dout_floats);
     int64_t s = g->stride_w, q_len = pl->phase_cols;
     // xs[img][c][y][phase][q] = x padded at row y, column q*s + phase
+    // (channels last: the columns of a row lie C apart)
+    int64_t cs = g->x_nhwc ? g->c : 1;
     for (int64_t plane = 0; plane < nb * g->c; plane++)
         for (int64_t y = 0; y < pl->hp; y++)
             for (int64_t phase = 0; phase < s; phase++) {
@@ -522,11 +618,14 @@ static void forward_narrow_images(float *out, const float *x, const float *packe
                 int64_t first = g->pad_w - phase, q0 = first > 0 ? ceil_div(first, s) : 0;
                 int64_t q1 = ceil_div(g->w + g->pad_w - phase, s);
                 if (q1 > q_len) q1 = q_len;
-                const float *src = x + ((n0 * g->c + plane) * g->h + iy) * g->w + phase - g->pad_w;
+                int64_t img = n0 + plane / g->c, ch = plane % g->c;
+                const float *src =
+                    g->x_nhwc ? x + ((img * g->h + iy) * g->w + phase - g->pad_w) * g->c + ch
+                              : x + ((n0 * g->c + plane) * g->h + iy) * g->w + phase - g->pad_w;
                 int64_t q = q0;
 #if defined(__AVX512F__)
                 // stride 2: the even elements of 32 floats, 16 at a time
-                if (s == 2) {
+                if (s == 2 && cs == 1) {
                     const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20,
                                                            22, 24, 26, 28, 30);
                     // (both loads inside the row: src[2q + 31] is column 2q + 31 + phase - pad)
@@ -536,12 +635,12 @@ static void forward_narrow_images(float *out, const float *x, const float *packe
                                                                 _mm512_loadu_ps(src + 2 * q + 16)));
                 }
 #endif
-                for (; q < q1; q++) row[q] = src[q * s];
+                for (; q < q1; q++) row[q] = src[q * s * cs];
             }
     for (int64_t kh = 0; kh < g->kh; kh++)
         for (int64_t kw = 0; kw < g->kw; kw++)
             tap_x[kh * g->kw + kw] = (kh * s + kw % s) * q_len + kw / s;
-    float tile[PR * NR];
+    float tile[16 * NR] = {0}; // PR rows, and room for store_panel_nhwc's 16
     for (int64_t img = 0; img < nb; img++)
         for (int64_t oh = 0; oh < g->oh; oh++)
             for (int64_t ow0 = 0; ow0 < g->ow; ow0 += NR) {
@@ -551,6 +650,11 @@ static void forward_narrow_images(float *out, const float *x, const float *packe
                 for (int64_t ot = b0; ot < b1; ot++) {
                     panel_kernel(tile, packed + ot * pl->taps * g->c * PR, base, tap_x, pl->taps,
                                  g->c, pl->phase_plane);
+                    if (g->out_nhwc) {
+                        float *dst = out + ((n0 + img) * pl->p + oh * g->ow + ow0) * g->o;
+                        store_panel_nhwc(dst, tile, bias, ot * PR, g->o, width);
+                        continue;
+                    }
                     for (int i = 0; i < PR && ot * PR + i < g->o; i++) {
                         int64_t o = ot * PR + i;
                         float b = bias ? bias[o] : 0.0f;
@@ -620,7 +724,8 @@ static void input_grad_images(float *dx, const float *packed, int64_t n0, int64_
                               const jepa_conv_geom *g, const conv_plan *pl, float *mine) {
     int64_t *tap_src = (int64_t *)(mine + pl->pad_floats + pl->dout_floats);
     int64_t *tap_w = tap_src + pl->taps;
-    // every input pixel's sum is one tile row: stored, channels last, then added to dx
+    // every input pixel's sum is one tile row: stored, channels last, then added to dx (added
+    // to dx at once when it lies channels last)
     float *dxc = mine + pl->thread_floats - pl->dx_floats;
     int64_t ldc = pl->cblocks * NR, hw = g->h * g->w, o = g->o;
     // dout packed by pack_douts, NR channels wide: a tap's reduction over output channels reads
@@ -658,10 +763,10 @@ static void input_grad_images(float *dx, const float *packed, int64_t n0, int64_
                                 int64_t img = pos / per_image, rem = pos % per_image;
                                 int64_t a = a0 + rem / run_cols, b = b0 + rem % run_cols;
                                 off[i] = (img * pl->p + a * g->ow + b) * NR;
-                                at[i] = (img * hw + (a * g->stride_h + rh) * g->w +
-                                         b * g->stride_w + rw) *
-                                            ldc +
-                                        cb * NR;
+                                int64_t pix =
+                                    img * hw + (a * g->stride_h + rh) * g->w + b * g->stride_w + rw;
+                                at[i] = g->x_nhwc ? (n0 * hw + pix) * g->c + cb * NR
+                                                  : pix * ldc + cb * NR;
                             }
                             int n_rows = pixels - q < MR ? (int)(pixels - q) : MR;
                             for (int64_t ob = 0; ob < pl->oblocks; ob++)
@@ -669,12 +774,19 @@ static void input_grad_images(float *dx, const float *packed, int64_t n0, int64_
                                             tap_src, tap_w, ntaps,
                                             o - ob * NR < NR ? o - ob * NR : NR, 1,
                                             packed + cb * pl->taps * o * NR + ob * NR * NR);
-                            for (int i = 0; i < n_rows; i++)
-                                store_row(dxc + at[i], tile + i * NR, 0.0f, NR);
+                            int64_t width = g->c - cb * NR < NR ? g->c - cb * NR : NR;
+                            for (int i = 0; i < n_rows; i++) {
+                                if (!g->x_nhwc) {
+                                    store_row(dxc + at[i], tile + i * NR, 0.0f, NR);
+                                    continue;
+                                }
+                                add_values(dx + at[i], tile + i * NR, width);
+                            }
                         }
                 }
             }
         }
+    if (g->x_nhwc) return;
     // dx (C, H*W) += dxc (H*W, C) per image
     for (int64_t img = 0; img < nb; img++) {
         float *d = dx + (n0 + img) * g->c * hw;
@@ -922,6 +1034,11 @@ static void input_phase_images(float *dx, const float *dout, const float *packed
         for (int64_t oc = 0; oc < g->o; oc++)
             for (int64_t oh = r0; oh < r1; oh++) {
                 float *d = dp + oc * plane + (oh - pl->dh_min) * pl->pw + q0 - pl->dw_min;
+                if (g->out_nhwc) { // a channel's row lies O apart
+                    const float *sr = src + (oh * g->ow + q0) * g->o + oc;
+                    for (int64_t j = 0; j < n; j++) d[j] = sr[j * g->o];
+                    continue;
+                }
                 const float *sr = src + (oc * g->oh + oh) * g->ow + q0;
                 int64_t j = 0;
                 for (; j + 16 <= n; j += 16) _mm512_storeu_ps(d + j, _mm512_loadu_ps(sr + j));
@@ -980,6 +1097,23 @@ static void pack_douts(float *dyt, const float *dout, int64_t n0, int64_t nb,
     int64_t pixels = nb * pl->p;
     for (int64_t ob = 0; ob < pl->oblocks; ob++) {
         int64_t width = g->o - ob * NR < NR ? g->o - ob * NR : NR;
+        if (g->out_nhwc) { // a row of width floats per pixel
+            for (int64_t pix = 0; pix < pixels; pix++) {
+                float *d = dyt + (ob * pixels + pix) * NR;
+                const float *src = dout + (n0 * pl->p + pix) * g->o + ob * NR;
+#if defined(__AVX512F__)
+                __mmask16 m0 = (__mmask16)(width >= 16 ? 0xFFFF : (1u << width) - 1);
+                __mmask16 m1 =
+                    (__mmask16)(width >= 32 ? 0xFFFF : width > 16 ? (1u << (width - 16)) - 1 : 0);
+                _mm512_storeu_ps(d, _mm512_maskz_loadu_ps(m0, src));
+                _mm512_storeu_ps(d + 16, _mm512_maskz_loadu_ps(m1, src + 16));
+#else
+                memcpy(d, src, sizeof(float) * (size_t)width);
+                memset(d + width, 0, sizeof(float) * (size_t)(NR - width));
+#endif
+            }
+            continue;
+        }
         for (int64_t img = 0; img < nb; img++)
             pack_dout(dyt + (ob * pixels + img * pl->p) * NR,
                       dout + ((n0 + img) * g->o + ob * NR) * pl->p, width, pl->p);
@@ -993,8 +1127,12 @@ static void weight_grad_images(float *acc, const float *x, int64_t n0, int64_t n
     float *xp = mine, *dyt = mine + pl->pad_floats;
     int64_t *tap_src = (int64_t *)(mine + pl->pad_floats + pl->dout_floats);
     int64_t *tap_w = tap_src + nb * g->oh;
-    pad_copy(xp, x + n0 * g->c * g->h * g->w, nb * g->c, g->h, g->w, g->pad_h, g->pad_w, pl->hp,
-             pl->wp);
+    if (g->x_nhwc)
+        pad_copy_nhwc(xp, x + n0 * g->c * g->h * g->w, nb, g->c, g->h, g->w, g->pad_h, g->pad_w,
+                      pl->hp, pl->wp);
+    else
+        pad_copy(xp, x + n0 * g->c * g->h * g->w, nb * g->c, g->h, g->w, g->pad_h, g->pad_w,
+                 pl->hp, pl->wp);
     int64_t pixels = nb * pl->p;
     // one tap per (image, output row): the row's pixels are the reduction
     for (int64_t img = 0; img < nb; img++)

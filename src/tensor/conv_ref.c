@@ -13,7 +13,7 @@ jepa_conv_geom jepa_conv_geom_make(int64_t n, int64_t c, int64_t h, int64_t w, i
     JEPA_CHECK_MSG(kh <= 64 && kw <= 64, "conv: kernels are at most 64 wide");
     JEPA_CHECK_MSG(h + 2 * pad_h >= kh && w + 2 * pad_w >= kw,
                    "conv: the kernel is larger than the padded input");
-    jepa_conv_geom g = {n, c, h, w, o, kh, kw, 0, 0, stride_h, stride_w, pad_h, pad_w};
+    jepa_conv_geom g = {n, c, h, w, o, kh, kw, 0, 0, stride_h, stride_w, pad_h, pad_w, 0, 0};
     g.oh = (h + 2 * pad_h - kh) / stride_h + 1;
     g.ow = (w + 2 * pad_w - kw) / stride_w + 1;
     return g;
@@ -94,11 +94,13 @@ void jepa_conv2d_backward_weight_ref(float *dw, const float *dout, const float *
 
 void jepa_conv2d_backward_bias(float *dbias, const float *dout, const jepa_conv_geom *g) {
     int64_t plane = g->oh * g->ow;
+    // channels last: output channel o of pixel i at i * O + o
+    int64_t step = g->out_nhwc ? g->o : 1;
     for (int64_t o = 0; o < g->o; o++) {
         double acc = 0.0;
         for (int64_t n = 0; n < g->n; n++) {
-            const float *d = dout + (n * g->o + o) * plane;
-            for (int64_t i = 0; i < plane; i++) acc += (double)d[i];
+            const float *d = dout + n * g->o * plane + (g->out_nhwc ? o : o * plane);
+            for (int64_t i = 0; i < plane; i++) acc += (double)d[i * step];
         }
         dbias[o] += (float)acc;
     }

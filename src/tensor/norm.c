@@ -1,6 +1,6 @@
 // Normalization kernels over x (N,C,S) with per-set statistics (see ops_norm.h): an optimized
-// version (threads over sets or channels, one-pass statistics, folded scale and shift) and a
-// naive reference (one thread, double precision, two passes).
+// version (threads over sets or channels, one-pass statistics, folded scale and shift; over
+// images for channels last) and a naive reference (one thread, double precision, two passes).
 #include <math.h>
 
 #include "jepa/ops_norm.h"
@@ -20,6 +20,13 @@ int64_t jepa_norm_set_size(const jepa_norm_dims *d) {
 static void check_dims(const jepa_norm_dims *d) {
     JEPA_CHECK(d->N >= 1 && d->C >= 1 && d->S >= 1 && d->G >= 1);
     JEPA_CHECK_MSG(d->C % d->G == 0, "norm: groups must divide the channels");
+    JEPA_CHECK_MSG(!d->channels_last || (!d->pooled && d->G <= JEPA_NORM_MAX_GROUPS),
+                   "norm: channels last takes at most JEPA_NORM_MAX_GROUPS groups, not pooled");
+}
+
+// the offset of element (n, c, s)
+static int64_t elem(const jepa_norm_dims *d, int64_t n, int64_t c, int64_t s) {
+    return d->channels_last ? (n * d->S + s) * d->C + c : (n * d->C + c) * d->S + s;
 }
 
 // the rows (n, c) of set k: n in [n0, n1), c in [c0, c1), each row S contiguous floats
@@ -106,9 +113,151 @@ static void set_apply(float *out, const float *x, float m, float v, const float 
     }
 }
 
+// ---- channels last: x (N, S, C); image n holds the sets n*G .. n*G + G-1, and every pass
+// runs over its pixels with a vector of up to CL_CHUNK channels ----
+
+#define CL_CHUNK 64
+#define CL_PIXELS 16 // pixels summed in float before the sums go into double
+
+// the channel chunks [c0, c0 + nc) of image n
+#define FOR_CHUNKS(d, c0, nc)                                                                      \
+    for (int64_t c0 = 0, nc; c0 < (d)->C && (nc = (d)->C - c0 < CL_CHUNK ? (d)->C - c0 : CL_CHUNK); \
+         c0 += nc)
+
+// the mean and variance of image n's sets: each channel's sums over blocks of pixels in
+// float, then over the blocks in double
+static void image_stats(float *mean, float *var, const float *x, const jepa_norm_dims *d, int64_t n) {
+    int64_t C = d->C, S = d->S, cg = C / d->G;
+    double gs[2 * JEPA_NORM_MAX_GROUPS] = {0};
+    FOR_CHUNKS(d, c0, nc) {
+        double a[CL_CHUNK] = {0}, q[CL_CHUNK] = {0};
+        for (int64_t s0 = 0; s0 < S; s0 += CL_PIXELS) {
+            float fa[CL_CHUNK] = {0}, fq[CL_CHUNK] = {0};
+            for (int64_t s = s0; s < S && s < s0 + CL_PIXELS; s++) {
+                const float *r = x + (n * S + s) * C + c0;
+                _Pragma("omp simd") for (int64_t j = 0; j < nc; j++) {
+                    fa[j] += r[j];
+                    fq[j] += r[j] * r[j];
+                }
+            }
+            for (int64_t j = 0; j < nc; j++) {
+                a[j] += fa[j];
+                q[j] += fq[j];
+            }
+        }
+        for (int64_t j = 0; j < nc; j++) {
+            gs[2 * ((c0 + j) / cg)] += a[j];
+            gs[2 * ((c0 + j) / cg) + 1] += q[j];
+        }
+    }
+    double count = (double)(S * cg);
+    for (int64_t g = 0; g < d->G; g++) {
+        double m = gs[2 * g] / count, v = gs[2 * g + 1] / count - m * m;
+        mean[n * d->G + g] = (float)m;
+        var[n * d->G + g] = (float)(v > 0.0 ? v : 0.0);
+    }
+}
+
+// out of image n (then the ReLU when the dims ask for it): out = x * a + b per channel
+static void image_apply(float *out, const float *x, const float *mean, const float *var,
+                        const float *weight, const float *bias, const jepa_norm_dims *d, int64_t n,
+                        float eps) {
+    int64_t C = d->C, S = d->S, cg = C / d->G;
+    FOR_CHUNKS(d, c0, nc) {
+        float a[CL_CHUNK], b[CL_CHUNK];
+        for (int64_t j = 0; j < nc; j++) {
+            int64_t c = c0 + j, k = n * d->G + c / cg;
+            a[j] = 1.0f / sqrtf(var[k] + eps) * (weight ? weight[c] : 1.0f);
+            b[j] = (bias ? bias[c] : 0.0f) - mean[k] * a[j];
+        }
+        for (int64_t s = 0; s < S; s++) {
+            const float *xs = x + (n * S + s) * C + c0;
+            float *o = out + (n * S + s) * C + c0;
+            if (d->relu) {
+                _Pragma("omp simd") for (int64_t j = 0; j < nc; j++) o[j] = relu_of(xs[j] * a[j] + b[j]);
+            } else {
+                _Pragma("omp simd") for (int64_t j = 0; j < nc; j++) o[j] = xs[j] * a[j] + b[j];
+            }
+        }
+    }
+}
+
+// the backward of image n (see jepa_norm_backward): each channel's sums over the pixels, the
+// sets' sums from them, then dx
+static void image_backward(float *dx, double *work, const float *dout, const float *x,
+                           const float *y, const float *mean, const float *var, const float *weight,
+                           const jepa_norm_dims *d, int64_t n, float eps, int stats_fixed) {
+    int64_t C = d->C, S = d->S, G = d->G, cg = C / G;
+    double gs[2 * JEPA_NORM_MAX_GROUPS] = {0};
+    FOR_CHUNKS(d, c0, nc) {
+        float a[CL_CHUNK] = {0}, b[CL_CHUNK] = {0}, m[CL_CHUNK];
+        for (int64_t j = 0; j < nc; j++) m[j] = mean[n * G + (c0 + j) / cg];
+        for (int64_t s = 0; s < S; s++) {
+            int64_t at = (n * S + s) * C + c0;
+            const float *g = dout + at, *xs = x + at;
+            if (y) {
+                const float *ys = y + at;
+                _Pragma("omp simd") for (int64_t j = 0; j < nc; j++) {
+                    float gm = ys[j] > 0.0f ? g[j] : 0.0f;
+                    a[j] += gm;
+                    b[j] += gm * (xs[j] - m[j]);
+                }
+            } else {
+                _Pragma("omp simd") for (int64_t j = 0; j < nc; j++) {
+                    a[j] += g[j];
+                    b[j] += g[j] * (xs[j] - m[j]);
+                }
+            }
+        }
+        for (int64_t j = 0; j < nc; j++) {
+            int64_t c = c0 + j, k = n * G + c / cg;
+            float w = weight ? weight[c] : 1.0f;
+            if (work) {
+                work[2 * (n * C + c)] = a[j];
+                work[2 * (n * C + c) + 1] = (double)b[j] / sqrt((double)var[k] + eps);
+            }
+            gs[2 * (c / cg)] += (double)a[j] * w;
+            gs[2 * (c / cg) + 1] += (double)b[j] * w;
+        }
+    }
+    if (!dx) return;
+    double count = (double)(S * cg);
+    FOR_CHUNKS(d, c0, nc) {
+        float k0[CL_CHUNK], k1[CL_CHUNK], k2[CL_CHUNK], m[CL_CHUNK];
+        for (int64_t j = 0; j < nc; j++) {
+            int64_t c = c0 + j, g = c / cg, k = n * G + g;
+            float rstd = 1.0f / sqrtf(var[k] + eps);
+            float mg = stats_fixed ? 0.0f : (float)(gs[2 * g] / count);
+            float mgx = stats_fixed ? 0.0f : (float)(gs[2 * g + 1] * rstd / count);
+            k1[j] = rstd * (weight ? weight[c] : 1.0f);
+            k0[j] = rstd * mg;
+            k2[j] = rstd * rstd * mgx;
+            m[j] = mean[k];
+        }
+        for (int64_t s = 0; s < S; s++) {
+            int64_t at = (n * S + s) * C + c0;
+            const float *g = dout + at, *xs = x + at;
+            float *dxs = dx + at;
+            if (y) {
+                const float *ys = y + at;
+                _Pragma("omp simd") for (int64_t j = 0; j < nc; j++)
+                    dxs[j] += (ys[j] > 0.0f ? g[j] : 0.0f) * k1[j] - k0[j] - (xs[j] - m[j]) * k2[j];
+            } else {
+                _Pragma("omp simd") for (int64_t j = 0; j < nc; j++)
+                    dxs[j] += g[j] * k1[j] - k0[j] - (xs[j] - m[j]) * k2[j];
+            }
+        }
+    }
+}
+
 void jepa_norm_stats(float *mean, float *var, const float *x, const jepa_norm_dims *d) {
     check_dims(d);
     int big = d->N * d->C * d->S >= PARALLEL_MIN;
+    if (d->channels_last) {
+#pragma omp parallel for num_threads(jepa_threads_get()) schedule(static) if (big)
+        for (int64_t n = 0; n < d->N; n++) image_stats(mean, var, x, d, n);
+        return;
+    }
 #pragma omp parallel for num_threads(jepa_threads_get()) schedule(static) if (big)
     for (int64_t k = 0; k < jepa_norm_sets(d); k++) set_stats(mean, var, x, d, k);
 }
@@ -117,6 +266,11 @@ void jepa_norm_apply(float *out, const float *x, const float *mean, const float 
                      const float *weight, const float *bias, const jepa_norm_dims *d, float eps) {
     check_dims(d);
     int big = d->N * d->C * d->S >= PARALLEL_MIN;
+    if (d->channels_last) {
+#pragma omp parallel for num_threads(jepa_threads_get()) schedule(static) if (big)
+        for (int64_t n = 0; n < d->N; n++) image_apply(out, x, mean, var, weight, bias, d, n, eps);
+        return;
+    }
 #pragma omp parallel for num_threads(jepa_threads_get()) schedule(static) if (big)
     for (int64_t k = 0; k < jepa_norm_sets(d); k++)
         set_apply(out, x, mean[k], var[k], weight, bias, d, k, eps);
@@ -127,6 +281,14 @@ void jepa_norm_stats_apply(float *out, float *mean, float *var, const float *x,
                            float eps) {
     check_dims(d);
     int big = d->N * d->C * d->S >= PARALLEL_MIN;
+    if (d->channels_last) {
+#pragma omp parallel for num_threads(jepa_threads_get()) schedule(static) if (big)
+        for (int64_t n = 0; n < d->N; n++) {
+            image_stats(mean, var, x, d, n);
+            image_apply(out, x, mean, var, weight, bias, d, n, eps);
+        }
+        return;
+    }
 #pragma omp parallel for num_threads(jepa_threads_get()) schedule(static) if (big)
     for (int64_t k = 0; k < jepa_norm_sets(d); k++) {
         set_stats(mean, var, x, d, k);
@@ -198,11 +360,19 @@ void jepa_norm_backward(float *dx, float *dweight, float *dbias, double *work, c
     if (!d->relu) y = NULL;
     if (S == 1 && affine) affine_grads_rows(dweight, dbias, dout, y, x, mean, var, d, eps, big);
     if (S > 1 && affine) JEPA_CHECK_MSG(work, "norm backward: channels of S > 1 need the workspace");
+    if (d->channels_last && S > 1) {
+#pragma omp parallel for num_threads(jepa_threads_get()) schedule(static) if (big)
+        for (int64_t n = 0; n < d->N; n++)
+            image_backward(dx, affine ? work : NULL, dout, x, y, mean, var, weight, d, n, eps,
+                           stats_fixed);
+    }
+    // (channels last, the images above did what the sets below do)
+    int64_t planar_sets = d->channels_last && S > 1 ? 0 : sets;
     // one set per iteration: the sums of the gradient over the set (for dx through the
     // statistics) and, with S > 1, over each row (n, c) into work (for dweight and dbias), then
     // dx = rstd * (gw - mean(gw) - xhat * mean(gw * xhat)), gw = dout * weight
 #pragma omp parallel for num_threads(jepa_threads_get()) schedule(static) if (big)
-    for (int64_t k = 0; k < sets; k++) {
+    for (int64_t k = 0; k < planar_sets; k++) {
         set_rows r = rows_of_set(d, k);
         float m = mean[k], rstd = 1.0f / sqrtf(var[k] + eps);
         double acc[2] = {0.0, 0.0};
@@ -265,7 +435,7 @@ void jepa_norm_backward(float *dx, float *dweight, float *dbias, double *work, c
 #define FOR_SET(d, k, i, c)                                                                        \
     for (set_rows r_ = rows_of_set(d, k); r_.n0 < r_.n1; r_.n0++)                                  \
         for (int64_t c = r_.c0; c < r_.c1; c++)                                                    \
-            for (int64_t i = (r_.n0 * (d)->C + c) * (d)->S, e_ = 0; e_ < (d)->S; e_++, i++)
+            for (int64_t e_ = 0, i = 0; e_ < (d)->S && (i = elem(d, r_.n0, c, e_), 1); e_++)
 
 void jepa_norm_stats_ref(float *mean, float *var, const float *x, const jepa_norm_dims *d) {
     check_dims(d);
@@ -308,7 +478,8 @@ void jepa_norm_backward_ref(float *dx, float *dweight, float *dbias, const float
         for (int64_t n = 0; n < d->N; n++) {
             int64_t k = set_of_row(d, n, c);
             double rstd = 1.0 / sqrt((double)var[k] + eps);
-            for (int64_t i = (n * d->C + c) * d->S, e = 0; e < d->S; e++, i++) {
+            for (int64_t e = 0; e < d->S; e++) {
+                int64_t i = elem(d, n, c, e);
                 dw += DOUT(i) * ((double)x[i] - mean[k]) * rstd;
                 db += DOUT(i);
             }

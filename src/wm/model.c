@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "jepa/ops_activation.h"
+#include "jepa/ops_conv.h"
 #include "jepa/ops_elementwise.h"
 #include "jepa/ops_shape.h"
 #include "jepa/ops_view.h"
@@ -175,9 +176,14 @@ jepa_tensor *jepa_model_encode(jepa_ctx *ctx, jepa_model *m, jepa_params *p, jep
         jepa_tensor *f = frames;
         if (strcmp(m->cfg.encoder, "impala") == 0) f = jepa_resnet_forward(ctx, p, &m->cnn, frames);
         else
-            for (int s = 0; s < m->cfg.cnn_stages; s++)
-                f = jepa_norm_relu_forward(ctx, p, &m->conv_norms[s],
-                                           jepa_conv_forward(ctx, p, &m->convs[s], f), training);
+            // BM-1: the stages between the first conv's input and the last norm's output lie
+            // channels last (no transposes inside the convs); frames and fc see NCHW
+            for (int s = 0, last = m->cfg.cnn_stages - 1; s <= last; s++) {
+                int layouts = (s > 0 ? JEPA_CONV_X_NHWC : 0) | (s < last ? JEPA_CONV_OUT_NHWC : 0);
+                f = jepa_conv_forward_layout(ctx, p, &m->convs[s], f, layouts);
+                f = s < last ? jepa_group_norm_relu_forward_nhwc(ctx, p, &m->conv_norms[s], f)
+                             : jepa_norm_relu_forward(ctx, p, &m->conv_norms[s], f, training);
+            }
         z = jepa_linear_forward(ctx, p, &m->enc_fc, jepa_reshape(ctx, f, 2, (int64_t[]){N, -1}));
     } else {
         jepa_tensor *t = jepa_patch_embed_forward(ctx, p, &m->patch, frames);

@@ -3,7 +3,9 @@
 // channels (two AVX-512 vectors); for each row the kernel broadcasts values of the source at
 // that row's offset, and multiplies them with 32-wide packed weights:
 //
-//   tile[i][j] (+)= sum_t sum_r src[off[i] + tap_src[t] + r * rstride] * w[tap_w[t] + 32 r + j]
+//   tile[i][j] (+)= sum_t sum_r src[off[i] + tap_src[t] + r * rstride] * w[tap_w[t] + wstep r + j]
+//
+// (wstep is 32, packed weights, except in the weight gradient of channels-last x)
 //
 //   forward      rows: output pixels    r: input channels   t: kernel taps      src: x, channels
 //                                                                                    last
@@ -55,7 +57,7 @@
     for (int64_t t = 0; t < ntaps; t++) {                                                          \
         ROWS(POINTER)                                                                              \
         const float *wt = w + tap_w[t];                                                            \
-        for (int64_t r = 0, ro = 0; r < reduce; r++, ro += rstride, wt += NR) {                    \
+        for (int64_t r = 0, ro = 0; r < reduce; r++, ro += rstride, wt += wstep) {                 \
             __m512 w0 = _mm512_loadu_ps(wt), w1 = _mm512_loadu_ps(wt + 16);                        \
             ROWS(STEP)                                                                             \
         }                                                                                          \
@@ -78,12 +80,14 @@
     _mm512_storeu_ps(tile + (i)*NR + 16, b##i);
 static void tile_kernel_full(float *restrict tile, int accumulate, const float *src,
                              const int64_t *off, const int64_t *tap_src, const int64_t *tap_w,
-                             int64_t ntaps, int64_t reduce, int64_t rstride, const float *w) {
+                             int64_t ntaps, int64_t reduce, int64_t rstride, const float *w,
+                             int64_t wstep) {
     TILE_BODY(ROWS_FULL)
 }
 static void tile_kernel_short(float *restrict tile, int accumulate, const float *src,
                               const int64_t *off, const int64_t *tap_src, const int64_t *tap_w,
-                              int64_t ntaps, int64_t reduce, int64_t rstride, const float *w) {
+                              int64_t ntaps, int64_t reduce, int64_t rstride, const float *w,
+                              int64_t wstep) {
     TILE_BODY(ROWS_SHORT)
 }
 #undef TILE_BODY
@@ -97,21 +101,25 @@ static void tile_kernel_short(float *restrict tile, int accumulate, const float 
 // rows of the tile are needed (the others may hold anything)
 static void tile_kernel(float *restrict tile, int rows, int accumulate, const float *src,
                         const int64_t *off, const int64_t *tap_src, const int64_t *tap_w,
-                        int64_t ntaps, int64_t reduce, int64_t rstride, const float *w) {
+                        int64_t ntaps, int64_t reduce, int64_t rstride, const float *w,
+                        int64_t wstep) {
     if (rows <= SHORT_ROWS)
-        tile_kernel_short(tile, accumulate, src, off, tap_src, tap_w, ntaps, reduce, rstride, w);
+        tile_kernel_short(tile, accumulate, src, off, tap_src, tap_w, ntaps, reduce, rstride, w,
+                          wstep);
     else
-        tile_kernel_full(tile, accumulate, src, off, tap_src, tap_w, ntaps, reduce, rstride, w);
+        tile_kernel_full(tile, accumulate, src, off, tap_src, tap_w, ntaps, reduce, rstride, w,
+                         wstep);
 }
 #else
 // portable: the same sums in plain loops
 static void tile_kernel(float *restrict tile, int rows, int accumulate, const float *src,
                         const int64_t *off, const int64_t *tap_src, const int64_t *tap_w,
-                        int64_t ntaps, int64_t reduce, int64_t rstride, const float *w) {
+                        int64_t ntaps, int64_t reduce, int64_t rstride, const float *w,
+                        int64_t wstep) {
     if (!accumulate) memset(tile, 0, sizeof(float) * (size_t)(rows * NR));
     for (int64_t t = 0; t < ntaps; t++)
         for (int64_t r = 0; r < reduce; r++) {
-            const float *wt = w + tap_w[t] + r * NR;
+            const float *wt = w + tap_w[t] + r * wstep;
             for (int i = 0; i < rows; i++) {
                 float v = src[off[i] + tap_src[t] + r * rstride];
                 for (int j = 0; j < NR; j++) tile[i * NR + j] += v * wt[j];
@@ -178,7 +186,7 @@ static void store_row(float *dst, const float *src, float b, int64_t width) {
 #endif
 }
 
-// dst[j] += src[j] for j < width (width <= NR)
+// dst[j] += src[j] for j < width
 static void add_values(float *dst, const float *src, int64_t width) {
 #if defined(__AVX512F__)
     for (int64_t j = 0; j < width; j += 16) {
@@ -200,6 +208,7 @@ typedef struct {
     int64_t oblocks, cblocks; // output and input channels in blocks of NR
     int64_t ktiles;           // weight-gradient rows (C*KH*KW) in tiles of MR
     int64_t otiles, kpanels;  // output channels, C*KH*KW, in panels of PR (few channels)
+    int64_t mtiles;           // output channels in tiles of MR (weight gradient, x channels last)
     // few input channels: the forward reads a phase-split input (panel kernel), and the input
     // gradient goes through columns (panel kernel + col2im)
     int narrow_forward, narrow_input;
@@ -275,6 +284,7 @@ static conv_plan plan_make(const jepa_conv_geom *g) {
     pl.ktiles = ceil_div(pl.k, MR);
     pl.otiles = ceil_div(g->o, PR);
     pl.kpanels = ceil_div(pl.k, PR);
+    pl.mtiles = ceil_div(g->o, MR);
     pl.narrow_forward = g->c < NR / 2;
     // the column input gradient reads dout and writes dx as NCHW only, the phase one writes dx
     // as NCHW (and gathers a channels-last dout)
@@ -298,11 +308,14 @@ static conv_plan plan_make(const jepa_conv_geom *g) {
     if (pl.sub > pl.per_thread) pl.sub = pl.per_thread;
     pl.packed = max64(max64(pl.oblocks * NR, pl.otiles * PR) * pl.k,
                       max64(pl.cblocks * NR * pl.taps, pl.kpanels * PR) * g->o);
-    pl.pad_floats = round_up(max64(pl.sub * image, pl.phase_input ? g->o * pl.ph * pl.pw : 0), 16);
+    // (+ NR: the last channel block's loads past a channels-last padded x)
+    pl.pad_floats =
+        round_up(max64(pl.sub * image, pl.phase_input ? g->o * pl.ph * pl.pw : 0), 16) + NR;
     pl.dout_floats = round_up(pl.oblocks * pl.sub * pl.p * NR, 16);
     // two int64 tables of sub*OH (image, row) taps, or KH*KW kernel taps
     pl.tap_floats = round_up(4 * max64(pl.sub * g->oh, pl.taps), 16);
-    pl.acc_floats = pl.oblocks * pl.ktiles * MR * NR;
+    pl.acc_floats = g->x_nhwc ? pl.taps * pl.mtiles * pl.cblocks * MR * NR
+                              : pl.oblocks * pl.ktiles * MR * NR;
     // the input gradient of a sub-batch, channels last (C, rounded up to whole blocks)
     pl.dx_floats = round_up(pl.sub * g->h * g->w * pl.cblocks * NR, 16);
     pl.thread_floats =
@@ -550,7 +563,7 @@ static void forward_images(float *out, const float *x, const float *packed, cons
                     }
                     int rows = pixels - q < MR ? (int)(pixels - q) : MR;
                     tile_kernel(tile, rows, 0, src, off, tap_src, tap_w, ntaps, c, 1,
-                                packed + ob * pl->taps * c * NR);
+                                packed + ob * pl->taps * c * NR, NR);
                     int64_t width = g->o - ob * NR < NR ? g->o - ob * NR : NR;
                     if (g->out_nhwc)
                         store_tile_nhwc(out, tile, rows, at, bias, ob * NR, width);
@@ -724,8 +737,7 @@ static void input_grad_images(float *dx, const float *packed, int64_t n0, int64_
                               const jepa_conv_geom *g, const conv_plan *pl, float *mine) {
     int64_t *tap_src = (int64_t *)(mine + pl->pad_floats + pl->dout_floats);
     int64_t *tap_w = tap_src + pl->taps;
-    // every input pixel's sum is one tile row: stored, channels last, then added to dx (added
-    // to dx at once when it lies channels last)
+    // every input pixel's sum is one tile row: stored, channels last, then added to dx
     float *dxc = mine + pl->thread_floats - pl->dx_floats;
     int64_t ldc = pl->cblocks * NR, hw = g->h * g->w, o = g->o;
     // dout packed by pack_douts, NR channels wide: a tap's reduction over output channels reads
@@ -763,30 +775,28 @@ static void input_grad_images(float *dx, const float *packed, int64_t n0, int64_
                                 int64_t img = pos / per_image, rem = pos % per_image;
                                 int64_t a = a0 + rem / run_cols, b = b0 + rem % run_cols;
                                 off[i] = (img * pl->p + a * g->ow + b) * NR;
-                                int64_t pix =
-                                    img * hw + (a * g->stride_h + rh) * g->w + b * g->stride_w + rw;
-                                at[i] = g->x_nhwc ? (n0 * hw + pix) * g->c + cb * NR
-                                                  : pix * ldc + cb * NR;
+                                at[i] = (img * hw + (a * g->stride_h + rh) * g->w +
+                                         b * g->stride_w + rw) *
+                                            ldc +
+                                        cb * NR;
                             }
                             int n_rows = pixels - q < MR ? (int)(pixels - q) : MR;
                             for (int64_t ob = 0; ob < pl->oblocks; ob++)
                                 tile_kernel(tile, n_rows, ob > 0, dyt + ob * dpix * NR, off,
                                             tap_src, tap_w, ntaps,
                                             o - ob * NR < NR ? o - ob * NR : NR, 1,
-                                            packed + cb * pl->taps * o * NR + ob * NR * NR);
-                            int64_t width = g->c - cb * NR < NR ? g->c - cb * NR : NR;
-                            for (int i = 0; i < n_rows; i++) {
-                                if (!g->x_nhwc) {
-                                    store_row(dxc + at[i], tile + i * NR, 0.0f, NR);
-                                    continue;
-                                }
-                                add_values(dx + at[i], tile + i * NR, width);
-                            }
+                                            packed + cb * pl->taps * o * NR + ob * NR * NR, NR);
+                            for (int i = 0; i < n_rows; i++)
+                                store_row(dxc + at[i], tile + i * NR, 0.0f, NR);
                         }
                 }
             }
         }
-    if (g->x_nhwc) return;
+    if (g->x_nhwc) { // dx (H*W, C) += dxc (H*W, C), one pixel's row at a time
+        for (int64_t pix = 0; pix < nb * hw; pix++)
+            add_values(dx + (n0 * hw + pix) * g->c, dxc + pix * ldc, g->c);
+        return;
+    }
     // dx (C, H*W) += dxc (H*W, C) per image
     for (int64_t img = 0; img < nb; img++) {
         float *d = dx + (n0 + img) * g->c * hw;
@@ -1150,7 +1160,46 @@ static void weight_grad_images(float *acc, const float *x, int64_t n0, int64_t n
         int rows = pl->k - kt * MR < MR ? (int)(pl->k - kt * MR) : MR;
         for (int64_t ob = 0; ob < pl->oblocks; ob++)
             tile_kernel(acc + (ob * pl->ktiles + kt) * MR * NR, rows, 1, xp, off, tap_src, tap_w,
-                        nb * g->oh, g->ow, g->stride_w, dyt + ob * pixels * NR);
+                        nb * g->oh, g->ow, g->stride_w, dyt + ob * pixels * NR, NR);
+    }
+}
+
+// the weight-gradient tiles of channels-last x: acc[kt][ot][cb][MR][NR] += the images [n0,
+// n0+nb), one kernel tap kt at a time: rows are output channels, columns NR input channels, the
+// reduction runs over output pixels (dout read in place, x padded channels last)
+static void weight_grad_nhwc_images(float *acc, const float *x, const float *dout, int64_t n0,
+                                    int64_t nb, const jepa_conv_geom *g, const conv_plan *pl,
+                                    float *mine) {
+    float *xp = mine;
+    int64_t *tap_src = (int64_t *)(mine + pl->pad_floats + pl->dout_floats);
+    int64_t *tap_w = tap_src + nb * g->oh;
+    int64_t c = g->c, prow = pl->wp * c, image = pl->hp * prow;
+    // xp[img][y][x][ch]: x framed by zeros, then NR zeros for the last block's loads
+    memset(xp, 0, sizeof(float) * (size_t)(nb * image + NR));
+    for (int64_t img = 0; img < nb; img++)
+        for (int64_t y = 0; y < g->h; y++)
+            memcpy(xp + img * image + (y + g->pad_h) * prow + g->pad_w * c,
+                   x + ((n0 + img) * g->h + y) * g->w * c, sizeof(float) * (size_t)(g->w * c));
+    // one tap per (image, output row): the row's pixels are the reduction; output channel o of
+    // a dout pixel lies at o (channels last) or o * P (NCHW) from the pixel
+    int64_t ostep = g->out_nhwc ? 1 : pl->p, rstride = g->out_nhwc ? g->o : 1;
+    for (int64_t img = 0; img < nb; img++)
+        for (int64_t oh = 0; oh < g->oh; oh++) {
+            tap_src[img * g->oh + oh] = g->out_nhwc ? ((n0 + img) * pl->p + oh * g->ow) * g->o
+                                                    : (n0 + img) * g->o * pl->p + oh * g->ow;
+            tap_w[img * g->oh + oh] = img * image + oh * g->stride_h * prow;
+        }
+    int64_t off[MR];
+    for (int64_t ot = 0; ot < pl->mtiles; ot++) {
+        int rows = g->o - ot * MR < MR ? (int)(g->o - ot * MR) : MR;
+        for (int i = 0; i < MR; i++) off[i] = (ot * MR + (i < rows ? i : rows - 1)) * ostep;
+        for (int64_t kt = 0; kt < pl->taps; kt++) {
+            const float *w = xp + kt / g->kw * prow + kt % g->kw * c;
+            for (int64_t cb = 0; cb < pl->cblocks; cb++)
+                tile_kernel(acc + ((kt * pl->mtiles + ot) * pl->cblocks + cb) * MR * NR, rows, 1,
+                            dout, off, tap_src, tap_w, nb * g->oh, g->ow, rstride, w + cb * NR,
+                            g->stride_w * c);
+        }
     }
 }
 
@@ -1186,8 +1235,10 @@ void jepa_conv2d_backward(float *dx, float *dw, const float *dout, const float *
         for (int64_t n0 = first; n0 < last; n0 += pl.sub) {
             int64_t nb = last - n0 < pl.sub ? last - n0 : pl.sub;
             int tiled_input = dx && !pl.phase_input && !pl.narrow_input;
-            if (dw || tiled_input) pack_douts(mine + pl.pad_floats, dout, n0, nb, g, &pl);
-            if (dw) weight_grad_images(acc, x, n0, nb, g, &pl, mine);
+            if ((dw && !g->x_nhwc) || tiled_input)
+                pack_douts(mine + pl.pad_floats, dout, n0, nb, g, &pl);
+            if (dw && g->x_nhwc) weight_grad_nhwc_images(acc, x, dout, n0, nb, g, &pl, mine);
+            else if (dw) weight_grad_images(acc, x, n0, nb, g, &pl, mine);
 #if defined(__AVX512F__)
             if (dx && pl.phase_input)
                 input_phase_images(dx, dout, work, n0, nb, g, &pl, cols, mine);
@@ -1204,6 +1255,17 @@ void jepa_conv2d_backward(float *dx, float *dw, const float *dout, const float *
     for (int t = 0; t < pl.threads; t++) {
         const float *acc = work + pl.packed + t * pl.thread_floats + pl.pad_floats +
                            pl.dout_floats + pl.tap_floats;
+        if (g->x_nhwc) {
+            for (int64_t o = 0; o < g->o; o++)
+                for (int64_t c = 0; c < g->c; c++) {
+                    float *d = dw + (o * g->c + c) * pl.taps;
+                    const float *a = acc + (o / MR * pl.cblocks + c / NR) * MR * NR +
+                                     o % MR * NR + c % NR;
+                    for (int64_t kt = 0; kt < pl.taps; kt++)
+                        d[kt] += a[kt * pl.mtiles * pl.cblocks * MR * NR];
+                }
+            continue;
+        }
         for (int64_t o = 0; o < g->o; o++) {
             const float *a = acc + (o / NR) * pl.ktiles * MR * NR + o % NR;
             float *d = dw + o * pl.k;

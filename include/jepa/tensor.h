@@ -56,6 +56,9 @@ int64_t jepa_offset(const jepa_tensor *t, const int64_t *index);
 // Copy a tensor of any strides into dst (numel floats, row-major).
 void jepa_tensor_gather(float *dst, const jepa_tensor *t);
 
+// p[0..n) = 0, on the threads of jepa_threads_get() when n is large (gradients, parameters).
+void jepa_zero_floats(float *p, int64_t n);
+
 // Write "[3, 5, 7]" into buf.
 const char *jepa_shape_str(const jepa_tensor *t, char *buf, int size);
 

@@ -85,7 +85,7 @@ jepa_tensor *jepa_new(jepa_ctx *ctx, int ndim, const int64_t *shape) {
 
 jepa_tensor *jepa_zeros(jepa_ctx *ctx, int ndim, const int64_t *shape) {
     jepa_tensor *t = jepa_new(ctx, ndim, shape);
-    memset(t->data, 0, sizeof(float) * (size_t)jepa_numel(t));
+    jepa_zero_floats(t->data, jepa_numel(t));
     return t;
 }
 
@@ -119,7 +119,7 @@ float *jepa_grad_of(jepa_ctx *ctx, jepa_tensor *t) {
     if (!t->grad) {
         int64_t n = jepa_numel(t);
         t->grad = jepa_ctx_floats(ctx, n);
-        memset(t->grad, 0, sizeof(float) * (size_t)n);
+        jepa_zero_floats(t->grad, n);
     }
     return t->grad;
 }

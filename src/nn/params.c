@@ -80,7 +80,7 @@ int jepa_params_find(const jepa_params *p, const char *name) {
 }
 
 void jepa_params_zero_grad(jepa_params *p) {
-    memset(p->grad, 0, sizeof(float) * (size_t)(p->total ? p->total : 1));
+    jepa_zero_floats(p->grad, p->total ? p->total : 1);
 }
 
 int64_t jepa_params_trainable_count(const jepa_params *p) {

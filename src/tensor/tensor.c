@@ -1,4 +1,4 @@
-// Tensor shapes, strides and strided copies.
+// Tensor shapes, strides and strided copies, and zero fills.
 #include "jepa/tensor.h"
 
 #include <stdio.h>
@@ -6,6 +6,9 @@
 
 #include "jepa/autograd.h"
 #include "jepa/status.h"
+#include "jepa/threads.h"
+
+#define ZERO_CHUNK ((int64_t)1 << 16) // floats a thread clears at a time
 
 int64_t jepa_numel(const jepa_tensor *t) {
     int64_t n = 1;
@@ -84,4 +87,13 @@ const char *jepa_shape_str(const jepa_tensor *t, char *buf, int size) {
                         (long long)t->shape[i]);
     if (pos < size) snprintf(buf + pos, (size_t)(size - pos), "]");
     return buf;
+}
+
+void jepa_zero_floats(float *p, int64_t n) {
+    int64_t chunks = (n + ZERO_CHUNK - 1) / ZERO_CHUNK;
+#pragma omp parallel for num_threads(jepa_threads_get()) schedule(static) if (chunks > 1)
+    for (int64_t c = 0; c < chunks; c++) {
+        int64_t first = c * ZERO_CHUNK, count = n - first < ZERO_CHUNK ? n - first : ZERO_CHUNK;
+        memset(p + first, 0, sizeof(float) * (size_t)count);
+    }
 }

@@ -28,9 +28,10 @@
 // its own slice of the workspace; the weight gradient is summed from per-thread copies in
 // thread order, so results do not depend on scheduling.
 // Channels-last tensors (x_nhwc, out_nhwc in the geometry) are read and written in place: the
-// forward skips its copy of x and stores tiles as they come, the input gradient adds its tiles
-// into dx, dout is packed by rows instead of transposed; only the weight gradient still copies
-// x into padded planes.
+// forward skips its copy of x and stores tiles as they come, the input gradient adds its rows to
+// dx without a transpose, dout is packed by rows, and the weight gradient turns around (rows:
+// output channels broadcast from dout where it lies; columns: 32 input channels of one kernel
+// tap, from x copied row by row into a padded channels-last buffer).
 #include <string.h>
 
 #if defined(__AVX512F__)
@@ -423,29 +424,6 @@ static void to_channels_last(float *dst, const float *src, int64_t c, int64_t hw
 #endif
     for (int64_t p = 0; p < hw; p++)
         for (int64_t ch = 0; ch < c; ch++) dst[p * c + ch] = src[ch * hw + p];
-}
-
-// pad_copy from channels-last images: dst (nb, ch, rows + top + bottom, cols + left + right) =
-// src (nb, rows, cols, ch) framed by zeros
-static void pad_copy_nhwc(float *dst, const float *src, int64_t nb, int64_t ch, int64_t rows,
-                          int64_t cols, int64_t top, int64_t left, int64_t prow, int64_t pcol) {
-    int64_t plane = prow * pcol;
-    memset(dst, 0, sizeof(float) * (size_t)(nb * ch * plane));
-    for (int64_t img = 0; img < nb; img++)
-        for (int64_t y = 0; y < rows; y++) {
-            const float *s = src + (img * rows + y) * cols * ch;
-            float *d = dst + img * ch * plane + (y + top) * pcol + left;
-#if defined(__AVX512F__)
-            if (ch % 16 == 0 && cols % 16 == 0) {
-                for (int64_t c0 = 0; c0 < ch; c0 += 16)
-                    for (int64_t x0 = 0; x0 < cols; x0 += 16)
-                        transpose16(d + c0 * plane + x0, plane, s + x0 * ch + c0, ch, 0);
-                continue;
-            }
-#endif
-            for (int64_t x = 0; x < cols; x++)
-                for (int64_t c = 0; c < ch; c++) d[c * plane + x] = s[x * ch + c];
-        }
 }
 
 // ---- forward ----
@@ -1137,12 +1115,8 @@ static void weight_grad_images(float *acc, const float *x, int64_t n0, int64_t n
     float *xp = mine, *dyt = mine + pl->pad_floats;
     int64_t *tap_src = (int64_t *)(mine + pl->pad_floats + pl->dout_floats);
     int64_t *tap_w = tap_src + nb * g->oh;
-    if (g->x_nhwc)
-        pad_copy_nhwc(xp, x + n0 * g->c * g->h * g->w, nb, g->c, g->h, g->w, g->pad_h, g->pad_w,
-                      pl->hp, pl->wp);
-    else
-        pad_copy(xp, x + n0 * g->c * g->h * g->w, nb * g->c, g->h, g->w, g->pad_h, g->pad_w,
-                 pl->hp, pl->wp);
+    pad_copy(xp, x + n0 * g->c * g->h * g->w, nb * g->c, g->h, g->w, g->pad_h, g->pad_w, pl->hp,
+             pl->wp);
     int64_t pixels = nb * pl->p;
     // one tap per (image, output row): the row's pixels are the reduction
     for (int64_t img = 0; img < nb; img++)

@@ -1,7 +1,9 @@
 // BM-1 training throughput (shared/BENCH.md): samples/s of a full training step (encode 5
 // frames, EMA targets, 4-step rollout, VICReg, backward, AdamW, EMA update) at batch 64 on 1 and
 // 2 threads, the process's peak memory, and PyTorch's samples/s for the same model in the same
-// run when python3 can import torch (tools/bench_torch_train.py). A program, not a test.
+// run when python3 can import torch (tools/bench_torch_train.py). The two take turns for a few
+// rounds, and the ratio reported is the median of the rounds' ratios (a round's two figures see
+// the same state of a shared machine). A program, not a test.
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,8 +46,19 @@ static double torch_rate(int threads, int steps) {
     return rate;
 }
 
+static int compare_doubles(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+#define MAX_ROUNDS 9
+
 int main(int argc, char **argv) {
-    int steps = argc > 1 ? atoi(argv[1]) : 10;
+    int steps = argc > 1 ? atoi(argv[1]) : 10, rounds = argc > 2 ? atoi(argv[2]) : 3;
+    if (steps < 1 || rounds < 1 || rounds > MAX_ROUNDS) {
+        fprintf(stderr, "usage: bench_train [steps >= 1] [rounds 1..%d]\n", MAX_ROUNDS);
+        return 2;
+    }
     char err[512];
     jepa_wm_config cfg;
     if (jepa_wm_config_load(&cfg, "configs/bm1.json", err, sizeof err) != JEPA_OK) {
@@ -69,16 +82,30 @@ int main(int argc, char **argv) {
     jepa_adamw opt;
     jepa_adamw_init(&opt, &m.params, 0.9f, 0.999f, 1e-8f, (float)cfg.weight_decay);
     jepa_ctx *ctx = jepa_ctx_create(0);
-    printf("BM-1 training, batch %d, %lld parameters, %d timed steps\n", cfg.batch,
-           (long long)jepa_params_trainable_count(&m.params), steps);
-    printf("%-8s %12s %10s %12s %14s\n", "threads", "samples/s", "GFLOPS", "torch s/s", "jepa / torch");
+    printf("BM-1 training, batch %d, %lld parameters, %d timed steps, %d rounds\n", cfg.batch,
+           (long long)jepa_params_trainable_count(&m.params), steps, rounds);
+    printf("%-8s %6s %12s %10s %12s %14s\n", "threads", "round", "samples/s", "GFLOPS", "torch s/s",
+           "jepa / torch");
     for (int threads = 1; threads <= 2; threads++) {
         jepa_threads_set(threads);
-        double rate = measure(&m, &opt, &b, ctx, steps);
-        double torch = torch_rate(threads, steps);
-        printf("%-8d %12.1f %10.1f", threads, rate, rate * FLOP_PER_SAMPLE * 1e-9);
-        if (torch > 0) printf(" %12.1f %13.2fx\n", torch, rate / torch);
-        else printf(" %12s %14s\n", "-", "(no torch)");
+        double ratios[MAX_ROUNDS];
+        int n_ratios = 0;
+        for (int r = 0; r < rounds; r++) {
+            double rate = measure(&m, &opt, &b, ctx, steps);
+            double torch = torch_rate(threads, steps);
+            printf("%-8d %6d %12.1f %10.1f", threads, r + 1, rate, rate * FLOP_PER_SAMPLE * 1e-9);
+            if (torch > 0) {
+                ratios[n_ratios++] = rate / torch;
+                printf(" %12.1f %13.2fx\n", torch, rate / torch);
+            } else {
+                printf(" %12s %14s\n", "-", "(no torch)");
+            }
+        }
+        if (n_ratios) {
+            qsort(ratios, (size_t)n_ratios, sizeof ratios[0], compare_doubles);
+            printf("%-8d %6s %12s %10s %12s %13.2fx  (range %.2f-%.2f)\n", threads, "median", "", "",
+                   "", ratios[n_ratios / 2], ratios[0], ratios[n_ratios - 1]);
+        }
     }
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);

@@ -1,7 +1,7 @@
-// Convolutions and pooling over NCHW tensors (conv2d also channels last), as PyTorch defines them: conv2d, conv_transpose2d,
-// max_pool2d and avg_pool2d (the ops), and the kernels under them: a naive `_ref` oracle and a
-// fast version (for conv2d, register-tiled AVX-512 kernels that read the images in place, no
-// im2col; threads over images).
+// Convolutions and pooling over NCHW tensors (conv2d also channels last), as PyTorch defines
+// them: conv2d, conv_transpose2d, max_pool2d and avg_pool2d (the ops), and the kernels under
+// them: a naive `_ref` oracle and a fast version (for conv2d, register-tiled AVX-512 kernels
+// that read the images in place, no im2col; threads over images).
 #ifndef JEPA_OPS_CONV_H
 #define JEPA_OPS_CONV_H
 

@@ -41,6 +41,13 @@
 #include "jepa/ops_conv.h"
 #include "jepa/threads.h"
 
+#if defined(__AVX512F__)
+// the mask of the first n of a vector's 16 lanes (none for n <= 0, all for n >= 16)
+static inline __mmask16 lanes(int64_t n) {
+    return (__mmask16)(n >= 16 ? 0xFFFF : n > 0 ? (1u << n) - 1 : 0);
+}
+#endif
+
 #define MR 14                   // rows of a tile (at most 16: store_tile_planar)
 #define PR 12                   // rows of a panel (the kernel for few channels)
 #define NR 32                   // channels of a tile or panel (two AVX-512 vectors)
@@ -179,8 +186,7 @@ static void store_row(float *dst, const float *src, float b, int64_t width) {
 #if defined(__AVX512F__)
     __m512 vb = _mm512_set1_ps(b);
     for (int64_t j = 0; j < width; j += 16) {
-        __mmask16 m = (__mmask16)(width - j >= 16 ? 0xFFFF : (1u << (width - j)) - 1);
-        _mm512_mask_storeu_ps(dst + j, m, _mm512_add_ps(_mm512_loadu_ps(src + j), vb));
+        _mm512_mask_storeu_ps(dst + j, lanes(width - j), _mm512_add_ps(_mm512_loadu_ps(src + j), vb));
     }
 #else
     for (int64_t j = 0; j < width; j++) dst[j] = src[j] + b;
@@ -191,7 +197,7 @@ static void store_row(float *dst, const float *src, float b, int64_t width) {
 static void add_values(float *dst, const float *src, int64_t width) {
 #if defined(__AVX512F__)
     for (int64_t j = 0; j < width; j += 16) {
-        __mmask16 m = (__mmask16)(width - j >= 16 ? 0xFFFF : (1u << (width - j)) - 1);
+        __mmask16 m = lanes(width - j);
         _mm512_mask_storeu_ps(dst + j, m,
                               _mm512_add_ps(_mm512_maskz_loadu_ps(m, dst + j),
                                             _mm512_maskz_loadu_ps(m, src + j)));
@@ -460,8 +466,7 @@ static void store_tile_planar(float *out, float *tile, int rows, const int64_t *
 static void store_tile_nhwc(float *out, const float *tile, int rows, const int64_t *at,
                             const float *bias, int64_t o0, int64_t width) {
 #if defined(__AVX512F__)
-    __mmask16 m0 = (__mmask16)(width >= 16 ? 0xFFFF : (1u << width) - 1);
-    __mmask16 m1 = (__mmask16)(width >= 32 ? 0xFFFF : width > 16 ? (1u << (width - 16)) - 1 : 0);
+    __mmask16 m0 = lanes(width), m1 = lanes(width - 16);
     __m512 b0 = bias ? _mm512_maskz_loadu_ps(m0, bias + o0) : _mm512_setzero_ps();
     __m512 b1 = bias ? _mm512_maskz_loadu_ps(m1, bias + o0 + 16) : _mm512_setzero_ps();
     for (int i = 0; i < rows; i++) {
@@ -967,8 +972,7 @@ static void phase_kernel(float *const dx[PV], const int width[PV], int64_t hw,
 #define OUT(v)                                                                                     \
     if (width[v]) {                                                                                \
         int n = 2 * width[v];                                                                      \
-        __mmask16 ml = (__mmask16)(n >= 16 ? 0xFFFF : (1u << n) - 1);                              \
-        __mmask16 mh = (__mmask16)(n >= 32 ? 0xFFFF : n > 16 ? (1u << (n - 16)) - 1 : 0);          \
+        __mmask16 ml = lanes(n), mh = lanes(n - 16);                                               \
         OUT1(v, 0) OUT1(v, 1) OUT1(v, 2)                                                           \
     }
     RUNS(OUT)
@@ -1090,11 +1094,8 @@ static void pack_douts(float *dyt, const float *dout, int64_t n0, int64_t nb,
                 float *d = dyt + (ob * pixels + pix) * NR;
                 const float *src = dout + (n0 * pl->p + pix) * g->o + ob * NR;
 #if defined(__AVX512F__)
-                __mmask16 m0 = (__mmask16)(width >= 16 ? 0xFFFF : (1u << width) - 1);
-                __mmask16 m1 =
-                    (__mmask16)(width >= 32 ? 0xFFFF : width > 16 ? (1u << (width - 16)) - 1 : 0);
-                _mm512_storeu_ps(d, _mm512_maskz_loadu_ps(m0, src));
-                _mm512_storeu_ps(d + 16, _mm512_maskz_loadu_ps(m1, src + 16));
+                _mm512_storeu_ps(d, _mm512_maskz_loadu_ps(lanes(width), src));
+                _mm512_storeu_ps(d + 16, _mm512_maskz_loadu_ps(lanes(width - 16), src + 16));
 #else
                 memcpy(d, src, sizeof(float) * (size_t)width);
                 memset(d + width, 0, sizeof(float) * (size_t)(NR - width));

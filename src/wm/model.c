@@ -176,8 +176,8 @@ jepa_tensor *jepa_model_encode(jepa_ctx *ctx, jepa_model *m, jepa_params *p, jep
         jepa_tensor *f = frames;
         if (strcmp(m->cfg.encoder, "impala") == 0) f = jepa_resnet_forward(ctx, p, &m->cnn, frames);
         else
-            // BM-1: the stages between the first conv's input and the last norm's output lie
-            // channels last (no transposes inside the convs); frames and fc see NCHW
+            // BM-1: the activations from the first conv's output to the last conv's input lie
+            // channels last (no transposes inside the convs); the frames and fc see NCHW
             for (int s = 0, last = m->cfg.cnn_stages - 1; s <= last; s++) {
                 int layouts = (s > 0 ? JEPA_CONV_X_NHWC : 0) | (s < last ? JEPA_CONV_OUT_NHWC : 0);
                 f = jepa_conv_forward_layout(ctx, p, &m->convs[s], f, layouts);

@@ -609,6 +609,43 @@ static void test_refit_norms(void) {
     jepa_dataset_close(&ds);
 }
 
+// at initialisation the EMA target is the online encoder, so the prediction loss against its
+// latents of frames 1..T-1 (frame 0 is not encoded) is the loss against the online ones
+static void test_target_frames(void) {
+    char err[256];
+    jepa_model online, ema;
+    jepa_dataset ds;
+    jepa_batch b;
+    const char *extra = ", \"use_proprio\": 1, \"seed\": 9}";
+    char json[1024];
+    snprintf(json, sizeof json, "{" PLDM_BASE "%s", extra);
+    CHECK(make_model(&online, json, err, sizeof err) == JEPA_OK);
+    snprintf(json, sizeof json, "{" PLDM_BASE ", \"target\": \"ema\"%s", extra);
+    CHECK(make_model(&ema, json, err, sizeof err) == JEPA_OK);
+    CHECK(jepa_dataset_open(&ds, test_path("data", NULL), err, sizeof err) == JEPA_OK);
+    jepa_window w = jepa_model_window(&online);
+    CHECK(jepa_batch_alloc(&b, &ds, &w, 8) == JEPA_OK);
+    int64_t eps[12];
+    for (int64_t e = 0; e < 12; e++) eps[e] = e;
+    jepa_dataset_sample(&ds, &w, eps, 12, 5, 0, &b);
+    float terms[2][JEPA_WM_MAX_TERMS];
+    const char *names[JEPA_WM_MAX_TERMS];
+    int n[2];
+    jepa_ctx *ctx = jepa_ctx_create(0);
+    jepa_model *models[2] = {&online, &ema};
+    for (int k = 0; k < 2; k++) {
+        jepa_ctx_reset(ctx);
+        jepa_model_loss(ctx, models[k], &b, 0, 1, terms[k], names, &n[k]);
+    }
+    CHECK(ema.has_target && !online.has_target && n[0] == n[1] && strcmp(names[0], "pred") == 0);
+    for (int i = 0; i < n[0]; i++) CHECK_NEAR(terms[1][i], terms[0][i], 1e-6 * (1 + fabsf(terms[0][i])));
+    jepa_ctx_free(ctx);
+    jepa_batch_free(&b);
+    jepa_dataset_close(&ds);
+    jepa_model_free(&online);
+    jepa_model_free(&ema);
+}
+
 int main(void) {
     jepa_threads_set(1);
     if (!test_tmpdir("train")) return 1;
@@ -636,6 +673,7 @@ int main(void) {
         test_checkpoints();
         test_proprio_normalization();
         test_refit_norms();
+        test_target_frames();
         test_cli();
     }
     // everything made here lives under test_root()

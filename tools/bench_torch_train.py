@@ -51,12 +51,13 @@ def main():
 
     def step():
         z = enc(frames).view(B, T, 256)
-        with torch.no_grad():
-            zt = target(frames).view(B, T, 256)
+        with torch.no_grad():  # the targets of frames 1..T-1, the ones the predictions meet
+            later = frames.view(B, T, 3, 64, 64)[:, 1:].reshape(B * (T - 1), 3, 64, 64)
+            zt = target(later.contiguous(memory_format=torch.channels_last)).view(B, T - 1, 256)
         h, loss = z[:, 0], 0.0
         for k in range(T - 1):
             h = h + pred(torch.cat([h, actions[:, k]], 1))
-            loss = loss + F.mse_loss(h, zt[:, k + 1]) / (T - 1)
+            loss = loss + F.mse_loss(h, zt[:, k]) / (T - 1)
         for t in range(T):
             v, c = vicreg(z[:, t])
             loss = loss + v / T + 0.04 * c / T

@@ -17,21 +17,35 @@ static void batch_tensors(jepa_ctx *ctx, const jepa_batch *b, jepa_tensor **fram
     *actions = jepa_wrap(ctx, b->actions, NULL, 3, (int64_t[]){b->B, b->T - 1, b->A});
 }
 
-// the latents of every frame: online (with grad) and the targets (the EMA copy's, no grad)
+// x (B*T, ...) without the first of each window's T rows: (B*(T-1), ...), contiguous
+static jepa_tensor *later_frames(jepa_ctx *ctx, jepa_tensor *x, int64_t B) {
+    int64_t T = x->shape[0] / B, shape[JEPA_MAX_DIMS];
+    jepa_tensor *w = jepa_reshape(ctx, x, 3, (int64_t[]){B, T, -1});
+    w = jepa_contiguous(ctx, jepa_slice(ctx, w, 1, 1, T));
+    memcpy(shape, x->shape, sizeof(int64_t) * (size_t)x->ndim);
+    shape[0] = B * (T - 1);
+    return jepa_reshape(ctx, w, x->ndim, shape);
+}
+
+// every frame's online latents (with grad), and the targets of frames 1..T-1, the ones the
+// predictions meet: the EMA copy's (no grad, frame 0 not encoded), or the online latents
 static void encode_all(jepa_ctx *ctx, jepa_model *m, const jepa_batch *b, int training,
                        jepa_tensor **z, jepa_tensor **target, jepa_tensor **actions) {
     jepa_tensor *frames, *proprio;
     batch_tensors(ctx, b, &frames, &proprio, actions);
-    int64_t D = m->cfg.latent;
+    int64_t B = b->B, T = b->T, D = m->cfg.latent;
     *z = jepa_reshape(ctx, jepa_model_encode(ctx, m, &m->params, frames, proprio, training), 3,
-                      (int64_t[]){b->B, b->T, D});
-    *target = *z;
-    if (m->has_target) {
-        int grad = jepa_ctx_set_grad(ctx, 0);
-        *target = jepa_reshape(ctx, jepa_model_encode(ctx, m, &m->target, frames, proprio, training), 3,
-                               (int64_t[]){b->B, b->T, D});
-        jepa_ctx_set_grad(ctx, grad);
+                      (int64_t[]){B, T, D});
+    if (!m->has_target) {
+        *target = jepa_slice(ctx, *z, 1, 1, T);
+        return;
     }
+    int grad = jepa_ctx_set_grad(ctx, 0);
+    jepa_tensor *later = later_frames(ctx, frames, B), *later_proprio = NULL;
+    if (proprio) later_proprio = later_frames(ctx, proprio, B);
+    *target = jepa_reshape(ctx, jepa_model_encode(ctx, m, &m->target, later, later_proprio, training),
+                           3, (int64_t[]){B, T - 1, D});
+    jepa_ctx_set_grad(ctx, grad);
 }
 
 // add w * term to the total and record it
@@ -52,7 +66,7 @@ static jepa_tensor *pldm_loss(jepa_ctx *ctx, jepa_model *m, const jepa_batch *b,
     int64_t T = b->T, B = b->B, D = c->latent;
     // autoregressive rollout from the first latent over the window
     jepa_tensor *pred = jepa_model_rollout(ctx, m, jepa_slice(ctx, z, 1, 0, 1), NULL, actions);
-    jepa_tensor *total = add_term(ctx, NULL, jepa_mse_loss(ctx, pred, jepa_slice(ctx, target, 1, 1, T)),
+    jepa_tensor *total = add_term(ctx, NULL, jepa_mse_loss(ctx, pred, target),
                                   c->w_pred, "pred", terms, names, n);
     // VICReg on each frame's latents, statistics over the batch: groups (T, B, D)
     jepa_tensor *per_frame = jepa_transpose(ctx, z, 0, 1);
@@ -79,7 +93,7 @@ static jepa_tensor *lewm_loss(jepa_ctx *ctx, jepa_model *m, const jepa_batch *b,
     int64_t T = b->T;
     // teacher forcing: positions 0..T-2 predict the latents 1..T-1
     jepa_tensor *pred = jepa_wm_lewm_predict(ctx, m, jepa_slice(ctx, z, 1, 0, T - 1), actions);
-    jepa_tensor *total = add_term(ctx, NULL, jepa_mse_loss(ctx, pred, jepa_slice(ctx, target, 1, 1, T)),
+    jepa_tensor *total = add_term(ctx, NULL, jepa_mse_loss(ctx, pred, target),
                                   c->w_pred, "pred", terms, names, n);
     // SIGReg on each frame's latents across the batch, as LeWM: groups (T, B, D)
     jepa_tensor *sig = jepa_sigreg(ctx, jepa_transpose(ctx, z, 0, 1), c->sigreg_directions, c->sigreg_points, 3.0f,

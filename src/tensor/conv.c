@@ -292,7 +292,7 @@ static conv_plan plan_make(const jepa_conv_geom *g) {
     pl.otiles = ceil_div(g->o, PR);
     pl.kpanels = ceil_div(pl.k, PR);
     pl.mtiles = ceil_div(g->o, MR);
-    pl.narrow_forward = g->c < NR / 2;
+    pl.narrow_forward = g->c < NR / 2 && !g->out_nhwc;
     // the column input gradient reads dout and writes dx as NCHW only, the phase one writes dx
     // as NCHW (and gathers a channels-last dout)
     pl.narrow_input = !g->x_nhwc && !g->out_nhwc && g->c < NR / 2 && pl.p % NR == 0;
@@ -419,7 +419,40 @@ static void transpose16(float *dst, int64_t dst_stride, const float *src, int64_
 #endif
 
 // dst (HW, C) = src (C, HW): one image made channels last
+#if defined(__AVX512F__)
+// RGB planes (3, hw) to pixels (hw, 3), 16 pixels at a time; returns the pixels done (the rest
+// are the caller's): out vector k, lane e is float 16k + e of the run, the pixel (16k + e) / 3
+// of plane (16k + e) % 3; planes 0 and 1 are one 32-float table, plane 2 merges in
+static int64_t interleave_rgb(float *dst, const float *src, int64_t hw) {
+    __m512i pair[3], third[3];
+    __mmask16 from2[3];
+    for (int k = 0; k < 3; k++) {
+        int32_t a[16], b[16];
+        from2[k] = 0;
+        for (int e = 0; e < 16; e++) {
+            int f = 16 * k + e, px = f / 3, ch = f % 3;
+            a[e] = ch == 1 ? 16 + px : px;
+            b[e] = px;
+            if (ch == 2) from2[k] |= (__mmask16)(1u << e);
+        }
+        pair[k] = _mm512_loadu_si512(a);
+        third[k] = _mm512_loadu_si512(b);
+    }
+    int64_t p = 0;
+    for (; p + 16 <= hw; p += 16) {
+        __m512 v0 = _mm512_loadu_ps(src + p), v1 = _mm512_loadu_ps(src + hw + p);
+        __m512 v2 = _mm512_loadu_ps(src + 2 * hw + p);
+        for (int k = 0; k < 3; k++) {
+            __m512 t = _mm512_permutex2var_ps(v0, pair[k], v1);
+            _mm512_storeu_ps(dst + 3 * p + 16 * k, _mm512_mask_permutexvar_ps(t, from2[k], third[k], v2));
+        }
+    }
+    return p;
+}
+#endif
+
 static void to_channels_last(float *dst, const float *src, int64_t c, int64_t hw) {
+    int64_t p = 0;
 #if defined(__AVX512F__)
     if (c % 16 == 0 && hw % 16 == 0) {
         for (int64_t c0 = 0; c0 < c; c0 += 16)
@@ -427,8 +460,9 @@ static void to_channels_last(float *dst, const float *src, int64_t c, int64_t hw
                 transpose16(dst + p0 * c + c0, c, src + c0 * hw + p0, hw, 0);
         return;
     }
+    if (c == 3) p = interleave_rgb(dst, src, hw);
 #endif
-    for (int64_t p = 0; p < hw; p++)
+    for (; p < hw; p++)
         for (int64_t ch = 0; ch < c; ch++) dst[p * c + ch] = src[ch * hw + p];
 }
 
@@ -523,29 +557,32 @@ static void forward_images(float *out, const float *x, const float *packed, cons
         for (int64_t ow0 = 0, ow1; ow0 < g->ow; ow0 = ow1) {
             int64_t kw0, kw1, ntaps = 0;
             tap_run(ow0, g->ow, g->w, g->kw, g->stride_w, g->pad_w, &ow1, &kw0, &kw1);
-            for (int64_t kh = kh0; kh < kh1; kh++)
-                for (int64_t kw = kw0; kw < kw1; kw++) {
-                    tap_src[ntaps] = (kh * g->w + kw) * c;
-                    tap_w[ntaps++] = (kh * g->kw + kw) * c * NR;
-                }
-            int64_t rows_h = oh1 - oh0, cols = ow1 - ow0, per_image = rows_h * cols;
-            int64_t pixels = nb * per_image;
+            // one tap per kernel row: its columns' channels are one run of x and of the weights
+            for (int64_t kh = kh0; kh < kh1; kh++) {
+                tap_src[ntaps] = (kh * g->w + kw0) * c;
+                tap_w[ntaps++] = (kh * g->kw + kw0) * c * NR;
+            }
+            int64_t run = (kw1 - kw0) * c;
+            int64_t rows_h = oh1 - oh0, cols = ow1 - ow0, pixels = nb * rows_h * cols;
             // one block of output channels at a time, so its packed weights stay in the cache
             for (int64_t ob = b0; ob < b1; ob++)
-                for (int64_t q = 0; q < pixels; q += MR) {
+                // (img, y, xc): pixel q's image and place in the run, counted up row by row
+                for (int64_t q = 0, img = 0, y = 0, xc = 0; q < pixels; q += MR) {
                     // the rows' window corners (a short last tile repeats its last pixel)
                     for (int i = 0; i < MR; i++) {
-                        int64_t pos = q + i < pixels ? q + i : pixels - 1;
-                        int64_t img = pos / per_image, rem = pos % per_image;
-                        int64_t oh = oh0 + rem / cols, ow = ow0 + rem % cols;
+                        int64_t oh = oh0 + y, ow = ow0 + xc;
                         off[i] = img * hw * c + ((oh * g->stride_h - g->pad_h) * g->w +
                                                  ow * g->stride_w - g->pad_w) *
                                                     c;
                         at[i] = g->out_nhwc ? ((n0 + img) * pl->p + oh * g->ow + ow) * g->o
                                             : (n0 + img) * g->o * pl->p + oh * g->ow + ow;
+                        if (q + i + 1 < pixels && ++xc == cols) {
+                            xc = 0;
+                            if (++y == rows_h) y = 0, img++;
+                        }
                     }
                     int rows = pixels - q < MR ? (int)(pixels - q) : MR;
-                    tile_kernel(tile, rows, 0, src, off, tap_src, tap_w, ntaps, c, 1,
+                    tile_kernel(tile, rows, 0, src, off, tap_src, tap_w, ntaps, run, 1,
                                 packed + ob * pl->taps * c * NR, NR);
                     int64_t width = g->o - ob * NR < NR ? g->o - ob * NR : NR;
                     if (g->out_nhwc)

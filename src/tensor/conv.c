@@ -18,8 +18,9 @@
 //
 // In the first two, pixels are grouped by the set of taps that stay inside the source, so taps
 // that would read padding are skipped rather than multiplied by zeros. With few input channels
-// a second kernel takes over (rows from a packed weight panel, 32 pixels wide): the forward then
-// reads x split into stride phases, the input gradient goes through columns and col2im, or, for
+// a second kernel takes over (rows from a packed weight panel, 32 pixels wide): the forward to
+// an NCHW output then reads x split into stride phases (to a channels-last output, the tile
+// kernel's rows are already its rows), the input gradient goes through columns and col2im, or, for
 // 3 channels at stride 2 (BM-1's first layer), a third kernel: vectors of pixels of one stride
 // phase by 3 channels, reduced over output channels and taps from dout framed by zeros.
 // The only copies are O(activations) (channels-last or padded images, packed weights), never
@@ -292,6 +293,7 @@ static conv_plan plan_make(const jepa_conv_geom *g) {
     pl.otiles = ceil_div(g->o, PR);
     pl.kpanels = ceil_div(pl.k, PR);
     pl.mtiles = ceil_div(g->o, MR);
+    // a channels-last output takes tiles of pixels whatever the input channels
     pl.narrow_forward = g->c < NR / 2 && !g->out_nhwc;
     // the column input gradient reads dout and writes dx as NCHW only, the phase one writes dx
     // as NCHW (and gathers a channels-last dout)
@@ -594,28 +596,6 @@ static void forward_images(float *out, const float *x, const float *packed, cons
     }
 }
 
-// out[j * o + o0 + i] = tile[i][j] + bias[o0 + i] for output channels i < PR (o0 + i < o) and
-// pixels j < width: a panel stored channels last (the tile has 16 rows of room)
-static void store_panel_nhwc(float *out, float *tile, const float *bias, int64_t o0, int64_t o,
-                             int64_t width) {
-    int64_t rows = o - o0 < PR ? o - o0 : PR;
-#if defined(__AVX512F__)
-    float cols[16 * 16]; // cols[j][i] = tile[i][half + j]
-    __mmask16 m = (__mmask16)((1u << rows) - 1);
-    __m512 b = bias ? _mm512_maskz_loadu_ps(m, bias + o0) : _mm512_setzero_ps();
-    for (int64_t half = 0; half < width; half += 16) {
-        transpose16(cols, 16, tile + half, NR, 0);
-        for (int64_t j = half; j < width && j < half + 16; j++)
-            _mm512_mask_storeu_ps(out + j * o + o0, m,
-                                  _mm512_add_ps(_mm512_loadu_ps(cols + (j - half) * 16), b));
-    }
-#else
-    for (int64_t j = 0; j < width; j++)
-        for (int64_t i = 0; i < rows; i++)
-            out[j * o + o0 + i] = tile[i * NR + j] + (bias ? bias[o0 + i] : 0.0f);
-#endif
-}
-
 // narrow forward weights: packed[ot][kh][kw][c][i] = w[ot*PR + i][c][kh][kw] (0 past O)
 static void pack_narrow_forward_weights(float *packed, const float *w, const jepa_conv_geom *g,
                                         const conv_plan *pl) {
@@ -673,7 +653,7 @@ static void forward_narrow_images(float *out, const float *x, const float *packe
     for (int64_t kh = 0; kh < g->kh; kh++)
         for (int64_t kw = 0; kw < g->kw; kw++)
             tap_x[kh * g->kw + kw] = (kh * s + kw % s) * q_len + kw / s;
-    float tile[16 * NR] = {0}; // PR rows, and room for store_panel_nhwc's 16
+    float tile[PR * NR];
     for (int64_t img = 0; img < nb; img++)
         for (int64_t oh = 0; oh < g->oh; oh++)
             for (int64_t ow0 = 0; ow0 < g->ow; ow0 += NR) {
@@ -683,11 +663,6 @@ static void forward_narrow_images(float *out, const float *x, const float *packe
                 for (int64_t ot = b0; ot < b1; ot++) {
                     panel_kernel(tile, packed + ot * pl->taps * g->c * PR, base, tap_x, pl->taps,
                                  g->c, pl->phase_plane);
-                    if (g->out_nhwc) {
-                        float *dst = out + ((n0 + img) * pl->p + oh * g->ow + ow0) * g->o;
-                        store_panel_nhwc(dst, tile, bias, ot * PR, g->o, width);
-                        continue;
-                    }
                     for (int i = 0; i < PR && ot * PR + i < g->o; i++) {
                         int64_t o = ot * PR + i;
                         float b = bias ? bias[o] : 0.0f;

@@ -61,10 +61,10 @@ static inline __mmask16 lanes(int64_t n) {
 
 #if defined(__AVX512F__)
 // the kernel's body over a list of rows: 2 accumulators per row, a broadcast per row and step
-#define TILE_BODY(ROWS)                                                                            \
+#define TILE_BODY(ROWS, POINTER, STEP)                                                             \
     ROWS(LOAD)                                                                                     \
     for (int64_t t = 0; t < ntaps; t++) {                                                          \
-        ROWS(POINTER)                                                                              \
+        POINTER                                                                                    \
         const float *wt = w + tap_w[t];                                                            \
         for (int64_t r = 0, ro = 0; r < reduce; r++, ro += rstride, wt += wstep) {                 \
             __m512 w0 = _mm512_loadu_ps(wt), w1 = _mm512_loadu_ps(wt + 16);                        \
@@ -77,13 +77,17 @@ static inline __mmask16 lanes(int64_t n) {
 #define LOAD(i)                                                                                    \
     __m512 a##i = accumulate ? _mm512_loadu_ps(tile + (i)*NR) : _mm512_setzero_ps();               \
     __m512 b##i = accumulate ? _mm512_loadu_ps(tile + (i)*NR + 16) : _mm512_setzero_ps();
-#define STEP(i)                                                                                    \
+#define FMA2(i, value)                                                                             \
     {                                                                                              \
-        __m512 v = _mm512_set1_ps(s##i[ro]);                                                       \
+        __m512 v = _mm512_set1_ps(value);                                                          \
         a##i = _mm512_fmadd_ps(v, w0, a##i);                                                       \
         b##i = _mm512_fmadd_ps(v, w1, b##i);                                                       \
     }
+// rows anywhere: a pointer each; rows one float apart (off[i] = off[0] + i): one pointer
+#define STEP(i) FMA2(i, s##i[ro])
 #define POINTER(i) const float *s##i = src + off[i] + tap_src[t];
+#define STEP_RUN(i) FMA2(i, s[ro + (i)])
+#define POINTER_RUN const float *s = src + off[0] + tap_src[t];
 #define STORE(i)                                                                                   \
     _mm512_storeu_ps(tile + (i)*NR, a##i);                                                         \
     _mm512_storeu_ps(tile + (i)*NR + 16, b##i);
@@ -91,20 +95,31 @@ static void tile_kernel_full(float *restrict tile, int accumulate, const float *
                              const int64_t *off, const int64_t *tap_src, const int64_t *tap_w,
                              int64_t ntaps, int64_t reduce, int64_t rstride, const float *w,
                              int64_t wstep) {
-    TILE_BODY(ROWS_FULL)
+    TILE_BODY(ROWS_FULL, ROWS_FULL(POINTER), STEP)
 }
 static void tile_kernel_short(float *restrict tile, int accumulate, const float *src,
                               const int64_t *off, const int64_t *tap_src, const int64_t *tap_w,
                               int64_t ntaps, int64_t reduce, int64_t rstride, const float *w,
                               int64_t wstep) {
-    TILE_BODY(ROWS_SHORT)
+    TILE_BODY(ROWS_SHORT, ROWS_SHORT(POINTER), STEP)
+}
+// a full tile whose rows lie one float apart (off[i] = off[0] + i): one pointer per tap, none
+// spilled, for taps that reduce over few values (the weight gradient's short output rows)
+static void tile_kernel_run(float *restrict tile, int accumulate, const float *src,
+                            const int64_t *off, const int64_t *tap_src, const int64_t *tap_w,
+                            int64_t ntaps, int64_t reduce, int64_t rstride, const float *w,
+                            int64_t wstep) {
+    TILE_BODY(ROWS_FULL, POINTER_RUN, STEP_RUN)
 }
 #undef TILE_BODY
 #undef ROWS_FULL
 #undef ROWS_SHORT
 #undef LOAD
+#undef FMA2
 #undef STEP
 #undef POINTER
+#undef STEP_RUN
+#undef POINTER_RUN
 #undef STORE
 
 // rows of the tile are needed (the others may hold anything)
@@ -112,7 +127,12 @@ static void tile_kernel(float *restrict tile, int rows, int accumulate, const fl
                         const int64_t *off, const int64_t *tap_src, const int64_t *tap_w,
                         int64_t ntaps, int64_t reduce, int64_t rstride, const float *w,
                         int64_t wstep) {
-    if (rows <= SHORT_ROWS)
+    int run = rows == MR;
+    for (int i = 1; i < MR && run; i++) run = off[i] == off[0] + i;
+    if (run)
+        tile_kernel_run(tile, accumulate, src, off, tap_src, tap_w, ntaps, reduce, rstride, w,
+                        wstep);
+    else if (rows <= SHORT_ROWS)
         tile_kernel_short(tile, accumulate, src, off, tap_src, tap_w, ntaps, reduce, rstride, w,
                           wstep);
     else
@@ -1121,10 +1141,12 @@ static void pack_douts(float *dyt, const float *dout, int64_t n0, int64_t nb,
     }
 }
 
-// the weight-gradient tiles acc[ob][kt][MR][NR] += the images [n0, n0+nb): rows are weight
-// taps (c, kh, kw), the reduction runs over output pixels, dout packed by pack_douts
-static void weight_grad_images(float *acc, const float *x, int64_t n0, int64_t nb,
-                               const jepa_conv_geom *g, const conv_plan *pl, float *mine) {
+// the weight-gradient tiles acc[ob][kt][MR][NR] (+)= the images [n0, n0+nb) (= when not
+// accumulate): rows are weight taps (c, kh, kw), the reduction runs over output pixels, dout
+// packed by pack_douts
+static void weight_grad_images(float *acc, int accumulate, const float *x, int64_t n0,
+                               int64_t nb, const jepa_conv_geom *g, const conv_plan *pl,
+                               float *mine) {
     float *xp = mine, *dyt = mine + pl->pad_floats;
     int64_t *tap_src = (int64_t *)(mine + pl->pad_floats + pl->dout_floats);
     int64_t *tap_w = tap_src + nb * g->oh;
@@ -1146,17 +1168,17 @@ static void weight_grad_images(float *acc, const float *x, int64_t n0, int64_t n
         }
         int rows = pl->k - kt * MR < MR ? (int)(pl->k - kt * MR) : MR;
         for (int64_t ob = 0; ob < pl->oblocks; ob++)
-            tile_kernel(acc + (ob * pl->ktiles + kt) * MR * NR, rows, 1, xp, off, tap_src, tap_w,
-                        nb * g->oh, g->ow, g->stride_w, dyt + ob * pixels * NR, NR);
+            tile_kernel(acc + (ob * pl->ktiles + kt) * MR * NR, rows, accumulate, xp, off, tap_src,
+                        tap_w, nb * g->oh, g->ow, g->stride_w, dyt + ob * pixels * NR, NR);
     }
 }
 
-// the weight-gradient tiles of channels-last x: acc[kt][ot][cb][MR][NR] += the images [n0,
-// n0+nb), one kernel tap kt at a time: rows are output channels, columns NR input channels, the
+// the weight-gradient tiles of channels-last x: acc[kt][ot][cb][MR][NR] (+)= the images [n0,
+// n0+nb) (as above), one kernel tap kt at a time: rows are output channels, columns NR input channels, the
 // reduction runs over output pixels (dout read in place, x padded channels last)
-static void weight_grad_nhwc_images(float *acc, const float *x, const float *dout, int64_t n0,
-                                    int64_t nb, const jepa_conv_geom *g, const conv_plan *pl,
-                                    float *mine) {
+static void weight_grad_nhwc_images(float *acc, int accumulate, const float *x,
+                                    const float *dout, int64_t n0, int64_t nb,
+                                    const jepa_conv_geom *g, const conv_plan *pl, float *mine) {
     float *xp = mine;
     int64_t *tap_src = (int64_t *)(mine + pl->pad_floats + pl->dout_floats);
     int64_t *tap_w = tap_src + nb * g->oh;
@@ -1183,9 +1205,9 @@ static void weight_grad_nhwc_images(float *acc, const float *x, const float *dou
         for (int64_t kt = 0; kt < pl->taps; kt++) {
             const float *w = xp + kt / g->kw * prow + kt % g->kw * c;
             for (int64_t cb = 0; cb < pl->cblocks; cb++)
-                tile_kernel(acc + ((kt * pl->mtiles + ot) * pl->cblocks + cb) * MR * NR, rows, 1,
-                            dout, off, tap_src, tap_w, nb * g->oh, g->ow, rstride, w + cb * NR,
-                            g->stride_w * c);
+                tile_kernel(acc + ((kt * pl->mtiles + ot) * pl->cblocks + cb) * MR * NR, rows,
+                            accumulate, dout, off, tap_src, tap_w, nb * g->oh, g->ow, rstride,
+                            w + cb * NR, g->stride_w * c);
         }
     }
 }
@@ -1216,16 +1238,19 @@ void jepa_conv2d_backward(float *dx, float *dw, const float *dout, const float *
     for (int t = 0; t < pl.threads; t++) {
         float *mine = work + pl.packed + t * pl.thread_floats;
         float *acc = mine + pl.pad_floats + pl.dout_floats + pl.tap_floats;
-        if (dw) memset(acc, 0, sizeof(float) * (size_t)pl.acc_floats);
         int64_t first = t * pl.per_thread, last = first + pl.per_thread;
         if (last > g->n) last = g->n;
+        // the first sub-batch writes the dw tiles, the others add to them
+        if (dw && first >= last) memset(acc, 0, sizeof(float) * (size_t)pl.acc_floats);
         for (int64_t n0 = first; n0 < last; n0 += pl.sub) {
             int64_t nb = last - n0 < pl.sub ? last - n0 : pl.sub;
             int tiled_input = dx && !pl.phase_input && !pl.narrow_input;
             if ((dw && !g->x_nhwc) || tiled_input)
                 pack_douts(mine + pl.pad_floats, dout, n0, nb, g, &pl);
-            if (dw && g->x_nhwc) weight_grad_nhwc_images(acc, x, dout, n0, nb, g, &pl, mine);
-            else if (dw) weight_grad_images(acc, x, n0, nb, g, &pl, mine);
+            if (dw && g->x_nhwc)
+                weight_grad_nhwc_images(acc, n0 > first, x, dout, n0, nb, g, &pl, mine);
+            else if (dw)
+                weight_grad_images(acc, n0 > first, x, n0, nb, g, &pl, mine);
 #if defined(__AVX512F__)
             if (dx && pl.phase_input)
                 input_phase_images(dx, dout, work, n0, nb, g, &pl, cols, mine);
@@ -1238,25 +1263,25 @@ void jepa_conv2d_backward(float *dx, float *dw, const float *dout, const float *
         }
     }
     if (!dw) return;
-    // dw += the slices' tiles, in slice order, walking dw in memory order
-    for (int t = 0; t < pl.threads; t++) {
-        const float *acc = work + pl.packed + t * pl.thread_floats + pl.pad_floats +
-                           pl.dout_floats + pl.tap_floats;
-        if (g->x_nhwc) {
-            for (int64_t o = 0; o < g->o; o++)
-                for (int64_t c = 0; c < g->c; c++) {
-                    float *d = dw + (o * g->c + c) * pl.taps;
-                    const float *a = acc + (o / MR * pl.cblocks + c / NR) * MR * NR +
-                                     o % MR * NR + c % NR;
-                    for (int64_t kt = 0; kt < pl.taps; kt++)
-                        d[kt] += a[kt * pl.mtiles * pl.cblocks * MR * NR];
-                }
-            continue;
+    // dw += the slices' tiles, in slice order (the same sums on any number of threads), the
+    // threads taking ranges of output channels
+#pragma omp parallel for num_threads(pl.threads) schedule(static)
+    for (int64_t o = 0; o < g->o; o++)
+        for (int t = 0; t < pl.threads; t++) {
+            const float *acc = work + pl.packed + t * pl.thread_floats + pl.pad_floats +
+                               pl.dout_floats + pl.tap_floats;
+            if (!g->x_nhwc) {
+                const float *a = acc + (o / NR) * pl.ktiles * MR * NR + o % NR;
+                float *d = dw + o * pl.k;
+                for (int64_t k = 0; k < pl.k; k++) d[k] += a[k * NR];
+                continue;
+            }
+            for (int64_t c = 0; c < g->c; c++) {
+                float *d = dw + (o * g->c + c) * pl.taps;
+                const float *a =
+                    acc + (o / MR * pl.cblocks + c / NR) * MR * NR + o % MR * NR + c % NR;
+                for (int64_t kt = 0; kt < pl.taps; kt++)
+                    d[kt] += a[kt * pl.mtiles * pl.cblocks * MR * NR];
+            }
         }
-        for (int64_t o = 0; o < g->o; o++) {
-            const float *a = acc + (o / NR) * pl.ktiles * MR * NR + o % NR;
-            float *d = dw + o * pl.k;
-            for (int64_t k = 0; k < pl.k; k++) d[k] += a[k * NR];
-        }
-    }
 }

@@ -223,7 +223,7 @@ static void test_kernels_against_ref(void) {
         for (int fixed = 0; fixed < 2; fixed++) {
             float *dx1 = grads, *dx2 = grads + n, *dp1 = grads + 2 * n, *dp2 = dp1 + 2 * d->C;
             memset(grads, 0, sizeof(float) * 4 * (size_t)(d->C + n));
-            jepa_norm_backward(dx1, dp1, dp1 + d->C, work, g->data, x->data, out, stats,
+            jepa_norm_backward(dx1, 0, dp1, dp1 + d->C, work, g->data, x->data, out, stats,
                                stats + sets, w->data, d, 1e-5f, fixed);
             jepa_norm_backward_ref(dx2, dp2, dp2 + d->C, g->data, x->data, out, stats, stats + sets,
                                    w->data, d, 1e-5f, fixed);
@@ -232,7 +232,12 @@ static void test_kernels_against_ref(void) {
             CHECK(test_compare(dp1, dp2, 2 * d->C, 1e-4, 1e-5) <= 1.0); // sums of ~1000 terms
             // dx alone (no affine gradients, no workspace) is the same
             memset(dx2, 0, sizeof(float) * (size_t)n);
-            jepa_norm_backward(dx2, NULL, NULL, NULL, g->data, x->data, out, stats, stats + sets,
+            jepa_norm_backward(dx2, 0, NULL, NULL, NULL, g->data, x->data, out, stats, stats + sets,
+                               w->data, d, 1e-5f, fixed);
+            CHECK(memcmp(dx1, dx2, sizeof(float) * (size_t)n) == 0);
+            // and written over NaNs instead of added to zeros, the same
+            for (int64_t i = 0; i < n; i++) dx2[i] = NAN;
+            jepa_norm_backward(dx2, 1, NULL, NULL, NULL, g->data, x->data, out, stats, stats + sets,
                                w->data, d, 1e-5f, fixed);
             CHECK(memcmp(dx1, dx2, sizeof(float) * (size_t)n) == 0);
         }

@@ -91,6 +91,9 @@ jepa_tensor *jepa_op_new(jepa_ctx *ctx, int op, int ndim, const int64_t *shape, 
 
 // The gradient buffer of t, zero-filled from the arena on first use (during backward).
 float *jepa_grad_of(jepa_ctx *ctx, jepa_tensor *t);
+// The same for an op whose backward can write every element: on first use (*fresh = 1) the
+// buffer is not zero-filled and the op must assign; else (*fresh = 0) it must add.
+float *jepa_grad_for_write(jepa_ctx *ctx, jepa_tensor *t, int *fresh);
 
 #ifdef __cplusplus
 }

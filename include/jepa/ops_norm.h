@@ -49,14 +49,16 @@ void jepa_norm_stats_apply(float *out, float *mean, float *var, const float *x,
                            const float *weight, const float *bias, const jepa_norm_dims *d,
                            float eps);
 
-// Backward of jepa_norm_apply; ADDS into dx (N,C,S), dweight (C), dbias (C), each may be NULL.
+// Backward of jepa_norm_apply; ADDS into dx (N,C,S), dweight (C), dbias (C), each may be NULL;
+// with dx_assign, dx is written instead (it may hold anything before).
 // stats_fixed: mean and var are constants (batch norm's inference mode); else they are the
 // set's own statistics and their gradient flows into dx. weight NULL means 1. y: the forward's
 // output, read only with d->relu (the ReLU's mask). work: 2*N*C doubles, needed for dweight or
 // dbias when S > 1 (each row's sums, added over the batch in order).
-void jepa_norm_backward(float *dx, float *dweight, float *dbias, double *work, const float *dout,
-                        const float *x, const float *y, const float *mean, const float *var,
-                        const float *weight, const jepa_norm_dims *d, float eps, int stats_fixed);
+void jepa_norm_backward(float *dx, int dx_assign, float *dweight, float *dbias, double *work,
+                        const float *dout, const float *x, const float *y, const float *mean,
+                        const float *var, const float *weight, const jepa_norm_dims *d, float eps,
+                        int stats_fixed);
 void jepa_norm_backward_ref(float *dx, float *dweight, float *dbias, const float *dout,
                             const float *x, const float *y, const float *mean, const float *var,
                             const float *weight, const jepa_norm_dims *d, float eps,

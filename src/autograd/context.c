@@ -124,6 +124,12 @@ float *jepa_grad_of(jepa_ctx *ctx, jepa_tensor *t) {
     return t->grad;
 }
 
+float *jepa_grad_for_write(jepa_ctx *ctx, jepa_tensor *t, int *fresh) {
+    *fresh = !t->grad && t->op != JEPA_OP_RESHAPE;
+    if (*fresh) t->grad = jepa_ctx_floats(ctx, jepa_numel(t));
+    return *fresh ? t->grad : jepa_grad_of(ctx, t);
+}
+
 static void tape_push(jepa_ctx *ctx, jepa_tensor *t) {
     if (ctx->tape_size == ctx->tape_cap) {
         // grows during the first step only: later steps record the same ops

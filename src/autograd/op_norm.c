@@ -132,7 +132,9 @@ void jepa_backward_norm(jepa_ctx *ctx, jepa_tensor *node) {
     float *db = b && b->requires_grad ? jepa_grad_of(ctx, b) : NULL;
     // the rows' sums for dweight and dbias (2 doubles each)
     double *work = (dw || db) && d.S > 1 ? (double *)jepa_ctx_floats(ctx, 4 * d.N * d.C) : NULL;
-    jepa_norm_backward(x->requires_grad ? jepa_grad_of(ctx, x) : NULL, dw, db, work, node->grad,
+    int fresh = 0;
+    float *dx = x->requires_grad ? jepa_grad_for_write(ctx, x, &fresh) : NULL;
+    jepa_norm_backward(dx, fresh, dw, db, work, node->grad,
                        x->data, node->data, node->saved, node->saved + sets, w ? w->data : NULL,
                        &d, node->fp[0], stats_fixed);
 }

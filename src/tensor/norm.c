@@ -4,6 +4,7 @@
 #include <math.h>
 
 #include "jepa/ops_norm.h"
+#include "jepa/tensor.h"
 #include "jepa/threads.h"
 
 // below this many elements a kernel runs on one thread (a parallel region costs more)
@@ -184,9 +185,10 @@ static void image_apply(float *out, const float *x, const float *mean, const flo
 
 // the backward of image n (see jepa_norm_backward): each channel's sums over the pixels, the
 // sets' sums from them, then dx
-static void image_backward(float *dx, double *work, const float *dout, const float *x,
-                           const float *y, const float *mean, const float *var, const float *weight,
-                           const jepa_norm_dims *d, int64_t n, float eps, int stats_fixed) {
+static void image_backward(float *dx, int assign, double *work, const float *dout,
+                           const float *x, const float *y, const float *mean, const float *var,
+                           const float *weight, const jepa_norm_dims *d, int64_t n, float eps,
+                           int stats_fixed) {
     int64_t C = d->C, S = d->S, G = d->G, cg = C / G;
     double gs[2 * JEPA_NORM_MAX_GROUPS] = {0};
     FOR_CHUNKS(d, c0, nc) {
@@ -234,19 +236,21 @@ static void image_backward(float *dx, double *work, const float *dout, const flo
             k2[j] = rstd * rstd * mgx;
             m[j] = mean[k];
         }
-        for (int64_t s = 0; s < S; s++) {
-            int64_t at = (n * S + s) * C + c0;
-            const float *g = dout + at, *xs = x + at;
-            float *dxs = dx + at;
-            if (y) {
-                const float *ys = y + at;
-                _Pragma("omp simd") for (int64_t j = 0; j < nc; j++)
-                    dxs[j] += (ys[j] > 0.0f ? g[j] : 0.0f) * k1[j] - k0[j] - (xs[j] - m[j]) * k2[j];
-            } else {
-                _Pragma("omp simd") for (int64_t j = 0; j < nc; j++)
-                    dxs[j] += g[j] * k1[j] - k0[j] - (xs[j] - m[j]) * k2[j];
-            }
-        }
+        // dx = or += (OP), the gradient masked by the ReLU or not (G)
+#define DX_ROWS(OP, G)                                                                             \
+    for (int64_t s = 0; s < S; s++) {                                                              \
+        int64_t at = (n * S + s) * C + c0;                                                         \
+        const float *g = dout + at, *xs = x + at, *ys = y ? y + at : NULL;                         \
+        float *dxs = dx + at;                                                                      \
+        (void)ys;                                                                                  \
+        _Pragma("omp simd") for (int64_t j = 0; j < nc; j++)                                       \
+            dxs[j] OP (G) * k1[j] - k0[j] - (xs[j] - m[j]) * k2[j];                                \
+    }
+        if (y && assign) DX_ROWS(=, ys[j] > 0.0f ? g[j] : 0.0f)
+        else if (y) DX_ROWS(+=, ys[j] > 0.0f ? g[j] : 0.0f)
+        else if (assign) DX_ROWS(=, g[j])
+        else DX_ROWS(+=, g[j])
+#undef DX_ROWS
     }
 }
 
@@ -350,9 +354,10 @@ static void affine_grads_rows(float *dweight, float *dbias, const float *dout, c
     }
 }
 
-void jepa_norm_backward(float *dx, float *dweight, float *dbias, double *work, const float *dout,
-                        const float *x, const float *y, const float *mean, const float *var,
-                        const float *weight, const jepa_norm_dims *d, float eps, int stats_fixed) {
+void jepa_norm_backward(float *dx, int dx_assign, float *dweight, float *dbias, double *work,
+                        const float *dout, const float *x, const float *y, const float *mean,
+                        const float *var, const float *weight, const jepa_norm_dims *d, float eps,
+                        int stats_fixed) {
     check_dims(d);
     int64_t sets = jepa_norm_sets(d), S = d->S, C = d->C;
     double count = (double)jepa_norm_set_size(d);
@@ -363,9 +368,11 @@ void jepa_norm_backward(float *dx, float *dweight, float *dbias, double *work, c
     if (d->channels_last && S > 1) {
 #pragma omp parallel for num_threads(jepa_threads_get()) schedule(static) if (big)
         for (int64_t n = 0; n < d->N; n++)
-            image_backward(dx, affine ? work : NULL, dout, x, y, mean, var, weight, d, n, eps,
-                           stats_fixed);
+            image_backward(dx, dx_assign, affine ? work : NULL, dout, x, y, mean, var, weight, d,
+                           n, eps, stats_fixed);
     }
+    // (the sets below add: an assigned dx starts from zeros)
+    if (dx && dx_assign && !(d->channels_last && S > 1)) jepa_zero_floats(dx, d->N * C * S);
     // (channels last, the images above did what the sets below do)
     int64_t planar_sets = d->channels_last && S > 1 ? 0 : sets;
     // one set per iteration: the sums of the gradient over the set (for dx through the

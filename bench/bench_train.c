@@ -1,9 +1,9 @@
 // BM-1 training throughput (shared/BENCH.md): samples/s of a full training step (encode 5
-// frames, EMA targets, 4-step rollout, VICReg, backward, AdamW, EMA update) at batch 64 on 1 and
-// 2 threads, the process's peak memory, and PyTorch's samples/s for the same model in the same
-// run when python3 can import torch (tools/bench_torch_train.py). The two take turns for a few
-// rounds, and the ratio reported is the median of the rounds' ratios (a round's two figures see
-// the same state of a shared machine). A program, not a test.
+// frames, EMA targets of frames 1..4, 4-step rollout, VICReg, backward, AdamW, EMA update) at
+// batch 64 on 1 and 2 threads, the process's peak memory, and PyTorch's samples/s for the same
+// model in the same run when python3 can import torch (tools/bench_torch_train.py). The two take
+// turns for a few rounds, and the ratio reported is the median of the rounds' ratios (a round's
+// two figures see the same state of a shared machine). A program, not a test.
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
 #include <stdlib.h>

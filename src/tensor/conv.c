@@ -466,7 +466,8 @@ static int64_t interleave_rgb(float *dst, const float *src, int64_t hw) {
         __m512 v2 = _mm512_loadu_ps(src + 2 * hw + p);
         for (int k = 0; k < 3; k++) {
             __m512 t = _mm512_permutex2var_ps(v0, pair[k], v1);
-            _mm512_storeu_ps(dst + 3 * p + 16 * k, _mm512_mask_permutexvar_ps(t, from2[k], third[k], v2));
+            __m512 out = _mm512_mask_permutexvar_ps(t, from2[k], third[k], v2);
+            _mm512_storeu_ps(dst + 3 * p + 16 * k, out);
         }
     }
     return p;
@@ -1174,8 +1175,8 @@ static void weight_grad_images(float *acc, int accumulate, const float *x, int64
 }
 
 // the weight-gradient tiles of channels-last x: acc[kt][ot][cb][MR][NR] (+)= the images [n0,
-// n0+nb) (as above), one kernel tap kt at a time: rows are output channels, columns NR input channels, the
-// reduction runs over output pixels (dout read in place, x padded channels last)
+// n0+nb) (as above), one kernel tap kt at a time: rows are output channels, columns NR input
+// channels, the reduction runs over output pixels (dout read in place, x padded channels last)
 static void weight_grad_nhwc_images(float *acc, int accumulate, const float *x,
                                     const float *dout, int64_t n0, int64_t nb,
                                     const jepa_conv_geom *g, const conv_plan *pl, float *mine) {

@@ -43,8 +43,8 @@ static void encode_all(jepa_ctx *ctx, jepa_model *m, const jepa_batch *b, int tr
     int grad = jepa_ctx_set_grad(ctx, 0);
     jepa_tensor *later = later_frames(ctx, frames, B), *later_proprio = NULL;
     if (proprio) later_proprio = later_frames(ctx, proprio, B);
-    *target = jepa_reshape(ctx, jepa_model_encode(ctx, m, &m->target, later, later_proprio, training),
-                           3, (int64_t[]){B, T - 1, D});
+    jepa_tensor *zt = jepa_model_encode(ctx, m, &m->target, later, later_proprio, training);
+    *target = jepa_reshape(ctx, zt, 3, (int64_t[]){B, T - 1, D});
     jepa_ctx_set_grad(ctx, grad);
 }
 

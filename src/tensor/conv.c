@@ -7,8 +7,8 @@
 //
 // (wstep is 32, packed weights, except in the weight gradient of channels-last x)
 //
-//   forward      rows: output pixels    r: input channels   t: kernel taps      src: x, channels
-//                                                                                    last
+//   forward      rows: output pixels    r: input channels   t: kernel rows      src: x, channels
+//                                       of a row's columns                           last
 //   input grad   rows: input pixels of  r: output channels  t: the taps that    src: dout,
 //                one stride phase       (32 at a time)      reach the phase     packed 32
 //                                                                                    channels wide
@@ -20,9 +20,9 @@
 // that would read padding are skipped rather than multiplied by zeros. With few input channels
 // a second kernel takes over (rows from a packed weight panel, 32 pixels wide): the forward to
 // an NCHW output then reads x split into stride phases (to a channels-last output, the tile
-// kernel's rows are already its rows), the input gradient goes through columns and col2im, or, for
-// 3 channels at stride 2 (BM-1's first layer), a third kernel: vectors of pixels of one stride
-// phase by 3 channels, reduced over output channels and taps from dout framed by zeros.
+// kernel's rows are already its rows), the input gradient goes through columns and col2im, or,
+// for 3 channels at stride 2 (BM-1's first layer), a third kernel: vectors of pixels of one
+// stride phase by 3 channels, reduced over output channels and taps from dout framed by zeros.
 // The only copies are O(activations) (channels-last or padded images, packed weights), never
 // the C*KH*KW-times larger column matrix of im2col. Threads take contiguous ranges of images
 // (or, in the forward with fewer images than threads, blocks of output channels), each with
@@ -440,7 +440,6 @@ static void transpose16(float *dst, int64_t dst_stride, const float *src, int64_
 }
 #endif
 
-// dst (HW, C) = src (C, HW): one image made channels last
 #if defined(__AVX512F__)
 // RGB planes (3, hw) to pixels (hw, 3), 16 pixels at a time; returns the pixels done (the rest
 // are the caller's): out vector k, lane e is float 16k + e of the run, the pixel (16k + e) / 3
@@ -474,6 +473,7 @@ static int64_t interleave_rgb(float *dst, const float *src, int64_t hw) {
 }
 #endif
 
+// dst (HW, C) = src (C, HW): one image made channels last
 static void to_channels_last(float *dst, const float *src, int64_t c, int64_t hw) {
     int64_t p = 0;
 #if defined(__AVX512F__)
@@ -1264,8 +1264,8 @@ void jepa_conv2d_backward(float *dx, float *dw, const float *dout, const float *
         }
     }
     if (!dw) return;
-    // dw += the slices' tiles, in slice order (the same sums on any number of threads), the
-    // threads taking ranges of output channels
+    // dw += the slices' tiles, in slice order (the same sums whatever the schedule), the threads
+    // taking ranges of output channels
 #pragma omp parallel for num_threads(pl.threads) schedule(static)
     for (int64_t o = 0; o < g->o; o++)
         for (int t = 0; t < pl.threads; t++) {

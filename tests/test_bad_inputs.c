@@ -338,6 +338,15 @@ int main(void) {
     expect_fail("plan --ckpt %T/run/best.safetensors --env tworoom --env-options {\\\"nope\\\":1} "
                 "--gif %T/p.gif",
                 "p.gif", "unknown option 'nope'", NULL);
+    // the oracle: no checkpoint, its frameskip only without one
+    expect_fail("eval --oracle --ckpt %T/run/best.safetensors --env tworoom --episodes 1 --json "
+                "%T/e.json",
+                "e.json", "--oracle", "--ckpt", NULL);
+    expect_fail("plan --env tworoom", NULL, "missing --ckpt", NULL);
+    expect_fail("plan --ckpt %T/run/best.safetensors --env tworoom --frameskip 3", NULL,
+                "--frameskip", "--oracle", NULL);
+    expect_fail("eval --oracle --env tworoom --episodes 1 --frameskip 0 --json %T/e.json", "e.json",
+                "--frameskip", "0 is outside", NULL);
     // a checkpoint of another environment
     expect_fail("eval --ckpt %T/run/best.safetensors --env pusht --episodes 1 --json %T/e.json",
                 "e.json", "%T/run/best.safetensors", "trained on tworoom", NULL);

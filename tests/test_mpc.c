@@ -124,9 +124,83 @@ static void eval_determinism(void) {
     jepa_model_free(&m);
 }
 
+// the oracle's first plan, as executed, must end where its rollout said: the plan's cost is
+// the squared distance of the state it reaches (one CEM sample kept as the plan: one elite, no
+// momentum) for the deterministic environments
+typedef struct cost_check {
+    const jepa_env_model *env;
+    const float *goal;
+    int at;             // the step that ends the first plan
+    float plan, actual; // its cost, and the squared feature distance reached
+} cost_check;
+
+static void on_step(void *user, int step, const float *state, float plan_cost) {
+    cost_check *c = user;
+    if (step != c->at) return;
+    float f[JEPA_ENV_MAX_DIM], g[JEPA_ENV_MAX_DIM];
+    int n = jepa_env_plan_features(c->env, state, 0, f);
+    jepa_env_plan_features(c->env, c->goal, 1, g);
+    c->plan = plan_cost, c->actual = 0;
+    for (int i = 0; i < n; i++) c->actual += (f[i] - g[i]) * (f[i] - g[i]);
+}
+
+static void oracle(void) {
+    char err[256] = "";
+    jepa_eval_config ec;
+    memset(&ec, 0, sizeof ec);
+    jepa_planner_config_default(&ec.planner, JEPA_PLANNER_CEM);
+    ec.planner.samples = 16;
+    ec.planner.elites = 1;
+    ec.planner.iterations = 1;
+    ec.planner.momentum = 0;
+    ec.seed = 5;
+    ec.horizon = ec.execute = 3;
+    ec.frameskip = 2;
+    ec.max_steps = 6;
+    for (const char *const *name = jepa_env_names(); *name; name++) {
+        if (!strcmp(*name, "tworoom")) continue; // its dynamics noise differs from the plan's
+        jepa_env_model *env = jepa_env_create(*name, NULL, err, sizeof err);
+        CHECK(env != NULL);
+        if (!env) continue;
+        jepa_eval_episode ep;
+        float start[JEPA_ENV_MAX_DIM], goal[JEPA_ENV_MAX_DIM];
+        int budget;
+        jepa_eval_task(env, ec.seed, 0, start, goal, &budget);
+        cost_check c = {env, goal, ec.horizon * ec.frameskip, -1, -2};
+        CHECK(jepa_eval_episode_run(NULL, env, &ec, 0, &ep, NULL, NULL, NULL, on_step, &c, err,
+                                    sizeof err) == JEPA_OK);
+        printf("  oracle %-9s first plan's cost %.4f, reached %.4f\n", *name, c.plan, c.actual);
+        CHECK(ep.success || fabsf(c.plan - c.actual) <= 1e-4f * (1 + c.actual));
+        jepa_env_free(env);
+    }
+    // the oracle reaches tworoom's goals (MPPI and frameskip as make demo), the same on 1 and 2
+    // threads
+    jepa_env_model *env = jepa_env_create("tworoom", NULL, err, sizeof err);
+    jepa_planner_config_default(&ec.planner, JEPA_PLANNER_MPPI);
+    ec.planner.samples = 200;
+    ec.episodes = 4;
+    ec.seed = 11;
+    ec.horizon = 20;
+    ec.execute = 2;
+    ec.frameskip = 4;
+    ec.max_steps = 0;
+    ec.cost.all_steps = 1;
+    jepa_eval_episode e1[4], e2[4];
+    jepa_eval_result r1, r2;
+    ec.threads = 1;
+    CHECK(jepa_eval_run(NULL, env, &ec, &r1, e1, err, sizeof err) == JEPA_OK);
+    ec.threads = 2;
+    CHECK(jepa_eval_run(NULL, env, &ec, &r2, e2, err, sizeof err) == JEPA_OK);
+    CHECK(memcmp(e1, e2, sizeof e1) == 0);
+    printf("  oracle tworoom: %d of 4 reached\n", r1.successes);
+    CHECK(r1.successes >= 3);
+    jepa_env_free(env);
+}
+
 int main(void) {
     jepa_threads_set(1);
     for (int kind = JEPA_PLANNER_CEM; kind <= JEPA_PLANNER_CEM_GD; kind++) run(kind);
     eval_determinism();
+    oracle();
     return test_finish("test_mpc");
 }

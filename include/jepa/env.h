@@ -90,6 +90,11 @@ void jepa_env_proprio(const jepa_env_model *m, const jepa_env_data *d, float *pr
 // Whether state reaches goal by the environment's success criterion, and a distance to it.
 int jepa_env_success(const jepa_env_model *m, const float *state, const float *goal);
 float jepa_env_distance(const jepa_env_model *m, const float *state, const float *goal);
+// What the success criterion looks at, as a point (at most JEPA_ENV_MAX_DIM floats; returns
+// their number) whose squared L2 distance to the goal's point a planner on the simulator
+// minimizes (jepa eval --oracle): positions, angles as a radius times (cos, sin). is_goal: the
+// point of a goal state (reacher's goal is its target, not its fingertip).
+int jepa_env_plan_features(const jepa_env_model *m, const float *state, int is_goal, float *out);
 
 // The data-collection policy's next action (action_dim floats), drawn from rng; the policy's
 // own memory (a heading, a sub-goal) lives in d and is reset with it.

@@ -28,6 +28,7 @@ typedef struct jepa_eval_config {
     int max_steps;               // env steps per episode (0: the protocol's budget)
     jepa_cost cost;              // the planning cost (zeroed: squared L2 at the last step)
     int threads;                 // episodes run in parallel (0: jepa_threads_get())
+    int frameskip;               // the oracle only: env steps per planned step (0: 5)
 } jepa_eval_config;
 
 typedef struct jepa_eval_episode {
@@ -51,9 +52,17 @@ jepa_status jepa_eval_check(const jepa_model *m, const jepa_env_model *env, char
 void jepa_eval_task(const jepa_env_model *env, uint64_t seed, int episode, float *start,
                     float *goal, int *max_steps);
 
-// Run one episode. plan_ms (may be NULL) receives each plan's time in ms (capacity: the
-// budget's env steps); gif (may be NULL) receives one frame per env step, the observation
-// beside the goal (budget + 1 frames of 2*image x image x 3), and *gif_frames their number.
+// The oracle: with no model (m NULL), the episodes plan on the simulator itself. Each candidate
+// is stepped from the current state (its dynamics noise from a stream fixed per plan) and its
+// "latents" are jepa_env_plan_features of the states it reaches, against the goal's. It measures
+// the ceiling of a planner and its budget on a protocol, which a world model can only approach.
+// Its observations (GIF frames) are drawn JEPA_EVAL_ORACLE_IMAGE pixels square.
+#define JEPA_EVAL_ORACLE_IMAGE 64
+
+// Run one episode (m NULL: the oracle). plan_ms (may be NULL) receives each plan's time in ms
+// (capacity: the budget's env steps); gif (may be NULL) receives one frame per env step, the
+// observation beside the goal (budget + 1 frames of 2*image x image x 3), and *gif_frames their
+// number.
 jepa_status jepa_eval_episode_run(jepa_model *m, const jepa_env_model *env,
                                   const jepa_eval_config *cfg, int episode, jepa_eval_episode *out,
                                   float *plan_ms, uint8_t *gif, int *gif_frames,
@@ -72,8 +81,8 @@ typedef struct jepa_eval_result {
 } jepa_eval_result;
 
 // Run every episode (in parallel, one env data and one planner per thread); per-episode
-// results in episodes (cfg->episodes entries, may be NULL). The same seed gives the same
-// results whatever the thread count.
+// results in episodes (cfg->episodes entries, may be NULL); m NULL: the oracle. The same seed
+// gives the same results whatever the thread count.
 jepa_status jepa_eval_run(jepa_model *m, const jepa_env_model *env, const jepa_eval_config *cfg,
                           jepa_eval_result *res, jepa_eval_episode *episodes, char *err,
                           size_t err_size);

@@ -12,14 +12,16 @@
 
 static int usage(FILE *f) {
     fprintf(f,
-            "usage: jepa eval --ckpt C --env NAME --episodes N [--seed S] [--planner ...]\n"
+            "usage: jepa eval (--ckpt C | --oracle) --env NAME --episodes N [--seed S]\n"
+            "                 [--planner ...]\n"
             "                 [--json out.json] [--timings t.json] [--gif-dir D]\n"
             "                 [planning options of jepa plan]\n"
             "\n"
             "Runs N episodes of the environment's protocol (in parallel over --threads) and\n"
             "prints the success rate with its 95%% Wilson interval, the mean final distance,\n"
             "ms per plan (median, p95) and the total time. --gif-dir writes the first episodes'\n"
-            "GIFs (observation beside the goal), at most 8.\n"
+            "GIFs (observation beside the goal), at most 8. --oracle plans on the simulator\n"
+            "itself (see jepa plan --help): the success a perfect world model would reach.\n"
             "\n"
             "--json writes the results alone (the command's settings, successes, rate, interval,\n"
             "mean final distance, plans): the same command and seed write the same bytes, and\n"
@@ -31,12 +33,12 @@ static int usage(FILE *f) {
 #define MAX_GIFS 8
 
 // re-run the first episodes with frames (same seeds, so the same episodes) and write them
-static int write_gifs(jepa_model *m, const jepa_env_model *env, const jepa_eval_config *cfg,
-                      const char *dir) {
+static int write_gifs(jepa_model *m, int img, const jepa_env_model *env,
+                      const jepa_eval_config *cfg, const char *dir) {
     float s[JEPA_ENV_MAX_DIM], g[JEPA_ENV_MAX_DIM];
     char err[1024], path[4096];
     for (int e = 0; e < cfg->episodes && e < MAX_GIFS; e++) {
-        int budget, nf = 0, img = m->cfg.image;
+        int budget, nf = 0;
         jepa_eval_task(env, cfg->seed, e, s, g, &budget);
         if (cfg->max_steps > 0) budget = cfg->max_steps;
         uint8_t *frames = malloc((size_t)(budget + 1) * 2 * img * img * 3);
@@ -73,7 +75,10 @@ static int write_json(const char *path, const jepa_cli_plan *o, const jepa_eval_
     cJSON *j = cJSON_CreateObject();
     cJSON *w = cJSON_CreateArray();
     cJSON_AddStringToObject(j, "env", o->env);
-    cJSON_AddStringToObject(j, "ckpt", o->ckpt);
+    if (o->oracle)
+        cJSON_AddTrueToObject(j, "oracle");
+    else
+        cJSON_AddStringToObject(j, "ckpt", o->ckpt);
     cJSON_AddStringToObject(j, "planner", jepa_planner_name(o->eval.planner.kind));
     cJSON_AddNumberToObject(j, "seed", (double)o->eval.seed);
     cJSON_AddNumberToObject(j, "episodes", res->episodes);
@@ -132,9 +137,9 @@ int jepa_cli_eval_parse(int argc, char **argv, jepa_cli_eval_opts *o) {
             return 2;
         }
     }
-    if (!o->plan.ckpt || !o->plan.env || o->plan.eval.episodes < 1) {
+    if (!o->plan.env || o->plan.eval.episodes < 1) {
         fprintf(stderr, "jepa eval: missing %s (see jepa eval --help)\n",
-                !o->plan.ckpt ? "--ckpt" : !o->plan.env ? "--env" : "--episodes");
+                !o->plan.env ? "--env" : "--episodes");
         return 2;
     }
     return jepa_cli_plan_finish(cmd, &o->plan);
@@ -152,7 +157,8 @@ int jepa_cli_eval_run(const jepa_cli_eval_opts *opts) {
     if (opts->gif_dir && mkdir(opts->gif_dir, 0777) != 0 && errno != EEXIST) {
         fprintf(stderr, "jepa eval: --gif-dir %s: %s\n", opts->gif_dir, strerror(errno));
         rc = 1;
-    } else if (jepa_eval_run(&m, env, &o->eval, &res, NULL, err, sizeof err) != JEPA_OK) {
+    } else if (jepa_eval_run(jepa_cli_plan_model(o, &m), env, &o->eval, &res, NULL, err,
+                             sizeof err) != JEPA_OK) {
         fprintf(stderr, "jepa eval: %s\n", err);
         rc = 1;
     } else {
@@ -165,10 +171,11 @@ int jepa_cli_eval_run(const jepa_cli_eval_opts *opts) {
                res.plan_ms_median, res.plan_ms_p95, res.seconds, res.threads);
         if (opts->json && write_json(opts->json, o, &res)) rc = 1;
         if (opts->timings && write_timings(opts->timings, &res)) rc = 1;
-        if (opts->gif_dir && write_gifs(&m, env, &o->eval, opts->gif_dir)) rc = 1;
+        if (opts->gif_dir && write_gifs(jepa_cli_plan_model(o, &m), jepa_cli_plan_image(o, &m), env,
+                                        &o->eval, opts->gif_dir))
+            rc = 1;
     }
-    jepa_env_free(env);
-    jepa_model_free(&m);
+    jepa_cli_plan_close(o, &m, env);
     return rc;
 }
 

@@ -43,13 +43,17 @@ int jepa_cli_plan_option(const char *cmd, int argc, char **argv, int *i, jepa_cl
         p->bf16 = 1;
         return 1;
     }
+    if (!strcmp(a, "--oracle")) {
+        o->oracle = 1;
+        return 1;
+    }
     static const char *const WITH_VALUE[] = {
         "--ckpt",        "--env",      "--env-options", "--seed",
         "--planner",     "--horizon",  "--execute",     "--samples",
         "--iterations",  "--elites",   "--max-steps",   "--temperature",
         "--noise-std",   "--init-std", "--beta",        "--gd-steps",
         "--gd-restarts", "--gd-lr",    "--cost",        "--w-action",
-        "--w-smooth",    NULL};
+        "--w-smooth",    "--frameskip", NULL};
     int known = 0;
     for (int k = 0; WITH_VALUE[k]; k++) known |= !strcmp(a, WITH_VALUE[k]);
     if (!known) return 0;
@@ -80,7 +84,8 @@ int jepa_cli_plan_option(const char *cmd, int argc, char **argv, int *i, jepa_cl
         o->eval.cost.distance = !strcmp(v, "l1") ? JEPA_DIST_L1 : JEPA_DIST_L2SQ;
     } else if (!strcmp(a, "--horizon") || !strcmp(a, "--execute") || !strcmp(a, "--samples") ||
                !strcmp(a, "--iterations") || !strcmp(a, "--elites") || !strcmp(a, "--max-steps") ||
-               !strcmp(a, "--gd-steps") || !strcmp(a, "--gd-restarts")) {
+               !strcmp(a, "--gd-steps") || !strcmp(a, "--gd-restarts") ||
+               !strcmp(a, "--frameskip")) {
         long long hi =
             !strcmp(a, "--horizon") || !strcmp(a, "--execute") ? JEPA_WM_MAX_ROLLOUT : 1000000;
         if (!jepa_cli_int(cmd, a, v, 1, hi, &n)) return -1;
@@ -91,6 +96,7 @@ int jepa_cli_plan_option(const char *cmd, int argc, char **argv, int *i, jepa_cl
                    : !strcmp(a, "--elites")     ? &p->elites
                    : !strcmp(a, "--max-steps")  ? &o->eval.max_steps
                    : !strcmp(a, "--gd-steps")   ? &p->gd_steps
+                   : !strcmp(a, "--frameskip")  ? &o->eval.frameskip
                                                 : &p->gd_restarts;
         *dst = (int)n;
     } else {
@@ -107,6 +113,18 @@ int jepa_cli_plan_option(const char *cmd, int argc, char **argv, int *i, jepa_cl
 }
 
 int jepa_cli_plan_finish(const char *cmd, jepa_cli_plan *o) {
+    if (!o->ckpt == !o->oracle) {
+        fprintf(stderr, "jepa %s: %s (see jepa %s --help)\n", cmd,
+                o->oracle ? "--oracle plans without a checkpoint: drop --ckpt or --oracle"
+                          : "missing --ckpt (or --oracle)",
+                cmd);
+        return 2;
+    }
+    if (o->eval.frameskip && !o->oracle) {
+        fprintf(stderr, "jepa %s: --frameskip goes with --oracle (a checkpoint has its own)\n",
+                cmd);
+        return 2;
+    }
     if (o->eval.planner.gd_steps == 0) {
         jepa_planner_config d;
         jepa_planner_config_default(&d, o->eval.planner.kind);
@@ -128,17 +146,18 @@ int jepa_cli_plan_finish(const char *cmd, jepa_cli_plan *o) {
 int jepa_cli_plan_open(const char *cmd, const jepa_cli_plan *o, jepa_model *m,
                        jepa_env_model **env) {
     char err[1024];
-    if (jepa_model_load(m, o->ckpt, NULL, err, sizeof err) != JEPA_OK) {
+    memset(m, 0, sizeof *m);
+    if (!o->oracle && jepa_model_load(m, o->ckpt, NULL, err, sizeof err) != JEPA_OK) {
         fprintf(stderr, "jepa %s: %s\n", cmd, err);
         return 1;
     }
     *env = jepa_env_create(o->env, o->env_options, err, sizeof err);
     if (!*env) {
         fprintf(stderr, "jepa %s: %s\n", cmd, err);
-        jepa_model_free(m);
+        if (!o->oracle) jepa_model_free(m);
         return 1;
     }
-    if (jepa_eval_check(m, *env, err, sizeof err) != JEPA_OK) {
+    if (!o->oracle && jepa_eval_check(m, *env, err, sizeof err) != JEPA_OK) {
         fprintf(stderr, "jepa %s: %s does not fit %s: %s\n", cmd, o->ckpt, o->env, err);
         jepa_env_free(*env);
         jepa_model_free(m);
@@ -147,14 +166,30 @@ int jepa_cli_plan_open(const char *cmd, const jepa_cli_plan *o, jepa_model *m,
     return 0;
 }
 
+jepa_model *jepa_cli_plan_model(const jepa_cli_plan *o, jepa_model *m) {
+    return o->oracle ? NULL : m;
+}
+
+int jepa_cli_plan_image(const jepa_cli_plan *o, const jepa_model *m) {
+    return o->oracle ? JEPA_EVAL_ORACLE_IMAGE : m->cfg.image;
+}
+
+void jepa_cli_plan_close(const jepa_cli_plan *o, jepa_model *m, jepa_env_model *env) {
+    jepa_env_free(env);
+    if (!o->oracle) jepa_model_free(m);
+}
+
 static int usage(FILE *f) {
     fprintf(f,
-            "usage: jepa plan --ckpt C --env NAME [--seed S] [--planner cem|icem|mppi|gd|cem+gd]\n"
+            "usage: jepa plan (--ckpt C | --oracle) --env NAME [--seed S]\n"
+            "                 [--planner cem|icem|mppi|gd|cem+gd]\n"
             "                 [--horizon H] [--execute K] [--samples N] [--iterations I]\n"
             "                 [--elites E] [--max-steps T] [--gif out.gif] [planning options]\n"
             "\n"
             "Runs one episode of the environment's evaluation protocol (episode 0 of --seed),\n"
             "printing each step's plan cost and distance to the goal, then the success.\n"
+            "--oracle plans on the simulator itself (its state as the latent; --frameskip K,\n"
+            "default 5): the ceiling of a planner and budget, which a world model approaches.\n"
             "\n"
             "planning options: --temperature T --noise-std S --init-std S --beta B (iCEM)\n"
             "  --gd-steps N --gd-restarts R --gd-lr LR --cost l2|l1 --all-steps\n"
@@ -192,9 +227,8 @@ int jepa_cli_plan_parse(int argc, char **argv, jepa_cli_plan_opts *o) {
             return 2;
         }
     }
-    if (!o->plan.ckpt || !o->plan.env) {
-        fprintf(stderr, "jepa plan: missing %s (see jepa plan --help)\n",
-                !o->plan.ckpt ? "--ckpt" : "--env");
+    if (!o->plan.env) {
+        fprintf(stderr, "jepa plan: missing --env (see jepa plan --help)\n");
         return 2;
     }
     return jepa_cli_plan_finish(cmd, &o->plan);
@@ -211,7 +245,7 @@ int jepa_cli_plan_run(const jepa_cli_plan_opts *opts) {
     int budget;
     jepa_eval_task(env, o->eval.seed, 0, start, goal, &budget);
     if (o->eval.max_steps > 0) budget = o->eval.max_steps;
-    int img = m.cfg.image, nf = 0;
+    int img = jepa_cli_plan_image(o, &m), nf = 0;
     float *ms = malloc(sizeof(float) * budget);
     uint8_t *gif = gif_path ? malloc((size_t)(budget + 1) * 2 * img * img * 3) : NULL;
     step_printer sp = {env, goal};
@@ -221,8 +255,8 @@ int jepa_cli_plan_run(const jepa_cli_plan_opts *opts) {
     if (!ms || (gif_path && !gif)) {
         fprintf(stderr, "jepa plan: out of memory\n");
         rc = 1;
-    } else if (jepa_eval_episode_run(&m, env, &o->eval, 0, &ep, ms, gif, &nf, print_step, &sp, err,
-                                     sizeof err) != JEPA_OK) {
+    } else if (jepa_eval_episode_run(jepa_cli_plan_model(o, &m), env, &o->eval, 0, &ep, ms, gif,
+                                     &nf, print_step, &sp, err, sizeof err) != JEPA_OK) {
         fprintf(stderr, "jepa plan: %s\n", err);
         rc = 1;
     } else {
@@ -238,8 +272,7 @@ int jepa_cli_plan_run(const jepa_cli_plan_opts *opts) {
     }
     free(ms);
     free(gif);
-    jepa_env_free(env);
-    jepa_model_free(&m);
+    jepa_cli_plan_close(o, &m, env);
     return rc;
 }
 

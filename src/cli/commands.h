@@ -81,6 +81,7 @@ const char *jepa_cli_value(const char *cmd, int argc, char **argv, int *i);
 #include "jepa/wm.h"
 typedef struct jepa_cli_plan {
     const char *ckpt, *env, *env_options;
+    int oracle; // --oracle: plan on the simulator instead of a checkpoint
     jepa_eval_config eval;
 } jepa_cli_plan;
 void jepa_cli_plan_defaults(jepa_cli_plan *o);
@@ -90,10 +91,15 @@ int jepa_cli_plan_option(const char *cmd, int argc, char **argv, int *i, jepa_cl
 // After the last option: the planner's defaults filled in and the options checked together;
 // -1 to go on, or the exit code with a message printed.
 int jepa_cli_plan_finish(const char *cmd, jepa_cli_plan *o);
-// Load the checkpoint and create the environment, checking that they fit; 0, or 1 with a
-// message printed (nothing to free then).
+// Load the checkpoint (none with --oracle: m is zeroed) and create the environment, checking
+// that they fit; 0, or 1 with a message printed (nothing to free then).
 int jepa_cli_plan_open(const char *cmd, const jepa_cli_plan *o, jepa_model *m,
                        jepa_env_model **env);
+// What plans: the loaded model, or NULL for the oracle; and the size its frames are drawn at.
+jepa_model *jepa_cli_plan_model(const jepa_cli_plan *o, jepa_model *m);
+int jepa_cli_plan_image(const jepa_cli_plan *o, const jepa_model *m);
+// Free what jepa_cli_plan_open made.
+void jepa_cli_plan_close(const jepa_cli_plan *o, jepa_model *m, jepa_env_model *env);
 
 // jepa plan
 typedef struct jepa_cli_plan_opts {

@@ -238,6 +238,10 @@ float jepa_env_distance(const jepa_env_model *m, const float *state, const float
     return m->vt->distance(m, state, goal);
 }
 
+int jepa_env_plan_features(const jepa_env_model *m, const float *state, int is_goal, float *out) {
+    return m->vt->plan_features(m, state, is_goal, out);
+}
+
 void jepa_env_policy_act(const jepa_env_model *m, jepa_env_data *d, jepa_env_policy policy,
                          jepa_rng *rng, float *action) {
     m->vt->policy(m, d, policy, rng, action);

@@ -34,6 +34,7 @@ typedef struct jepa_env_vtable {
     void (*proprio)(const jepa_env_model *m, const jepa_env_data *d, float *proprio);
     int (*success)(const jepa_env_model *m, const float *state, const float *goal);
     float (*distance)(const jepa_env_model *m, const float *state, const float *goal);
+    int (*plan_features)(const jepa_env_model *m, const float *state, int is_goal, float *out);
     void (*policy)(const jepa_env_model *m, jepa_env_data *d, jepa_env_policy policy,
                    jepa_rng *rng, float *action);
 } jepa_env_vtable;

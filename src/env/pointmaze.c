@@ -340,6 +340,12 @@ static float pm_distance(const jepa_env_model *m, const float *state, const floa
     return sqrtf(dx * dx + dy * dy);
 }
 
+static int pm_plan_features(const jepa_env_model *m, const float *state, int is_goal, float *out) {
+    (void)m, (void)is_goal;
+    out[0] = state[0], out[1] = state[1];
+    return 2;
+}
+
 static int pm_success(const jepa_env_model *m, const float *state, const float *goal) {
     return pm_distance(m, state, goal) < PM_SUCCESS_RADIUS;
 }
@@ -463,6 +469,7 @@ const jepa_env_vtable jepa_env_pointmaze = {
     .proprio = pm_proprio,
     .success = pm_success,
     .distance = pm_distance,
+    .plan_features = pm_plan_features,
     .policy = pm_policy,
 };
 

@@ -625,6 +625,18 @@ static int pusht_success(const jepa_env_model *m, const float *state, const floa
 
 // DINO-WM's state distance: the L2 norm of the difference of the first 7 entries (the angle
 // wrapped); the solver's velocities [7..12] do not count
+// agent and block positions (px), and the block's angle as (cos, sin) on a radius of 180 / pi px,
+// so that a degree weighs about as much as a pixel (the success test: 20 px, 20 degrees)
+static int pusht_plan_features(const jepa_env_model *m, const float *state, int is_goal,
+                               float *out) {
+    (void)m, (void)is_goal;
+    const double radius = 180.0 / PUSHT_PI;
+    for (int i = 0; i < 4; i++) out[i] = state[i];
+    out[4] = (float)(radius * cos(state[4]));
+    out[5] = (float)(radius * sin(state[4]));
+    return 6;
+}
+
 static float pusht_distance(const jepa_env_model *m, const float *state, const float *goal) {
     (void)m;
     double sum = 0;
@@ -847,6 +859,7 @@ const jepa_env_vtable jepa_env_pusht = {
     .set_state = pusht_set_state,
     .proprio = pusht_proprio,
     .success = pusht_success,
+    .plan_features = pusht_plan_features,
     .distance = pusht_distance,
     .policy = pusht_policy_act,
 };

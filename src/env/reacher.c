@@ -277,6 +277,16 @@ static float re_distance(const jepa_env_model *m, const float *state, const floa
     return sqrtf(dx * dx + dy * dy);
 }
 
+// the fingertip, or a goal's target
+static int re_plan_features(const jepa_env_model *m, const float *state, int is_goal, float *out) {
+    (void)m;
+    if (is_goal)
+        out[0] = state[4], out[1] = state[5];
+    else
+        re_fingertip(state, out);
+    return 2;
+}
+
 // dm_control's reward is 1 when the distance lies within target size + finger size
 static int re_success(const jepa_env_model *m, const float *state, const float *goal) {
     const reacher_model *rm = m->impl;
@@ -344,6 +354,7 @@ const jepa_env_vtable jepa_env_reacher = {
     .proprio = re_proprio,
     .success = re_success,
     .distance = re_distance,
+    .plan_features = re_plan_features,
     .policy = re_policy,
 };
 

@@ -324,6 +324,12 @@ static float distance(const jepa_env_model *m, const float *state, const float *
     return sqrtf(dx * dx + dy * dy);
 }
 
+static int plan_features(const jepa_env_model *m, const float *state, int is_goal, float *out) {
+    (void)m, (void)is_goal;
+    out[0] = state[STATE_X], out[1] = state[STATE_Y];
+    return 2;
+}
+
 static int success(const jepa_env_model *m, const float *state, const float *goal) {
     return distance(m, state, goal) <= SUCCESS_RADIUS;
 }
@@ -385,5 +391,6 @@ const jepa_env_vtable jepa_env_tworoom = {
     .proprio = proprio,
     .success = success,
     .distance = distance,
+    .plan_features = plan_features,
     .policy = policy,
 };

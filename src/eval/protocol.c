@@ -143,6 +143,34 @@ static jepa_tensor *wm_rollout_fn(jepa_ctx *ctx, void *user, jepa_tensor *action
     return jepa_model_rollout(ctx, r->m, z, past, actions);
 }
 
+// ---- the simulator as a planning rollout (the oracle) ----
+typedef struct sim_rollout {
+    const jepa_env_model *env;
+    jepa_env_data **d; // (n_d) one per evaluating thread
+    int n_d, fs, a, dim;
+    uint64_t seed; // the dynamics noise of every candidate of a plan
+    float state[JEPA_ENV_MAX_DIM];
+} sim_rollout;
+
+static jepa_tensor *sim_rollout_fn(jepa_ctx *ctx, void *user, jepa_tensor *actions) {
+    sim_rollout *r = user;
+    int64_t n = actions->shape[0], h = actions->shape[1], sa = actions->shape[2];
+    jepa_tensor *out = jepa_new3(ctx, n, h, r->dim);
+    jepa_env_data *d = r->d[jepa_thread_index() % r->n_d];
+    float s[JEPA_ENV_MAX_DIM];
+    for (int64_t i = 0; i < n; i++) {
+        jepa_env_reset(r->env, d, r->seed);
+        jepa_env_set_state(r->env, d, r->state);
+        for (int64_t k = 0; k < h; k++) {
+            const float *step = actions->data + (i * h + k) * sa;
+            for (int f = 0; f < r->fs; f++) jepa_env_step(r->env, d, step + f * r->a);
+            jepa_env_get_state(r->env, d, s);
+            jepa_env_plan_features(r->env, s, 0, out->data + (i * h + k) * r->dim);
+        }
+    }
+    return out;
+}
+
 // render and encode the current observation (and copy it into rgb)
 static void encode_obs(jepa_ctx *ctx, jepa_model *m, const jepa_env_model *env, jepa_env_data *d,
                        uint8_t *rgb, float *z) {
@@ -171,39 +199,62 @@ static void gif_frame(uint8_t *dst, const uint8_t *obs, const uint8_t *goal, int
     }
 }
 
+// the current observation as a latent: encoded by the model, or the oracle's state features
+// (with the state kept for its rollouts); rgb gets the frame
+static void observe(jepa_ctx *ctx, jepa_model *m, sim_rollout *sim, jepa_env_data *d, int is_goal,
+                    uint8_t *rgb, float *z) {
+    if (m) {
+        encode_obs(ctx, m, sim->env, d, rgb, z);
+        return;
+    }
+    float s[JEPA_ENV_MAX_DIM];
+    jepa_env_render(sim->env, d, rgb, JEPA_EVAL_ORACLE_IMAGE, JEPA_EVAL_ORACLE_IMAGE, NULL);
+    jepa_env_get_state(sim->env, d, s);
+    jepa_env_plan_features(sim->env, s, is_goal, z);
+    if (!is_goal) memcpy(sim->state, s, sizeof s);
+}
+
 jepa_status jepa_eval_episode_run(jepa_model *m, const jepa_env_model *env,
                                   const jepa_eval_config *cfg, int episode, jepa_eval_episode *out,
                                   float *plan_ms, uint8_t *gif, int *gif_frames,
                                   jepa_eval_step_fn on_step, void *user, char *err,
                                   size_t err_size) {
-    jepa_status st = jepa_eval_check(m, env, err, err_size);
+    jepa_status st = m ? jepa_eval_check(m, env, err, err_size) : JEPA_OK;
     if (st != JEPA_OK) return st;
-    int a = jepa_env_action_dim(env), fs = m->cfg.frameskip, sa = m->step_action_dim;
-    int img = m->cfg.image, dim = m->cfg.latent;
+    float lo[JEPA_ENV_MAX_DIM], hi[JEPA_ENV_MAX_DIM], state[JEPA_ENV_MAX_DIM];
+    int a = jepa_env_action_dim(env);
+    int fs = m ? m->cfg.frameskip : cfg->frameskip > 0 ? cfg->frameskip : 5;
+    int sa = m ? m->step_action_dim : fs * a;
+    int img = m ? m->cfg.image : JEPA_EVAL_ORACLE_IMAGE;
     int horizon = cfg->horizon > 0 ? cfg->horizon : 5;
     int execute = cfg->execute > 0 ? cfg->execute : horizon;
     int budget;
     memset(out, 0, sizeof *out);
     jepa_eval_task(env, cfg->seed, episode, out->start, out->goal, &budget);
     if (cfg->max_steps > 0) budget = cfg->max_steps;
+    int dim = m ? m->cfg.latent : jepa_env_plan_features(env, out->goal, 1, state);
     // everything this episode needs, allocated once
-    float lo[JEPA_ENV_MAX_DIM], hi[JEPA_ENV_MAX_DIM], state[JEPA_ENV_MAX_DIM];
     jepa_env_action_bounds(env, lo, hi);
     float *blo = malloc(sizeof(float) * sa), *bhi = malloc(sizeof(float) * sa);
     float *zg = malloc(sizeof(float) * dim), *z = malloc(sizeof(float) * dim);
     float *macro = malloc(sizeof(float) * sa);
     uint8_t *rgb = malloc((size_t)img * img * 3), *goal_rgb = malloc((size_t)img * img * 3);
-    wm_rollout r = {m, m->cfg.history, 0, dim, sa, NULL, NULL};
+    wm_rollout r = {m, m ? m->cfg.history : 1, 0, dim, sa, NULL, NULL};
     r.z = malloc(sizeof(float) * r.history * dim);
     r.past = malloc(sizeof(float) * (r.history > 1 ? r.history - 1 : 1) * sa);
+    sim_rollout sim = {env, NULL, m ? 0 : jepa_threads_get(), fs, a, dim, 0, {0}};
+    sim.d = calloc((size_t)(sim.n_d > 0 ? sim.n_d : 1), sizeof *sim.d);
+    int sim_ok = sim.d != NULL;
+    for (int t = 0; sim_ok && t < sim.n_d; t++)
+        sim_ok = (sim.d[t] = jepa_env_data_create(env)) != NULL;
     jepa_env_data *d = jepa_env_data_create(env), *gd = jepa_env_data_create(env);
     jepa_ctx *ctx = jepa_ctx_create(0);
     jepa_planner planner;
     jepa_mpc mpc;
     memset(&planner, 0, sizeof planner);
     memset(&mpc, 0, sizeof mpc);
-    if (!blo || !bhi || !zg || !z || !macro || !rgb || !goal_rgb || !r.z || !r.past || !d || !gd ||
-        !ctx) {
+    if (!blo || !bhi || !zg || !z || !macro || !rgb || !goal_rgb || !r.z || !r.past || !sim_ok ||
+        !d || !gd || !ctx) {
         st = jepa_fail(err, err_size, JEPA_ERR_NOMEM, "out of memory");
         goto done;
     }
@@ -229,10 +280,11 @@ jepa_status jepa_eval_episode_run(jepa_model *m, const jepa_env_model *env,
                        episode, jepa_env_name(env));
         goto done;
     }
-    encode_obs(ctx, m, env, gd, goal_rgb, zg);
-    encode_obs(ctx, m, env, d, rgb, z);
+    observe(ctx, m, &sim, gd, 1, goal_rgb, zg);
+    observe(ctx, m, &sim, d, 0, rgb, z);
     wm_push(&r, z, NULL);
-    jepa_plan_problem prob = {wm_rollout_fn, &r, zg, dim, cfg->cost};
+    jepa_plan_problem prob = {m ? wm_rollout_fn : sim_rollout_fn, m ? (void *)&r : (void *)&sim, zg,
+                              dim, cfg->cost};
     int nf = 0;
     if (gif) gif_frame(gif + (int64_t)nf++ * 2 * img * img * 3, rgb, goal_rgb, img);
     // receding horizon until success or the budget
@@ -240,6 +292,7 @@ jepa_status jepa_eval_episode_run(jepa_model *m, const jepa_env_model *env,
     while (steps < budget && !done_ok) {
         int planning = jepa_mpc_needs_plan(&mpc);
         double t0 = jepa_time_now();
+        sim.seed = ep_seed ^ ((uint64_t)mpc.plans + 1) * 0xD1B54A32D192ED03ull;
         jepa_mpc_act(&mpc, &prob, macro);
         if (planning && plan_ms) plan_ms[mpc.plans - 1] = (float)(1e3 * (jepa_time_now() - t0));
         for (int f = 0; f < fs && steps < budget; f++) {
@@ -257,7 +310,7 @@ jepa_status jepa_eval_episode_run(jepa_model *m, const jepa_env_model *env,
             }
         }
         if (!done_ok) {
-            encode_obs(ctx, m, env, d, rgb, z);
+            observe(ctx, m, &sim, d, 0, rgb, z);
             wm_push(&r, z, macro);
         }
     }
@@ -273,6 +326,8 @@ done:
     jepa_ctx_free(ctx);
     jepa_env_data_free(d);
     jepa_env_data_free(gd);
+    for (int t = 0; sim.d && t < sim.n_d; t++) jepa_env_data_free(sim.d[t]);
+    free(sim.d);
     free(blo), free(bhi), free(zg), free(z), free(macro), free(rgb), free(goal_rgb);
     free(r.z), free(r.past);
     return st;
@@ -300,7 +355,7 @@ jepa_status jepa_eval_run(jepa_model *m, const jepa_env_model *env, const jepa_e
                           jepa_eval_result *res, jepa_eval_episode *episodes, char *err,
                           size_t err_size) {
     memset(res, 0, sizeof *res);
-    jepa_status st = jepa_eval_check(m, env, err, err_size);
+    jepa_status st = m ? jepa_eval_check(m, env, err, err_size) : JEPA_OK;
     if (st != JEPA_OK) return st;
     int n = cfg->episodes, cap = 0;
     for (int e = 0; e < n; e++) {

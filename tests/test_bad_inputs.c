@@ -338,10 +338,10 @@ int main(void) {
     expect_fail("plan --ckpt %T/run/best.safetensors --env tworoom --env-options {\\\"nope\\\":1} "
                 "--gif %T/p.gif",
                 "p.gif", "unknown option 'nope'", NULL);
-    // the oracle: no checkpoint, its frameskip only without one
-    expect_fail("eval --oracle --ckpt %T/run/best.safetensors --env tworoom --episodes 1 --json "
-                "%T/e.json",
-                "e.json", "--oracle", "--ckpt", NULL);
+    // the oracle: its frameskip only without a checkpoint
+    expect_fail("eval --oracle --ckpt %T/run/best.safetensors --env tworoom --episodes 1 "
+                "--frameskip 2 --json %T/e.json",
+                "e.json", "--frameskip", "--oracle alone", NULL);
     expect_fail("plan --env tworoom", NULL, "missing --ckpt", NULL);
     expect_fail("plan --ckpt %T/run/best.safetensors --env tworoom --frameskip 3", NULL,
                 "--frameskip", "--oracle", NULL);

@@ -125,23 +125,66 @@ static void eval_determinism(void) {
 }
 
 // the oracle's first plan, as executed, must end where its rollout said: the plan's cost is
-// the squared distance of the state it reaches (one CEM sample kept as the plan: one elite, no
-// momentum) for the deterministic environments
+// the squared distance of the latent it reaches (one CEM sample kept as the plan: one elite, no
+// momentum) for the deterministic environments. The latent: the state's plan features, or
+// (with a model) the encoding of its frame.
 typedef struct cost_check {
     const jepa_env_model *env;
-    const float *goal;
-    int at;             // the step that ends the first plan
-    float plan, actual; // its cost, and the squared feature distance reached
+    jepa_model *m;     // NULL: plan features
+    const float *goal; // the goal state
+    int at;            // the step that ends the first plan
+    float plan, actual; // its cost, and the squared latent distance reached
 } cost_check;
+
+// the latent of a state (a goal's: is_goal)
+static int latent_of(const cost_check *c, const float *state, int is_goal, float *z) {
+    if (!c->m) return jepa_env_plan_features(c->env, state, is_goal, z);
+    int img = c->m->cfg.image;
+    jepa_env_data *d = jepa_env_data_create(c->env);
+    jepa_env_reset(c->env, d, 1);
+    CHECK(jepa_env_set_state(c->env, d, state) == JEPA_OK);
+    uint8_t rgb[64 * 64 * 3];
+    CHECK(img <= 64);
+    jepa_env_render(c->env, d, rgb, img, img, NULL);
+    jepa_ctx *ctx = jepa_ctx_create(0);
+    jepa_ctx_set_grad(ctx, 0);
+    jepa_tensor *x = jepa_new4(ctx, 1, 3, img, img);
+    for (int ch = 0; ch < 3; ch++)
+        for (int i = 0; i < img * img; i++) x->data[ch * img * img + i] = rgb[i * 3 + ch] / 255.0f;
+    jepa_tensor_gather(z, jepa_model_encode(ctx, c->m, &c->m->params, x, NULL, 0));
+    jepa_ctx_free(ctx);
+    jepa_env_data_free(d);
+    return c->m->cfg.latent;
+}
 
 static void on_step(void *user, int step, const float *state, float plan_cost) {
     cost_check *c = user;
     if (step != c->at) return;
     float f[JEPA_ENV_MAX_DIM], g[JEPA_ENV_MAX_DIM];
-    int n = jepa_env_plan_features(c->env, state, 0, f);
-    jepa_env_plan_features(c->env, c->goal, 1, g);
+    int n = latent_of(c, state, 0, f);
+    latent_of(c, c->goal, 1, g);
     c->plan = plan_cost, c->actual = 0;
     for (int i = 0; i < n; i++) c->actual += (f[i] - g[i]) * (f[i] - g[i]);
+}
+
+// one oracle episode of env: the first plan's cost against the latent reached
+static void oracle_cost(const char *name, jepa_model *m, jepa_eval_config *ec) {
+    char err[256] = "";
+    jepa_env_model *env = jepa_env_create(name, NULL, err, sizeof err);
+    CHECK(env != NULL);
+    if (!env) return;
+    jepa_eval_episode ep;
+    float start[JEPA_ENV_MAX_DIM], goal[JEPA_ENV_MAX_DIM];
+    int budget, fs = m ? m->cfg.frameskip : ec->frameskip;
+    jepa_eval_task(env, ec->seed, 0, start, goal, &budget);
+    cost_check c = {env, m, goal, ec->horizon * fs, -1, -2};
+    ec->max_steps = c.at;
+    CHECK(jepa_eval_episode_run(m, env, ec, 0, &ep, NULL, NULL, NULL, on_step, &c, err,
+                                sizeof err) == JEPA_OK);
+    printf("  oracle%s %-9s first plan's cost %.4f, reached %.4f\n", m ? " (encoder)" : "", name,
+           c.plan, c.actual);
+    CHECK(ep.success || fabsf(c.plan - c.actual) <= 1e-4f * (1 + c.actual));
+    jepa_env_free(env);
 }
 
 static void oracle(void) {
@@ -156,26 +199,30 @@ static void oracle(void) {
     ec.seed = 5;
     ec.horizon = ec.execute = 3;
     ec.frameskip = 2;
-    ec.max_steps = 6;
-    for (const char *const *name = jepa_env_names(); *name; name++) {
-        if (!strcmp(*name, "tworoom")) continue; // its dynamics noise differs from the plan's
-        jepa_env_model *env = jepa_env_create(*name, NULL, err, sizeof err);
-        CHECK(env != NULL);
-        if (!env) continue;
-        jepa_eval_episode ep;
-        float start[JEPA_ENV_MAX_DIM], goal[JEPA_ENV_MAX_DIM];
-        int budget;
-        jepa_eval_task(env, ec.seed, 0, start, goal, &budget);
-        cost_check c = {env, goal, ec.horizon * ec.frameskip, -1, -2};
-        CHECK(jepa_eval_episode_run(NULL, env, &ec, 0, &ep, NULL, NULL, NULL, on_step, &c, err,
-                                    sizeof err) == JEPA_OK);
-        printf("  oracle %-9s first plan's cost %.4f, reached %.4f\n", *name, c.plan, c.actual);
-        CHECK(ep.success || fabsf(c.plan - c.actual) <= 1e-4f * (1 + c.actual));
-        jepa_env_free(env);
-    }
+    for (const char *const *name = jepa_env_names(); *name; name++)
+        if (strcmp(*name, "tworoom")) oracle_cost(*name, NULL, &ec); // tworoom: dynamics noise
+    // the encoder's latents on the simulator (a small random model, pusht's 2-D actions)
+    jepa_model m;
+    CHECK(test_tiny_model(&m, 2, 0));
+    ec.oracle = 1;
+    oracle_cost("pusht", &m, &ec);
+    // the same episodes on 1 and 2 threads
+    jepa_env_model *env = jepa_env_create("pusht", NULL, err, sizeof err);
+    ec.episodes = 2;
+    ec.max_steps = 4;
+    jepa_eval_episode e1[2], e2[2];
+    jepa_eval_result r1, r2;
+    ec.threads = 1;
+    CHECK(jepa_eval_run(&m, env, &ec, &r1, e1, err, sizeof err) == JEPA_OK);
+    ec.threads = 2;
+    CHECK(jepa_eval_run(&m, env, &ec, &r2, e2, err, sizeof err) == JEPA_OK);
+    CHECK(memcmp(e1, e2, sizeof e1) == 0);
+    jepa_env_free(env);
+    jepa_model_free(&m);
     // the oracle reaches tworoom's goals (MPPI and frameskip as make demo), the same on 1 and 2
     // threads
-    jepa_env_model *env = jepa_env_create("tworoom", NULL, err, sizeof err);
+    env = jepa_env_create("tworoom", NULL, err, sizeof err);
+    ec.oracle = 0;
     jepa_planner_config_default(&ec.planner, JEPA_PLANNER_MPPI);
     ec.planner.samples = 200;
     ec.episodes = 4;
@@ -185,13 +232,12 @@ static void oracle(void) {
     ec.frameskip = 4;
     ec.max_steps = 0;
     ec.cost.all_steps = 1;
-    jepa_eval_episode e1[4], e2[4];
-    jepa_eval_result r1, r2;
+    jepa_eval_episode t1[4], t2[4];
     ec.threads = 1;
-    CHECK(jepa_eval_run(NULL, env, &ec, &r1, e1, err, sizeof err) == JEPA_OK);
+    CHECK(jepa_eval_run(NULL, env, &ec, &r1, t1, err, sizeof err) == JEPA_OK);
     ec.threads = 2;
-    CHECK(jepa_eval_run(NULL, env, &ec, &r2, e2, err, sizeof err) == JEPA_OK);
-    CHECK(memcmp(e1, e2, sizeof e1) == 0);
+    CHECK(jepa_eval_run(NULL, env, &ec, &r2, t2, err, sizeof err) == JEPA_OK);
+    CHECK(memcmp(t1, t2, sizeof t1) == 0);
     printf("  oracle tworoom: %d of 4 reached\n", r1.successes);
     CHECK(r1.successes >= 3);
     jepa_env_free(env);

@@ -28,7 +28,8 @@ typedef struct jepa_eval_config {
     int max_steps;               // env steps per episode (0: the protocol's budget)
     jepa_cost cost;              // the planning cost (zeroed: squared L2 at the last step)
     int threads;                 // episodes run in parallel (0: jepa_threads_get())
-    int frameskip;               // the oracle only: env steps per planned step (0: 5)
+    int oracle;                  // plan on the simulator (always with no model; see below)
+    int frameskip;               // the oracle with no model: env steps per planned step (0: 5)
 } jepa_eval_config;
 
 typedef struct jepa_eval_episode {
@@ -52,10 +53,13 @@ jepa_status jepa_eval_check(const jepa_model *m, const jepa_env_model *env, char
 void jepa_eval_task(const jepa_env_model *env, uint64_t seed, int episode, float *start,
                     float *goal, int *max_steps);
 
-// The oracle: with no model (m NULL), the episodes plan on the simulator itself. Each candidate
-// is stepped from the current state (its dynamics noise from a stream fixed per plan) and its
-// "latents" are jepa_env_plan_features of the states it reaches, against the goal's. It measures
-// the ceiling of a planner and its budget on a protocol, which a world model can only approach.
+// The oracle: with no model (m NULL) or cfg->oracle, the episodes plan on the simulator itself.
+// Each candidate is stepped from the current state (its dynamics noise from a stream fixed per
+// plan). With no model its "latents" are jepa_env_plan_features of the states it reaches,
+// against the goal's: the ceiling of a planner and its budget on a protocol, which a world model
+// can only approach. With a model they are the model's encodings of the frames it reaches,
+// against the goal frame's: how well the encoder's latent distance guides the planner, with the
+// predictor taken out (the model's frameskip, not cfg->frameskip).
 // Its observations (GIF frames) are drawn JEPA_EVAL_ORACLE_IMAGE pixels square.
 #define JEPA_EVAL_ORACLE_IMAGE 64
 

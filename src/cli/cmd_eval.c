@@ -12,7 +12,8 @@
 
 static int usage(FILE *f) {
     fprintf(f,
-            "usage: jepa eval (--ckpt C | --oracle) --env NAME --episodes N [--seed S]\n"
+            "usage: jepa eval (--ckpt C | --oracle | --ckpt C --oracle) --env NAME --episodes N\n"
+            "                 [--seed S]\n"
             "                 [--planner ...]\n"
             "                 [--json out.json] [--timings t.json] [--gif-dir D]\n"
             "                 [planning options of jepa plan]\n"
@@ -21,7 +22,8 @@ static int usage(FILE *f) {
             "prints the success rate with its 95%% Wilson interval, the mean final distance,\n"
             "ms per plan (median, p95) and the total time. --gif-dir writes the first episodes'\n"
             "GIFs (observation beside the goal), at most 8. --oracle plans on the simulator\n"
-            "itself (see jepa plan --help): the success a perfect world model would reach.\n"
+            "itself (see jepa plan --help): alone, the success a perfect world model would\n"
+            "reach; with --ckpt, the success of the checkpoint's encoder without its predictor.\n"
             "\n"
             "--json writes the results alone (the command's settings, successes, rate, interval,\n"
             "mean final distance, plans): the same command and seed write the same bytes, and\n"
@@ -75,10 +77,8 @@ static int write_json(const char *path, const jepa_cli_plan *o, const jepa_eval_
     cJSON *j = cJSON_CreateObject();
     cJSON *w = cJSON_CreateArray();
     cJSON_AddStringToObject(j, "env", o->env);
-    if (o->oracle)
-        cJSON_AddTrueToObject(j, "oracle");
-    else
-        cJSON_AddStringToObject(j, "ckpt", o->ckpt);
+    if (o->ckpt) cJSON_AddStringToObject(j, "ckpt", o->ckpt);
+    cJSON_AddBoolToObject(j, "oracle", o->oracle);
     cJSON_AddStringToObject(j, "planner", jepa_planner_name(o->eval.planner.kind));
     cJSON_AddNumberToObject(j, "seed", (double)o->eval.seed);
     cJSON_AddNumberToObject(j, "episodes", res->episodes);

@@ -113,18 +113,16 @@ int jepa_cli_plan_option(const char *cmd, int argc, char **argv, int *i, jepa_cl
 }
 
 int jepa_cli_plan_finish(const char *cmd, jepa_cli_plan *o) {
-    if (!o->ckpt == !o->oracle) {
-        fprintf(stderr, "jepa %s: %s (see jepa %s --help)\n", cmd,
-                o->oracle ? "--oracle plans without a checkpoint: drop --ckpt or --oracle"
-                          : "missing --ckpt (or --oracle)",
+    if (!o->ckpt && !o->oracle) {
+        fprintf(stderr, "jepa %s: missing --ckpt (or --oracle) (see jepa %s --help)\n", cmd, cmd);
+        return 2;
+    }
+    if (o->eval.frameskip && o->ckpt) {
+        fprintf(stderr, "jepa %s: --frameskip goes with --oracle alone (a checkpoint has its own)\n",
                 cmd);
         return 2;
     }
-    if (o->eval.frameskip && !o->oracle) {
-        fprintf(stderr, "jepa %s: --frameskip goes with --oracle (a checkpoint has its own)\n",
-                cmd);
-        return 2;
-    }
+    o->eval.oracle = o->oracle;
     if (o->eval.planner.gd_steps == 0) {
         jepa_planner_config d;
         jepa_planner_config_default(&d, o->eval.planner.kind);
@@ -147,17 +145,17 @@ int jepa_cli_plan_open(const char *cmd, const jepa_cli_plan *o, jepa_model *m,
                        jepa_env_model **env) {
     char err[1024];
     memset(m, 0, sizeof *m);
-    if (!o->oracle && jepa_model_load(m, o->ckpt, NULL, err, sizeof err) != JEPA_OK) {
+    if (o->ckpt && jepa_model_load(m, o->ckpt, NULL, err, sizeof err) != JEPA_OK) {
         fprintf(stderr, "jepa %s: %s\n", cmd, err);
         return 1;
     }
     *env = jepa_env_create(o->env, o->env_options, err, sizeof err);
     if (!*env) {
         fprintf(stderr, "jepa %s: %s\n", cmd, err);
-        if (!o->oracle) jepa_model_free(m);
+        if (o->ckpt) jepa_model_free(m);
         return 1;
     }
-    if (!o->oracle && jepa_eval_check(m, *env, err, sizeof err) != JEPA_OK) {
+    if (o->ckpt && jepa_eval_check(m, *env, err, sizeof err) != JEPA_OK) {
         fprintf(stderr, "jepa %s: %s does not fit %s: %s\n", cmd, o->ckpt, o->env, err);
         jepa_env_free(*env);
         jepa_model_free(m);
@@ -167,29 +165,30 @@ int jepa_cli_plan_open(const char *cmd, const jepa_cli_plan *o, jepa_model *m,
 }
 
 jepa_model *jepa_cli_plan_model(const jepa_cli_plan *o, jepa_model *m) {
-    return o->oracle ? NULL : m;
+    return o->ckpt ? m : NULL;
 }
 
 int jepa_cli_plan_image(const jepa_cli_plan *o, const jepa_model *m) {
-    return o->oracle ? JEPA_EVAL_ORACLE_IMAGE : m->cfg.image;
+    return o->ckpt ? m->cfg.image : JEPA_EVAL_ORACLE_IMAGE;
 }
 
 void jepa_cli_plan_close(const jepa_cli_plan *o, jepa_model *m, jepa_env_model *env) {
     jepa_env_free(env);
-    if (!o->oracle) jepa_model_free(m);
+    if (o->ckpt) jepa_model_free(m);
 }
 
 static int usage(FILE *f) {
     fprintf(f,
-            "usage: jepa plan (--ckpt C | --oracle) --env NAME [--seed S]\n"
+            "usage: jepa plan (--ckpt C | --oracle | --ckpt C --oracle) --env NAME [--seed S]\n"
             "                 [--planner cem|icem|mppi|gd|cem+gd]\n"
             "                 [--horizon H] [--execute K] [--samples N] [--iterations I]\n"
             "                 [--elites E] [--max-steps T] [--gif out.gif] [planning options]\n"
             "\n"
             "Runs one episode of the environment's evaluation protocol (episode 0 of --seed),\n"
             "printing each step's plan cost and distance to the goal, then the success.\n"
-            "--oracle plans on the simulator itself (its state as the latent; --frameskip K,\n"
-            "default 5): the ceiling of a planner and budget, which a world model approaches.\n"
+            "--oracle plans on the simulator itself: alone, with its state as the latent\n"
+            "(--frameskip K, default 5), the ceiling of a planner and budget; with --ckpt, with\n"
+            "the checkpoint's encodings of its frames (the encoder's cost without the predictor).\n"
             "\n"
             "planning options: --temperature T --noise-std S --init-std S --beta B (iCEM)\n"
             "  --gd-steps N --gd-restarts R --gd-lr LR --cost l2|l1 --all-steps\n"

@@ -81,7 +81,7 @@ const char *jepa_cli_value(const char *cmd, int argc, char **argv, int *i);
 #include "jepa/wm.h"
 typedef struct jepa_cli_plan {
     const char *ckpt, *env, *env_options;
-    int oracle; // --oracle: plan on the simulator instead of a checkpoint
+    int oracle; // --oracle: plan on the simulator (with --ckpt: on its encoder's latents)
     jepa_eval_config eval;
 } jepa_cli_plan;
 void jepa_cli_plan_defaults(jepa_cli_plan *o);
@@ -91,7 +91,7 @@ int jepa_cli_plan_option(const char *cmd, int argc, char **argv, int *i, jepa_cl
 // After the last option: the planner's defaults filled in and the options checked together;
 // -1 to go on, or the exit code with a message printed.
 int jepa_cli_plan_finish(const char *cmd, jepa_cli_plan *o);
-// Load the checkpoint (none with --oracle: m is zeroed) and create the environment, checking
+// Load the checkpoint (m zeroed when there is none) and create the environment, checking
 // that they fit; 0, or 1 with a message printed (nothing to free then).
 int jepa_cli_plan_open(const char *cmd, const jepa_cli_plan *o, jepa_model *m,
                        jepa_env_model **env);

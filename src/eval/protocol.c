@@ -143,9 +143,16 @@ static jepa_tensor *wm_rollout_fn(jepa_ctx *ctx, void *user, jepa_tensor *action
     return jepa_model_rollout(ctx, r->m, z, past, actions);
 }
 
+// an observation (img x img x 3 bytes) as the model's input planes (3, img, img) in [0, 1]
+static void frame_planes(float *dst, const uint8_t *rgb, int img) {
+    for (int c = 0; c < 3; c++)
+        for (int i = 0; i < img * img; i++) dst[c * img * img + i] = rgb[i * 3 + c] / 255.0f;
+}
+
 // ---- the simulator as a planning rollout (the oracle) ----
 typedef struct sim_rollout {
     const jepa_env_model *env;
+    jepa_model *m;     // NULL: the latents are the states' plan features; else their encodings
     jepa_env_data **d; // (n_d) one per evaluating thread
     int n_d, fs, a, dim;
     uint64_t seed; // the dynamics noise of every candidate of a plan
@@ -155,20 +162,37 @@ typedef struct sim_rollout {
 static jepa_tensor *sim_rollout_fn(jepa_ctx *ctx, void *user, jepa_tensor *actions) {
     sim_rollout *r = user;
     int64_t n = actions->shape[0], h = actions->shape[1], sa = actions->shape[2];
-    jepa_tensor *out = jepa_new3(ctx, n, h, r->dim);
+    jepa_tensor *out = NULL, *x = NULL, *prop = NULL;
+    uint8_t *rgb = NULL;
+    int img = r->m ? r->m->cfg.image : 0, pd = jepa_env_proprio_dim(r->env);
+    if (r->m) {
+        x = jepa_new4(ctx, n * h, 3, img, img);
+        if (r->m->cfg.use_proprio) prop = jepa_new2(ctx, n * h, pd);
+        rgb = (uint8_t *)jepa_ctx_floats(ctx, ((int64_t)img * img * 3 + 3) / 4);
+    } else {
+        out = jepa_new3(ctx, n, h, r->dim);
+    }
     jepa_env_data *d = r->d[jepa_thread_index() % r->n_d];
     float s[JEPA_ENV_MAX_DIM];
     for (int64_t i = 0; i < n; i++) {
         jepa_env_reset(r->env, d, r->seed);
         jepa_env_set_state(r->env, d, r->state);
-        for (int64_t k = 0; k < h; k++) {
-            const float *step = actions->data + (i * h + k) * sa;
+        for (int64_t k = 0, row = i * h; k < h; k++, row++) {
+            const float *step = actions->data + row * sa;
             for (int f = 0; f < r->fs; f++) jepa_env_step(r->env, d, step + f * r->a);
-            jepa_env_get_state(r->env, d, s);
-            jepa_env_plan_features(r->env, s, 0, out->data + (i * h + k) * r->dim);
+            if (!r->m) {
+                jepa_env_get_state(r->env, d, s);
+                jepa_env_plan_features(r->env, s, 0, out->data + row * r->dim);
+                continue;
+            }
+            jepa_env_render(r->env, d, rgb, img, img, NULL);
+            frame_planes(x->data + row * 3 * img * img, rgb, img);
+            if (prop) jepa_env_proprio(r->env, d, prop->data + row * pd);
         }
     }
-    return out;
+    if (!r->m) return out;
+    jepa_tensor *z = jepa_model_encode(ctx, r->m, &r->m->params, x, prop, 0);
+    return jepa_reshape(ctx, z, 3, (int64_t[]){n, h, r->dim});
 }
 
 // render and encode the current observation (and copy it into rgb)
@@ -179,8 +203,7 @@ static void encode_obs(jepa_ctx *ctx, jepa_model *m, const jepa_env_model *env, 
     jepa_ctx_set_grad(ctx, 0);
     jepa_env_render(env, d, rgb, img, img, NULL);
     jepa_tensor *x = jepa_new4(ctx, 1, 3, img, img);
-    for (int c = 0; c < 3; c++)
-        for (int i = 0; i < img * img; i++) x->data[c * img * img + i] = rgb[i * 3 + c] / 255.0f;
+    frame_planes(x->data, rgb, img);
     jepa_tensor *prop = NULL;
     if (m->cfg.use_proprio) {
         prop = jepa_new2(ctx, 1, jepa_env_proprio_dim(env));
@@ -199,19 +222,19 @@ static void gif_frame(uint8_t *dst, const uint8_t *obs, const uint8_t *goal, int
     }
 }
 
-// the current observation as a latent: encoded by the model, or the oracle's state features
-// (with the state kept for its rollouts); rgb gets the frame
+// the current observation as a latent: encoded by the model, or the oracle's state features;
+// rgb gets the frame, and the oracle keeps the state for its rollouts
 static void observe(jepa_ctx *ctx, jepa_model *m, sim_rollout *sim, jepa_env_data *d, int is_goal,
                     uint8_t *rgb, float *z) {
+    float s[JEPA_ENV_MAX_DIM];
+    jepa_env_get_state(sim->env, d, s);
+    if (!is_goal) memcpy(sim->state, s, sizeof s);
     if (m) {
         encode_obs(ctx, m, sim->env, d, rgb, z);
         return;
     }
-    float s[JEPA_ENV_MAX_DIM];
     jepa_env_render(sim->env, d, rgb, JEPA_EVAL_ORACLE_IMAGE, JEPA_EVAL_ORACLE_IMAGE, NULL);
-    jepa_env_get_state(sim->env, d, s);
     jepa_env_plan_features(sim->env, s, is_goal, z);
-    if (!is_goal) memcpy(sim->state, s, sizeof s);
 }
 
 jepa_status jepa_eval_episode_run(jepa_model *m, const jepa_env_model *env,
@@ -242,7 +265,8 @@ jepa_status jepa_eval_episode_run(jepa_model *m, const jepa_env_model *env,
     wm_rollout r = {m, m ? m->cfg.history : 1, 0, dim, sa, NULL, NULL};
     r.z = malloc(sizeof(float) * r.history * dim);
     r.past = malloc(sizeof(float) * (r.history > 1 ? r.history - 1 : 1) * sa);
-    sim_rollout sim = {env, NULL, m ? 0 : jepa_threads_get(), fs, a, dim, 0, {0}};
+    int oracle = !m || cfg->oracle;
+    sim_rollout sim = {env, m, NULL, oracle ? jepa_threads_get() : 0, fs, a, dim, 0, {0}};
     sim.d = calloc((size_t)(sim.n_d > 0 ? sim.n_d : 1), sizeof *sim.d);
     int sim_ok = sim.d != NULL;
     for (int t = 0; sim_ok && t < sim.n_d; t++)
@@ -283,8 +307,8 @@ jepa_status jepa_eval_episode_run(jepa_model *m, const jepa_env_model *env,
     observe(ctx, m, &sim, gd, 1, goal_rgb, zg);
     observe(ctx, m, &sim, d, 0, rgb, z);
     wm_push(&r, z, NULL);
-    jepa_plan_problem prob = {m ? wm_rollout_fn : sim_rollout_fn, m ? (void *)&r : (void *)&sim, zg,
-                              dim, cfg->cost};
+    jepa_plan_problem prob = {oracle ? sim_rollout_fn : wm_rollout_fn,
+                              oracle ? (void *)&sim : (void *)&r, zg, dim, cfg->cost};
     int nf = 0;
     if (gif) gif_frame(gif + (int64_t)nf++ * 2 * img * img * 3, rgb, goal_rgb, img);
     // receding horizon until success or the budget

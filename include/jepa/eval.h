@@ -56,11 +56,12 @@ void jepa_eval_task(const jepa_env_model *env, uint64_t seed, int episode, float
 // The oracle: with no model (m NULL) or cfg->oracle, the episodes plan on the simulator itself.
 // Each candidate is stepped from the current state (its dynamics noise from a stream fixed per
 // plan). With no model its "latents" are jepa_env_plan_features of the states it reaches,
-// against the goal's: the ceiling of a planner and its budget on a protocol, which a world model
-// can only approach. With a model they are the model's encodings of the frames it reaches,
-// against the goal frame's: how well the encoder's latent distance guides the planner, with the
-// predictor taken out (the model's frameskip, not cfg->frameskip).
-// Its observations (GIF frames) are drawn JEPA_EVAL_ORACLE_IMAGE pixels square.
+// against the goal's: what a planner and its budget reach with perfect predictions and the
+// success test's distance as the cost (a reference; a learned distance may guide better). With a
+// model they are the model's encodings of the frames it reaches, against the goal frame's: how
+// well the encoder's latent distance guides the planner, with the predictor taken out (the
+// model's frameskip, not cfg->frameskip). The state oracle draws its observations (GIF frames)
+// JEPA_EVAL_ORACLE_IMAGE pixels square.
 #define JEPA_EVAL_ORACLE_IMAGE 64
 
 // Run one episode (m NULL: the oracle). plan_ms (may be NULL) receives each plan's time in ms

@@ -187,7 +187,7 @@ static int usage(FILE *f) {
             "Runs one episode of the environment's evaluation protocol (episode 0 of --seed),\n"
             "printing each step's plan cost and distance to the goal, then the success.\n"
             "--oracle plans on the simulator itself: alone, with its state as the latent\n"
-            "(--frameskip K, default 5), the ceiling of a planner and budget; with --ckpt, with\n"
+            "(--frameskip K, default 5): the planner with perfect predictions; with --ckpt, with\n"
             "the checkpoint's encodings of its frames (the encoder's cost without the predictor).\n"
             "\n"
             "planning options: --temperature T --noise-std S --init-std S --beta B (iCEM)\n"

@@ -49,6 +49,7 @@ extern "C" {
     X(FLOAT, w_smooth, 0.0, 0.0, 1e6, "temporal smoothness weight (pldm)")                        \
     X(FLOAT, w_idm, 1.0, 0.0, 1e6, "inverse-dynamics weight (pldm)")                              \
     X(FLOAT, w_sigreg, 0.09, 0.0, 1e6, "SIGReg weight lambda (lewm)")                             \
+    X(FLOAT, w_rollout, 0.0, 0.0, 1e6, "lewm: weight of the predictor's own rollout from the history over the horizon") \
     X(INT, sigreg_directions, 1024, 1, 65536, "SIGReg random directions per step")               \
     X(INT, sigreg_points, 17, 2, 1024, "Epps-Pulley integration points in [0, 3]")              \
     /* optimisation */                                                                             \

@@ -2,6 +2,7 @@
 // rollout is its true dynamics, so receding-horizon planning must bring it to the goal.
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "jepa.h"
@@ -74,6 +75,21 @@ static void run(int kind) {
     jepa_planner_free(&p);
 }
 
+// run ec's episodes on 1 thread into eps and *r, then on 2: the same episodes, bit for bit
+static void run_on_1_and_2_threads(jepa_model *m, const jepa_env_model *env, jepa_eval_config *ec,
+                                   jepa_eval_result *r, jepa_eval_episode *eps) {
+    char err[256] = "";
+    jepa_eval_episode *again = calloc((size_t)ec->episodes, sizeof *again);
+    jepa_eval_result r2;
+    CHECK(again != NULL);
+    ec->threads = 1;
+    CHECK(jepa_eval_run(m, env, ec, r, eps, err, sizeof err) == JEPA_OK);
+    ec->threads = 2;
+    CHECK(again && jepa_eval_run(m, env, ec, &r2, again, err, sizeof err) == JEPA_OK);
+    CHECK(again && memcmp(eps, again, sizeof *eps * (size_t)ec->episodes) == 0);
+    free(again);
+}
+
 // the evaluation protocol with a small random world model: episodes on 1 and 2 threads give
 // identical results, and the protocol's goal lies in the other room
 static void eval_determinism(void) {
@@ -90,14 +106,10 @@ static void eval_determinism(void) {
     ec.planner.samples = 32;
     ec.planner.elites = 4;
     ec.planner.iterations = 2;
-    jepa_eval_episode e1[4], e2[4];
-    jepa_eval_result r1, r2;
-    ec.threads = 1;
-    CHECK(jepa_eval_run(&m, env, &ec, &r1, e1, err, sizeof err) == JEPA_OK);
-    ec.threads = 2;
-    CHECK(jepa_eval_run(&m, env, &ec, &r2, e2, err, sizeof err) == JEPA_OK);
-    CHECK(memcmp(e1, e2, sizeof e1) == 0); // bit for bit, whatever the thread count
-    CHECK(r1.plans == 4 * 2);              // 10 steps, a plan per 5: two plans per episode
+    jepa_eval_episode e1[4];
+    jepa_eval_result r1;
+    run_on_1_and_2_threads(&m, env, &ec, &r1, e1); // bit for bit, whatever the thread count
+    CHECK(r1.plans == 4 * 2); // 10 steps, a plan per 5: two plans per episode
     for (int e = 0; e < 4; e++) {
         float wall = e1[e].start[3]; // tworoom state: x, y, door, wall x
         CHECK((e1[e].start[0] < wall) != (e1[e].goal[0] < wall));
@@ -210,13 +222,9 @@ static void oracle(void) {
     jepa_env_model *env = jepa_env_create("pusht", NULL, err, sizeof err);
     ec.episodes = 2;
     ec.max_steps = 4;
-    jepa_eval_episode e1[2], e2[2];
-    jepa_eval_result r1, r2;
-    ec.threads = 1;
-    CHECK(jepa_eval_run(&m, env, &ec, &r1, e1, err, sizeof err) == JEPA_OK);
-    ec.threads = 2;
-    CHECK(jepa_eval_run(&m, env, &ec, &r2, e2, err, sizeof err) == JEPA_OK);
-    CHECK(memcmp(e1, e2, sizeof e1) == 0);
+    jepa_eval_episode e1[4]; // room for tworoom's 4 below
+    jepa_eval_result r1;
+    run_on_1_and_2_threads(&m, env, &ec, &r1, e1);
     jepa_env_free(env);
     jepa_model_free(&m);
     // the oracle reaches tworoom's goals (MPPI and frameskip as make demo), the same on 1 and 2
@@ -232,12 +240,7 @@ static void oracle(void) {
     ec.frameskip = 4;
     ec.max_steps = 0;
     ec.cost.all_steps = 1;
-    jepa_eval_episode t1[4], t2[4];
-    ec.threads = 1;
-    CHECK(jepa_eval_run(NULL, env, &ec, &r1, t1, err, sizeof err) == JEPA_OK);
-    ec.threads = 2;
-    CHECK(jepa_eval_run(NULL, env, &ec, &r2, t2, err, sizeof err) == JEPA_OK);
-    CHECK(memcmp(t1, t2, sizeof t1) == 0);
+    run_on_1_and_2_threads(NULL, env, &ec, &r1, e1);
     printf("  oracle tworoom: %d of 4 reached\n", r1.successes);
     CHECK(r1.successes >= 3);
     jepa_env_free(env);

@@ -66,11 +66,12 @@ static int collect(const char *dir, int episodes, int steps, int size, uint64_t 
 #define PLDM_BASE                                                                                  \
     "\"recipe\": \"pldm\", \"encoder\": \"conv\", \"image\": 16, \"cnn_stages\": 2, "              \
     "\"cnn_width\": 8, \"latent\": 8, \"horizon\": 3, \"batch\": 8, \"predictor_hidden\": 32"
-#define LEWM_BASE                                                                                  \
+#define LEWM_WINDOW(history, horizon)                                                              \
     "\"recipe\": \"lewm\", \"image\": 16, \"patch\": 4, \"vit_dim\": 16, \"vit_depth\": 1, "       \
     "\"vit_heads\": 2, \"projector_hidden\": 32, \"latent\": 16, \"pred_depth\": 1, "              \
-    "\"pred_heads\": 2, \"history\": 2, \"horizon\": 1, \"sigreg_directions\": 64, "               \
-    "\"frameskip\": 2, \"batch\": 8"
+    "\"pred_heads\": 2, \"history\": " #history ", \"horizon\": " #horizon ", "                    \
+    "\"sigreg_directions\": 64, \"frameskip\": 2, \"batch\": 8"
+#define LEWM_BASE LEWM_WINDOW(2, 1)
 
 // write {base, extra} to test_root()/name, its path into path (512 bytes)
 static void write_config(char *path, const char *name, const char *base, const char *extra) {
@@ -650,11 +651,7 @@ static void test_target_frames(void) {
 // lewm's rollout term: with one frame of history and one step, the predictor's own rollout is
 // its teacher-forced prediction, so the two terms agree; over 3 steps from 2 frames the rollout
 // term is its own, and training with it lowers the loss
-#define LEWM_ROLLOUT(history, horizon)                                                             \
-    "\"recipe\": \"lewm\", \"image\": 16, \"patch\": 4, \"vit_dim\": 16, \"vit_depth\": 1, "       \
-    "\"vit_heads\": 2, \"projector_hidden\": 32, \"latent\": 16, \"pred_depth\": 1, "              \
-    "\"pred_heads\": 2, \"sigreg_directions\": 64, \"frameskip\": 2, \"batch\": 8, "               \
-    "\"w_rollout\": 1, \"history\": " #history ", \"horizon\": " #horizon
+#define LEWM_ROLLOUT(history, horizon) LEWM_WINDOW(history, horizon) ", \"w_rollout\": 1"
 static void test_rollout_term(void) {
     char err[256], json[1024];
     const char *cfgs[2] = {LEWM_ROLLOUT(1, 1), LEWM_ROLLOUT(2, 3)};

@@ -97,13 +97,14 @@ static jepa_tensor *lewm_loss(jepa_ctx *ctx, jepa_model *m, const jepa_batch *b,
                                   c->w_pred, "pred", terms, names, n);
     // the predictor's own rollout, as planning runs it: from the first `history` latents, each
     // later one predicted from the predictions before it
-    int64_t h0 = c->history;
     if (c->w_rollout > 0) {
+        int64_t h0 = c->history;
         jepa_tensor *past = h0 > 1 ? jepa_slice(ctx, actions, 1, 0, h0 - 1) : NULL;
         jepa_tensor *roll = jepa_model_rollout(ctx, m, jepa_slice(ctx, z, 1, 0, h0), past,
                                                jepa_slice(ctx, actions, 1, h0 - 1, T - 1));
-        total = add_term(ctx, total, jepa_mse_loss(ctx, roll, jepa_slice(ctx, target, 1, h0 - 1, T - 1)),
-                         c->w_rollout, "rollout", terms, names, n);
+        jepa_tensor *later = jepa_slice(ctx, target, 1, h0 - 1, T - 1);
+        total = add_term(ctx, total, jepa_mse_loss(ctx, roll, later), c->w_rollout, "rollout",
+                         terms, names, n);
     }
     // SIGReg on each frame's latents across the batch, as LeWM: groups (T, B, D)
     jepa_tensor *sig = jepa_sigreg(ctx, jepa_transpose(ctx, z, 0, 1), c->sigreg_directions, c->sigreg_points, 3.0f,

@@ -108,7 +108,7 @@ static void test_open_and_windows(void) {
     CHECK(jepa_npy_map(&S, test_path("data", "states.npy"), err, sizeof err) == JEPA_OK);
     CHECK(jepa_npy_map(&P, test_path("data", "proprio.npy"), err, sizeof err) == JEPA_OK);
     // every start of every episode, for windows of several shapes
-    static const jepa_window shapes[] = {{1, 1}, {4, 1}, {4, 2}, {3, 5}, {2, 10}, {11, 1}};
+    static const jepa_window shapes[] = {{1, 1, 0}, {4, 1, 0}, {4, 2, 0}, {3, 5, 0}, {2, 10, 0}, {11, 1, 0}};
     for (size_t w = 0; w < sizeof shapes / sizeof shapes[0]; w++) {
         jepa_batch b;
         CHECK(jepa_batch_alloc(&b, &ds, &shapes[w], 1) == JEPA_OK);
@@ -128,7 +128,7 @@ static void test_open_and_windows(void) {
         jepa_batch_free(&b);
     }
     // a batch of random windows: each one is the window its (episode, start) names
-    jepa_window w = {4, 2};
+    jepa_window w = {.frames = 4, .frameskip = 2};
     jepa_batch b;
     int64_t eps[3] = {2, 7, 11};
     CHECK(jepa_batch_alloc(&b, &ds, &w, 16) == JEPA_OK);
@@ -194,7 +194,7 @@ static void test_sample_and_loader(void) {
     char err[512];
     jepa_dataset ds;
     CHECK(jepa_dataset_open(&ds, test_path("data", NULL), err, sizeof err) == JEPA_OK);
-    jepa_window w = {3, 2};
+    jepa_window w = {.frames = 3, .frameskip = 2};
     int64_t eps[5] = {0, 3, 4, 8, 10};
     jepa_batch a, b;
     CHECK(jepa_batch_alloc(&a, &ds, &w, 6) == JEPA_OK &&
@@ -239,7 +239,7 @@ static void test_sample_and_loader(void) {
     jepa_loader_free(half);
     jepa_batch_free(&part);
     // a window longer than the episodes is refused with a message
-    jepa_window too_long = {4, 4};
+    jepa_window too_long = {.frames = 4, .frameskip = 4};
     CHECK(jepa_loader_create(&ds, &too_long, 6, 0, eps, 5, 17, 0, err, sizeof err) == NULL);
     CHECK(strstr(err, "does not fit") != NULL);
     CHECK(jepa_loader_create(&ds, &w, 6, 0, eps, 0, 17, 0, err, sizeof err) == NULL);

@@ -166,7 +166,7 @@ static void test_encode(void) {
     float *lat = NULL, *states = NULL;
     CHECK(jepa_probe_encode(&m, &ds, eps, 2, 1000, &lat, &states, &n, err, sizeof err) == JEPA_OK);
     CHECK(n == 2 * T1);
-    jepa_window one = {1, 1};
+    jepa_window one = {.frames = 1, .frameskip = 1};
     jepa_batch b;
     CHECK(jepa_batch_alloc(&b, &ds, &one, 1) == JEPA_OK);
     jepa_ctx *ctx = jepa_ctx_create(0);

@@ -81,10 +81,12 @@ static void write_config(char *path, const char *name, const char *base, const c
     write_bytes(path, text, strlen(text));
 }
 
-static jepa_status train(const char *config, const char *data, const char *run, int64_t steps,
-                         int64_t stop_after, int resume, char *err, size_t n) {
+// a run whose weights start from the checkpoint init (NULL: drawn)
+static jepa_status train_from(const char *init, const char *config, const char *data, const char *run,
+                              int64_t steps, int64_t stop_after, int resume, char *err, size_t n) {
     jepa_train_options o;
     memset(&o, 0, sizeof o);
+    o.init_path = init;
     o.config_path = config;
     o.data_dir = test_path(data, NULL);
     o.run_dir = test_path(run, NULL);
@@ -93,6 +95,11 @@ static jepa_status train(const char *config, const char *data, const char *run, 
     o.resume = resume;
     err[0] = '\0';
     return jepa_train(&o, err, n);
+}
+
+static jepa_status train(const char *config, const char *data, const char *run, int64_t steps,
+                         int64_t stop_after, int resume, char *err, size_t n) {
+    return train_from(NULL, config, data, run, steps, stop_after, resume, err, n);
 }
 
 // the lines of run/metrics.jsonl, parsed (the caller frees each with cJSON_Delete)
@@ -203,8 +210,9 @@ static int same_metrics(const char *a, const char *b) {
 }
 
 // 12 steps straight; 6, then a resume to 12: the same checkpoints, byte for byte, and the same
-// metrics (validation every 5 steps, checkpoints every 4: the stop falls between two)
-static void test_resume(const char *recipe, const char *base, const char *extra) {
+// metrics (validation every 5 steps, checkpoints every 4: the stop falls between two); both
+// runs start from the checkpoint init when it is not NULL
+static void test_resume(const char *recipe, const char *base, const char *extra, const char *init) {
     char err[1024], name[64], straight[64], split[64], fields[512];
     snprintf(name, sizeof name, "%s_resume.json", recipe);
     snprintf(fields, sizeof fields,
@@ -215,8 +223,8 @@ static void test_resume(const char *recipe, const char *base, const char *extra)
     write_config(cfg, name, base, fields);
     snprintf(straight, sizeof straight, "%s_straight", recipe);
     snprintf(split, sizeof split, "%s_split", recipe);
-    CHECK(train(cfg, "data", straight, 0, 0, 0, err, sizeof err) == JEPA_OK);
-    CHECK(train(cfg, "data", split, 0, 6, 0, err, sizeof err) == JEPA_OK);
+    CHECK(train_from(init, cfg, "data", straight, 0, 0, 0, err, sizeof err) == JEPA_OK);
+    CHECK(train_from(init, cfg, "data", split, 0, 6, 0, err, sizeof err) == JEPA_OK);
     jepa_model m;
     jepa_train_state state = {0};
     CHECK(jepa_model_load(&m, test_path(split, "last.safetensors"), &state, err, sizeof err) ==
@@ -688,6 +696,96 @@ static void test_rollout_term(void) {
     test_loss_falls("lewm_rollout", LEWM_ROLLOUT(2, 3));
 }
 
+// freeze_encoder: a run started (--init) from a trained model changes its predictor only, its
+// first step's loss terms from the cached latents are those of the same weights encoding the
+// frames in inference mode, the loss falls, a resume is exact, and the misuses are named
+#define FROZEN_FIELDS "\"use_proprio\": 1, \"w_rollout\": 1, \"seed\": 4"
+static void test_frozen_encoder(void) {
+    char err[1024], cfg[512], json[1024], init[512];
+    jepa_dataset ds;
+    jepa_model base, frozen, twin;
+    if (!train_and_load("frozen_base", "\"use_proprio\": 1, \"seed\": 4", 6, &ds, &base)) return;
+    snprintf(init, sizeof init, "%s", test_path("run_frozen_base", "last.safetensors"));
+    // a window of 2 + 2 frames: the predictor's positions grow from the base's 3 to 4
+    write_config(cfg, "frozen.json", LEWM_WINDOW(2, 2),
+                 FROZEN_FIELDS ", \"freeze_encoder\": 1, \"steps\": 40, \"warmup\": 0, "
+                 "\"lr\": 0.003, \"log_every\": 1, \"val_every\": 20, \"ckpt_every\": 20");
+    jepa_status st = train_from(init, cfg, "data", "frozen", 0, 0, 0, err, sizeof err);
+    if (st != JEPA_OK) fprintf(stderr, "  frozen: %s\n", err);
+    CHECK(st == JEPA_OK);
+    jepa_train_state state;
+    CHECK(jepa_model_load(&frozen, test_path("frozen", "last.safetensors"), &state, err, sizeof err) == JEPA_OK);
+    int kept = 0, moved = 0;
+    for (int i = 0; i < frozen.params.count; i++) {
+        const jepa_param *p = &frozen.params.items[i];
+        int j = jepa_params_find(&base.params, p->name);
+        const jepa_tensor *t = &base.params.items[j].tensor;
+        int predictor = strncmp(p->name, "predictor.", 10) == 0;
+        int same = jepa_same_shape(t, &p->tensor) &&
+                   memcmp(t->data, p->tensor.data, sizeof(float) * (size_t)jepa_numel(t)) == 0;
+        CHECK(j >= 0 && (predictor || same));
+        kept += !predictor && same;
+        moved += predictor && !same;
+    }
+    printf("frozen encoder: %d tensors kept bit for bit, %d predictor tensors moved\n", kept, moved);
+    CHECK(kept > 10 && moved > 10);
+    // the first step's terms: the twin without freeze_encoder, started from the same checkpoint,
+    // on the loader's first batch (frames), in inference mode
+    snprintf(json, sizeof json, "{%s, %s}", LEWM_WINDOW(2, 2), FROZEN_FIELDS);
+    CHECK(make_model(&twin, json, err, sizeof err) == JEPA_OK);
+    CHECK(jepa_model_init_from(&twin, init, err, sizeof err) == JEPA_OK);
+    int64_t *tr = NULL, *va = NULL, n_tr = 0, n_va = 0;
+    CHECK(jepa_dataset_split(&ds, twin.cfg.val_fraction, 4, &tr, &n_tr, &va, &n_va) == JEPA_OK);
+    jepa_window w = jepa_model_window(&twin);
+    jepa_batch b;
+    CHECK(jepa_batch_alloc(&b, &ds, &w, twin.cfg.batch) == JEPA_OK);
+    jepa_dataset_sample(&ds, &w, tr, n_tr, 4, 0, &b);
+    float terms[JEPA_WM_MAX_TERMS];
+    const char *names[JEPA_WM_MAX_TERMS];
+    int n_terms;
+    jepa_ctx *ctx = jepa_ctx_create(0);
+    jepa_ctx_set_grad(ctx, 0);
+    jepa_model_loss(ctx, &twin, &b, 0, 0, terms, names, &n_terms);
+    cJSON *lines[64];
+    int nl = read_metrics("frozen", lines, 64);
+    CHECK(nl > 40 && number(lines[0], "step") == 1 && !cJSON_GetObjectItem(lines[0], "sigreg"));
+    for (int k = 0; k < 2 && nl > 0; k++) {
+        double got = number(lines[0], names[k]);
+        printf("frozen encoder: step 1's '%s' %.7f, the twin's on frames %.7f\n", names[k], got, terms[k]);
+        CHECK_NEAR(got, terms[k], 1e-5 * (1 + fabs(terms[k])));
+    }
+    // the total falls: the last 10 steps' mean under the first 10's (validation lines have none)
+    double first = 0, last = 0, totals[64];
+    int nt = 0;
+    for (int i = 0; i < nl; i++)
+        if (!isnan(number(lines[i], "total"))) totals[nt++] = number(lines[i], "total");
+    CHECK(nt == 40);
+    for (int i = 0; i < 10 && nt == 40; i++) {
+        first += totals[i] / 10;
+        last += totals[nt - 1 - i] / 10;
+    }
+    printf("frozen encoder: total %.5f over the first 10 steps, %.5f over the last 10\n", first, last);
+    CHECK(last < 0.8 * first);
+    free_lines(lines, nl);
+    jepa_ctx_free(ctx);
+    jepa_batch_free(&b);
+    free(tr);
+    free(va);
+    jepa_model_free(&twin);
+    jepa_model_free(&frozen);
+    jepa_model_free(&base);
+    jepa_dataset_close(&ds);
+    test_resume("lewm_frozen", LEWM_WINDOW(2, 2), FROZEN_FIELDS ", \"freeze_encoder\": 1", init);
+    // misuses: no checkpoint to freeze; another architecture; --init with --resume
+    CHECK(train(cfg, "data", "frozen_noinit", 0, 0, 0, err, sizeof err) == JEPA_ERR_INVALID);
+    CHECK(strstr(err, "freeze_encoder") && strstr(err, "--init"));
+    write_config(cfg, "frozen_wide.json", LEWM_WINDOW(2, 2), "\"use_proprio\": 1, \"pred_depth\": 2");
+    CHECK(train_from(init, cfg, "data", "frozen_wide", 0, 0, 0, err, sizeof err) == JEPA_ERR_SHAPE);
+    CHECK(strstr(err, "predictor.blocks.1") != NULL);
+    CHECK(train_from(init, NULL, "data", "frozen", 0, 0, 1, err, sizeof err) == JEPA_ERR_INVALID);
+    CHECK(strstr(err, "--init") != NULL);
+}
+
 int main(void) {
     jepa_threads_set(1);
     if (!test_tmpdir("train")) return 1;
@@ -708,8 +806,8 @@ int main(void) {
     if (ok) {
         test_loss_falls("pldm", PLDM_BASE);
         test_loss_falls("lewm", LEWM_BASE);
-        test_resume("pldm", PLDM_BASE, "\"target\": \"ema\"");
-        test_resume("lewm", LEWM_BASE, NULL);
+        test_resume("pldm", PLDM_BASE, "\"target\": \"ema\"", NULL);
+        test_resume("lewm", LEWM_BASE, NULL, NULL);
         test_errors();
         test_clipping();
         test_checkpoints();
@@ -717,6 +815,7 @@ int main(void) {
         test_refit_norms();
         test_target_frames();
         test_rollout_term();
+        test_frozen_encoder();
         test_cli();
     }
     // everything made here lives under test_root()

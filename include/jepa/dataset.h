@@ -50,6 +50,7 @@ jepa_status jepa_dataset_parse_manifest(jepa_dataset *ds, const char *text, cons
 typedef struct jepa_window {
     int frames;    // >= 1
     int frameskip; // >= 1
+    int no_pixels; // 1: batches carry no frames (a frozen encoder's latents stand for them)
 } jepa_window;
 
 // Env steps a window spans: (frames - 1) * frameskip.
@@ -58,11 +59,14 @@ int64_t jepa_window_span(const jepa_window *w);
 // A batch of B windows, in the layouts the models take.
 typedef struct jepa_batch {
     int64_t B, T, H, W, A, S, P; // T = window frames, A = frameskip * action_dim
-    float *frames;               // (B, T, 3, H, W), values in [0, 1]
+    float *frames;               // (B, T, 3, H, W), values in [0, 1]; NULL for no_pixels
     float *actions;              // (B, T-1, A)
     float *states;               // (B, T, S)
     float *proprio;              // (B, T, P)
     int64_t *episode, *start;    // (B): where each window came from
+    // (B, T, D): the frames' latents, looked up by the trainer in a frozen encoder's cache (the
+    // dataset never sets them; NULL: the model encodes the frames)
+    const float *latents;
 } jepa_batch;
 
 jepa_status jepa_batch_alloc(jepa_batch *b, const jepa_dataset *ds, const jepa_window *w,

@@ -57,6 +57,9 @@ int jepa_params_add(jepa_params *p, const char *name, int ndim, const int64_t *s
 // Declare a non-trainable buffer (e.g. running_mean): saved in checkpoints, never optimized.
 int jepa_params_add_buffer(jepa_params *p, const char *name, int ndim, const int64_t *shape);
 
+// Before finalize: keep parameter i as it is, as a buffer (no gradient, never optimized).
+void jepa_params_freeze(jepa_params *p, int i);
+
 // Allocate the buffers (zero-filled) and point every tensor into them.
 jepa_status jepa_params_finalize(jepa_params *p);
 

@@ -21,6 +21,8 @@ typedef struct jepa_train_options {
                              // interruption would (the schedule stays `steps` long)
     double minutes;          // > 0: stop (and save) after this much wall time
     int resume;              // continue from run_dir/last.safetensors
+    const char *init_path;   // a new run's weights start from this checkpoint's (NULL: drawn);
+                             // the config must make the same architecture (jepa_model_init_from)
     int progress;            // draw a progress bar on stderr
     // polled every step (may be NULL): when it turns non-zero the run saves and stops with
     // JEPA_ERR_INTERRUPTED (a SIGINT handler sets it)
@@ -41,6 +43,8 @@ typedef struct jepa_train_options {
     void *sum_user;
 } jepa_train_options;
 
+// With the config's freeze_encoder, the encoder (init_path's) encodes every frame of the dataset
+// once, in inference mode, and only the predictor trains, on those latents.
 // Train. Writes run_dir/metrics.jsonl (one JSON line per log interval and per validation),
 // run_dir/last.safetensors (every ckpt_every steps and at the end) and best.safetensors (best
 // validation loss), each atomically. A NaN or Inf in a loss term, a gradient, a weight or

@@ -15,11 +15,15 @@
 
 static int usage(FILE *f) {
     fprintf(f, "usage: jepa train --config configs/ENV_RECIPE.json --data DIR --out RUN\n"
-               "                  [--steps N | --minutes M] [--resume] [--quiet] [--threads N]\n"
+               "                  [--steps N | --minutes M] [--resume | --init CKPT] [--quiet]\n"
+               "                  [--threads N]\n"
                "\n"
                "Writes RUN/metrics.jsonl, RUN/last.safetensors and RUN/best.safetensors.\n"
                "--resume continues RUN from its last checkpoint (same losses as an uninterrupted\n"
                "run on one thread). Ctrl-C saves and stops.\n"
+               "--init CKPT starts a new run from CKPT's weights (the config must make the same\n"
+               "model). With the config's \"freeze_encoder\": 1 only the predictor trains, on the\n"
+               "latents of CKPT's encoder, computed once for every frame of DIR.\n"
                "\n"
                "Data-parallel: mpirun -np N jepa train ... (same options for every process; add\n"
                "--threads T to give each T cores). The config's batch is per process: N processes\n"
@@ -44,9 +48,10 @@ int jepa_cli_train_parse(int argc, char **argv, jepa_train_options *o) {
         if (!strcmp(a, "--resume")) o->resume = 1;
         else if (!strcmp(a, "--quiet")) o->progress = 0;
         else if (!strcmp(a, "--config") || !strcmp(a, "--data") || !strcmp(a, "--out") ||
-                 !strcmp(a, "--steps") || !strcmp(a, "--minutes")) {
+                 !strcmp(a, "--steps") || !strcmp(a, "--minutes") || !strcmp(a, "--init")) {
             if (!(v = jepa_cli_value(cmd, argc, argv, &i))) return 2;
             if (!strcmp(a, "--config")) o->config_path = v;
+            else if (!strcmp(a, "--init")) o->init_path = v;
             else if (!strcmp(a, "--data")) o->data_dir = v;
             else if (!strcmp(a, "--out")) o->run_dir = v;
             else if (!strcmp(a, "--steps")) {

@@ -196,13 +196,13 @@ jepa_status jepa_batch_alloc(jepa_batch *b, const jepa_dataset *ds, const jepa_w
     b->A = w->frameskip * ds->action_dim;
     b->S = ds->state_dim;
     b->P = ds->proprio_dim;
-    b->frames = malloc(sizeof(float) * (size_t)(B * b->T * 3 * b->H * b->W));
+    b->frames = w->no_pixels ? NULL : malloc(sizeof(float) * (size_t)(B * b->T * 3 * b->H * b->W));
     b->actions = malloc(sizeof(float) * (size_t)(B * (b->T - 1) * b->A + 1));
     b->states = malloc(sizeof(float) * (size_t)(B * b->T * b->S + 1));
     b->proprio = malloc(sizeof(float) * (size_t)(B * b->T * b->P + 1));
     b->episode = malloc(sizeof(int64_t) * (size_t)B);
     b->start = malloc(sizeof(int64_t) * (size_t)B);
-    if (!b->frames || !b->actions || !b->states || !b->proprio || !b->episode || !b->start) {
+    if ((!b->frames && !w->no_pixels) || !b->actions || !b->states || !b->proprio || !b->episode || !b->start) {
         jepa_batch_free(b);
         return JEPA_ERR_NOMEM;
     }
@@ -232,8 +232,8 @@ void jepa_dataset_window(const jepa_dataset *ds, const jepa_window *w, int64_t e
         int64_t t = start + k * w->frameskip;
         // HWC bytes -> CHW floats in [0, 1]
         const uint8_t *src = frames + ((ep * T1 + t) * HW) * 3;
-        float *dst = b->frames + (i * b->T + k) * 3 * HW;
-        for (int64_t p = 0; p < HW; p++)
+        float *dst = b->frames ? b->frames + (i * b->T + k) * 3 * HW : NULL;
+        for (int64_t p = 0; dst && p < HW; p++)
             for (int c = 0; c < 3; c++) dst[c * HW + p] = (float)src[3 * p + c] * (1.0f / 255.0f);
         memcpy(b->states + (i * b->T + k) * b->S, states + (ep * T1 + t) * b->S,
                sizeof(float) * (size_t)b->S);

@@ -120,7 +120,7 @@ jepa_status jepa_probe_encode(jepa_model *m, const jepa_dataset *ds, const int64
     *n = total < max_frames ? total : (max_frames > 0 ? max_frames : 1);
     *latents = malloc(sizeof(float) * (size_t)(*n * D));
     *states = malloc(sizeof(float) * (size_t)(*n * S));
-    jepa_window one = {1, 1};
+    jepa_window one = {.frames = 1, .frameskip = 1};
     jepa_batch b;
     jepa_ctx *ctx = jepa_ctx_create(0);
     if (!*latents || !*states || !ctx || jepa_batch_alloc(&b, ds, &one, T1) != JEPA_OK) {

@@ -50,6 +50,11 @@ int jepa_params_add_buffer(jepa_params *p, const char *name, int ndim, const int
     return add(p, name, ndim, shape, 1, 0);
 }
 
+void jepa_params_freeze(jepa_params *p, int i) {
+    JEPA_CHECK_MSG(!p->finalized && i >= 0 && i < p->count, "freeze: parameters already allocated");
+    p->items[i].trainable = 0;
+}
+
 jepa_status jepa_params_finalize(jepa_params *p) {
     JEPA_CHECK(!p->finalized);
     size_t n = (size_t)(p->total ? p->total : 1);

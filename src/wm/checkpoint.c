@@ -208,3 +208,54 @@ jepa_status jepa_model_load_optimizer(const jepa_model *m, jepa_adamw *opt, cons
     jepa_st_close(&st);
     return s;
 }
+
+// the position rows of the lewm predictor: a longer or shorter training window (horizon) keeps
+// the checkpoint's first rows
+static int same_but_positions(const jepa_param *a, const jepa_tensor *b) {
+    const jepa_tensor *t = &a->tensor;
+    return strcmp(a->name, "predictor.pos_embed") == 0 && t->ndim == 3 && b->ndim == 3 &&
+           t->shape[0] == b->shape[0] && t->shape[2] == b->shape[2];
+}
+
+jepa_status jepa_model_init_from(jepa_model *m, const char *path, char *err, size_t n) {
+    jepa_model src;
+    jepa_status s = jepa_model_load(&src, path, NULL, err, n);
+    if (s != JEPA_OK) return s;
+    if (src.recipe != m->recipe || src.action_dim != m->action_dim ||
+        (m->cfg.use_proprio && src.proprio_dim != m->proprio_dim))
+        s = jepa_fail(err, n, JEPA_ERR_SHAPE,
+                      "%s: a %s model of actions %d (proprio %d); the config makes a %s model of %d (%d)",
+                      path, src.cfg.recipe, src.action_dim, src.proprio_dim, m->cfg.recipe,
+                      m->action_dim, m->proprio_dim);
+    for (int i = 0; s == JEPA_OK && i < src.params.count; i++)
+        if (jepa_params_find(&m->params, src.params.items[i].name) < 0)
+            s = jepa_fail(err, n, JEPA_ERR_SHAPE, "%s: tensor '%s' is not in the config's model (another size?)",
+                          path, src.params.items[i].name);
+    for (int i = 0; s == JEPA_OK && i < m->params.count; i++) {
+        const jepa_param *to = &m->params.items[i];
+        int j = jepa_params_find(&src.params, to->name);
+        if (j < 0) {
+            s = jepa_fail(err, n, JEPA_ERR_SHAPE, "%s: tensor '%s' is missing (another size?)", path, to->name);
+            break;
+        }
+        const jepa_tensor *from = &src.params.items[j].tensor;
+        float *dst = m->params.data + to->offset;
+        if (jepa_same_shape(&to->tensor, from)) {
+            memcpy(dst, from->data, sizeof(float) * (size_t)jepa_numel(from));
+        } else if (same_but_positions(to, from)) {
+            // (1, T, D): the first min(T, T') rows
+            int64_t rows = to->tensor.shape[1] < from->shape[1] ? to->tensor.shape[1] : from->shape[1];
+            memcpy(dst, from->data, sizeof(float) * (size_t)(rows * from->shape[2]));
+        } else {
+            char shape[64];
+            s = jepa_fail(err, n, JEPA_ERR_SHAPE, "%s: tensor '%s' is %s, the config's model's %s (another size?)",
+                          path, to->name, jepa_shape_str(from, shape, sizeof shape),
+                          jepa_shape_str(&to->tensor, shape + 32, 32));
+        }
+    }
+    // an EMA target starts from the weights it follows
+    if (s == JEPA_OK && m->has_target)
+        memcpy(m->target.data, m->params.data, sizeof(float) * (size_t)m->params.total);
+    jepa_model_free(&src);
+    return s;
+}

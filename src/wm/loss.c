@@ -28,12 +28,19 @@ static jepa_tensor *later_frames(jepa_ctx *ctx, jepa_tensor *x, int64_t B) {
 }
 
 // every frame's online latents (with grad), and the targets of frames 1..T-1, the ones the
-// predictions meet: the EMA copy's (no grad, frame 0 not encoded), or the online latents
+// predictions meet: the EMA copy's (no grad, frame 0 not encoded), or the online latents; a
+// frozen encoder's latents come with the batch (no grad)
 static void encode_all(jepa_ctx *ctx, jepa_model *m, const jepa_batch *b, int training,
                        jepa_tensor **z, jepa_tensor **target, jepa_tensor **actions) {
     jepa_tensor *frames, *proprio;
-    batch_tensors(ctx, b, &frames, &proprio, actions);
     int64_t B = b->B, T = b->T, D = m->cfg.latent;
+    if (b->latents) {
+        *actions = jepa_wrap(ctx, b->actions, NULL, 3, (int64_t[]){B, T - 1, b->A});
+        *z = jepa_wrap(ctx, (float *)b->latents, NULL, 3, (int64_t[]){B, T, D});
+        *target = jepa_slice(ctx, *z, 1, 1, T);
+        return;
+    }
+    batch_tensors(ctx, b, &frames, &proprio, actions);
     *z = jepa_reshape(ctx, jepa_model_encode(ctx, m, &m->params, frames, proprio, training), 3,
                       (int64_t[]){B, T, D});
     if (!m->has_target) {
@@ -68,6 +75,7 @@ static jepa_tensor *pldm_loss(jepa_ctx *ctx, jepa_model *m, const jepa_batch *b,
     jepa_tensor *pred = jepa_model_rollout(ctx, m, jepa_slice(ctx, z, 1, 0, 1), NULL, actions);
     jepa_tensor *total = add_term(ctx, NULL, jepa_mse_loss(ctx, pred, target),
                                   c->w_pred, "pred", terms, names, n);
+    if (c->freeze_encoder) return total; // the rest only shapes the encoder
     // VICReg on each frame's latents, statistics over the batch: groups (T, B, D)
     jepa_tensor *per_frame = jepa_transpose(ctx, z, 0, 1);
     total = add_term(ctx, total, jepa_vicreg_variance(ctx, per_frame, 1.0f, 1e-4f), c->w_var, "var",
@@ -106,6 +114,7 @@ static jepa_tensor *lewm_loss(jepa_ctx *ctx, jepa_model *m, const jepa_batch *b,
         total = add_term(ctx, total, jepa_mse_loss(ctx, roll, later), c->w_rollout, "rollout",
                          terms, names, n);
     }
+    if (c->freeze_encoder) return total;
     // SIGReg on each frame's latents across the batch, as LeWM: groups (T, B, D)
     jepa_tensor *sig = jepa_sigreg(ctx, jepa_transpose(ctx, z, 0, 1), c->sigreg_directions, c->sigreg_points, 3.0f,
                                    (uint64_t)c->seed, (uint64_t)step);
@@ -117,6 +126,8 @@ jepa_tensor *jepa_model_loss(jepa_ctx *ctx, jepa_model *m, const jepa_batch *bat
     jepa_window w = jepa_model_window(m);
     JEPA_CHECK_MSG(batch->T == w.frames && batch->A == m->step_action_dim,
                    "the batch's windows are not the model's");
+    JEPA_CHECK_MSG(!m->cfg.freeze_encoder || batch->latents,
+                   "a frozen encoder's batches carry their latents");
     *n_terms = 0;
     jepa_tensor *total = m->recipe == JEPA_RECIPE_LEWM
                              ? lewm_loss(ctx, m, batch, step, training, terms, names, n_terms)
@@ -127,7 +138,7 @@ jepa_tensor *jepa_model_loss(jepa_ctx *ctx, jepa_model *m, const jepa_batch *bat
 }
 
 void jepa_model_refit_norms(jepa_ctx *ctx, jepa_model *m, const jepa_batch *batch, int index) {
-    if (m->recipe != JEPA_RECIPE_LEWM) return;
+    if (m->recipe != JEPA_RECIPE_LEWM || m->cfg.freeze_encoder) return;
     jepa_norm *bn = &m->projector.bn;
     float momentum = bn->momentum, terms[JEPA_WM_MAX_TERMS];
     const char *names[JEPA_WM_MAX_TERMS];

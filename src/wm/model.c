@@ -133,6 +133,10 @@ jepa_status jepa_model_create(jepa_model *m, const jepa_wm_config *cfg, int acti
                          JEPA_WM_MAX_PROPRIO);
     jepa_params_init(&m->params);
     jepa_status st = m->recipe == JEPA_RECIPE_LEWM ? build_lewm(m, err, n) : build_pldm(m, err, n);
+    // a frozen encoder: only the predictor trains (pldm's inverse-dynamics head, which only
+    // shapes the encoder, is frozen with it)
+    for (int i = 0; st == JEPA_OK && cfg->freeze_encoder && i < m->params.count; i++)
+        if (strncmp(m->params.items[i].name, "predictor.", 10) != 0) jepa_params_freeze(&m->params, i);
     if (st == JEPA_OK && (st = jepa_params_finalize(&m->params)) != JEPA_OK)
         jepa_fail(err, n, st, "out of memory for the parameters");
     if (st != JEPA_OK) {
@@ -163,7 +167,7 @@ void jepa_model_free(jepa_model *m) {
 }
 
 jepa_window jepa_model_window(const jepa_model *m) {
-    jepa_window w = {m->cfg.horizon + 1, m->cfg.frameskip};
+    jepa_window w = {m->cfg.horizon + 1, m->cfg.frameskip, m->cfg.freeze_encoder};
     if (m->recipe == JEPA_RECIPE_LEWM) w.frames = m->cfg.history + m->cfg.horizon;
     return w;
 }

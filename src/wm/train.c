@@ -35,6 +35,8 @@ typedef struct run {
     FILE *metrics;          // rank 0's
     float *buffers;         // world > 1: the non-trainable values (BatchNorm's running statistics)
     int64_t n_buffers;
+    float *cache;           // freeze_encoder: every frame's latent (episodes, steps + 1, D)
+    float *latents;         // freeze_encoder: a batch's latents (B, T, D)
     char last[4096], best[4096], metrics_path[4096];
     int64_t recalibrated_at; // the step whose weights the batch-norm statistics were fit to (-1)
 } run;
@@ -145,11 +147,46 @@ static void share_buffers(run *r) {
     }
 }
 
+// freeze_encoder: encode every frame of the dataset once, as planning encodes (inference mode)
+static jepa_status build_cache(run *r, char *err, size_t n) {
+    jepa_model *m = &r->model;
+    const jepa_batch *b = &r->val_batch;
+    int64_t N = r->data.episodes, frames = 0, *all = malloc(sizeof(int64_t) * (size_t)N);
+    float *states = NULL;
+    if (!all || !(r->latents = malloc(sizeof(float) * (size_t)(b->B * b->T * m->cfg.latent))))
+        return free(all), jepa_fail(err, n, JEPA_ERR_NOMEM, "out of memory");
+    for (int64_t e = 0; e < N; e++) all[e] = e;
+    if (r->o->rank == 0)
+        JEPA_INFO("freeze_encoder: encoding the %lld frames of %s", (long long)(N * (r->data.steps + 1)),
+                  r->o->data_dir);
+    jepa_status st = jepa_probe_encode(m, &r->data, all, N, INT64_MAX, &r->cache, &states, &frames, err, n);
+    free(all);
+    free(states);
+    return st;
+}
+
+// the batch as the loss takes it: with a frozen encoder, its frames' latents from the cache
+static const jepa_batch *with_latents(run *r, const jepa_batch *b, jepa_batch *view) {
+    if (!r->cache) return b;
+    const jepa_wm_config *c = &r->model.cfg;
+    int64_t D = c->latent, T1 = r->data.steps + 1;
+    *view = *b;
+    for (int64_t i = 0; i < b->B; i++)
+        for (int64_t k = 0; k < b->T; k++)
+            memcpy(r->latents + (i * b->T + k) * D,
+                   r->cache + (b->episode[i] * T1 + b->start[i] + k * c->frameskip) * D,
+                   sizeof(float) * (size_t)D);
+    view->latents = r->latents;
+    return view;
+}
+
 static jepa_status setup(run *r, char *err, size_t n) {
     const jepa_train_options *o = r->o;
     snprintf(r->last, sizeof r->last, "%s/last.safetensors", o->run_dir);
     snprintf(r->best, sizeof r->best, "%s/best.safetensors", o->run_dir);
     snprintf(r->metrics_path, sizeof r->metrics_path, "%s/metrics.jsonl", o->run_dir);
+    if (o->resume && o->init_path)
+        return jepa_fail(err, n, JEPA_ERR_INVALID, "--init starts a new run; a resumed run has its weights");
     jepa_status st = jepa_dataset_open(&r->data, o->data_dir, err, n);
     if (st != JEPA_OK) return st;
     if (o->resume) {
@@ -189,6 +226,10 @@ static jepa_status setup(run *r, char *err, size_t n) {
         r->state.best_val = INFINITY;
         r->state.data_seed = (uint64_t)cfg.seed;
         snprintf(r->model.env, sizeof r->model.env, "%s", r->data.env);
+        if (cfg.freeze_encoder && !o->init_path)
+            return jepa_fail(err, n, JEPA_ERR_INVALID,
+                             "%s: 'freeze_encoder' needs the encoder to freeze: add --init CKPT", o->config_path);
+        if (o->init_path && (st = jepa_model_init_from(&r->model, o->init_path, err, n)) != JEPA_OK) return st;
     }
     jepa_model *m = &r->model;
     // a step count given for this run is the schedule's length, kept in its checkpoints
@@ -214,7 +255,8 @@ static jepa_status setup(run *r, char *err, size_t n) {
                             &r->val_eps, &r->n_val);
     if (st != JEPA_OK) return jepa_fail(err, n, st, "out of memory");
     // a new run's proprio normalization comes from its training episodes (a resumed run loads it)
-    if (!o->resume) jepa_model_fit_proprio(m, &r->data, r->train_eps, r->n_train);
+    // (an --init run keeps its checkpoint's)
+    if (!o->resume && !o->init_path) jepa_model_fit_proprio(m, &r->data, r->train_eps, r->n_train);
     if (r->n_val < 1)
         return jepa_fail(err, n, JEPA_ERR_INVALID,
                          "%s: no episode held out for validation (%lld episodes, val_fraction %g)",
@@ -224,6 +266,7 @@ static jepa_status setup(run *r, char *err, size_t n) {
         jepa_batch_alloc(&r->val_batch, &r->data, &w, c->batch) != JEPA_OK || !(r->ctx = jepa_ctx_create(0)))
         return jepa_fail(err, n, JEPA_ERR_NOMEM, "out of memory");
     if (o->resume && (st = jepa_model_load_optimizer(m, &r->opt, r->last, err, n)) != JEPA_OK) return st;
+    if (c->freeze_encoder && (st = build_cache(r, err, n)) != JEPA_OK) return st;
     r->loader = jepa_loader_create(&r->data, &w, c->batch, o->rank * (int64_t)c->batch, r->train_eps,
                                    r->n_train, r->state.data_seed, (uint64_t)r->state.step, err, n);
     if (!r->loader) return JEPA_ERR_NOMEM;
@@ -246,6 +289,8 @@ static void teardown(run *r) {
     free(r->train_eps);
     free(r->val_eps);
     free(r->buffers);
+    free(r->cache);
+    free(r->latents);
     if (r->metrics) fclose(r->metrics);
 }
 
@@ -264,7 +309,7 @@ static const char *first_non_finite(const jepa_params *p, const float *base) {
 // so neither depends on the steps before (resume stays exact)
 static void recalibrate_norms(run *r) {
     jepa_model *m = &r->model;
-    if (m->recipe != JEPA_RECIPE_LEWM || r->recalibrated_at == r->state.step) return;
+    if (m->recipe != JEPA_RECIPE_LEWM || m->cfg.freeze_encoder || r->recalibrated_at == r->state.step) return;
     jepa_window w = jepa_model_window(m);
     for (int i = 0; i < RECAL_BATCHES; i++) {
         jepa_dataset_sample(&r->data, &w, r->train_eps, r->n_train, r->state.data_seed ^ RECAL_SEED, (uint64_t)i,
@@ -288,7 +333,9 @@ static double validate(run *r, float *terms, const char **names, int *n_terms) {
                                  (uint64_t)i, r->o->rank * r->val_batch.B, &r->val_batch);
         jepa_ctx_reset(r->ctx);
         // inference: batch norm uses its running statistics, which must not move here
-        jepa_tensor *loss = jepa_model_loss(r->ctx, m, &r->val_batch, 0, 0, terms, names, n_terms);
+        jepa_batch view;
+        jepa_tensor *loss =
+            jepa_model_loss(r->ctx, m, with_latents(r, &r->val_batch, &view), 0, 0, terms, names, n_terms);
         total += loss->data[0];
         for (int k = 0; k < *n_terms; k++) sum[k] += terms[k] / VAL_BATCHES;
     }
@@ -372,7 +419,8 @@ jepa_status jepa_train(const jepa_train_options *o, char *err, size_t n) {
         }
         if (stops[1] > 0) break;
         if (o->stop_after > 0 && r.state.step >= o->stop_after) break;
-        const jepa_batch *b = jepa_loader_next(r.loader);
+        jepa_batch view;
+        const jepa_batch *b = with_latents(&r, jepa_loader_next(r.loader), &view);
         jepa_ctx_reset(r.ctx);
         jepa_tensor *loss = jepa_model_loss(r.ctx, m, b, r.state.step, 1, terms, names, &n_terms);
         average(&r, terms, n_terms);

@@ -691,6 +691,37 @@ static void test_rollout_term(void) {
         jepa_batch_free(&b);
         jepa_model_free(&m);
     }
+    // rollout_from 1: the term is the rollout from frame 0 alone over the window's other frames
+    jepa_model m;
+    jepa_batch b;
+    snprintf(json, sizeof json, "{%s, \"rollout_from\": 1}", LEWM_ROLLOUT(2, 1));
+    CHECK(make_model(&m, json, err, sizeof err) == JEPA_OK);
+    jepa_window w = jepa_model_window(&m);
+    CHECK(jepa_batch_alloc(&b, &ds, &w, 8) == JEPA_OK);
+    int64_t eps[12];
+    for (int64_t e = 0; e < 12; e++) eps[e] = e;
+    jepa_dataset_sample(&ds, &w, eps, 12, 6, 0, &b);
+    float terms[JEPA_WM_MAX_TERMS];
+    const char *names[JEPA_WM_MAX_TERMS];
+    int n;
+    jepa_ctx_reset(ctx);
+    jepa_ctx_set_grad(ctx, 0);
+    jepa_model_loss(ctx, &m, &b, 0, 1, terms, names, &n);
+    jepa_ctx_reset(ctx);
+    jepa_tensor *f = jepa_wrap(ctx, b.frames, NULL, 4, (int64_t[]){b.B * b.T, 3, b.H, b.W});
+    jepa_tensor *z = jepa_reshape(ctx, jepa_model_encode(ctx, &m, &m.params, f, NULL, 1), 3,
+                                  (int64_t[]){b.B, b.T, m.cfg.latent});
+    jepa_tensor *a = jepa_wrap(ctx, b.actions, NULL, 3, (int64_t[]){b.B, b.T - 1, b.A});
+    jepa_tensor *roll = jepa_model_rollout(ctx, &m, jepa_slice(ctx, z, 1, 0, 1), NULL, a);
+    float want = jepa_mse_loss(ctx, roll, jepa_slice(ctx, z, 1, 1, b.T))->data[0];
+    printf("rollout term from 1 frame over 2 steps: %.6f, the rollout's own MSE %.6f\n", terms[1], want);
+    CHECK(n >= 2 && !strcmp(names[1], "rollout"));
+    CHECK_NEAR(terms[1], want, 1e-6 * (1 + want));
+    jepa_batch_free(&b);
+    jepa_model_free(&m);
+    // it cannot start from more frames than the history
+    snprintf(json, sizeof json, "{%s, \"rollout_from\": 3}", LEWM_ROLLOUT(2, 1));
+    CHECK(make_model(&m, json, err, sizeof err) == JEPA_ERR_INVALID && strstr(err, "'rollout_from'"));
     jepa_ctx_free(ctx);
     jepa_dataset_close(&ds);
     test_loss_falls("lewm_rollout", LEWM_ROLLOUT(2, 3));

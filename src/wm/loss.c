@@ -103,10 +103,10 @@ static jepa_tensor *lewm_loss(jepa_ctx *ctx, jepa_model *m, const jepa_batch *b,
     jepa_tensor *pred = jepa_wm_lewm_predict(ctx, m, jepa_slice(ctx, z, 1, 0, T - 1), actions);
     jepa_tensor *total = add_term(ctx, NULL, jepa_mse_loss(ctx, pred, target),
                                   c->w_pred, "pred", terms, names, n);
-    // the predictor's own rollout, as planning runs it: from the first `history` latents, each
-    // later one predicted from the predictions before it
+    // the predictor's own rollout, as planning runs it: from the first `history` latents (or
+    // rollout_from), each later one predicted from the predictions before it
     if (c->w_rollout > 0) {
-        int64_t h0 = c->history;
+        int64_t h0 = c->rollout_from ? c->rollout_from : c->history;
         jepa_tensor *past = h0 > 1 ? jepa_slice(ctx, actions, 1, 0, h0 - 1) : NULL;
         jepa_tensor *roll = jepa_model_rollout(ctx, m, jepa_slice(ctx, z, 1, 0, h0), past,
                                                jepa_slice(ctx, actions, 1, h0 - 1, T - 1));

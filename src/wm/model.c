@@ -91,6 +91,9 @@ static jepa_status build_lewm(jepa_model *m, char *err, size_t n) {
     if (c->vit_dim % c->vit_heads || c->latent % c->pred_heads)
         return jepa_fail(err, n, JEPA_ERR_INVALID,
                          "config: 'vit_heads' must divide 'vit_dim' and 'pred_heads' 'latent'");
+    if (c->rollout_from > c->history)
+        return jepa_fail(err, n, JEPA_ERR_INVALID, "config: 'rollout_from' %d is more than 'history' %d",
+                         c->rollout_from, c->history);
     if (c->vit_depth > JEPA_WM_MAX_BLOCKS || c->pred_depth > JEPA_WM_MAX_BLOCKS)
         return jepa_fail(err, n, JEPA_ERR_INVALID, "config: at most %d blocks", JEPA_WM_MAX_BLOCKS);
     jepa_params *p = &m->params;

@@ -658,70 +658,64 @@ static void test_target_frames(void) {
 
 // lewm's rollout term: with one frame of history and one step, the predictor's own rollout is
 // its teacher-forced prediction, so the two terms agree; over 3 steps from 2 frames the rollout
-// term is its own, and training with it lowers the loss
+// term is its own, and training with it lowers the loss; rollout_from 1 starts it from frame 0
 #define LEWM_ROLLOUT(history, horizon) LEWM_WINDOW(history, horizon) ", \"w_rollout\": 1"
-static void test_rollout_term(void) {
+
+// a model from the config text (its fields), a batch of 8 windows of the data's 12 episodes, and
+// the loss terms of that batch in training mode (n of them; 0 when the model cannot be made)
+static int batch_terms(const char *fields, jepa_dataset *ds, jepa_ctx *ctx, jepa_model *m,
+                       jepa_batch *b, float *terms, const char **names) {
     char err[256], json[1024];
-    const char *cfgs[2] = {LEWM_ROLLOUT(1, 1), LEWM_ROLLOUT(2, 3)};
+    int64_t eps[12];
+    int n = 0;
+    snprintf(json, sizeof json, "{%s}", fields);
+    CHECK(make_model(m, json, err, sizeof err) == JEPA_OK);
+    jepa_window w = jepa_model_window(m);
+    CHECK(jepa_batch_alloc(b, ds, &w, 8) == JEPA_OK);
+    for (int64_t e = 0; e < 12; e++) eps[e] = e;
+    jepa_dataset_sample(ds, &w, eps, 12, 5, 0, b);
+    jepa_ctx_reset(ctx);
+    jepa_model_loss(ctx, m, b, 0, 1, terms, names, &n);
+    return n;
+}
+
+static void test_rollout_term(void) {
+    char err[256];
+    const char *cfgs[3] = {LEWM_ROLLOUT(1, 1), LEWM_ROLLOUT(2, 3), LEWM_ROLLOUT(2, 1) ", \"rollout_from\": 1"};
     jepa_dataset ds;
     CHECK(jepa_dataset_open(&ds, test_path("data", NULL), err, sizeof err) == JEPA_OK);
     jepa_ctx *ctx = jepa_ctx_create(0);
-    for (int k = 0; k < 2; k++) {
+    jepa_ctx_set_grad(ctx, 0);
+    for (int k = 0; k < 3; k++) {
         jepa_model m;
         jepa_batch b;
-        snprintf(json, sizeof json, "{%s}", cfgs[k]);
-        CHECK(make_model(&m, json, err, sizeof err) == JEPA_OK);
-        jepa_window w = jepa_model_window(&m);
-        CHECK(jepa_batch_alloc(&b, &ds, &w, 8) == JEPA_OK);
-        int64_t eps[12];
-        for (int64_t e = 0; e < 12; e++) eps[e] = e;
-        jepa_dataset_sample(&ds, &w, eps, 12, 5, 0, &b);
         float terms[JEPA_WM_MAX_TERMS];
         const char *names[JEPA_WM_MAX_TERMS];
-        int n;
-        jepa_ctx_reset(ctx);
-        jepa_model_loss(ctx, &m, &b, 0, 1, terms, names, &n);
+        int n = batch_terms(cfgs[k], &ds, ctx, &m, &b, terms, names);
         CHECK(n >= 2 && !strcmp(names[0], "pred") && !strcmp(names[1], "rollout"));
-        printf("rollout term (history %d, horizon %d): pred %.6f, rollout %.6f\n", m.cfg.history,
-               m.cfg.horizon, terms[0], terms[1]);
-        if (k == 0)
-            CHECK_NEAR(terms[1], terms[0], 1e-6 * (1 + terms[0]));
-        else
-            CHECK(isfinite(terms[1]) && terms[1] != terms[0]);
+        printf("rollout term (history %d, horizon %d, from %d): pred %.6f, rollout %.6f\n",
+               m.cfg.history, m.cfg.horizon, m.cfg.rollout_from, terms[0], terms[1]);
+        if (k == 0) CHECK_NEAR(terms[1], terms[0], 1e-6 * (1 + terms[0]));
+        if (k == 1) CHECK(isfinite(terms[1]) && terms[1] != terms[0]);
+        if (k == 2) {
+            // from frame 0 alone over the window's other two frames
+            jepa_ctx_reset(ctx);
+            jepa_tensor *f = jepa_wrap(ctx, b.frames, NULL, 4, (int64_t[]){b.B * b.T, 3, b.H, b.W});
+            jepa_tensor *z = jepa_reshape(ctx, jepa_model_encode(ctx, &m, &m.params, f, NULL, 1), 3,
+                                          (int64_t[]){b.B, b.T, m.cfg.latent});
+            jepa_tensor *a = jepa_wrap(ctx, b.actions, NULL, 3, (int64_t[]){b.B, b.T - 1, b.A});
+            jepa_tensor *roll = jepa_model_rollout(ctx, &m, jepa_slice(ctx, z, 1, 0, 1), NULL, a);
+            float want = jepa_mse_loss(ctx, roll, jepa_slice(ctx, z, 1, 1, b.T))->data[0];
+            printf("  the rollout's own MSE from frame 0: %.6f\n", want);
+            CHECK_NEAR(terms[1], want, 1e-6 * (1 + want));
+        }
         jepa_batch_free(&b);
         jepa_model_free(&m);
     }
-    // rollout_from 1: the term is the rollout from frame 0 alone over the window's other frames
-    jepa_model m;
-    jepa_batch b;
-    snprintf(json, sizeof json, "{%s, \"rollout_from\": 1}", LEWM_ROLLOUT(2, 1));
-    CHECK(make_model(&m, json, err, sizeof err) == JEPA_OK);
-    jepa_window w = jepa_model_window(&m);
-    CHECK(jepa_batch_alloc(&b, &ds, &w, 8) == JEPA_OK);
-    int64_t eps[12];
-    for (int64_t e = 0; e < 12; e++) eps[e] = e;
-    jepa_dataset_sample(&ds, &w, eps, 12, 6, 0, &b);
-    float terms[JEPA_WM_MAX_TERMS];
-    const char *names[JEPA_WM_MAX_TERMS];
-    int n;
-    jepa_ctx_reset(ctx);
-    jepa_ctx_set_grad(ctx, 0);
-    jepa_model_loss(ctx, &m, &b, 0, 1, terms, names, &n);
-    jepa_ctx_reset(ctx);
-    jepa_tensor *f = jepa_wrap(ctx, b.frames, NULL, 4, (int64_t[]){b.B * b.T, 3, b.H, b.W});
-    jepa_tensor *z = jepa_reshape(ctx, jepa_model_encode(ctx, &m, &m.params, f, NULL, 1), 3,
-                                  (int64_t[]){b.B, b.T, m.cfg.latent});
-    jepa_tensor *a = jepa_wrap(ctx, b.actions, NULL, 3, (int64_t[]){b.B, b.T - 1, b.A});
-    jepa_tensor *roll = jepa_model_rollout(ctx, &m, jepa_slice(ctx, z, 1, 0, 1), NULL, a);
-    float want = jepa_mse_loss(ctx, roll, jepa_slice(ctx, z, 1, 1, b.T))->data[0];
-    printf("rollout term from 1 frame over 2 steps: %.6f, the rollout's own MSE %.6f\n", terms[1], want);
-    CHECK(n >= 2 && !strcmp(names[1], "rollout"));
-    CHECK_NEAR(terms[1], want, 1e-6 * (1 + want));
-    jepa_batch_free(&b);
-    jepa_model_free(&m);
     // it cannot start from more frames than the history
-    snprintf(json, sizeof json, "{%s, \"rollout_from\": 3}", LEWM_ROLLOUT(2, 1));
-    CHECK(make_model(&m, json, err, sizeof err) == JEPA_ERR_INVALID && strstr(err, "'rollout_from'"));
+    jepa_model m;
+    CHECK(make_model(&m, "{" LEWM_ROLLOUT(2, 1) ", \"rollout_from\": 3}", err, sizeof err) == JEPA_ERR_INVALID);
+    CHECK(strstr(err, "'rollout_from'") != NULL);
     jepa_ctx_free(ctx);
     jepa_dataset_close(&ds);
     test_loss_falls("lewm_rollout", LEWM_ROLLOUT(2, 3));

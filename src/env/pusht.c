@@ -623,8 +623,6 @@ static int pusht_success(const jepa_env_model *m, const float *state, const floa
     return sqrt(p) < PUSHT.success_position && angle_error(state[4], goal[4]) < PUSHT.success_angle;
 }
 
-// DINO-WM's state distance: the L2 norm of the difference of the first 7 entries (the angle
-// wrapped); the solver's velocities [7..12] do not count
 // agent and block positions (px), and the block's angle as (cos, sin) on a radius of 180 / pi px,
 // so that a degree weighs about as much as a pixel (the success test: 20 px, 20 degrees)
 static int pusht_plan_features(const jepa_env_model *m, const float *state, int is_goal,
@@ -637,6 +635,9 @@ static int pusht_plan_features(const jepa_env_model *m, const float *state, int 
     return 6;
 }
 
+// DINO-WM's state distance: the L2 norm of the difference of the first 7 entries (the angle
+// wrapped; the agent's velocity counts, so it swings from step to step while the agent moves);
+// the solver's velocities [7..12] do not count
 static float pusht_distance(const jepa_env_model *m, const float *state, const float *goal) {
     (void)m;
     double sum = 0;

@@ -247,10 +247,10 @@ jepa_status jepa_model_init_from(jepa_model *m, const char *path, char *err, siz
             int64_t rows = to->tensor.shape[1] < from->shape[1] ? to->tensor.shape[1] : from->shape[1];
             memcpy(dst, from->data, sizeof(float) * (size_t)(rows * from->shape[2]));
         } else {
-            char shape[64];
+            char have[64], want[64];
             s = jepa_fail(err, n, JEPA_ERR_SHAPE, "%s: tensor '%s' is %s, the config's model's %s (another size?)",
-                          path, to->name, jepa_shape_str(from, shape, sizeof shape),
-                          jepa_shape_str(&to->tensor, shape + 32, 32));
+                          path, to->name, jepa_shape_str(from, have, sizeof have),
+                          jepa_shape_str(&to->tensor, want, sizeof want));
         }
     }
     // an EMA target starts from the weights it follows

@@ -9,14 +9,6 @@
 #include "jepa/regularizers.h"
 #include "wm/internal.h"
 
-// the batch's frames (B*T, 3, H, W), proprio (B*T, P) and actions (B, T-1, A) as step tensors
-static void batch_tensors(jepa_ctx *ctx, const jepa_batch *b, jepa_tensor **frames,
-                          jepa_tensor **proprio, jepa_tensor **actions) {
-    *frames = jepa_wrap(ctx, b->frames, NULL, 4, (int64_t[]){b->B * b->T, 3, b->H, b->W});
-    *proprio = b->P ? jepa_wrap(ctx, b->proprio, NULL, 2, (int64_t[]){b->B * b->T, b->P}) : NULL;
-    *actions = jepa_wrap(ctx, b->actions, NULL, 3, (int64_t[]){b->B, b->T - 1, b->A});
-}
-
 // x (B*T, ...) without the first of each window's T rows: (B*(T-1), ...), contiguous
 static jepa_tensor *later_frames(jepa_ctx *ctx, jepa_tensor *x, int64_t B) {
     int64_t T = x->shape[0] / B, shape[JEPA_MAX_DIMS];
@@ -32,18 +24,18 @@ static jepa_tensor *later_frames(jepa_ctx *ctx, jepa_tensor *x, int64_t B) {
 // frozen encoder's latents come with the batch (no grad)
 static void encode_all(jepa_ctx *ctx, jepa_model *m, const jepa_batch *b, int training,
                        jepa_tensor **z, jepa_tensor **target, jepa_tensor **actions) {
-    jepa_tensor *frames, *proprio;
     int64_t B = b->B, T = b->T, D = m->cfg.latent;
+    jepa_tensor *frames = NULL, *proprio = NULL;
+    *actions = jepa_wrap(ctx, b->actions, NULL, 3, (int64_t[]){B, T - 1, b->A});
     if (b->latents) {
-        *actions = jepa_wrap(ctx, b->actions, NULL, 3, (int64_t[]){B, T - 1, b->A});
         *z = jepa_wrap(ctx, (float *)b->latents, NULL, 3, (int64_t[]){B, T, D});
-        *target = jepa_slice(ctx, *z, 1, 1, T);
-        return;
+    } else {
+        frames = jepa_wrap(ctx, b->frames, NULL, 4, (int64_t[]){B * T, 3, b->H, b->W});
+        if (b->P) proprio = jepa_wrap(ctx, b->proprio, NULL, 2, (int64_t[]){B * T, b->P});
+        *z = jepa_reshape(ctx, jepa_model_encode(ctx, m, &m->params, frames, proprio, training), 3,
+                          (int64_t[]){B, T, D});
     }
-    batch_tensors(ctx, b, &frames, &proprio, actions);
-    *z = jepa_reshape(ctx, jepa_model_encode(ctx, m, &m->params, frames, proprio, training), 3,
-                      (int64_t[]){B, T, D});
-    if (!m->has_target) {
+    if (b->latents || !m->has_target) {
         *target = jepa_slice(ctx, *z, 1, 1, T);
         return;
     }

@@ -347,6 +347,18 @@ int main(void) {
                 "--frameskip", "--oracle", NULL);
     expect_fail("eval --oracle --env tworoom --episodes 1 --frameskip 0 --json %T/e.json", "e.json",
                 "--frameskip", "0 is outside", NULL);
+    // an ensemble: with a checkpoint, of at most 8 more, each one loadable
+    expect_fail("eval --oracle --ensemble %T/run/best.safetensors --env tworoom --episodes 1 "
+                "--json %T/e.json",
+                "e.json", "--ensemble", "--ckpt", NULL);
+    expect_fail("eval --ckpt %T/run/best.safetensors --ensemble %T/nan.safetensors --env tworoom "
+                "--episodes 1 --json %T/e.json",
+                "e.json", "nan.safetensors", "NaN or Inf", NULL);
+    {
+        char args[4096] = "plan --ckpt %T/run/best.safetensors --env tworoom";
+        for (int k = 0; k < 9; k++) strcat(args, " --ensemble %T/run/best.safetensors");
+        expect_fail(args, NULL, "--ensemble", "at most 8", NULL);
+    }
     // a checkpoint of another environment
     expect_fail("eval --ckpt %T/run/best.safetensors --env pusht --episodes 1 --json %T/e.json",
                 "e.json", "%T/run/best.safetensors", "trained on tworoom", NULL);

@@ -193,9 +193,12 @@ static void oracle_cost(const char *name, jepa_model *m, jepa_eval_config *ec) {
     ec->max_steps = c.at;
     CHECK(jepa_eval_episode_run(m, env, ec, 0, &ep, NULL, NULL, NULL, on_step, &c, err,
                                 sizeof err) == JEPA_OK);
-    printf("  oracle%s %-9s first plan's cost %.4f, reached %.4f\n", m ? " (encoder)" : "", name,
-           c.plan, c.actual);
+    printf("  oracle%s %-9s first plan's cost %.4f, reached %.4f; the episode's gap %.4f, %.4f\n",
+           m ? " (encoder)" : "", name, c.plan, c.actual, ep.cost_predicted, ep.cost_reached);
     CHECK(ep.success || fabsf(c.plan - c.actual) <= 1e-4f * (1 + c.actual));
+    // the episode's exploitation gap is that plan's: predicted and reached alike
+    CHECK(ep.success || (ep.gap_plans == 1 && ep.cost_predicted == c.plan &&
+                         fabs(ep.cost_reached - c.actual) <= 1e-4 * (1 + c.actual)));
     jepa_env_free(env);
 }
 
@@ -246,10 +249,90 @@ static void oracle(void) {
     jepa_env_free(env);
 }
 
+// a model whose tensors are all m's but the predictor's (drawn from another seed), as a run
+// with --init and freeze_encoder makes
+static void member_of(jepa_model *m, jepa_model *member) {
+    jepa_wm_config cfg = m->cfg;
+    char err[256] = "";
+    cfg.seed = m->cfg.seed + 1;
+    CHECK(jepa_model_create(member, &cfg, m->action_dim, m->proprio_dim, err, sizeof err) ==
+          JEPA_OK);
+    for (int i = 0; i < m->params.count; i++) {
+        const jepa_param *p = &m->params.items[i];
+        if (strncmp(p->name, "predictor.", 10) != 0)
+            memcpy(member->params.data + p->offset, p->tensor.data,
+                   sizeof(float) * (size_t)jepa_numel(&p->tensor));
+    }
+}
+
+// ensembles: a member must share the model's encoder; the members' mean cost plans the same
+// episodes on 1 and 2 threads, and differs from the model's alone; the gap is measured only
+// where plans run whole with a distance alone as the cost
+static void ensemble(void) {
+    char err[512] = "";
+    jepa_model m, a, b, stranger;
+    CHECK(test_tiny_model(&m, 2, 0));
+    member_of(&m, &a);
+    member_of(&a, &b); // seed + 2: a third predictor
+    CHECK(jepa_model_same_encoder(&m, &a, err, sizeof err) == JEPA_OK);
+    jepa_wm_config cfg = m.cfg;
+    cfg.seed += 7;
+    CHECK(jepa_model_create(&stranger, &cfg, 2, 0, err, sizeof err) == JEPA_OK);
+    CHECK(jepa_model_same_encoder(&m, &stranger, err, sizeof err) == JEPA_ERR_INVALID);
+    printf("  ensemble, another encoder: %s\n", err);
+    CHECK(strstr(err, "encoder differs") && strstr(err, "'encoder."));
+    jepa_env_model *env = jepa_env_create("pusht", NULL, err, sizeof err);
+    jepa_eval_config ec;
+    memset(&ec, 0, sizeof ec);
+    jepa_planner_config_default(&ec.planner, JEPA_PLANNER_CEM);
+    ec.planner.samples = 24;
+    ec.planner.elites = 4;
+    ec.planner.iterations = 2;
+    ec.episodes = 2;
+    ec.seed = 9;
+    ec.horizon = ec.execute = 2;
+    ec.max_steps = 4 * m.cfg.frameskip; // 2 plans of 2 model steps each
+    jepa_eval_result alone, both;
+    jepa_eval_episode e1[2], e2[2];
+    run_on_1_and_2_threads(&m, env, &ec, &alone, e1);
+    jepa_model *members[2] = {&a, &b};
+    ec.ensemble = members;
+    ec.ensemble_size = 2;
+    run_on_1_and_2_threads(&m, env, &ec, &both, e2);
+    printf("  ensemble of 3: %d plans, predicted %.4f, reached %.4f (alone: %.4f, %.4f)\n",
+           both.gap_plans, both.cost_predicted, both.cost_reached, alone.cost_predicted,
+           alone.cost_reached);
+    CHECK(alone.gap_plans == 4 && both.gap_plans == 4); // no success: every plan runs whole
+    CHECK(both.cost_predicted != alone.cost_predicted);
+    // a member that does not fit, and the oracle, are refused by name
+    members[1] = &stranger;
+    CHECK(jepa_eval_run(&m, env, &ec, &both, NULL, err, sizeof err) == JEPA_ERR_INVALID);
+    CHECK(strstr(err, "ensemble member 2") != NULL);
+    ec.ensemble_size = 1;
+    ec.oracle = 1;
+    CHECK(jepa_eval_run(&m, env, &ec, &both, NULL, err, sizeof err) == JEPA_ERR_INVALID);
+    CHECK(strstr(err, "not the oracle") != NULL);
+    // no gap where plans do not run whole, or where the cost has more than a distance
+    ec.ensemble_size = ec.oracle = 0;
+    ec.execute = 1;
+    CHECK(jepa_eval_run(&m, env, &ec, &both, NULL, err, sizeof err) == JEPA_OK);
+    CHECK(both.gap_plans == 0 && isnan(both.cost_predicted));
+    ec.execute = 2;
+    ec.cost.w_smooth = 0.1f;
+    CHECK(jepa_eval_run(&m, env, &ec, &both, NULL, err, sizeof err) == JEPA_OK);
+    CHECK(both.gap_plans == 0);
+    jepa_env_free(env);
+    jepa_model_free(&m);
+    jepa_model_free(&a);
+    jepa_model_free(&b);
+    jepa_model_free(&stranger);
+}
+
 int main(void) {
     jepa_threads_set(1);
     for (int kind = JEPA_PLANNER_CEM; kind <= JEPA_PLANNER_CEM_GD; kind++) run(kind);
     eval_determinism();
     oracle();
+    ensemble();
     return test_finish("test_mpc");
 }

@@ -264,16 +264,24 @@ static void test_threads_agree(void) {
     jepa_params_free(&m.params);
 }
 
+// an ensemble of linear systems: each one's latents side by side, (N, H, members * D)
+static jepa_tensor *ensemble_rollout(jepa_ctx *ctx, linear_sys *s, int members,
+                                     jepa_tensor *actions) {
+    jepa_tensor *z[4];
+    for (int k = 0; k < members; k++) z[k] = linear_rollout(ctx, &s[k], actions);
+    return members == 1 ? z[0] : jepa_concat(ctx, members, z, 2);
+}
+
 // gradient of the cost through the rollout, against finite differences
 typedef struct grad_case {
-    linear_sys *s;
+    linear_sys *s; // (cost.members, or 1) systems
     jepa_cost cost;
     float *goal;
 } grad_case;
 
 static jepa_tensor *build_cost(jepa_ctx *ctx, jepa_tensor **inputs, void *user) {
     grad_case *g = user;
-    jepa_tensor *z = linear_rollout(ctx, g->s, inputs[0]);
+    jepa_tensor *z = ensemble_rollout(ctx, g->s, g->cost.members ? g->cost.members : 1, inputs[0]);
     jepa_tensor *goal = jepa_wrap(ctx, g->goal, NULL, 1, (int64_t[]){D});
     return jepa_cost_eval(ctx, &g->cost, z, goal, inputs[0]);
 }
@@ -286,13 +294,16 @@ static jepa_tensor *extra_cost(jepa_ctx *ctx, void *user, jepa_tensor *z) {
 }
 
 static void test_gradient(void) {
-    linear_sys s;
-    make_system(&s, 13);
+    linear_sys s[3];
+    for (int k = 0; k < 3; k++) make_system(&s[k], 13 + (uint64_t)k);
     float goal[D] = {0.3f, -0.2f, 0.5f, 0.1f}, w[H] = {0.5f, 1.0f, 2.0f};
-    for (int variant = 0; variant < 2; variant++) {
-        grad_case g = {&s, {0}, goal};
-        g.cost.distance = variant ? JEPA_DIST_L1 : JEPA_DIST_L2SQ;
-        g.cost.all_steps = variant;
+    static const char *const names[4] = {"cost l2 last", "cost l1 all steps",
+                                         "cost l2 last, 3 members", "cost l1 all steps, 3 members"};
+    for (int variant = 0; variant < 4; variant++) {
+        grad_case g = {s, {0}, goal};
+        g.cost.members = variant < 2 ? 0 : 3;
+        g.cost.distance = variant % 2 ? JEPA_DIST_L1 : JEPA_DIST_L2SQ;
+        g.cost.all_steps = variant % 2;
         g.cost.step_weights = w;
         g.cost.w_action = 0.3f;
         g.cost.w_smooth = 0.7f;
@@ -300,10 +311,75 @@ static void test_gradient(void) {
         g.cost.w_extra = 0.05f;
         jepa_tensor *x = test_tensor(3, (int64_t[]){5, H, A}, 21 + variant, -1.0f, 1.0f);
         // eps 1e-2, atol 1e-4, rtol 1e-3 as the op tests; L1 has kinks far from these points
-        CHECK(test_gradcheck(variant ? "cost l1 all steps" : "cost l2 last", build_cost, &g, &x, 1,
-                             1e-2, 1e-4, 1e-3, 0));
+        CHECK(test_gradcheck(names[variant], build_cost, &g, &x, 1, 1e-2, 1e-4, 1e-3, 0));
         test_tensor_free(x);
     }
+}
+
+// an ensemble's cost is the mean of its members' costs; for the squared L2 at the last step,
+// the distance of their mean plus their spread (computed here in double); a plugged-in
+// constraint sees their mean
+static void test_ensemble_cost(void) {
+    enum { N = 6, K = 3 };
+    linear_sys s[K];
+    for (int k = 0; k < K; k++) make_system(&s[k], 40 + (uint64_t)k);
+    float goal[D] = {0.2f, 0.4f, -0.3f, 0.0f}, w[H] = {1.0f, 0.5f, 2.0f};
+    jepa_tensor *x = test_tensor(3, (int64_t[]){N, H, A}, 77, -1.0f, 1.0f);
+    jepa_ctx *ctx = jepa_ctx_create(0);
+    jepa_ctx_set_grad(ctx, 0);
+    jepa_tensor *g = jepa_wrap(ctx, goal, NULL, 1, (int64_t[]){D});
+    float z[K][N * H * D];
+    for (int k = 0; k < K; k++) jepa_tensor_gather(z[k], linear_rollout(ctx, &s[k], x));
+    for (int variant = 0; variant < 3; variant++) {
+        jepa_cost one = {0};
+        one.distance = variant == 1 ? JEPA_DIST_L1 : JEPA_DIST_L2SQ;
+        one.all_steps = variant == 1;
+        one.step_weights = w;
+        one.w_action = 0.2f;
+        jepa_cost all = one;
+        all.members = K;
+        float each[K][N], mean_cost[N], with_extra[N];
+        for (int k = 0; k < K; k++)
+            jepa_tensor_gather(each[k], jepa_cost_eval(ctx, &one, linear_rollout(ctx, &s[k], x), g, x));
+        jepa_tensor_gather(mean_cost, jepa_cost_eval(ctx, &all, ensemble_rollout(ctx, s, K, x), g, x));
+        all.extra = extra_cost, all.w_extra = 0.5f;
+        if (variant == 2)
+            jepa_tensor_gather(with_extra, jepa_cost_eval(ctx, &all, ensemble_rollout(ctx, s, K, x), g, x));
+        double worst = 0;
+        for (int i = 0; i < N; i++) {
+            double want = (each[0][i] + each[1][i] + each[2][i]) / K, got = mean_cost[i];
+            if (variant == 0) {
+                // at the last step: |mean - goal|^2 + sum over members of |z_k - mean|^2 / K
+                double by_hand = 0;
+                for (int j = 0; j < D; j++) {
+                    int64_t at = ((int64_t)i * H + H - 1) * D + j;
+                    double m = (z[0][at] + z[1][at] + z[2][at]) / K;
+                    by_hand += (m - goal[j]) * (m - goal[j]);
+                    for (int k = 0; k < K; k++) by_hand += (z[k][at] - m) * (z[k][at] - m) / K;
+                }
+                const float *a = x->data + (int64_t)i * H * A;
+                for (int j = 0; j < H * A; j++) by_hand += 0.2 * a[j] * a[j];
+                worst = fmax(worst, fabs(by_hand - got) / (1 + fabs(by_hand)));
+            }
+            if (variant == 2) {
+                // the constraint on the members' mean latents, every step
+                double extra = 0;
+                for (int k = 0; k < H; k++)
+                    for (int j = 0; j < D; j++) {
+                        int64_t at = ((int64_t)i * H + k) * D + j;
+                        double m = (z[0][at] + z[1][at] + z[2][at]) / K;
+                        extra += m * m;
+                    }
+                want = got + 0.5 * extra, got = with_extra[i];
+            }
+            worst = fmax(worst, fabs(want - got) / (1 + fabs(want)));
+        }
+        printf("  ensemble cost (%s): largest relative error %.2e\n",
+               variant == 0 ? "l2 last, by hand too" : variant == 1 ? "l1 all steps" : "extra", worst);
+        CHECK(worst < 1e-5);
+    }
+    jepa_ctx_free(ctx);
+    test_tensor_free(x);
 }
 
 static void test_warm_shift(void) {
@@ -382,6 +458,7 @@ int main(void) {
     test_determinism_and_bounds();
     test_threads_agree();
     test_gradient();
+    test_ensemble_cost();
     test_warm_shift();
     test_colored_noise();
     test_mismatch();

@@ -30,7 +30,14 @@ typedef struct jepa_eval_config {
     int threads;                 // episodes run in parallel (0: jepa_threads_get())
     int oracle;                  // plan on the simulator (always with no model; see below)
     int frameskip;               // the oracle with no model: env steps per planned step (0: 5)
+    // An ensemble: more models whose predictors plan beside the model's, on its encodings (each
+    // must pass jepa_model_same_encoder with it); the cost is the members' mean distance
+    // (jepa_cost.members). Not with the oracle.
+    jepa_model *const *ensemble;
+    int ensemble_size; // 0..JEPA_EVAL_MAX_ENSEMBLE
 } jepa_eval_config;
+
+#define JEPA_EVAL_MAX_ENSEMBLE 8
 
 typedef struct jepa_eval_episode {
     int success;          // the success criterion held at some step
@@ -38,6 +45,13 @@ typedef struct jepa_eval_episode {
     int steps;            // env steps taken (stops at success)
     int plans;            // plans made
     float start[JEPA_ENV_MAX_DIM], goal[JEPA_ENV_MAX_DIM];
+    // The exploitation gap, where the cost is a distance alone at the last step and every plan
+    // is executed whole (execute = horizon): over the plans whose steps all ran before a success
+    // (gap_plans), the sum of the cost each plan predicted for its end (cost_predicted) and of
+    // the same distance from the latent of the observation its actions reached (cost_reached).
+    // A reached cost far above the predicted one: the search found where the model is wrong.
+    int gap_plans;
+    double cost_predicted, cost_reached;
 } jepa_eval_episode;
 
 // Called after each env step of an episode (may be NULL): step, the state, the last plan's cost.
@@ -79,6 +93,8 @@ typedef struct jepa_eval_result {
     double rate, rate_lo, rate_hi; // success rate with its 95 % Wilson interval
     double mean_distance;          // mean final distance
     int plans;
+    int gap_plans;                        // the exploitation gap over every episode's plans
+    double cost_predicted, cost_reached; // their means (NAN when gap_plans is 0)
     // wall-clock figures: they vary from run to run, unlike everything above
     double plan_ms_median, plan_ms_p95;
     double seconds; // wall time of the whole evaluation

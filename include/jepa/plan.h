@@ -3,7 +3,8 @@
 // (MPC) loop.
 //
 // A planning problem is a rollout callback (candidate actions (N, H, A) -> predicted latents
-// (N, H, D), built from autograd ops so that GD can differentiate it) and a cost. The N
+// (N, H, D), or an ensemble's (N, H, K*D), built from autograd ops so that GD can
+// differentiate it) and a cost. The N
 // candidates of an iteration go through the rollout in a few large batches, one parallel region
 // with one thread per batch at a time (each thread with its own context, its kernels on one
 // thread): the rollout must treat candidates independently (no statistics across the batch) and
@@ -49,15 +50,22 @@ typedef struct jepa_cost {
     jepa_latent_cost_fn extra; // NULL, or a constraint on the latents, weighted by w_extra
     void *extra_user;
     float w_extra;
+    int members; // 0 or 1: the latents are one prediction (N, H, D). K > 1: an ensemble's K
+                 // predictions side by side (N, H, K*D); the distance is the mean of the K
+                 // members' distances (for squared L2: the distance of their mean plus their
+                 // spread, so candidates the members disagree on cost more), and extra sees the
+                 // members' mean (N, H, D)
 } jepa_cost;
 
-// The cost of every candidate as one op graph: latents (N, H, D), goal (D), actions (N, H, A)
-// -> (N). Differentiable with respect to the actions (through the latents too).
+// The cost of every candidate as one op graph: latents (N, H, K*D) (K = members, or 1), goal
+// (D), actions (N, H, A) -> (N). Differentiable with respect to the actions (through the
+// latents too).
 jepa_tensor *jepa_cost_eval(jepa_ctx *ctx, const jepa_cost *cost, jepa_tensor *latents,
                             jepa_tensor *goal, jepa_tensor *actions);
 
 // One planning problem: the rollout and its user data, the goal latent (latent_dim floats,
-// borrowed for the call) and the cost.
+// borrowed for the call) and the cost (the rollout returns cost.members latents of latent_dim
+// per step side by side when cost.members > 1).
 typedef struct jepa_plan_problem {
     jepa_rollout_fn rollout;
     void *user;

@@ -64,6 +64,13 @@ jepa_status jepa_model_create(jepa_model *m, const jepa_wm_config *cfg, int acti
                               int proprio_dim, char *err, size_t err_size);
 void jepa_model_free(jepa_model *m);
 
+// Whether b can plan beside a as an ensemble member: the same recipe, latent, image, history,
+// frameskip, actions and proprio, and every tensor that is not the predictor's ("predictor.*")
+// equal bit for bit, so that b's predictions live in a's latent space. JEPA_ERR_SHAPE or
+// JEPA_ERR_INVALID with a message naming the first difference otherwise.
+jepa_status jepa_model_same_encoder(const jepa_model *a, const jepa_model *b, char *err,
+                                    size_t err_size);
+
 // The training window: how many frames, how far apart.
 jepa_window jepa_model_window(const jepa_model *m);
 

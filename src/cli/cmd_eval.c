@@ -20,10 +20,14 @@ static int usage(FILE *f) {
             "\n"
             "Runs N episodes of the environment's protocol (in parallel over --threads) and\n"
             "prints the success rate with its 95%% Wilson interval, the mean final distance,\n"
-            "ms per plan (median, p95) and the total time. --gif-dir writes the first episodes'\n"
-            "GIFs (observation beside the goal), at most 8. --oracle plans on the simulator\n"
-            "itself (see jepa plan --help): alone, the success of the planner with perfect\n"
-            "predictions; with --ckpt, of the checkpoint's encoder without its predictor.\n"
+            "ms per plan (median, p95) and the total time. Where each plan is executed whole\n"
+            "(--execute = --horizon) and the cost is a distance alone at the last step, it also\n"
+            "prints the exploitation gap: the mean cost the plans predicted for their end, and\n"
+            "the mean goal distance of the latents observed there. --gif-dir writes the first\n"
+            "episodes' GIFs (observation beside the goal), at most 8. --oracle plans on the\n"
+            "simulator itself (see jepa plan --help): alone, the success of the planner with\n"
+            "perfect predictions; with --ckpt, of the checkpoint's encoder without its\n"
+            "predictor. --ensemble plans with several predictors (see jepa plan --help).\n"
             "\n"
             "--json writes the results alone (the command's settings, successes, rate, interval,\n"
             "mean final distance, plans): the same command and seed write the same bytes, and\n"
@@ -78,6 +82,8 @@ static int write_json(const char *path, const jepa_cli_plan *o, const jepa_eval_
     cJSON *w = cJSON_CreateArray();
     cJSON_AddStringToObject(j, "env", o->env);
     if (o->ckpt) cJSON_AddStringToObject(j, "ckpt", o->ckpt);
+    if (o->n_ensemble)
+        cJSON_AddItemToObject(j, "ensemble", cJSON_CreateStringArray(o->ensemble, o->n_ensemble));
     cJSON_AddBoolToObject(j, "oracle", o->oracle);
     cJSON_AddStringToObject(j, "planner", jepa_planner_name(o->eval.planner.kind));
     cJSON_AddNumberToObject(j, "seed", (double)o->eval.seed);
@@ -89,6 +95,11 @@ static int write_json(const char *path, const jepa_cli_plan *o, const jepa_eval_
     cJSON_AddItemToObject(j, "wilson95", w);
     cJSON_AddNumberToObject(j, "mean_final_distance", res->mean_distance);
     cJSON_AddNumberToObject(j, "plans", res->plans);
+    if (res->gap_plans) {
+        cJSON_AddNumberToObject(j, "gap_plans", res->gap_plans);
+        cJSON_AddNumberToObject(j, "cost_predicted", res->cost_predicted);
+        cJSON_AddNumberToObject(j, "cost_reached", res->cost_reached);
+    }
     cJSON_AddNumberToObject(j, "horizon", o->eval.horizon);
     cJSON_AddNumberToObject(j, "samples", o->eval.planner.samples);
     cJSON_AddNumberToObject(j, "iterations", o->eval.planner.iterations);
@@ -147,9 +158,8 @@ int jepa_cli_eval_parse(int argc, char **argv, jepa_cli_eval_opts *o) {
 
 int jepa_cli_eval_run(const jepa_cli_eval_opts *opts) {
     const jepa_cli_plan *o = &opts->plan;
-    jepa_model m;
-    jepa_env_model *env;
-    if (jepa_cli_plan_open("eval", o, &m, &env)) return 1;
+    jepa_cli_loaded l;
+    if (jepa_cli_plan_open("eval", o, &l)) return 1;
     jepa_eval_result res;
     char err[1024];
     int rc = 0;
@@ -157,8 +167,7 @@ int jepa_cli_eval_run(const jepa_cli_eval_opts *opts) {
     if (opts->gif_dir && mkdir(opts->gif_dir, 0777) != 0 && errno != EEXIST) {
         fprintf(stderr, "jepa eval: --gif-dir %s: %s\n", opts->gif_dir, strerror(errno));
         rc = 1;
-    } else if (jepa_eval_run(jepa_cli_plan_model(o, &m), env, &o->eval, &res, NULL, err,
-                             sizeof err) != JEPA_OK) {
+    } else if (jepa_eval_run(l.model, l.env, &l.eval, &res, NULL, err, sizeof err) != JEPA_OK) {
         fprintf(stderr, "jepa eval: %s\n", err);
         rc = 1;
     } else {
@@ -169,13 +178,16 @@ int jepa_cli_eval_run(const jepa_cli_eval_opts *opts) {
                100 * res.rate_hi, res.mean_distance);
         printf("%d plans: %.1f ms median, %.1f ms p95; total %.1f s on %d threads\n", res.plans,
                res.plan_ms_median, res.plan_ms_p95, res.seconds, res.threads);
+        if (res.gap_plans)
+            printf("the %d plans executed whole: predicted cost %.4g at their end, reached %.4g "
+                   "(the goal distance of the latent observed there)\n",
+                   res.gap_plans, res.cost_predicted, res.cost_reached);
         if (opts->json && write_json(opts->json, o, &res)) rc = 1;
         if (opts->timings && write_timings(opts->timings, &res)) rc = 1;
-        if (opts->gif_dir && write_gifs(jepa_cli_plan_model(o, &m), jepa_cli_plan_image(o, &m), env,
-                                        &o->eval, opts->gif_dir))
+        if (opts->gif_dir && write_gifs(l.model, l.image, l.env, &l.eval, opts->gif_dir))
             rc = 1;
     }
-    jepa_cli_plan_close(o, &m, env);
+    jepa_cli_plan_close(&l);
     return rc;
 }
 

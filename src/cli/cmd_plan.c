@@ -48,7 +48,7 @@ int jepa_cli_plan_option(const char *cmd, int argc, char **argv, int *i, jepa_cl
         return 1;
     }
     static const char *const WITH_VALUE[] = {
-        "--ckpt",        "--env",      "--env-options", "--seed",
+        "--ckpt",        "--env",      "--env-options", "--seed",       "--ensemble",
         "--planner",     "--horizon",  "--execute",     "--samples",
         "--iterations",  "--elites",   "--max-steps",   "--temperature",
         "--noise-std",   "--init-std", "--beta",        "--gd-steps",
@@ -60,7 +60,14 @@ int jepa_cli_plan_option(const char *cmd, int argc, char **argv, int *i, jepa_cl
     if (!(v = jepa_cli_value(cmd, argc, argv, i))) return -1;
     if (!strcmp(a, "--ckpt"))
         o->ckpt = v;
-    else if (!strcmp(a, "--env"))
+    else if (!strcmp(a, "--ensemble")) {
+        if (o->n_ensemble == JEPA_EVAL_MAX_ENSEMBLE) {
+            fprintf(stderr, "jepa %s: --ensemble: at most %d members besides --ckpt\n", cmd,
+                    JEPA_EVAL_MAX_ENSEMBLE);
+            return -1;
+        }
+        o->ensemble[o->n_ensemble++] = v;
+    } else if (!strcmp(a, "--env"))
         o->env = v;
     else if (!strcmp(a, "--env-options"))
         o->env_options = v;
@@ -122,6 +129,10 @@ int jepa_cli_plan_finish(const char *cmd, jepa_cli_plan *o) {
                 cmd);
         return 2;
     }
+    if (o->n_ensemble && (!o->ckpt || o->oracle)) {
+        fprintf(stderr, "jepa %s: --ensemble goes with --ckpt, without --oracle\n", cmd);
+        return 2;
+    }
     o->eval.oracle = o->oracle;
     if (o->eval.planner.gd_steps == 0) {
         jepa_planner_config d;
@@ -141,40 +152,53 @@ int jepa_cli_plan_finish(const char *cmd, jepa_cli_plan *o) {
     return -1;
 }
 
-int jepa_cli_plan_open(const char *cmd, const jepa_cli_plan *o, jepa_model *m,
-                       jepa_env_model **env) {
+int jepa_cli_plan_open(const char *cmd, const jepa_cli_plan *o, jepa_cli_loaded *l) {
     char err[1024];
-    memset(m, 0, sizeof *m);
-    if (o->ckpt && jepa_model_load(m, o->ckpt, NULL, err, sizeof err) != JEPA_OK) {
+    memset(l, 0, sizeof *l);
+    l->eval = o->eval;
+    if (o->ckpt && jepa_model_load(&l->m, o->ckpt, NULL, err, sizeof err) != JEPA_OK) {
         fprintf(stderr, "jepa %s: %s\n", cmd, err);
         return 1;
     }
-    *env = jepa_env_create(o->env, o->env_options, err, sizeof err);
-    if (!*env) {
-        fprintf(stderr, "jepa %s: %s\n", cmd, err);
-        if (o->ckpt) jepa_model_free(m);
-        return 1;
+    l->model = o->ckpt ? &l->m : NULL;
+    l->image = o->ckpt ? l->m.cfg.image : JEPA_EVAL_ORACLE_IMAGE;
+    int ok = 1;
+    if (o->n_ensemble && !(l->members = calloc((size_t)o->n_ensemble, sizeof *l->members))) {
+        fprintf(stderr, "jepa %s: out of memory\n", cmd);
+        ok = 0;
     }
-    if (o->ckpt && jepa_eval_check(m, *env, err, sizeof err) != JEPA_OK) {
+    for (int k = 0; ok && k < o->n_ensemble; k++) {
+        if (jepa_model_load(&l->members[k], o->ensemble[k], NULL, err, sizeof err) != JEPA_OK) {
+            fprintf(stderr, "jepa %s: %s\n", cmd, err);
+            ok = 0;
+        } else if (jepa_model_same_encoder(&l->m, &l->members[k], err, sizeof err) != JEPA_OK) {
+            fprintf(stderr, "jepa %s: --ensemble %s does not fit %s: %s\n", cmd, o->ensemble[k],
+                    o->ckpt, err);
+            jepa_model_free(&l->members[k]);
+            ok = 0;
+        } else {
+            l->member_ptrs[l->eval.ensemble_size++] = &l->members[k];
+        }
+    }
+    l->eval.ensemble = l->member_ptrs;
+    if (ok && !(l->env = jepa_env_create(o->env, o->env_options, err, sizeof err))) {
+        fprintf(stderr, "jepa %s: %s\n", cmd, err);
+        ok = 0;
+    }
+    if (ok && o->ckpt && jepa_eval_check(&l->m, l->env, err, sizeof err) != JEPA_OK) {
         fprintf(stderr, "jepa %s: %s does not fit %s: %s\n", cmd, o->ckpt, o->env, err);
-        jepa_env_free(*env);
-        jepa_model_free(m);
-        return 1;
+        ok = 0;
     }
-    return 0;
+    if (!ok) jepa_cli_plan_close(l);
+    return !ok;
 }
 
-jepa_model *jepa_cli_plan_model(const jepa_cli_plan *o, jepa_model *m) {
-    return o->ckpt ? m : NULL;
-}
-
-int jepa_cli_plan_image(const jepa_cli_plan *o, const jepa_model *m) {
-    return o->ckpt ? m->cfg.image : JEPA_EVAL_ORACLE_IMAGE;
-}
-
-void jepa_cli_plan_close(const jepa_cli_plan *o, jepa_model *m, jepa_env_model *env) {
-    jepa_env_free(env);
-    if (o->ckpt) jepa_model_free(m);
+void jepa_cli_plan_close(jepa_cli_loaded *l) {
+    jepa_env_free(l->env);
+    for (int k = 0; k < l->eval.ensemble_size; k++) jepa_model_free(l->member_ptrs[k]);
+    free(l->members);
+    if (l->model) jepa_model_free(l->model);
+    memset(l, 0, sizeof *l);
 }
 
 static int usage(FILE *f) {
@@ -193,6 +217,10 @@ static int usage(FILE *f) {
             "planning options: --temperature T --noise-std S --init-std S --beta B (iCEM)\n"
             "  --gd-steps N --gd-restarts R --gd-lr LR --cost l2|l1 --all-steps\n"
             "  --w-action W --w-smooth W --env-options JSON\n"
+            "  --ensemble C2 (repeatable, up to 8): more checkpoints whose predictors plan beside\n"
+            "          --ckpt's, on its encodings (they must share its encoder: trained with\n"
+            "          --init and freeze_encoder); the cost is the members' mean distance, which\n"
+            "          penalizes what they disagree on\n"
             "  --bf16: cem/icem/mppi rollouts in bf16 with fp32 sums (AVX512_BF16 CPUs; about\n"
             "          twice as fast; fp32 elsewhere)\n");
     return f == stdout ? 0 : 2;
@@ -236,15 +264,15 @@ int jepa_cli_plan_parse(int argc, char **argv, jepa_cli_plan_opts *o) {
 int jepa_cli_plan_run(const jepa_cli_plan_opts *opts) {
     const char *cmd = "plan", *gif_path = opts->gif;
     const jepa_cli_plan *o = &opts->plan;
-    jepa_model m;
-    jepa_env_model *env;
-    if (jepa_cli_plan_open(cmd, o, &m, &env)) return 1;
+    jepa_cli_loaded l;
+    if (jepa_cli_plan_open(cmd, o, &l)) return 1;
+    const jepa_env_model *env = l.env;
     // the episode's task, for the printer and the buffers' sizes
     float start[JEPA_ENV_MAX_DIM], goal[JEPA_ENV_MAX_DIM];
     int budget;
     jepa_eval_task(env, o->eval.seed, 0, start, goal, &budget);
     if (o->eval.max_steps > 0) budget = o->eval.max_steps;
-    int img = jepa_cli_plan_image(o, &m), nf = 0;
+    int img = l.image, nf = 0;
     float *ms = malloc(sizeof(float) * budget);
     uint8_t *gif = gif_path ? malloc((size_t)(budget + 1) * 2 * img * img * 3) : NULL;
     step_printer sp = {env, goal};
@@ -254,8 +282,8 @@ int jepa_cli_plan_run(const jepa_cli_plan_opts *opts) {
     if (!ms || (gif_path && !gif)) {
         fprintf(stderr, "jepa plan: out of memory\n");
         rc = 1;
-    } else if (jepa_eval_episode_run(jepa_cli_plan_model(o, &m), env, &o->eval, 0, &ep, ms, gif,
-                                     &nf, print_step, &sp, err, sizeof err) != JEPA_OK) {
+    } else if (jepa_eval_episode_run(l.model, env, &l.eval, 0, &ep, ms, gif, &nf, print_step, &sp,
+                                     err, sizeof err) != JEPA_OK) {
         fprintf(stderr, "jepa plan: %s\n", err);
         rc = 1;
     } else {
@@ -271,7 +299,7 @@ int jepa_cli_plan_run(const jepa_cli_plan_opts *opts) {
     }
     free(ms);
     free(gif);
-    jepa_cli_plan_close(o, &m, env);
+    jepa_cli_plan_close(&l);
     return rc;
 }
 

@@ -82,6 +82,8 @@ const char *jepa_cli_value(const char *cmd, int argc, char **argv, int *i);
 typedef struct jepa_cli_plan {
     const char *ckpt, *env, *env_options;
     int oracle; // --oracle: plan on the simulator (with --ckpt: on its encoder's latents)
+    const char *ensemble[JEPA_EVAL_MAX_ENSEMBLE]; // --ensemble, in order
+    int n_ensemble;
     jepa_eval_config eval;
 } jepa_cli_plan;
 void jepa_cli_plan_defaults(jepa_cli_plan *o);
@@ -91,15 +93,21 @@ int jepa_cli_plan_option(const char *cmd, int argc, char **argv, int *i, jepa_cl
 // After the last option: the planner's defaults filled in and the options checked together;
 // -1 to go on, or the exit code with a message printed.
 int jepa_cli_plan_finish(const char *cmd, jepa_cli_plan *o);
-// Load the checkpoint (m zeroed when there is none) and create the environment, checking
-// that they fit; 0, or 1 with a message printed (nothing to free then).
-int jepa_cli_plan_open(const char *cmd, const jepa_cli_plan *o, jepa_model *m,
-                       jepa_env_model **env);
-// What plans: the loaded model, or NULL for the oracle; and the size its frames are drawn at.
-jepa_model *jepa_cli_plan_model(const jepa_cli_plan *o, jepa_model *m);
-int jepa_cli_plan_image(const jepa_cli_plan *o, const jepa_model *m);
+// What the planning commands load.
+typedef struct jepa_cli_loaded {
+    jepa_model m;          // the checkpoint's model (zeroed when there is none)
+    jepa_model *model;     // what plans: &m, or NULL for the oracle
+    jepa_model *members;   // (n) --ensemble's models
+    jepa_model *member_ptrs[JEPA_EVAL_MAX_ENSEMBLE];
+    int image;             // the size frames are drawn at
+    jepa_env_model *env;
+    jepa_eval_config eval; // the options' config, its ensemble pointed at the members
+} jepa_cli_loaded;
+// Load the checkpoint and the ensemble's, and create the environment, checking that they fit;
+// 0, or 1 with a message printed (nothing to free then).
+int jepa_cli_plan_open(const char *cmd, const jepa_cli_plan *o, jepa_cli_loaded *l);
 // Free what jepa_cli_plan_open made.
-void jepa_cli_plan_close(const jepa_cli_plan *o, jepa_model *m, jepa_env_model *env);
+void jepa_cli_plan_close(jepa_cli_loaded *l);
 
 // jepa plan
 typedef struct jepa_cli_plan_opts {

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "jepa/eval.h"
+#include "jepa/ops_shape.h"
 #include "jepa/ops_view.h"
 #include "jepa/threads.h"
 #include "jepa/timer.h"
@@ -111,6 +112,8 @@ jepa_status jepa_eval_check(const jepa_model *m, const jepa_env_model *env, char
 // ---- the world model as a planning rollout ----
 typedef struct wm_rollout {
     jepa_model *m;
+    jepa_model *const *ensemble; // (n_ensemble) more predictors, beside m's
+    int n_ensemble;
     int history, filled, d, sa;
     float *z;    // (history, D) latest last
     float *past; // (history - 1, SA) the actions between them
@@ -140,7 +143,12 @@ static jepa_tensor *wm_rollout_fn(jepa_ctx *ctx, void *user, jepa_tensor *action
         past = jepa_wrap(ctx, r->past, NULL, 3, (int64_t[]){1, th - 1, r->sa});
         past = jepa_contiguous(ctx, jepa_expand(ctx, past, 3, (int64_t[]){n, th - 1, r->sa}));
     }
-    return jepa_model_rollout(ctx, r->m, z, past, actions);
+    if (r->n_ensemble == 0) return jepa_model_rollout(ctx, r->m, z, past, actions);
+    // an ensemble: each member's latents side by side, (N, H, K*D)
+    jepa_tensor *outs[1 + JEPA_EVAL_MAX_ENSEMBLE];
+    for (int k = 0; k <= r->n_ensemble; k++)
+        outs[k] = jepa_model_rollout(ctx, k ? r->ensemble[k - 1] : r->m, z, past, actions);
+    return jepa_concat(ctx, 1 + r->n_ensemble, outs, 2);
 }
 
 // an observation (img x img x 3 bytes) as the model's input planes (3, img, img) in [0, 1]
@@ -237,12 +245,38 @@ static void observe(jepa_ctx *ctx, jepa_model *m, sim_rollout *sim, jepa_env_dat
     jepa_env_plan_features(sim->env, s, is_goal, z);
 }
 
+// the checks of a run's inputs: the model fits the environment, the ensemble fits the model
+static jepa_status check_inputs(jepa_model *m, const jepa_env_model *env,
+                                const jepa_eval_config *cfg, char *err, size_t err_size) {
+    jepa_status st = m ? jepa_eval_check(m, env, err, err_size) : JEPA_OK;
+    if (st != JEPA_OK || cfg->ensemble_size == 0) return st;
+    if (!m || cfg->oracle || cfg->ensemble_size < 0 || cfg->ensemble_size > JEPA_EVAL_MAX_ENSEMBLE)
+        return jepa_fail(err, err_size, JEPA_ERR_INVALID,
+                         "an ensemble takes a model, not the oracle, and 1..%d more members",
+                         JEPA_EVAL_MAX_ENSEMBLE);
+    char why[512];
+    for (int k = 0; k < cfg->ensemble_size; k++)
+        if ((st = jepa_model_same_encoder(m, cfg->ensemble[k], why, sizeof why)) != JEPA_OK)
+            return jepa_fail(err, err_size, st, "ensemble member %d: %s", k + 1, why);
+    return JEPA_OK;
+}
+
+// the cost's distance of one latent to the goal
+static double goal_distance(const jepa_cost *c, const float *z, const float *goal, int dim) {
+    double s = 0;
+    for (int i = 0; i < dim; i++) {
+        double e = (double)z[i] - goal[i];
+        s += c->distance == JEPA_DIST_L1 ? fabs(e) : e * e;
+    }
+    return s;
+}
+
 jepa_status jepa_eval_episode_run(jepa_model *m, const jepa_env_model *env,
                                   const jepa_eval_config *cfg, int episode, jepa_eval_episode *out,
                                   float *plan_ms, uint8_t *gif, int *gif_frames,
                                   jepa_eval_step_fn on_step, void *user, char *err,
                                   size_t err_size) {
-    jepa_status st = m ? jepa_eval_check(m, env, err, err_size) : JEPA_OK;
+    jepa_status st = check_inputs(m, env, cfg, err, err_size);
     if (st != JEPA_OK) return st;
     float lo[JEPA_ENV_MAX_DIM], hi[JEPA_ENV_MAX_DIM], state[JEPA_ENV_MAX_DIM];
     int a = jepa_env_action_dim(env);
@@ -262,7 +296,8 @@ jepa_status jepa_eval_episode_run(jepa_model *m, const jepa_env_model *env,
     float *zg = malloc(sizeof(float) * dim), *z = malloc(sizeof(float) * dim);
     float *macro = malloc(sizeof(float) * sa);
     uint8_t *rgb = malloc((size_t)img * img * 3), *goal_rgb = malloc((size_t)img * img * 3);
-    wm_rollout r = {m, m ? m->cfg.history : 1, 0, dim, sa, NULL, NULL};
+    wm_rollout r = {m, cfg->ensemble, cfg->ensemble_size, m ? m->cfg.history : 1, 0, dim, sa,
+                    NULL, NULL};
     r.z = malloc(sizeof(float) * r.history * dim);
     r.past = malloc(sizeof(float) * (r.history > 1 ? r.history - 1 : 1) * sa);
     int oracle = !m || cfg->oracle;
@@ -309,6 +344,11 @@ jepa_status jepa_eval_episode_run(jepa_model *m, const jepa_env_model *env,
     wm_push(&r, z, NULL);
     jepa_plan_problem prob = {oracle ? sim_rollout_fn : wm_rollout_fn,
                               oracle ? (void *)&sim : (void *)&r, zg, dim, cfg->cost};
+    prob.cost.members = 1 + cfg->ensemble_size;
+    // the exploitation gap: a distance alone, at the last step of plans executed whole
+    const jepa_cost *c = &cfg->cost;
+    int gap = !c->all_steps && c->w_action == 0.0f && c->w_smooth == 0.0f && !c->extra &&
+              mpc.execute == horizon;
     int nf = 0;
     if (gif) gif_frame(gif + (int64_t)nf++ * 2 * img * img * 3, rgb, goal_rgb, img);
     // receding horizon until success or the budget
@@ -319,7 +359,8 @@ jepa_status jepa_eval_episode_run(jepa_model *m, const jepa_env_model *env,
         sim.seed = ep_seed ^ ((uint64_t)mpc.plans + 1) * 0xD1B54A32D192ED03ull;
         jepa_mpc_act(&mpc, &prob, macro);
         if (planning && plan_ms) plan_ms[mpc.plans - 1] = (float)(1e3 * (jepa_time_now() - t0));
-        for (int f = 0; f < fs && steps < budget; f++) {
+        int f = 0;
+        for (; f < fs && steps < budget; f++) {
             jepa_env_step(env, d, macro + f * a);
             steps++;
             jepa_env_get_state(env, d, state);
@@ -336,6 +377,11 @@ jepa_status jepa_eval_episode_run(jepa_model *m, const jepa_env_model *env,
         if (!done_ok) {
             observe(ctx, m, &sim, d, 0, rgb, z);
             wm_push(&r, z, macro);
+            if (gap && f == fs && jepa_mpc_needs_plan(&mpc)) {
+                out->gap_plans++;
+                out->cost_predicted += mpc.last_cost;
+                out->cost_reached += goal_distance(c, z, zg, dim);
+            }
         }
     }
     jepa_env_get_state(env, d, state);
@@ -379,7 +425,7 @@ jepa_status jepa_eval_run(jepa_model *m, const jepa_env_model *env, const jepa_e
                           jepa_eval_result *res, jepa_eval_episode *episodes, char *err,
                           size_t err_size) {
     memset(res, 0, sizeof *res);
-    jepa_status st = m ? jepa_eval_check(m, env, err, err_size) : JEPA_OK;
+    jepa_status st = check_inputs(m, env, cfg, err, err_size);
     if (st != JEPA_OK) return st;
     int n = cfg->episodes, cap = 0;
     for (int e = 0; e < n; e++) {
@@ -419,7 +465,12 @@ jepa_status jepa_eval_run(jepa_model *m, const jepa_env_model *env, const jepa_e
             res->successes += eps[e].success;
             res->mean_distance += eps[e].final_distance / n;
             for (int i = 0; i < eps[e].plans; i++) ms[np++] = ms[(int64_t)e * cap + i];
+            res->gap_plans += eps[e].gap_plans;
+            res->cost_predicted += eps[e].cost_predicted;
+            res->cost_reached += eps[e].cost_reached;
         }
+        res->cost_predicted = res->gap_plans ? res->cost_predicted / res->gap_plans : NAN;
+        res->cost_reached = res->gap_plans ? res->cost_reached / res->gap_plans : NAN;
         res->rate = n ? (double)res->successes / n : 0.0;
         jepa_wilson_interval(res->successes, n, &res->rate_lo, &res->rate_hi);
         qsort(ms, (size_t)np, sizeof(float), cmp_float);

@@ -170,9 +170,10 @@ static void evaluate_batch(jepa_planner *p, const jepa_plan_problem *prob, jepa_
                                   (int64_t[]){n, p->horizon, p->action_dim});
     jepa_tensor *goal = jepa_wrap(ctx, (float *)prob->goal, NULL, 1, (int64_t[]){prob->latent_dim});
     jepa_tensor *z = prob->rollout(ctx, prob->user, acts);
+    int64_t members = prob->cost.members > 1 ? prob->cost.members : 1;
     JEPA_CHECK_MSG(z->ndim == 3 && z->shape[0] == n && z->shape[1] == p->horizon &&
-                       z->shape[2] == prob->latent_dim,
-                   "rollout must return (N, H, latent_dim)");
+                       z->shape[2] == members * prob->latent_dim,
+                   "rollout must return (N, H, members * latent_dim)");
     jepa_tensor *c = jepa_cost_eval(ctx, &prob->cost, z, goal, acts);
     jepa_tensor_gather(p->costs + lo, c);
     // a non-finite cost never wins

@@ -120,6 +120,12 @@ static jepa_status build_lewm(jepa_model *m, char *err, size_t n) {
     return JEPA_OK;
 }
 
+// whether a parameter is the predictor's (what a frozen-encoder run trains, and what ensemble
+// members may differ in)
+static int is_predictor(const jepa_param *p) {
+    return strncmp(p->name, "predictor.", 10) == 0;
+}
+
 jepa_status jepa_model_create(jepa_model *m, const jepa_wm_config *cfg, int action_dim,
                               int proprio_dim, char *err, size_t n) {
     memset(m, 0, sizeof *m);
@@ -139,7 +145,7 @@ jepa_status jepa_model_create(jepa_model *m, const jepa_wm_config *cfg, int acti
     // a frozen encoder: only the predictor trains (pldm's inverse-dynamics head, which only
     // shapes the encoder, is frozen with it)
     for (int i = 0; st == JEPA_OK && cfg->freeze_encoder && i < m->params.count; i++)
-        if (strncmp(m->params.items[i].name, "predictor.", 10) != 0) jepa_params_freeze(&m->params, i);
+        if (!is_predictor(&m->params.items[i])) jepa_params_freeze(&m->params, i);
     if (st == JEPA_OK && (st = jepa_params_finalize(&m->params)) != JEPA_OK)
         jepa_fail(err, n, st, "out of memory for the parameters");
     if (st != JEPA_OK) {
@@ -160,6 +166,33 @@ jepa_status jepa_model_create(jepa_model *m, const jepa_wm_config *cfg, int acti
             return jepa_fail(err, n, JEPA_ERR_NOMEM, "out of memory for the target encoder");
         }
         memcpy(m->target.data, m->params.data, sizeof(float) * (size_t)m->params.total);
+    }
+    return JEPA_OK;
+}
+
+jepa_status jepa_model_same_encoder(const jepa_model *a, const jepa_model *b, char *err, size_t n) {
+    const jepa_wm_config *x = &a->cfg, *y = &b->cfg;
+    if (a->recipe != b->recipe || x->latent != y->latent || x->image != y->image ||
+        x->history != y->history || x->frameskip != y->frameskip ||
+        x->use_proprio != y->use_proprio || a->step_action_dim != b->step_action_dim ||
+        (x->use_proprio && a->proprio_dim != b->proprio_dim))
+        return jepa_fail(err, n, JEPA_ERR_SHAPE,
+                         "a %s model of latent %d, image %d, history %d, frameskip %d; the first "
+                         "is a %s model of %d, %d, %d, %d (or their actions or proprio differ)",
+                         y->recipe, y->latent, y->image, y->history, y->frameskip, x->recipe,
+                         x->latent, x->image, x->history, x->frameskip);
+    // every tensor but the predictor's, the same bit for bit: the latents live in one space
+    const jepa_params *p = &a->params, *q = &b->params;
+    for (int i = 0; i < p->count; i++) {
+        if (is_predictor(&p->items[i])) continue;
+        int j = jepa_params_find(q, p->items[i].name);
+        const jepa_tensor *s = &p->items[i].tensor, *t = j >= 0 ? &q->items[j].tensor : NULL;
+        if (!t || !jepa_same_shape(s, t) ||
+            memcmp(s->data, t->data, sizeof(float) * (size_t)jepa_numel(s)) != 0)
+            return jepa_fail(err, n, JEPA_ERR_INVALID,
+                             "its encoder differs from the first's at '%s' (members must share "
+                             "one encoder: train them with --init and freeze_encoder)",
+                             p->items[i].name);
     }
     return JEPA_OK;
 }

@@ -792,6 +792,25 @@ static void test_frozen_encoder(void) {
     printf("frozen encoder: total %.5f over the first 10 steps, %.5f over the last 10\n", first, last);
     CHECK(last < 0.8 * first);
     free_lines(lines, nl);
+    // redraw_predictor: the checkpoint's encoder, bit for bit, and the predictor (of another
+    // depth here) as the config's seed draws it
+    snprintf(json, sizeof json, "{%s, %s, \"pred_depth\": 2, \"redraw_predictor\": 1}",
+             LEWM_WINDOW(2, 2), FROZEN_FIELDS);
+    jepa_model drawn, redrawn;
+    CHECK(make_model(&drawn, json, err, sizeof err) == JEPA_OK);
+    CHECK(make_model(&redrawn, json, err, sizeof err) == JEPA_OK);
+    CHECK(jepa_model_init_from(&redrawn, init, err, sizeof err) == JEPA_OK);
+    CHECK(jepa_model_same_encoder(&base, &redrawn, err, sizeof err) == JEPA_OK);
+    int as_drawn = 0;
+    for (int i = 0; i < redrawn.params.count; i++) {
+        const jepa_tensor *t = &redrawn.params.items[i].tensor, *u = &drawn.params.items[i].tensor;
+        if (strncmp(redrawn.params.items[i].name, "predictor.", 10) == 0)
+            as_drawn += memcmp(t->data, u->data, sizeof(float) * (size_t)jepa_numel(t)) == 0;
+    }
+    printf("redraw_predictor: %d predictor tensors as drawn, the encoder the checkpoint's\n", as_drawn);
+    CHECK(as_drawn > 10);
+    jepa_model_free(&drawn);
+    jepa_model_free(&redrawn);
     jepa_ctx_free(ctx);
     jepa_batch_free(&b);
     free(tr);
@@ -804,6 +823,9 @@ static void test_frozen_encoder(void) {
     // misuses: no checkpoint to freeze; another architecture; --init with --resume
     CHECK(train(cfg, "data", "frozen_noinit", 0, 0, 0, err, sizeof err) == JEPA_ERR_INVALID);
     CHECK(strstr(err, "freeze_encoder") && strstr(err, "--init"));
+    write_config(cfg, "redraw_noinit.json", LEWM_WINDOW(2, 2), "\"use_proprio\": 1, \"redraw_predictor\": 1");
+    CHECK(train(cfg, "data", "redraw_noinit", 0, 0, 0, err, sizeof err) == JEPA_ERR_INVALID);
+    CHECK(strstr(err, "redraw_predictor") && strstr(err, "--init"));
     write_config(cfg, "frozen_wide.json", LEWM_WINDOW(2, 2), "\"use_proprio\": 1, \"pred_depth\": 2");
     CHECK(train_from(init, cfg, "data", "frozen_wide", 0, 0, 0, err, sizeof err) == JEPA_ERR_SHAPE);
     CHECK(strstr(err, "predictor.blocks.1") != NULL);

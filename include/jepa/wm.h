@@ -127,8 +127,10 @@ jepa_status jepa_model_load(jepa_model *m, const char *path, jepa_train_state *s
                             size_t err_size);
 // Start a new model's weights (and buffers: batch-norm statistics, proprio normalization) from
 // a checkpoint's: each tensor must be there with the same shape, except the lewm predictor's
-// positions, of which a longer or shorter training window keeps the first rows. A checkpoint of
-// another recipe, action size or architecture fails naming the first tensor that differs.
+// positions, of which a longer or shorter training window keeps the first rows. With
+// cfg.redraw_predictor the predictor's tensors ("predictor.*") keep their draw, and the
+// checkpoint's may be of any size. A checkpoint of another recipe, action size or architecture
+// fails naming the first tensor that differs.
 jepa_status jepa_model_init_from(jepa_model *m, const char *path, char *err, size_t err_size);
 
 // Load the optimizer moments of a checkpoint into opt (initialised for m); non-finite moments

@@ -26,6 +26,7 @@ extern "C" {
     X(STR, target, "online", "online|ema", 0, "targets: the online encoder, or an EMA copy with stop-gradient") \
     X(FLOAT, ema_momentum, 0.99, 0.0, 1.0, "EMA momentum of the target encoder")                   \
     X(INT, freeze_encoder, 0, 0, 1, "train the predictor only, on the latents of a frozen encoder (a new run needs --init)") \
+    X(INT, redraw_predictor, 0, 0, 1, "with --init: draw the predictor from the seed instead of taking the checkpoint's (an ensemble member of its own)") \
     /* pldm encoder: a CNN */                                                                      \
     X(STR, encoder, "conv", "conv|impala", 0, "pldm encoder: strided conv + GroupNorm stages (BM-1) or IMPALA residual stages") \
     X(INT, cnn_stages, 3, 1, JEPA_WM_MAX_STAGES, "CNN stages (each halves the image)")            \

@@ -8,6 +8,7 @@
 
 #include "jepa/safetensors.h"
 #include "jepa/wm.h"
+#include "wm/internal.h"
 
 // the entries of one table under a prefix and a suffix, e.g. "optim." + name + ".m"
 static int add_entries(jepa_st_entry *e, char (*names)[128], int at, const jepa_params *p,
@@ -227,12 +228,16 @@ jepa_status jepa_model_init_from(jepa_model *m, const char *path, char *err, siz
                       "%s: a %s model of actions %d (proprio %d); the config makes a %s model of %d (%d)",
                       path, src.cfg.recipe, src.action_dim, src.proprio_dim, m->cfg.recipe,
                       m->action_dim, m->proprio_dim);
+    // a redrawn predictor keeps its draw, whatever the checkpoint's predictor is
+    int redraw = m->cfg.redraw_predictor;
     for (int i = 0; s == JEPA_OK && i < src.params.count; i++)
-        if (jepa_params_find(&m->params, src.params.items[i].name) < 0)
+        if (!(redraw && jepa_wm_is_predictor(src.params.items[i].name)) &&
+            jepa_params_find(&m->params, src.params.items[i].name) < 0)
             s = jepa_fail(err, n, JEPA_ERR_SHAPE, "%s: tensor '%s' is not in the config's model (another size?)",
                           path, src.params.items[i].name);
     for (int i = 0; s == JEPA_OK && i < m->params.count; i++) {
         const jepa_param *to = &m->params.items[i];
+        if (redraw && jepa_wm_is_predictor(to->name)) continue;
         int j = jepa_params_find(&src.params, to->name);
         if (j < 0) {
             s = jepa_fail(err, n, JEPA_ERR_SHAPE, "%s: tensor '%s' is missing (another size?)", path, to->name);

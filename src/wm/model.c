@@ -120,10 +120,8 @@ static jepa_status build_lewm(jepa_model *m, char *err, size_t n) {
     return JEPA_OK;
 }
 
-// whether a parameter is the predictor's (what a frozen-encoder run trains, and what ensemble
-// members may differ in)
-static int is_predictor(const jepa_param *p) {
-    return strncmp(p->name, "predictor.", 10) == 0;
+int jepa_wm_is_predictor(const char *name) {
+    return strncmp(name, "predictor.", 10) == 0;
 }
 
 jepa_status jepa_model_create(jepa_model *m, const jepa_wm_config *cfg, int action_dim,
@@ -145,7 +143,7 @@ jepa_status jepa_model_create(jepa_model *m, const jepa_wm_config *cfg, int acti
     // a frozen encoder: only the predictor trains (pldm's inverse-dynamics head, which only
     // shapes the encoder, is frozen with it)
     for (int i = 0; st == JEPA_OK && cfg->freeze_encoder && i < m->params.count; i++)
-        if (!is_predictor(&m->params.items[i])) jepa_params_freeze(&m->params, i);
+        if (!jepa_wm_is_predictor(m->params.items[i].name)) jepa_params_freeze(&m->params, i);
     if (st == JEPA_OK && (st = jepa_params_finalize(&m->params)) != JEPA_OK)
         jepa_fail(err, n, st, "out of memory for the parameters");
     if (st != JEPA_OK) {
@@ -184,7 +182,7 @@ jepa_status jepa_model_same_encoder(const jepa_model *a, const jepa_model *b, ch
     // every tensor but the predictor's, the same bit for bit: the latents live in one space
     const jepa_params *p = &a->params, *q = &b->params;
     for (int i = 0; i < p->count; i++) {
-        if (is_predictor(&p->items[i])) continue;
+        if (jepa_wm_is_predictor(p->items[i].name)) continue;
         int j = jepa_params_find(q, p->items[i].name);
         const jepa_tensor *s = &p->items[i].tensor, *t = j >= 0 ? &q->items[j].tensor : NULL;
         if (!t || !jepa_same_shape(s, t) ||

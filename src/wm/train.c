@@ -226,9 +226,9 @@ static jepa_status setup(run *r, char *err, size_t n) {
         r->state.best_val = INFINITY;
         r->state.data_seed = (uint64_t)cfg.seed;
         snprintf(r->model.env, sizeof r->model.env, "%s", r->data.env);
-        if (cfg.freeze_encoder && !o->init_path)
-            return jepa_fail(err, n, JEPA_ERR_INVALID,
-                             "%s: 'freeze_encoder' needs the encoder to freeze: add --init CKPT", o->config_path);
+        if ((cfg.freeze_encoder || cfg.redraw_predictor) && !o->init_path)
+            return jepa_fail(err, n, JEPA_ERR_INVALID, "%s: '%s' needs a checkpoint to start from: add --init CKPT",
+                             o->config_path, cfg.freeze_encoder ? "freeze_encoder" : "redraw_predictor");
         if (o->init_path && (st = jepa_model_init_from(&r->model, o->init_path, err, n)) != JEPA_OK) return st;
     }
     jepa_model *m = &r->model;

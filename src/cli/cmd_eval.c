@@ -30,9 +30,10 @@ static int usage(FILE *f) {
             "predictor. --ensemble plans with several predictors (see jepa plan --help).\n"
             "\n"
             "--json writes the results alone (the command's settings, successes, rate, interval,\n"
-            "mean final distance, plans): the same command and seed write the same bytes, and\n"
-            "the same results on any --threads. The wall-clock figures (ms per plan, seconds,\n"
-            "threads) change from run to run: they are printed, and --timings writes them.\n");
+            "mean final distance, plans, the gap): the same command and seed write the same\n"
+            "bytes, and the same results on any --threads. The wall-clock figures (ms per plan,\n"
+            "seconds, threads) change from run to run: they are printed, and --timings writes\n"
+            "them.\n");
     return f == stdout ? 0 : 2;
 }
 

@@ -75,6 +75,17 @@ static void run(int kind) {
     jepa_planner_free(&p);
 }
 
+// an evaluation config with a small CEM budget and the seed, the rest zeroed
+static void small_cem(jepa_eval_config *ec, int samples, int elites, int iterations,
+                      uint64_t seed) {
+    memset(ec, 0, sizeof *ec);
+    jepa_planner_config_default(&ec->planner, JEPA_PLANNER_CEM);
+    ec->planner.samples = samples;
+    ec->planner.elites = elites;
+    ec->planner.iterations = iterations;
+    ec->seed = seed;
+}
+
 // run ec's episodes on 1 thread into eps and *r, then on 2: the same episodes, bit for bit
 static void run_on_1_and_2_threads(jepa_model *m, const jepa_env_model *env, jepa_eval_config *ec,
                                    jepa_eval_result *r, jepa_eval_episode *eps) {
@@ -98,14 +109,9 @@ static void eval_determinism(void) {
     CHECK(test_tiny_model(&m, 2, 2));
     jepa_env_model *env = jepa_env_create("tworoom", NULL, err, sizeof err);
     jepa_eval_config ec;
-    memset(&ec, 0, sizeof ec);
+    small_cem(&ec, 32, 4, 2, 3);
     ec.episodes = 4;
-    ec.seed = 3;
     ec.max_steps = 10;
-    jepa_planner_config_default(&ec.planner, JEPA_PLANNER_CEM);
-    ec.planner.samples = 32;
-    ec.planner.elites = 4;
-    ec.planner.iterations = 2;
     jepa_eval_episode e1[4];
     jepa_eval_result r1;
     run_on_1_and_2_threads(&m, env, &ec, &r1, e1); // bit for bit, whatever the thread count
@@ -205,13 +211,8 @@ static void oracle_cost(const char *name, jepa_model *m, jepa_eval_config *ec) {
 static void oracle(void) {
     char err[256] = "";
     jepa_eval_config ec;
-    memset(&ec, 0, sizeof ec);
-    jepa_planner_config_default(&ec.planner, JEPA_PLANNER_CEM);
-    ec.planner.samples = 16;
-    ec.planner.elites = 1;
-    ec.planner.iterations = 1;
+    small_cem(&ec, 16, 1, 1, 5);
     ec.planner.momentum = 0;
-    ec.seed = 5;
     ec.horizon = ec.execute = 3;
     ec.frameskip = 2;
     for (const char *const *name = jepa_env_names(); *name; name++)
@@ -283,13 +284,8 @@ static void ensemble(void) {
     CHECK(strstr(err, "encoder differs") && strstr(err, "'encoder."));
     jepa_env_model *env = jepa_env_create("pusht", NULL, err, sizeof err);
     jepa_eval_config ec;
-    memset(&ec, 0, sizeof ec);
-    jepa_planner_config_default(&ec.planner, JEPA_PLANNER_CEM);
-    ec.planner.samples = 24;
-    ec.planner.elites = 4;
-    ec.planner.iterations = 2;
+    small_cem(&ec, 24, 4, 2, 9);
     ec.episodes = 2;
-    ec.seed = 9;
     ec.horizon = ec.execute = 2;
     ec.max_steps = 4 * m.cfg.frameskip; // 2 plans of 2 model steps each
     jepa_eval_result alone, both;

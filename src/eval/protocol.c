@@ -261,14 +261,16 @@ static jepa_status check_inputs(jepa_model *m, const jepa_env_model *env,
     return JEPA_OK;
 }
 
-// the cost's distance of one latent to the goal
-static double goal_distance(const jepa_cost *c, const float *z, const float *goal, int dim) {
-    double s = 0;
-    for (int i = 0; i < dim; i++) {
-        double e = (double)z[i] - goal[i];
-        s += c->distance == JEPA_DIST_L1 ? fabs(e) : e * e;
-    }
-    return s;
+// the cost of one latent z (dim) as the end of a plan of one step, scored by the planner's own
+// cost (where the gap is measured, a distance alone; the actions (1, 1, sa) do not count)
+static float end_cost(jepa_ctx *ctx, const jepa_cost *c, float *z, float *goal, int dim, int sa) {
+    jepa_ctx_reset(ctx);
+    jepa_ctx_set_grad(ctx, 0);
+    jepa_cost one = *c;
+    one.members = 1;
+    jepa_tensor *latent = jepa_wrap(ctx, z, NULL, 3, (int64_t[]){1, 1, dim});
+    jepa_tensor *g = jepa_wrap(ctx, goal, NULL, 1, (int64_t[]){dim});
+    return jepa_cost_eval(ctx, &one, latent, g, jepa_new3(ctx, 1, 1, sa))->data[0];
 }
 
 jepa_status jepa_eval_episode_run(jepa_model *m, const jepa_env_model *env,
@@ -380,7 +382,7 @@ jepa_status jepa_eval_episode_run(jepa_model *m, const jepa_env_model *env,
             if (gap && f == fs && jepa_mpc_needs_plan(&mpc)) {
                 out->gap_plans++;
                 out->cost_predicted += mpc.last_cost;
-                out->cost_reached += goal_distance(c, z, zg, dim);
+                out->cost_reached += end_cost(ctx, c, z, zg, dim, sa);
             }
         }
     }

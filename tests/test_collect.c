@@ -234,6 +234,14 @@ static void test_cli(void) {
         {"--env tworoom --episodes 2 --steps 3 --colour red", 2},
         {"--env tworoom --steps 3", 2},
         {"--env tworoom --episodes 2 --steps", 2},
+        // the plan policy: its options go with it, it needs a checkpoint (or --oracle) that loads
+        {"--env tworoom --episodes 2 --steps 3 --ckpt a.safetensors", 2},
+        {"--env tworoom --episodes 2 --steps 3 --samples 30", 2},
+        {"--env tworoom --episodes 2 --steps 3 --policy plan", 2},
+        {"--env tworoom --episodes 2 --steps 3 --policy plan --oracle --env-options {}", 2},
+        {"--env tworoom --episodes 2 --steps 3 --policy plan --oracle --max-steps 9", 2},
+        {"--env tworoom --episodes 2 --steps 3 --policy plan --oracle --samples 0", 1},
+        {"--env tworoom --episodes 2 --steps 3 --policy plan --ckpt nothing.safetensors", 1},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         snprintf(args, sizeof args, "collect --quiet --out %s %s", out, cases[i].args);

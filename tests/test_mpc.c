@@ -324,11 +324,94 @@ static void ensemble(void) {
     jepa_model_free(&stranger);
 }
 
+// jepa collect's plan policy: episode i of a collection is the protocol's episode i, stepped by
+// the same planner, so its states are the evaluation's step for step (the evaluation stops at a
+// success or its budget; the collection goes on to its own length)
+typedef struct state_log {
+    float *states; // (steps, dim): the state after each step
+    int dim;
+} state_log;
+
+static void log_state(void *user, int step, const float *state, float plan_cost) {
+    (void)plan_cost;
+    state_log *l = user;
+    memcpy(l->states + (int64_t)(step - 1) * l->dim, state, sizeof(float) * l->dim);
+}
+
+// collect `episodes` x `steps` with the plan policy of (m, ec) into dir on `threads` threads
+static jepa_status collect_plan_into(jepa_model *m, const jepa_eval_config *ec, int episodes,
+                                     int steps, int threads, const char *dir, char *err) {
+    jepa_eval_collect_plan plan = {m, *ec};
+    jepa_collect_agent agent = jepa_eval_collect_agent(&plan);
+    jepa_collect_config cc = {.env = "tworoom", .episodes = episodes, .steps = steps,
+                              .seed = ec->seed, .policy = JEPA_POLICY_MIXED, .size = 16,
+                              .agent = &agent};
+    jepa_threads_set(threads);
+    jepa_status st = jepa_collect(&cc, dir, NULL, err, 256);
+    jepa_threads_set(1);
+    return st;
+}
+
+static void collect_plan(void) {
+    enum { EPISODES = 3, STEPS = 12 };
+    char err[256] = "";
+    jepa_model m, bad;
+    CHECK(test_tiny_model(&m, 2, 2));
+    jepa_env_model *env = jepa_env_create("tworoom", NULL, err, sizeof err);
+    int sd = jepa_env_state_dim(env);
+    jepa_eval_config ec;
+    small_cem(&ec, 16, 2, 2, 77);
+    for (int oracle = 0; oracle < 2; oracle++) {
+        jepa_model *pm = oracle ? NULL : &m;
+        const char *d1 = oracle ? "plan_oracle1" : "plan1", *d2 = oracle ? "plan_oracle2" : "plan2";
+        CHECK(collect_plan_into(pm, &ec, EPISODES, STEPS, 1, test_path(d1, NULL), err) == JEPA_OK);
+        CHECK(collect_plan_into(pm, &ec, EPISODES, STEPS, 2, test_path(d2, NULL), err) == JEPA_OK);
+        // the same bytes on 1 and 2 threads
+        CHECK(test_same_file(test_path(d1, "actions.npy"), test_path(d2, "actions.npy")));
+        CHECK(test_same_file(test_path(d1, "states.npy"), test_path(d2, "states.npy")));
+        jepa_npy states;
+        CHECK(jepa_npy_map(&states, test_path(d1, "states.npy"), err, sizeof err) == JEPA_OK);
+        const float *got = states.data;
+        // each episode against the evaluation's (planned with the same budget per plan)
+        float logged[STEPS * JEPA_ENV_MAX_DIM];
+        state_log log = {logged, sd};
+        int compared = 0, same = 1;
+        jepa_eval_config e = ec;
+        e.max_steps = STEPS;
+        for (int i = 0; i < EPISODES; i++) {
+            jepa_eval_episode ep;
+            CHECK(jepa_eval_episode_run(pm, env, &e, i, &ep, NULL, NULL, NULL, log_state, &log,
+                                        err, sizeof err) == JEPA_OK);
+            const float *row = got + (int64_t)i * (STEPS + 1) * sd;
+            same &= memcmp(row, ep.start, sizeof(float) * sd) == 0;
+            for (int t = 0; t < ep.steps; t++, compared++)
+                same &= memcmp(row + (int64_t)(t + 1) * sd, logged + (int64_t)t * sd,
+                               sizeof(float) * sd) == 0;
+        }
+        printf("  collect --policy plan%s: %d episodes x %d steps, %d steps the same as jepa "
+               "eval's: %s\n",
+               oracle ? " --oracle" : "", EPISODES, STEPS, compared, same ? "yes" : "NO");
+        CHECK(same && compared >= EPISODES);
+        jepa_npy_close(&states);
+    }
+    // a model that does not fit the environment: refused by name, nothing written
+    CHECK(test_tiny_model(&bad, 3, 2));
+    const char *refused = test_path("plan_refused", NULL);
+    CHECK(collect_plan_into(&bad, &ec, 1, 4, 1, refused, err) == JEPA_ERR_INVALID);
+    printf("  collect --policy plan with a 3-action model: %s\n", err);
+    CHECK(strstr(err, "action size is 3") != NULL && !test_exists(refused));
+    jepa_model_free(&bad);
+    jepa_model_free(&m);
+    jepa_env_free(env);
+}
+
 int main(void) {
     jepa_threads_set(1);
     for (int kind = JEPA_PLANNER_CEM; kind <= JEPA_PLANNER_CEM_GD; kind++) run(kind);
     eval_determinism();
     oracle();
     ensemble();
+    if (test_tmpdir("mpc")) collect_plan();
+    else CHECK(0);
     return test_finish("test_mpc");
 }

@@ -23,6 +23,24 @@ extern "C" {
 #define JEPA_COLLECT_MAX_SIZE 1024
 #define JEPA_COLLECT_MAX_SEED 9007199254740991ull // 2^53 - 1: exact in the JSON manifest
 
+// A policy the caller provides (jepa_collect_config.agent), for one that needs more than the
+// environment: a planner with a world model (jepa_eval_collect_agent). create makes one instance
+// per collecting thread. For each episode begin gets the episode's data, already reset from the
+// episode's seed (it may pose another start), then act gives each step's action (clipped to the
+// bounds before it is applied). An episode's actions must depend on its index alone, so the
+// bytes are the same whatever the thread count.
+typedef struct jepa_collect_agent {
+    const char *name; // the manifest's "policy"
+    void *user;
+    int serial; // the instances share state (a gradient planner's model): one thread
+    jepa_status (*create)(void *user, const jepa_env_model *env, void **self, char *err,
+                          size_t err_size);
+    jepa_status (*begin)(void *self, int64_t episode, jepa_env_data *d, char *err,
+                         size_t err_size);
+    void (*act)(void *self, jepa_env_data *d, float *action);
+    void (*destroy)(void *self);
+} jepa_collect_agent;
+
 typedef struct jepa_collect_config {
     const char *env;          // an environment name (jepa_env_names)
     const char *options_json; // its options as a JSON object, or NULL for the defaults
@@ -30,6 +48,7 @@ typedef struct jepa_collect_config {
     int steps;                // T, 1..JEPA_COLLECT_MAX_STEPS
     uint64_t seed;            // 0..JEPA_COLLECT_MAX_SEED
     jepa_env_policy policy;
+    const jepa_collect_agent *agent; // a policy of the caller's instead of `policy` (may be NULL)
     int size;     // frames are size x size, JEPA_COLLECT_MIN_SIZE..JEPA_COLLECT_MAX_SIZE
     int force;    // replace dir when it holds a dataset (never a folder with other files)
     int progress; // draw a progress bar on stderr

@@ -11,6 +11,7 @@
 
 #include <stdint.h>
 
+#include "jepa/collect.h"
 #include "jepa/env.h"
 #include "jepa/plan.h"
 #include "jepa/wm.h"
@@ -87,6 +88,37 @@ jepa_status jepa_eval_episode_run(jepa_model *m, const jepa_env_model *env,
                                   float *plan_ms, uint8_t *gif, int *gif_frames,
                                   jepa_eval_step_fn on_step, void *user, char *err,
                                   size_t err_size);
+
+// An agent: the protocol's planner in receding horizon, one env step at a time, for a caller
+// that steps the environment itself (jepa_eval_episode_run; jepa collect's plan policy). It
+// holds one planner and everything an episode needs, allocated by create; one per thread.
+typedef struct jepa_eval_agent jepa_eval_agent;
+// Check that m (NULL: the oracle) and cfg's ensemble fit env, as jepa_eval_run does, and
+// allocate. cfg is copied; m, the ensemble and env must outlive the agent.
+jepa_status jepa_eval_agent_create(jepa_model *m, const jepa_env_model *env,
+                                   const jepa_eval_config *cfg, jepa_eval_agent **out, char *err,
+                                   size_t err_size);
+// Begin the protocol's episode `episode` of cfg->seed: d (env's data) is reset and posed at the
+// task's start, the goal observed, the planner's warm start and history forgotten. *max_steps
+// (may be NULL) gets the step budget (cfg->max_steps when set).
+jepa_status jepa_eval_agent_begin(jepa_eval_agent *ag, int episode, jepa_env_data *d,
+                                  int *max_steps, char *err, size_t err_size);
+// The next env action (action_dim floats, inside the bounds) for d, which must have been
+// stepped with every action handed out since begin; plans when the last plan's executed steps
+// are spent, observing d first.
+void jepa_eval_agent_act(jepa_eval_agent *ag, jepa_env_data *d, float *action);
+void jepa_eval_agent_free(jepa_eval_agent *ag);
+
+// jepa collect's policy "plan" (jepa_collect_config.agent): episode i of the collection is the
+// protocol's episode i of cfg.seed, its start posed and its goal planned for by an agent, for
+// the collection's steps whatever the budget (on past a success). The tasks are those jepa eval
+// draws with the same seed: collect with seeds you do not evaluate on. plan must outlive the
+// collection.
+typedef struct jepa_eval_collect_plan {
+    jepa_model *m; // NULL: the oracle
+    jepa_eval_config cfg;
+} jepa_eval_collect_plan;
+jepa_collect_agent jepa_eval_collect_agent(jepa_eval_collect_plan *plan);
 
 typedef struct jepa_eval_result {
     int episodes, successes;

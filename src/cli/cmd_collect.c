@@ -12,10 +12,15 @@ static int usage(FILE *f) {
     fprintf(f, "usage: jepa collect --env NAME --episodes N --steps T --out DIR [--seed S]\n"
                "                    [--policy random|expert|mixed] [--size 64]\n"
                "                    [--option key=value ...] [--force] [--quiet] [--threads N]\n"
+               "       jepa collect --policy plan --ckpt C [planning options of jepa eval] ...\n"
                "\n"
                "Writes DIR/manifest.json and frames, actions, states, proprio .npy arrays\n"
                "(docs/datasets.md). --option sets an environment option (jepa envs lists them);\n"
-               "--force replaces an existing dataset in DIR.\n");
+               "--force replaces an existing dataset in DIR.\n"
+               "--policy plan: episode i is jepa eval's episode i of seed S (its start and goal),\n"
+               "driven by the checkpoint's planner (or the simulator's, --oracle) for T steps,\n"
+               "on past a success: the states a planner visits, to train on (DAgger). Collect\n"
+               "with seeds you do not evaluate on.\n");
     return f == stdout ? 0 : 2;
 }
 
@@ -52,9 +57,11 @@ static int add_option(cJSON *options, const char *text) {
 int jepa_cli_collect_parse(int argc, char **argv, jepa_cli_collect_opts *o) {
     const char *cmd = "collect";
     long long episodes = -1, steps = -1, seed = 0, size = 64;
-    int bad = 0;
+    int bad = 0, planning;
+    const char *planned_flag = NULL; // the first planning option given
     memset(o, 0, sizeof *o);
     o->policy = JEPA_POLICY_MIXED;
+    jepa_cli_plan_defaults(&o->planning);
     cJSON *options = cJSON_CreateObject();
     for (int i = 1; i < argc && !bad; i++) {
         const char *a = argv[i], *v = NULL;
@@ -83,20 +90,34 @@ int jepa_cli_collect_parse(int argc, char **argv, jepa_cli_collect_opts *o) {
             else if (!strcmp(a, "--size"))
                 bad = !jepa_cli_int(cmd, a, v, JEPA_COLLECT_MIN_SIZE, JEPA_COLLECT_MAX_SIZE, &size);
             else if (!strcmp(a, "--policy")) {
-                o->policy = jepa_env_policy_parse(v);
+                o->plan = !strcmp(v, "plan");
+                o->policy = o->plan ? JEPA_POLICY_MIXED : jepa_env_policy_parse(v);
                 if (o->policy < 0) {
                     fprintf(stderr,
-                            "jepa collect: --policy: expected random, expert or mixed, got '%s'\n",
+                            "jepa collect: --policy: expected random, expert, mixed or plan, got "
+                            "'%s'\n",
                             v);
                     bad = 1;
                 }
             } else
                 bad = !add_option(options, v);
+        } else if (!strcmp(a, "--env-options") || !strcmp(a, "--max-steps")) {
+            fprintf(stderr, "jepa collect: %s: not with collect (%s sets it)\n", a,
+                    a[2] == 'e' ? "--option" : "--steps");
+            bad = 2;
+        } else if ((planning = jepa_cli_plan_option(cmd, argc, argv, &i, &o->planning)) != 0) {
+            bad = planning < 0;
+            planned_flag = planned_flag ? planned_flag : a;
         } else {
             fprintf(stderr, "jepa collect: unknown argument '%s' (see jepa collect --help)\n", a);
             bad = 2;
         }
     }
+    if (!bad && planned_flag && !o->plan) {
+        fprintf(stderr, "jepa collect: %s goes with --policy plan\n", planned_flag);
+        bad = 2;
+    }
+    if (!bad && o->plan && (bad = jepa_cli_plan_finish(cmd, &o->planning)) < 0) bad = 0;
     if (!bad && (!o->env || !o->out || episodes < 0 || steps < 0)) {
         fprintf(stderr, "jepa collect: missing %s (see jepa collect --help)\n",
                 !o->env        ? "--env"
@@ -131,9 +152,26 @@ int jepa_cli_collect_run(jepa_cli_collect_opts *o) {
                                   .progress = !o->quiet,
                                   // Ctrl-C or a TERM stops the run: the temporary folder goes
                                   .stop = jepa_cli_stop_flag()};
+    // --policy plan: the checkpoint (and ensemble) loaded and checked against the environment
+    jepa_cli_loaded loaded;
+    jepa_eval_collect_plan plan;
+    jepa_collect_agent agent;
+    if (o->plan) {
+        o->planning.env = o->env;
+        o->planning.env_options = o->options_json;
+        o->planning.eval.seed = o->seed;
+        if (jepa_cli_plan_open("collect", &o->planning, &loaded) != 0) {
+            jepa_cli_collect_free(o);
+            return 1;
+        }
+        plan = (jepa_eval_collect_plan){loaded.model, loaded.eval};
+        agent = jepa_eval_collect_agent(&plan);
+        config.agent = &agent;
+    }
     jepa_collect_result result;
     char err[512];
     jepa_status st = jepa_collect(&config, o->out, &result, err, sizeof err);
+    if (o->plan) jepa_cli_plan_close(&loaded);
     jepa_cli_collect_free(o);
     if (st != JEPA_OK) {
         fprintf(stderr, "jepa collect: %s\n", err);

@@ -21,16 +21,6 @@ int jepa_cmd_probe(int argc, char **argv);
 int jepa_cmd_plan(int argc, char **argv);
 int jepa_cmd_eval(int argc, char **argv);
 
-// jepa collect: a parsed command line; free options_json with jepa_cli_collect_free (run does)
-typedef struct jepa_cli_collect_opts {
-    const char *env, *out; // inside argv
-    int episodes, steps, size, policy, force, quiet;
-    uint64_t seed;
-    char *options_json; // the --option pairs as a JSON object (owned)
-} jepa_cli_collect_opts;
-int jepa_cli_collect_parse(int argc, char **argv, jepa_cli_collect_opts *o);
-int jepa_cli_collect_run(jepa_cli_collect_opts *o); // frees o
-void jepa_cli_collect_free(jepa_cli_collect_opts *o);
 
 // jepa view
 typedef struct jepa_cli_view_opts {
@@ -108,6 +98,19 @@ typedef struct jepa_cli_loaded {
 int jepa_cli_plan_open(const char *cmd, const jepa_cli_plan *o, jepa_cli_loaded *l);
 // Free what jepa_cli_plan_open made.
 void jepa_cli_plan_close(jepa_cli_loaded *l);
+
+// jepa collect: a parsed command line; free options_json with jepa_cli_collect_free (run does)
+typedef struct jepa_cli_collect_opts {
+    const char *env, *out; // inside argv
+    int episodes, steps, size, policy, force, quiet;
+    uint64_t seed;
+    char *options_json; // the --option pairs as a JSON object (owned)
+    int plan;           // --policy plan: the planner of `planning` drives the episodes
+    jepa_cli_plan planning;
+} jepa_cli_collect_opts;
+int jepa_cli_collect_parse(int argc, char **argv, jepa_cli_collect_opts *o);
+int jepa_cli_collect_run(jepa_cli_collect_opts *o); // frees o
+void jepa_cli_collect_free(jepa_cli_collect_opts *o);
 
 // jepa plan
 typedef struct jepa_cli_plan_opts {

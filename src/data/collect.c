@@ -52,6 +52,10 @@ static jepa_status check_config(const jepa_collect_config *c, char *err, size_t 
                          (unsigned long long)c->seed);
     if ((int)c->policy < 0 || (int)c->policy > JEPA_POLICY_MIXED)
         return jepa_fail(err, err_size, JEPA_ERR_INVALID, "unknown policy %d", (int)c->policy);
+    const jepa_collect_agent *ag = c->agent;
+    if (ag && (!ag->name || !ag->create || !ag->begin || !ag->act || !ag->destroy))
+        return jepa_fail(err, err_size, JEPA_ERR_INVALID,
+                         "the caller's policy lacks its name or a callback");
     return JEPA_OK;
 }
 
@@ -174,7 +178,7 @@ static jepa_status write_manifest(const char *path, const jepa_collect_config *c
     cJSON_AddNumberToObject(root, "steps", c->steps);
     cJSON_AddNumberToObject(root, "width", c->size);
     cJSON_AddNumberToObject(root, "height", c->size);
-    cJSON_AddStringToObject(root, "policy", POLICY_NAMES[c->policy]);
+    cJSON_AddStringToObject(root, "policy", c->agent ? c->agent->name : POLICY_NAMES[c->policy]);
     cJSON_AddStringToObject(root, "jepa_version", jepa_version());
     cJSON_AddNumberToObject(root, "action_dim", jepa_env_action_dim(m));
     cJSON_AddNumberToObject(root, "state_dim", jepa_env_state_dim(m));
@@ -212,9 +216,10 @@ static jepa_status write_manifest(const char *path, const jepa_collect_config *c
     return ok ? JEPA_OK : jepa_fail(err, err_size, JEPA_ERR_IO, "%s: %s", path, strerror(errno));
 }
 
-// one episode into slot e of the mapped arrays
+// one episode into slot e of the mapped arrays; agent: the caller's policy instance (or NULL)
 static jepa_status run_episode(const jepa_collect_config *c, const jepa_env_model *m,
-                               jepa_env_data *d, jepa_npy *arrays, int64_t e) {
+                               jepa_env_data *d, void *agent, jepa_npy *arrays, int64_t e,
+                               char *err, size_t err_size) {
     int T = c->steps, A = jepa_env_action_dim(m), S = jepa_env_state_dim(m);
     int P = jepa_env_proprio_dim(m);
     size_t frame_bytes = (size_t)c->size * (size_t)c->size * 3;
@@ -231,6 +236,8 @@ static jepa_status run_episode(const jepa_collect_config *c, const jepa_env_mode
     jepa_rng rng;
     jepa_rng_init(&rng, seed, 2);
     jepa_env_reset(m, d, seed);
+    jepa_status st = agent ? c->agent->begin(agent, e, d, err, err_size) : JEPA_OK;
+    if (st != JEPA_OK) return st;
     for (int t = 0;; t++) {
         jepa_env_render(m, d, frames + (size_t)t * frame_bytes, c->size, c->size, NULL);
         jepa_env_get_state(m, d, states + (size_t)t * (size_t)S);
@@ -238,52 +245,73 @@ static jepa_status run_episode(const jepa_collect_config *c, const jepa_env_mode
         if (t == T) return JEPA_OK;
         // the action as the environment applies it: clipped to the bounds
         float *a = actions + (size_t)t * (size_t)A;
-        jepa_env_policy_act(m, d, c->policy, &rng, a);
+        if (agent)
+            c->agent->act(agent, d, a);
+        else
+            jepa_env_policy_act(m, d, c->policy, &rng, a);
         for (int k = 0; k < A; k++) a[k] = a[k] < lo[k] ? lo[k] : (a[k] > hi[k] ? hi[k] : a[k]);
-        jepa_status st = jepa_env_step(m, d, a);
-        if (st != JEPA_OK) return st;
+        if (jepa_env_step(m, d, a) != JEPA_OK)
+            return jepa_fail(err, err_size, JEPA_ERR_NUMERIC,
+                             "%s: the policy produced a non-finite action (episode %lld, step %d)",
+                             jepa_env_name(m), (long long)e, t);
     }
 }
 
-// roll every episode on nt threads, one env data per thread
+// roll every episode on nt threads, one env data (and agent instance) per thread
 static jepa_status run_episodes(const jepa_collect_config *c, const jepa_env_model *m,
                                 jepa_npy *arrays, char *err, size_t err_size) {
-    int nt = jepa_threads_get();
+    int nt = c->agent && c->agent->serial ? 1 : jepa_threads_get();
     if (nt > c->episodes) nt = c->episodes;
     jepa_env_data **datas = calloc((size_t)nt, sizeof *datas);
-    int ok = datas != NULL;
-    for (int i = 0; ok && i < nt; i++) ok = (datas[i] = jepa_env_data_create(m)) != NULL;
-    if (!ok) {
-        for (int i = 0; datas && i < nt; i++) jepa_env_data_free(datas[i]);
-        free(datas);
-        return jepa_fail(err, err_size, JEPA_ERR_NOMEM, "%s: out of memory", jepa_env_name(m));
-    }
+    void **agents = calloc((size_t)nt, sizeof *agents);
+    jepa_status st = datas && agents ? JEPA_OK : JEPA_ERR_NOMEM;
+    for (int i = 0; st == JEPA_OK && i < nt; i++)
+        st = (datas[i] = jepa_env_data_create(m)) ? JEPA_OK : JEPA_ERR_NOMEM;
+    if (st != JEPA_OK) jepa_fail(err, err_size, st, "%s: out of memory", jepa_env_name(m));
+    for (int i = 0; st == JEPA_OK && c->agent && i < nt; i++)
+        st = c->agent->create(c->agent->user, m, &agents[i], err, err_size);
+    // the failure of the lowest episode, whatever the thread count
+    int64_t failed = c->episodes;
+    char *fail_err = st == JEPA_OK ? calloc((size_t)nt, 512) : NULL;
+    if (st == JEPA_OK && !fail_err) st = jepa_fail(err, err_size, JEPA_ERR_NOMEM, "out of memory");
+    jepa_status fail_st = JEPA_OK;
     jepa_progress bar;
-    jepa_progress_begin(&bar, "collect", c->episodes);
     int64_t done = 0;
-    int failed = 0;
+    if (st == JEPA_OK) {
+        jepa_progress_begin(&bar, "collect", c->episodes);
 #pragma omp parallel for schedule(dynamic) num_threads(nt)
-    for (int64_t e = 0; e < c->episodes; e++) {
-        int tid = jepa_thread_index();
-        if (c->stop && *c->stop) continue;
-        if (run_episode(c, m, datas[tid], arrays, e) != JEPA_OK) {
-#pragma omp atomic write
-            failed = 1;
-        }
-        int64_t now;
+        for (int64_t e = 0; e < c->episodes; e++) {
+            int tid = jepa_thread_index();
+            int64_t first;
+#pragma omp atomic read
+            first = failed;
+            if ((c->stop && *c->stop) || e > first) continue;
+            char *msg = fail_err + (size_t)tid * 512;
+            jepa_status est = run_episode(c, m, datas[tid], agents[tid], arrays, e, msg, 512);
+            if (est != JEPA_OK) {
+#pragma omp critical(jepa_collect_failure)
+                if (e < failed) {
+                    failed = e;
+                    fail_st = est;
+                    jepa_fail(err, err_size, est, "%s", msg);
+                }
+            }
+            int64_t now;
 #pragma omp atomic capture
-        now = ++done;
-        if (tid == 0 && c->progress) jepa_progress_update(&bar, now, NULL);
+            now = ++done;
+            if (tid == 0 && c->progress) jepa_progress_update(&bar, now, NULL);
+        }
+        if (c->progress) jepa_progress_end(&bar, NULL);
     }
-    if (c->progress) jepa_progress_end(&bar, NULL);
-    for (int i = 0; i < nt; i++) jepa_env_data_free(datas[i]);
-    free(datas);
+    for (int i = 0; i < nt; i++) {
+        if (datas) jepa_env_data_free(datas[i]);
+        if (agents && agents[i]) c->agent->destroy(agents[i]);
+    }
+    free(datas), free(agents), free(fail_err);
+    if (st != JEPA_OK) return st;
     if (c->stop && *c->stop)
         return jepa_fail(err, err_size, JEPA_ERR_INTERRUPTED, "interrupted; nothing was written");
-    if (failed)
-        return jepa_fail(err, err_size, JEPA_ERR_NUMERIC,
-                         "%s: the policy produced a non-finite action", jepa_env_name(m));
-    return JEPA_OK;
+    return fail_st;
 }
 
 jepa_status jepa_collect(const jepa_collect_config *c, const char *dir, jepa_collect_result *result,

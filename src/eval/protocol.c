@@ -273,135 +273,205 @@ static float end_cost(jepa_ctx *ctx, const jepa_cost *c, float *z, float *goal, 
     return jepa_cost_eval(ctx, &one, latent, g, jepa_new3(ctx, 1, 1, sa))->data[0];
 }
 
+// ---- the agent: the protocol's planner in receding horizon, one env step at a time ----
+struct jepa_eval_agent {
+    jepa_model *m; // NULL: the oracle
+    const jepa_env_model *env;
+    jepa_eval_config cfg;
+    int a, fs, sa, img, horizon, dim, gap;
+    float *blo, *bhi, *zg, *z, *macro;
+    uint8_t *rgb, *goal_rgb; // the last observation and the goal, img x img x 3
+    wm_rollout r;
+    sim_rollout sim;
+    jepa_env_data *gd; // the goal's pose
+    jepa_ctx *ctx;
+    jepa_planner planner;
+    jepa_mpc mpc;
+    jepa_plan_problem prob;
+    // the episode
+    uint64_t ep_seed;
+    int f;              // env steps of the current macro action handed out (fs: spent)
+    int pending;        // the spent macro's outcome is not observed yet
+    float plan_ms;      // the last plan's time
+    jepa_eval_episode e; // task, gap sums
+};
+
+void jepa_eval_agent_free(jepa_eval_agent *ag) {
+    if (!ag) return;
+    jepa_mpc_free(&ag->mpc);
+    jepa_planner_free(&ag->planner);
+    jepa_ctx_free(ag->ctx);
+    jepa_env_data_free(ag->gd);
+    for (int t = 0; ag->sim.d && t < ag->sim.n_d; t++) jepa_env_data_free(ag->sim.d[t]);
+    free(ag->sim.d);
+    free(ag->blo), free(ag->bhi), free(ag->zg), free(ag->z), free(ag->macro);
+    free(ag->rgb), free(ag->goal_rgb), free(ag->r.z), free(ag->r.past);
+    free(ag);
+}
+
+jepa_status jepa_eval_agent_create(jepa_model *m, const jepa_env_model *env,
+                                   const jepa_eval_config *cfg, jepa_eval_agent **out, char *err,
+                                   size_t err_size) {
+    *out = NULL;
+    jepa_status st = check_inputs(m, env, cfg, err, err_size);
+    if (st != JEPA_OK) return st;
+    jepa_eval_agent *ag = calloc(1, sizeof *ag);
+    if (!ag) return jepa_fail(err, err_size, JEPA_ERR_NOMEM, "out of memory");
+    float lo[JEPA_ENV_MAX_DIM], hi[JEPA_ENV_MAX_DIM], feat[JEPA_ENV_MAX_DIM] = {0};
+    ag->m = m, ag->env = env, ag->cfg = *cfg;
+    ag->a = jepa_env_action_dim(env);
+    ag->fs = m ? m->cfg.frameskip : cfg->frameskip > 0 ? cfg->frameskip : 5;
+    ag->sa = m ? m->step_action_dim : ag->fs * ag->a;
+    ag->img = m ? m->cfg.image : JEPA_EVAL_ORACLE_IMAGE;
+    ag->horizon = cfg->horizon > 0 ? cfg->horizon : 5;
+    int execute = cfg->execute > 0 ? cfg->execute : ag->horizon;
+    ag->dim = m ? m->cfg.latent : jepa_env_plan_features(env, feat, 1, feat);
+    int oracle = !m || cfg->oracle, sa = ag->sa, dim = ag->dim;
+    // everything the episodes need, allocated once
+    ag->blo = malloc(sizeof(float) * sa), ag->bhi = malloc(sizeof(float) * sa);
+    ag->zg = malloc(sizeof(float) * dim), ag->z = malloc(sizeof(float) * dim);
+    ag->macro = malloc(sizeof(float) * sa);
+    ag->rgb = malloc((size_t)ag->img * ag->img * 3);
+    ag->goal_rgb = malloc((size_t)ag->img * ag->img * 3);
+    ag->r = (wm_rollout){m, cfg->ensemble, cfg->ensemble_size, m ? m->cfg.history : 1, 0, dim, sa,
+                         NULL, NULL};
+    ag->r.z = malloc(sizeof(float) * ag->r.history * dim);
+    ag->r.past = malloc(sizeof(float) * (ag->r.history > 1 ? ag->r.history - 1 : 1) * sa);
+    ag->sim = (sim_rollout){env, m, NULL, oracle ? jepa_threads_get() : 0, ag->fs, ag->a, dim, 0,
+                            {0}};
+    ag->sim.d = calloc((size_t)(ag->sim.n_d > 0 ? ag->sim.n_d : 1), sizeof *ag->sim.d);
+    int sim_ok = ag->sim.d != NULL;
+    for (int t = 0; sim_ok && t < ag->sim.n_d; t++)
+        sim_ok = (ag->sim.d[t] = jepa_env_data_create(env)) != NULL;
+    ag->gd = jepa_env_data_create(env);
+    ag->ctx = jepa_ctx_create(0);
+    if (!ag->blo || !ag->bhi || !ag->zg || !ag->z || !ag->macro || !ag->rgb || !ag->goal_rgb ||
+        !ag->r.z || !ag->r.past || !sim_ok || !ag->gd || !ag->ctx) {
+        jepa_eval_agent_free(ag);
+        return jepa_fail(err, err_size, JEPA_ERR_NOMEM, "out of memory");
+    }
+    jepa_env_action_bounds(env, lo, hi);
+    for (int i = 0; i < sa; i++) ag->blo[i] = lo[i % ag->a], ag->bhi[i] = hi[i % ag->a];
+    st = jepa_planner_init(&ag->planner, &cfg->planner, ag->horizon, sa, ag->blo, ag->bhi);
+    if (st == JEPA_OK)
+        st = jepa_mpc_init(&ag->mpc, &ag->planner, execute < ag->horizon ? execute : ag->horizon);
+    if (st != JEPA_OK) {
+        jepa_eval_agent_free(ag);
+        return jepa_fail(err, err_size, st, "bad planner settings (horizon %d, execute %d)",
+                         ag->horizon, execute);
+    }
+    ag->prob = (jepa_plan_problem){oracle ? sim_rollout_fn : wm_rollout_fn,
+                                   oracle ? (void *)&ag->sim : (void *)&ag->r, ag->zg, dim,
+                                   cfg->cost};
+    ag->prob.cost.members = 1 + cfg->ensemble_size;
+    // the exploitation gap: a distance alone, at the last step of plans executed whole
+    const jepa_cost *c = &cfg->cost;
+    ag->gap = !c->all_steps && c->w_action == 0.0f && c->w_smooth == 0.0f && !c->extra &&
+              ag->mpc.execute == ag->horizon;
+    *out = ag;
+    return JEPA_OK;
+}
+
+jepa_status jepa_eval_agent_begin(jepa_eval_agent *ag, int episode, jepa_env_data *d,
+                                  int *max_steps, char *err, size_t err_size) {
+    const jepa_env_model *env = ag->env;
+    jepa_eval_episode *e = &ag->e;
+    int budget;
+    memset(e, 0, sizeof *e);
+    jepa_eval_task(env, ag->cfg.seed, episode, e->start, e->goal, &budget);
+    if (max_steps) *max_steps = ag->cfg.max_steps > 0 ? ag->cfg.max_steps : budget;
+    // start and goal: poses set on two instances of the episode
+    ag->ep_seed = ag->cfg.seed * 0x9E3779B97F4A7C15ull + (uint64_t)episode + HELD_OUT_SEED;
+    jepa_env_reset(env, d, ag->ep_seed);
+    jepa_env_reset(env, ag->gd, ag->ep_seed);
+    if (jepa_env_set_state(env, d, e->start) != JEPA_OK ||
+        jepa_env_set_state(env, ag->gd, e->goal) != JEPA_OK)
+        return jepa_fail(err, err_size, JEPA_ERR_INVALID,
+                         "episode %d: the protocol's states do not fit %s", episode,
+                         jepa_env_name(env));
+    ag->planner.cfg.seed = ag->cfg.seed * 0x9E3779B97F4A7C15ull + (uint64_t)episode;
+    jepa_mpc_reset(&ag->mpc);
+    ag->r.filled = 0;
+    observe(ag->ctx, ag->m, &ag->sim, ag->gd, 1, ag->goal_rgb, ag->zg);
+    observe(ag->ctx, ag->m, &ag->sim, d, 0, ag->rgb, ag->z);
+    wm_push(&ag->r, ag->z, NULL);
+    ag->f = ag->fs;
+    ag->pending = 0;
+    return JEPA_OK;
+}
+
+// observe the outcome of the macro action just spent: the history, and the gap of a plan whose
+// steps all ran
+static void agent_settle(jepa_eval_agent *ag, jepa_env_data *d) {
+    if (!ag->pending) return;
+    ag->pending = 0;
+    observe(ag->ctx, ag->m, &ag->sim, d, 0, ag->rgb, ag->z);
+    wm_push(&ag->r, ag->z, ag->macro);
+    if (ag->gap && jepa_mpc_needs_plan(&ag->mpc)) {
+        ag->e.gap_plans++;
+        ag->e.cost_predicted += ag->mpc.last_cost;
+        ag->e.cost_reached += end_cost(ag->ctx, &ag->cfg.cost, ag->z, ag->zg, ag->dim, ag->sa);
+    }
+}
+
+void jepa_eval_agent_act(jepa_eval_agent *ag, jepa_env_data *d, float *action) {
+    if (ag->f == ag->fs) {
+        agent_settle(ag, d);
+        int planning = jepa_mpc_needs_plan(&ag->mpc);
+        double t0 = jepa_time_now();
+        ag->sim.seed = ag->ep_seed ^ ((uint64_t)ag->mpc.plans + 1) * 0xD1B54A32D192ED03ull;
+        jepa_mpc_act(&ag->mpc, &ag->prob, ag->macro);
+        if (planning) ag->plan_ms = (float)(1e3 * (jepa_time_now() - t0));
+        ag->f = 0;
+    }
+    memcpy(action, ag->macro + (int64_t)ag->f * ag->a, sizeof(float) * ag->a);
+    ag->pending = ++ag->f == ag->fs;
+}
+
 jepa_status jepa_eval_episode_run(jepa_model *m, const jepa_env_model *env,
                                   const jepa_eval_config *cfg, int episode, jepa_eval_episode *out,
                                   float *plan_ms, uint8_t *gif, int *gif_frames,
                                   jepa_eval_step_fn on_step, void *user, char *err,
                                   size_t err_size) {
-    jepa_status st = check_inputs(m, env, cfg, err, err_size);
-    if (st != JEPA_OK) return st;
-    float lo[JEPA_ENV_MAX_DIM], hi[JEPA_ENV_MAX_DIM], state[JEPA_ENV_MAX_DIM];
-    int a = jepa_env_action_dim(env);
-    int fs = m ? m->cfg.frameskip : cfg->frameskip > 0 ? cfg->frameskip : 5;
-    int sa = m ? m->step_action_dim : fs * a;
-    int img = m ? m->cfg.image : JEPA_EVAL_ORACLE_IMAGE;
-    int horizon = cfg->horizon > 0 ? cfg->horizon : 5;
-    int execute = cfg->execute > 0 ? cfg->execute : horizon;
-    int budget;
     memset(out, 0, sizeof *out);
-    jepa_eval_task(env, cfg->seed, episode, out->start, out->goal, &budget);
-    if (cfg->max_steps > 0) budget = cfg->max_steps;
-    int dim = m ? m->cfg.latent : jepa_env_plan_features(env, out->goal, 1, state);
-    // everything this episode needs, allocated once
-    jepa_env_action_bounds(env, lo, hi);
-    float *blo = malloc(sizeof(float) * sa), *bhi = malloc(sizeof(float) * sa);
-    float *zg = malloc(sizeof(float) * dim), *z = malloc(sizeof(float) * dim);
-    float *macro = malloc(sizeof(float) * sa);
-    uint8_t *rgb = malloc((size_t)img * img * 3), *goal_rgb = malloc((size_t)img * img * 3);
-    wm_rollout r = {m, cfg->ensemble, cfg->ensemble_size, m ? m->cfg.history : 1, 0, dim, sa,
-                    NULL, NULL};
-    r.z = malloc(sizeof(float) * r.history * dim);
-    r.past = malloc(sizeof(float) * (r.history > 1 ? r.history - 1 : 1) * sa);
-    int oracle = !m || cfg->oracle;
-    sim_rollout sim = {env, m, NULL, oracle ? jepa_threads_get() : 0, fs, a, dim, 0, {0}};
-    sim.d = calloc((size_t)(sim.n_d > 0 ? sim.n_d : 1), sizeof *sim.d);
-    int sim_ok = sim.d != NULL;
-    for (int t = 0; sim_ok && t < sim.n_d; t++)
-        sim_ok = (sim.d[t] = jepa_env_data_create(env)) != NULL;
-    jepa_env_data *d = jepa_env_data_create(env), *gd = jepa_env_data_create(env);
-    jepa_ctx *ctx = jepa_ctx_create(0);
-    jepa_planner planner;
-    jepa_mpc mpc;
-    memset(&planner, 0, sizeof planner);
-    memset(&mpc, 0, sizeof mpc);
-    if (!blo || !bhi || !zg || !z || !macro || !rgb || !goal_rgb || !r.z || !r.past || !sim_ok ||
-        !d || !gd || !ctx) {
-        st = jepa_fail(err, err_size, JEPA_ERR_NOMEM, "out of memory");
-        goto done;
-    }
-    for (int i = 0; i < sa; i++) blo[i] = lo[i % a], bhi[i] = hi[i % a];
-    jepa_planner_config pc = cfg->planner;
-    pc.seed = cfg->seed * 0x9E3779B97F4A7C15ull + (uint64_t)episode;
-    st = jepa_planner_init(&planner, &pc, horizon, sa, blo, bhi);
-    if (st == JEPA_OK) st = jepa_mpc_init(&mpc, &planner, execute < horizon ? execute : horizon);
-    if (st != JEPA_OK) {
-        st = jepa_fail(err, err_size, st, "bad planner settings (horizon %d, execute %d)", horizon,
-                       execute);
-        goto done;
-    }
-    // start and goal: poses set on two instances of the episode
-    uint64_t ep_seed = cfg->seed * 0x9E3779B97F4A7C15ull + (uint64_t)episode + HELD_OUT_SEED;
-    jepa_env_reset(env, d, ep_seed);
-    jepa_env_reset(env, gd, ep_seed);
-    if (jepa_env_set_state(env, d, out->start) != JEPA_OK ||
-        jepa_env_set_state(env, gd, out->goal) != JEPA_OK) {
-        st = jepa_fail(err, err_size, JEPA_ERR_INVALID,
-                       "episode %d: the protocol's states do "
-                       "not fit %s",
-                       episode, jepa_env_name(env));
-        goto done;
-    }
-    observe(ctx, m, &sim, gd, 1, goal_rgb, zg);
-    observe(ctx, m, &sim, d, 0, rgb, z);
-    wm_push(&r, z, NULL);
-    jepa_plan_problem prob = {oracle ? sim_rollout_fn : wm_rollout_fn,
-                              oracle ? (void *)&sim : (void *)&r, zg, dim, cfg->cost};
-    prob.cost.members = 1 + cfg->ensemble_size;
-    // the exploitation gap: a distance alone, at the last step of plans executed whole
-    const jepa_cost *c = &cfg->cost;
-    int gap = !c->all_steps && c->w_action == 0.0f && c->w_smooth == 0.0f && !c->extra &&
-              mpc.execute == horizon;
-    int nf = 0;
-    if (gif) gif_frame(gif + (int64_t)nf++ * 2 * img * img * 3, rgb, goal_rgb, img);
+    jepa_eval_agent *ag;
+    jepa_status st = jepa_eval_agent_create(m, env, cfg, &ag, err, err_size);
+    if (st != JEPA_OK) return st;
+    jepa_env_data *d = jepa_env_data_create(env);
+    int budget = 0;
+    st = d ? jepa_eval_agent_begin(ag, episode, d, &budget, err, err_size)
+           : jepa_fail(err, err_size, JEPA_ERR_NOMEM, "out of memory");
+    float action[JEPA_ENV_MAX_DIM], state[JEPA_ENV_MAX_DIM];
+    int img = ag->img, nf = 0, steps = 0, done_ok = 0;
+    if (st == JEPA_OK && gif) gif_frame(gif + (int64_t)nf++ * 2 * img * img * 3, ag->rgb,
+                                        ag->goal_rgb, img);
     // receding horizon until success or the budget
-    int steps = 0, done_ok = 0;
-    while (steps < budget && !done_ok) {
-        int planning = jepa_mpc_needs_plan(&mpc);
-        double t0 = jepa_time_now();
-        sim.seed = ep_seed ^ ((uint64_t)mpc.plans + 1) * 0xD1B54A32D192ED03ull;
-        jepa_mpc_act(&mpc, &prob, macro);
-        if (planning && plan_ms) plan_ms[mpc.plans - 1] = (float)(1e3 * (jepa_time_now() - t0));
-        int f = 0;
-        for (; f < fs && steps < budget; f++) {
-            jepa_env_step(env, d, macro + f * a);
-            steps++;
-            jepa_env_get_state(env, d, state);
-            if (on_step) on_step(user, steps, state, mpc.last_cost);
-            if (gif) {
-                jepa_env_render(env, d, rgb, img, img, NULL);
-                gif_frame(gif + (int64_t)nf++ * 2 * img * img * 3, rgb, goal_rgb, img);
-            }
-            if (jepa_env_success(env, state, out->goal)) {
-                done_ok = 1;
-                break;
-            }
+    while (st == JEPA_OK && steps < budget && !done_ok) {
+        int plans = ag->mpc.plans;
+        jepa_eval_agent_act(ag, d, action);
+        if (plan_ms && ag->mpc.plans > plans) plan_ms[plans] = ag->plan_ms;
+        jepa_env_step(env, d, action);
+        steps++;
+        jepa_env_get_state(env, d, state);
+        if (on_step) on_step(user, steps, state, ag->mpc.last_cost);
+        if (gif) {
+            jepa_env_render(env, d, ag->rgb, img, img, NULL);
+            gif_frame(gif + (int64_t)nf++ * 2 * img * img * 3, ag->rgb, ag->goal_rgb, img);
         }
-        if (!done_ok) {
-            observe(ctx, m, &sim, d, 0, rgb, z);
-            wm_push(&r, z, macro);
-            if (gap && f == fs && jepa_mpc_needs_plan(&mpc)) {
-                out->gap_plans++;
-                out->cost_predicted += mpc.last_cost;
-                out->cost_reached += end_cost(ctx, c, z, zg, dim, sa);
-            }
-        }
+        done_ok = jepa_env_success(env, state, ag->e.goal);
     }
-    jepa_env_get_state(env, d, state);
-    out->success = done_ok;
-    out->final_distance = jepa_env_distance(env, state, out->goal);
-    out->steps = steps;
-    out->plans = mpc.plans;
-    if (gif_frames) *gif_frames = nf;
-done:
-    jepa_mpc_free(&mpc);
-    jepa_planner_free(&planner);
-    jepa_ctx_free(ctx);
+    if (st == JEPA_OK) {
+        if (!done_ok) agent_settle(ag, d);
+        *out = ag->e;
+        jepa_env_get_state(env, d, state);
+        out->success = done_ok;
+        out->final_distance = jepa_env_distance(env, state, out->goal);
+        out->steps = steps;
+        out->plans = ag->mpc.plans;
+        if (gif_frames) *gif_frames = nf;
+    }
     jepa_env_data_free(d);
-    jepa_env_data_free(gd);
-    for (int t = 0; sim.d && t < sim.n_d; t++) jepa_env_data_free(sim.d[t]);
-    free(sim.d);
-    free(blo), free(bhi), free(zg), free(z), free(macro), free(rgb), free(goal_rgb);
-    free(r.z), free(r.past);
+    jepa_eval_agent_free(ag);
     return st;
 }
 

@@ -75,6 +75,14 @@ int main(void) {
     char *timings = test_read_file(test_path("timings2.json", NULL), &n);
     CHECK(results && strstr(results, "\"success_rate\"") && !strstr(results, "seconds") &&
           !strstr(results, "_ms"));
+    // one record per episode, whose successes add up to the total
+    int records = 0, won = 0, total = -1;
+    for (const char *p = results ? strstr(results, "\"per_episode\"") : NULL;
+         p && (p = strstr(p, "\"success\":")); p++, records++)
+        won += strncmp(p + strlen("\"success\":"), "\ttrue", 5) == 0;
+    const char *t = results ? strstr(results, "\"successes\":") : NULL;
+    if (t) total = atoi(t + strlen("\"successes\":"));
+    CHECK(records == 4 && won == total);
     CHECK(timings && strstr(timings, "\"seconds\"") && strstr(timings, "\"plan_ms_median\"") &&
           strstr(timings, "\"threads\":\t2"));
     free(results);

@@ -78,7 +78,8 @@ static int write_object(const char *path, cJSON *j) {
 }
 
 // the results as a JSON object (cJSON escapes the strings): nothing that depends on the clock
-static int write_json(const char *path, const jepa_cli_plan *o, const jepa_eval_result *res) {
+static int write_json(const char *path, const jepa_cli_plan *o, const jepa_eval_result *res,
+                      const jepa_eval_episode *eps) {
     cJSON *j = cJSON_CreateObject();
     cJSON *w = cJSON_CreateArray();
     cJSON_AddStringToObject(j, "env", o->env);
@@ -104,6 +105,22 @@ static int write_json(const char *path, const jepa_cli_plan *o, const jepa_eval_
     cJSON_AddNumberToObject(j, "horizon", o->eval.horizon);
     cJSON_AddNumberToObject(j, "samples", o->eval.planner.samples);
     cJSON_AddNumberToObject(j, "iterations", o->eval.planner.iterations);
+    // each episode: whether and when it succeeded, its plans and their gap (its means)
+    cJSON *list = cJSON_AddArrayToObject(j, "per_episode");
+    for (int e = 0; e < res->episodes; e++) {
+        cJSON *one = cJSON_CreateObject();
+        cJSON_AddBoolToObject(one, "success", eps[e].success);
+        cJSON_AddNumberToObject(one, "steps", eps[e].steps);
+        cJSON_AddNumberToObject(one, "plans", eps[e].plans);
+        cJSON_AddNumberToObject(one, "final_distance", eps[e].final_distance);
+        if (eps[e].gap_plans) {
+            cJSON_AddNumberToObject(one, "gap_plans", eps[e].gap_plans);
+            cJSON_AddNumberToObject(one, "cost_predicted",
+                                    eps[e].cost_predicted / eps[e].gap_plans);
+            cJSON_AddNumberToObject(one, "cost_reached", eps[e].cost_reached / eps[e].gap_plans);
+        }
+        cJSON_AddItemToArray(list, one);
+    }
     return write_object(path, j);
 }
 
@@ -162,13 +179,17 @@ int jepa_cli_eval_run(const jepa_cli_eval_opts *opts) {
     jepa_cli_loaded l;
     if (jepa_cli_plan_open("eval", o, &l)) return 1;
     jepa_eval_result res;
+    jepa_eval_episode *eps = NULL;
     char err[1024];
     int rc = 0;
     // the GIF folder is made (or refused) once the inputs are known good, before the episodes run
     if (opts->gif_dir && mkdir(opts->gif_dir, 0777) != 0 && errno != EEXIST) {
         fprintf(stderr, "jepa eval: --gif-dir %s: %s\n", opts->gif_dir, strerror(errno));
         rc = 1;
-    } else if (jepa_eval_run(l.model, l.env, &l.eval, &res, NULL, err, sizeof err) != JEPA_OK) {
+    } else if (!(eps = calloc((size_t)l.eval.episodes, sizeof *eps))) {
+        fprintf(stderr, "jepa eval: out of memory\n");
+        rc = 1;
+    } else if (jepa_eval_run(l.model, l.env, &l.eval, &res, eps, err, sizeof err) != JEPA_OK) {
         fprintf(stderr, "jepa eval: %s\n", err);
         rc = 1;
     } else {
@@ -183,11 +204,12 @@ int jepa_cli_eval_run(const jepa_cli_eval_opts *opts) {
             printf("the %d plans executed whole: predicted cost %.4g at their end, reached %.4g "
                    "(the goal distance of the latent observed there)\n",
                    res.gap_plans, res.cost_predicted, res.cost_reached);
-        if (opts->json && write_json(opts->json, o, &res)) rc = 1;
+        if (opts->json && write_json(opts->json, o, &res, eps)) rc = 1;
         if (opts->timings && write_timings(opts->timings, &res)) rc = 1;
         if (opts->gif_dir && write_gifs(l.model, l.image, l.env, &l.eval, opts->gif_dir))
             rc = 1;
     }
+    free(eps);
     jepa_cli_plan_close(&l);
     return rc;
 }

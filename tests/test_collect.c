@@ -251,6 +251,21 @@ static void test_cli(void) {
         CHECK(code == cases[i].code && !test_exists(out));
     }
     CHECK(jepa_cli("nonsense") == 2 && jepa_cli("") == 2 && jepa_cli("envs") == 0);
+    // merge: usage errors exit 2, a missing dataset 1, and nothing is written
+    static const struct {
+        int with_out; // --out OUT first
+        const char *args;
+        int code;
+    } merges[] = {{0, "a b", 2}, {1, "a", 2}, {1, "a b --colour red", 2}, {1, "a b --out", 2},
+                  {1, "a b", 1}};
+    for (size_t i = 0; i < sizeof merges / sizeof merges[0]; i++) {
+        snprintf(args, sizeof args, "merge %s%s %s", merges[i].with_out ? "--out " : "",
+                 merges[i].with_out ? out : "", merges[i].args);
+        int code = jepa_cli(args);
+        if (code != merges[i].code)
+            fprintf(stderr, "  jepa %s: exit %d, expected %d\n", args, code, merges[i].code);
+        CHECK(code == merges[i].code && !test_exists(out));
+    }
 }
 
 // `jepa collect` killed by SIGKILL leaves its hidden .DIR.partial-PID folder; the next collect
@@ -318,11 +333,74 @@ static void test_state_names(void) {
     }
 }
 
+// jepa merge: the episodes of several datasets, in order, the bytes as they were; datasets that
+// do not fit together are refused by name and nothing is written
+static void test_merge(void) {
+    jepa_collect_config c = config();
+    char err[256] = "";
+    c.episodes = 2, c.seed = 5;
+    CHECK(jepa_collect(&c, test_path("second", NULL), NULL, err, sizeof err) == JEPA_OK);
+    char one[512], second[512], out[512];
+    snprintf(one, sizeof one, "%s", test_path("one", NULL));
+    snprintf(second, sizeof second, "%s", test_path("second", NULL));
+    snprintf(out, sizeof out, "%s", test_path("merged", NULL));
+    const char *dirs[3] = {one, second, second};
+    CHECK(jepa_dataset_merge(dirs, 3, out, 0, err, sizeof err) == JEPA_OK);
+    jepa_dataset a, b, m;
+    CHECK(jepa_dataset_open(&a, one, err, sizeof err) == JEPA_OK);
+    CHECK(jepa_dataset_open(&b, second, err, sizeof err) == JEPA_OK);
+    CHECK(jepa_dataset_open(&m, out, err, sizeof err) == JEPA_OK);
+    CHECK(m.episodes == 7 + 2 + 2 && m.steps == 9 && m.width == 32 && m.n_named == a.n_named &&
+          !strcmp(m.options_json, a.options_json));
+    const jepa_npy *pa[4] = {&a.frames, &a.actions, &a.states, &a.proprio};
+    const jepa_npy *pb[4] = {&b.frames, &b.actions, &b.states, &b.proprio};
+    const jepa_npy *pm[4] = {&m.frames, &m.actions, &m.states, &m.proprio};
+    for (int i = 0; i < 4; i++) {
+        const char *got = pm[i]->data;
+        CHECK(pm[i]->nbytes == pa[i]->nbytes + 2 * pb[i]->nbytes);
+        CHECK(!memcmp(got, pa[i]->data, pa[i]->nbytes));
+        CHECK(!memcmp(got + pa[i]->nbytes, pb[i]->data, pb[i]->nbytes));
+        CHECK(!memcmp(got + pa[i]->nbytes + pb[i]->nbytes, pb[i]->data, pb[i]->nbytes));
+    }
+    jepa_dataset_close(&a), jepa_dataset_close(&b), jepa_dataset_close(&m);
+    size_t size = 0;
+    char *manifest = test_read_file(test_path("merged", "manifest.json"), &size);
+    CHECK(manifest && strstr(manifest, "\"merged_from\"") && strstr(manifest, "\"policy\":\t\"mixed\""));
+    free(manifest);
+    // refusals, each naming the culprit; nothing written
+    c.steps = 5;
+    CHECK(jepa_collect(&c, test_path("short", NULL), NULL, err, sizeof err) == JEPA_OK);
+    c.steps = 9, c.options_json = "{\"door\": \"fixed\"}";
+    CHECK(jepa_collect(&c, test_path("fixed", NULL), NULL, err, sizeof err) == JEPA_OK);
+    static const struct {
+        const char *second, *says;
+    } bad[] = {{"short", "steps per episode"}, {"fixed", "environment options"},
+               {"absent", "absent/manifest.json"}};
+    for (int i = 0; i < 3; i++) {
+        char other[512];
+        snprintf(other, sizeof other, "%s", test_path(bad[i].second, NULL));
+        const char *pair[2] = {one, other};
+        snprintf(out, sizeof out, "%s", test_path("refused", NULL));
+        jepa_status st = jepa_dataset_merge(pair, 2, out, 0, err, sizeof err);
+        printf("  merge with '%s': %s\n", bad[i].second, err);
+        CHECK(st != JEPA_OK && strstr(err, bad[i].says) && !test_exists(out));
+    }
+    // an existing dataset is replaced with force alone
+    snprintf(out, sizeof out, "%s", test_path("merged", NULL));
+    CHECK(jepa_dataset_merge(dirs, 2, out, 0, err, sizeof err) == JEPA_ERR_IO);
+    CHECK(jepa_dataset_merge(dirs, 2, out, 1, err, sizeof err) == JEPA_OK);
+    CHECK(jepa_dataset_open(&m, out, err, sizeof err) == JEPA_OK && m.episodes == 9);
+    jepa_dataset_close(&m);
+    remove_dataset("merged"), remove_dataset("short"), remove_dataset("fixed");
+    remove_dataset("second");
+}
+
 int main(void) {
     if (!test_tmpdir("collect")) return 1;
     test_state_names();
     test_threads_identical();
     test_replay();
+    test_merge();
     test_refusals();
     test_cli();
     test_stale_partials();

@@ -11,16 +11,27 @@
 
 #include <stdint.h>
 
+#include "jepa/dataset.h"
 #include "jepa/train.h"
 
 int jepa_cmd_envs(int argc, char **argv);
 int jepa_cmd_collect(int argc, char **argv);
+int jepa_cmd_merge(int argc, char **argv);
 int jepa_cmd_view(int argc, char **argv);
 int jepa_cmd_train(int argc, char **argv);
 int jepa_cmd_probe(int argc, char **argv);
 int jepa_cmd_plan(int argc, char **argv);
 int jepa_cmd_eval(int argc, char **argv);
 
+
+// jepa merge
+typedef struct jepa_cli_merge_opts {
+    const char *out;                           // inside argv
+    const char *dirs[JEPA_DATASET_MAX_MERGE]; // inside argv
+    int n, force;
+} jepa_cli_merge_opts;
+int jepa_cli_merge_parse(int argc, char **argv, jepa_cli_merge_opts *o);
+int jepa_cli_merge_run(const jepa_cli_merge_opts *o);
 
 // jepa view
 typedef struct jepa_cli_view_opts {

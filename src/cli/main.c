@@ -22,6 +22,7 @@ static const command COMMANDS[] = {
     {"version", cmd_version, "print the version"},
     {"envs", jepa_cmd_envs, "list the environments with their dimensions and options"},
     {"collect", jepa_cmd_collect, "roll a policy in an environment and write a dataset"},
+    {"merge", jepa_cmd_merge, "join the episodes of datasets of one environment into one"},
     {"view", jepa_cmd_view, "draw an episode of a dataset as a GIF or a PNG contact sheet"},
     {"train", jepa_cmd_train, "learn a world model from a dataset"},
     {"probe", jepa_cmd_probe, "score a checkpoint's latents with a linear probe"},

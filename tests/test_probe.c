@@ -217,6 +217,45 @@ static void test_encode(void) {
     int64_t train[3] = {0, 1, 2}, test[1] = {3};
     CHECK(jepa_probe_run(&m, &ds, train, 3, test, 1, r2, NULL, err, sizeof err) == JEPA_OK);
     CHECK(isfinite(r2[0]) && isfinite(r2[1]) && isnan(r2[2]) && isnan(r2[3]));
+    // the predictor's probe: 2 windows of 2 steps ahead from 1 encoding, spread over the
+    // held-out episodes' 2 x 4 starts: (episode 3, start 0) and (episode 1, start 0). Their MSE
+    // per step against the predictor rolled out by hand on those windows
+    int64_t fs = m.cfg.frameskip, nw = 0, held[2] = {3, 1};
+    double r2r[2 * 4], mse[2], r2t[4], want[2] = {0, 0};
+    CHECK(fs * 2 <= 5);
+    CHECK(jepa_probe_rollout(&m, &ds, train, 3, held, 2, 1, 2, 2, r2r, mse, r2t, &nw, err,
+                             sizeof err) == JEPA_OK);
+    jepa_window w3 = {.frames = 3, .frameskip = (int)fs};
+    jepa_batch wb;
+    CHECK(jepa_batch_alloc(&wb, &ds, &w3, 1) == JEPA_OK);
+    for (int i = 0; i < 2; i++) {
+        jepa_dataset_window(&ds, &w3, held[i], 0, &wb, 0);
+        jepa_ctx_reset(ctx);
+        jepa_tensor *f = jepa_wrap(ctx, wb.frames, NULL, 4, (int64_t[]){3, 3, 16, 16});
+        jepa_tensor *z = jepa_model_encode(ctx, &m, &m.params, f, NULL, 0);
+        float zf[3 * 8], pf[2 * 8];
+        jepa_tensor_gather(zf, z);
+        jepa_tensor *z0 = jepa_wrap(ctx, zf, NULL, 3, (int64_t[]){1, 1, D});
+        jepa_tensor *a = jepa_wrap(ctx, wb.actions, NULL, 3, (int64_t[]){1, 2, wb.A});
+        jepa_tensor_gather(pf, jepa_model_rollout(ctx, &m, z0, NULL, a));
+        for (int h = 0; h < 2; h++)
+            for (int k = 0; k < D; k++) {
+                double d = pf[h * D + k] - zf[(h + 1) * D + k];
+                want[h] += d * d / (2.0 * D);
+            }
+    }
+    printf("  rollout probe: MSE %.6g, %.6g; by hand %.6g, %.6g\n", mse[0], mse[1], want[0],
+           want[1]);
+    CHECK(nw == 2 && fabs(mse[0] - want[0]) <= 1e-5 * want[0] &&
+          fabs(mse[1] - want[1]) <= 1e-5 * want[1] && want[1] > 0);
+    // a start beyond the history, and a rollout longer than the episodes: refused by name
+    CHECK(jepa_probe_rollout(&m, &ds, train, 3, held, 2, m.cfg.history + 1, 2, 2, r2r, mse, r2t,
+                             &nw, err, sizeof err) == JEPA_ERR_INVALID &&
+          strstr(err, "history"));
+    CHECK(jepa_probe_rollout(&m, &ds, train, 3, held, 2, 1, 6, 2, r2r, mse, r2t, &nw, err,
+                             sizeof err) == JEPA_ERR_SHAPE &&
+          strstr(err, "the episodes have 5"));
+    jepa_batch_free(&wb);
     jepa_ctx_free(ctx);
     jepa_batch_free(&b);
     jepa_model_free(&m);

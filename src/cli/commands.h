@@ -57,6 +57,8 @@ int jepa_cli_parallel_end(const jepa_train_options *o, jepa_status st, const cha
 // jepa probe
 typedef struct jepa_cli_probe_opts {
     const char *ckpt, *data; // inside argv
+    int rollout, from;       // --rollout H (0: the encoder's probe alone), --from N
+    long long windows;       // --windows W
 } jepa_cli_probe_opts;
 int jepa_cli_probe_parse(int argc, char **argv, jepa_cli_probe_opts *o);
 int jepa_cli_probe_run(const jepa_cli_probe_opts *o);

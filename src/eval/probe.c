@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "jepa/ops_shape.h"
+#include "jepa/ops_view.h"
 #include "jepa/regularizers.h"
 #include "jepa/wm.h"
 
@@ -210,5 +212,107 @@ jepa_status jepa_probe_run(jepa_model *m, const jepa_dataset *ds, const int64_t 
         monitors[1] = jepa_effective_rank(xte, nte, m->cfg.latent);
     }
     free(xtr), free(ytr), free(xte), free(yte);
+    return st;
+}
+
+jepa_status jepa_probe_rollout(jepa_model *m, const jepa_dataset *ds, const int64_t *train,
+                               int64_t n_train, const int64_t *test, int64_t n_test, int from,
+                               int horizon, int64_t windows, double *r2, double *mse,
+                               double *r2_true, int64_t *n_windows, char *err, size_t err_size) {
+    const jepa_wm_config *c = &m->cfg;
+    int64_t D = c->latent, S = ds->state_dim, T = from + horizon;
+    jepa_window w = {.frames = (int)T, .frameskip = c->frameskip};
+    *n_windows = 0;
+    if (from < 1 || from > c->history)
+        return jepa_fail(err, err_size, JEPA_ERR_INVALID,
+                         "probe: the rollout starts from 1..%d encodings (the model's history), "
+                         "not %d",
+                         c->history, from);
+    if (horizon < 1 || horizon > JEPA_WM_MAX_ROLLOUT || windows < 1 || n_test < 1)
+        return jepa_fail(err, err_size, JEPA_ERR_INVALID,
+                         "probe: a rollout of 1..%d steps over 1 window or more of held-out "
+                         "episodes",
+                         JEPA_WM_MAX_ROLLOUT);
+    int64_t span = jepa_window_span(&w);
+    if (span > ds->steps)
+        return jepa_fail(err, err_size, JEPA_ERR_SHAPE,
+                         "probe: a rollout of %d steps from %d encoding%s spans %lld env steps; "
+                         "the episodes have %lld",
+                         horizon, from, from > 1 ? "s" : "", (long long)span,
+                         (long long)ds->steps);
+    // the read-out's training set: the training episodes' encodings, as jepa_probe_run's
+    float *xtr = NULL, *ytr = NULL, *pred = NULL, *truth = NULL, *states = NULL;
+    int64_t ntr = 0, starts = ds->steps - span + 1, N = windows;
+    jepa_status st = jepa_probe_encode(m, ds, train, n_train, 4000, &xtr, &ytr, &ntr, err, err_size);
+    if (st != JEPA_OK) return st;
+    // the windows: N spread evenly over every (episode, start) of the held-out episodes
+    if (N > n_test * starts) N = n_test * starts;
+    enum { CHUNK = 32 };
+    pred = malloc(sizeof(float) * (size_t)(horizon * N * D));    // (horizon, N, D)
+    truth = malloc(sizeof(float) * (size_t)(horizon * N * D));   // (horizon, N, D)
+    states = malloc(sizeof(float) * (size_t)(horizon * N * S));  // (horizon, N, S)
+    jepa_ctx *ctx = jepa_ctx_create(0);
+    jepa_batch b;
+    memset(&b, 0, sizeof b);
+    if (!pred || !truth || !states || !ctx || jepa_batch_alloc(&b, ds, &w, CHUNK) != JEPA_OK) {
+        st = jepa_fail(err, err_size, JEPA_ERR_NOMEM, "probe: out of memory");
+        goto done;
+    }
+    if ((c->use_proprio && ds->proprio_dim != m->proprio_dim) || b.A != m->step_action_dim) {
+        st = jepa_fail(err, err_size, JEPA_ERR_SHAPE,
+                       "probe: the data's actions (or proprio) do not fit the model");
+        goto done;
+    }
+    jepa_ctx_set_grad(ctx, 0);
+    for (int64_t i0 = 0; i0 < N; i0 += CHUNK) {
+        int64_t k = N - i0 < CHUNK ? N - i0 : CHUNK;
+        for (int64_t j = 0; j < k; j++) {
+            int64_t g = (int64_t)((double)(i0 + j) * (double)(n_test * starts) / (double)N);
+            jepa_dataset_window(ds, &w, test[g / starts], g % starts, &b, j);
+        }
+        jepa_ctx_reset(ctx);
+        jepa_tensor *frames = jepa_wrap(ctx, b.frames, NULL, 4, (int64_t[]){k * T, 3, b.H, b.W});
+        jepa_tensor *prop =
+            c->use_proprio ? jepa_wrap(ctx, b.proprio, NULL, 2, (int64_t[]){k * T, b.P}) : NULL;
+        jepa_tensor *z = jepa_model_encode(ctx, m, &m->params, frames, prop, 0);
+        z = jepa_contiguous(ctx, jepa_reshape(ctx, z, 3, (int64_t[]){k, T, D}));
+        jepa_tensor *acts = jepa_wrap(ctx, b.actions, NULL, 3, (int64_t[]){k, T - 1, b.A});
+        jepa_tensor *past = from > 1 ? jepa_contiguous(ctx, jepa_slice(ctx, acts, 1, 0, from - 1))
+                                     : NULL;
+        jepa_tensor *roll = jepa_model_rollout(
+            ctx, m, jepa_contiguous(ctx, jepa_slice(ctx, z, 1, 0, from)), past,
+            jepa_contiguous(ctx, jepa_slice(ctx, acts, 1, from - 1, T - 1)));
+        roll = jepa_contiguous(ctx, roll);
+        for (int64_t j = 0; j < k; j++)
+            for (int h = 0; h < horizon; h++) {
+                int64_t row = (int64_t)h * N + i0 + j;
+                memcpy(pred + row * D, roll->data + (j * horizon + h) * D, sizeof(float) * D);
+                memcpy(truth + row * D, z->data + (j * T + from + h) * D, sizeof(float) * D);
+                memcpy(states + row * S, b.states + (j * T + from + h) * S, sizeof(float) * S);
+            }
+    }
+    // each step's read-out and error; the encodings of every step's frames pooled
+    double lambda = 1e-3 * (double)ntr;
+    for (int h = 0; h < horizon && st == JEPA_OK; h++) {
+        st = jepa_probe_r2(xtr, ytr, ntr, pred + (int64_t)h * N * D, states + (int64_t)h * N * S,
+                           N, (int)D, (int)S, ds->angle_states, lambda, r2 + (int64_t)h * S);
+        double e = 0;
+        for (int64_t i = 0; i < N * D; i++) {
+            double d = pred[(int64_t)h * N * D + i] - truth[(int64_t)h * N * D + i];
+            e += d * d;
+        }
+        mse[h] = e / (double)(N * D);
+    }
+    if (st == JEPA_OK)
+        st = jepa_probe_r2(xtr, ytr, ntr, truth, states, horizon * N, (int)D, (int)S,
+                           ds->angle_states, lambda, r2_true);
+    if (st != JEPA_OK)
+        jepa_fail(err, err_size, st, "probe: %s",
+                  st == JEPA_ERR_NOMEM ? "out of memory" : "the latents are degenerate");
+    *n_windows = N;
+done:
+    jepa_batch_free(&b);
+    jepa_ctx_free(ctx);
+    free(xtr), free(ytr), free(pred), free(truth), free(states);
     return st;
 }

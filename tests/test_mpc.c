@@ -338,17 +338,21 @@ static void log_state(void *user, int step, const float *state, float plan_cost)
     memcpy(l->states + (int64_t)(step - 1) * l->dim, state, sizeof(float) * l->dim);
 }
 
-// collect `episodes` x `steps` with the plan policy of (m, ec) into dir on `threads` threads
-static jepa_status collect_plan_into(jepa_model *m, const jepa_eval_config *ec, int episodes,
-                                     int steps, int threads, const char *dir, char *err) {
+// collect `episodes` x `steps` of env with the plan policy of (m, ec) into dir on `threads`
+// threads; *reached (may be NULL) gets the episodes that reached their goal
+static jepa_status collect_plan_into(const char *env, jepa_model *m, const jepa_eval_config *ec,
+                                     int episodes, int steps, int threads, const char *dir,
+                                     int64_t *reached, char *err) {
     jepa_eval_collect_plan plan = {m, *ec};
     jepa_collect_agent agent = jepa_eval_collect_agent(&plan);
-    jepa_collect_config cc = {.env = "tworoom", .episodes = episodes, .steps = steps,
+    jepa_collect_config cc = {.env = env, .episodes = episodes, .steps = steps,
                               .seed = ec->seed, .policy = JEPA_POLICY_MIXED, .size = 16,
                               .agent = &agent};
+    jepa_collect_result res;
     jepa_threads_set(threads);
-    jepa_status st = jepa_collect(&cc, dir, NULL, err, 256);
+    jepa_status st = jepa_collect(&cc, dir, &res, err, 256);
     jepa_threads_set(1);
+    if (reached) *reached = st == JEPA_OK ? res.reached : -1;
     return st;
 }
 
@@ -364,8 +368,10 @@ static void collect_plan(void) {
     for (int oracle = 0; oracle < 2; oracle++) {
         jepa_model *pm = oracle ? NULL : &m;
         const char *d1 = oracle ? "plan_oracle1" : "plan1", *d2 = oracle ? "plan_oracle2" : "plan2";
-        CHECK(collect_plan_into(pm, &ec, EPISODES, STEPS, 1, test_path(d1, NULL), err) == JEPA_OK);
-        CHECK(collect_plan_into(pm, &ec, EPISODES, STEPS, 2, test_path(d2, NULL), err) == JEPA_OK);
+        CHECK(collect_plan_into("tworoom", pm, &ec, EPISODES, STEPS, 1, test_path(d1, NULL), NULL,
+                                err) == JEPA_OK);
+        CHECK(collect_plan_into("tworoom", pm, &ec, EPISODES, STEPS, 2, test_path(d2, NULL), NULL,
+                                err) == JEPA_OK);
         // the same bytes on 1 and 2 threads
         CHECK(test_same_file(test_path(d1, "actions.npy"), test_path(d2, "actions.npy")));
         CHECK(test_same_file(test_path(d1, "states.npy"), test_path(d2, "states.npy")));
@@ -394,10 +400,28 @@ static void collect_plan(void) {
         CHECK(same && compared >= EPISODES);
         jepa_npy_close(&states);
     }
+    // the episodes that reached their goal, counted by the collection: those the evaluation
+    // (the same budget) calls a success (the state oracle on reacher reaches some)
+    jepa_env_model *reacher = jepa_env_create("reacher", NULL, err, sizeof err);
+    jepa_eval_config oc;
+    small_cem(&oc, 16, 2, 2, 5);
+    oc.episodes = 6;
+    oc.max_steps = 30;
+    jepa_eval_result res;
+    int64_t reached = -1;
+    CHECK(jepa_eval_run(NULL, reacher, &oc, &res, NULL, err, sizeof err) == JEPA_OK);
+    CHECK(collect_plan_into("reacher", NULL, &oc, 6, 30, 2, test_path("plan_reacher", NULL),
+                            &reached, err) == JEPA_OK);
+    printf("  collect --policy plan --oracle on reacher: %lld of 6 episodes reached their goal; "
+           "jepa eval: %d\n",
+           (long long)reached, res.successes);
+    CHECK(reached == res.successes && reached > 0);
+    jepa_env_free(reacher);
     // a model that does not fit the environment: refused by name, nothing written
     CHECK(test_tiny_model(&bad, 3, 2));
     const char *refused = test_path("plan_refused", NULL);
-    CHECK(collect_plan_into(&bad, &ec, 1, 4, 1, refused, err) == JEPA_ERR_INVALID);
+    CHECK(collect_plan_into("tworoom", &bad, &ec, 1, 4, 1, refused, NULL, err) ==
+          JEPA_ERR_INVALID);
     printf("  collect --policy plan with a 3-action model: %s\n", err);
     CHECK(strstr(err, "action size is 3") != NULL && !test_exists(refused));
     jepa_model_free(&bad);

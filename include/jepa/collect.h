@@ -38,6 +38,9 @@ typedef struct jepa_collect_agent {
     jepa_status (*begin)(void *self, int64_t episode, jepa_env_data *d, char *err,
                          size_t err_size);
     void (*act)(void *self, jepa_env_data *d, float *action);
+    // after the episode's last step (may be NULL): 1 when the episode reached its goal at some
+    // step, 0 when not (the collection counts them)
+    int (*finish)(void *self, jepa_env_data *d);
     void (*destroy)(void *self);
 } jepa_collect_agent;
 
@@ -62,6 +65,7 @@ typedef struct jepa_collect_result {
     int64_t frames;      // N * (T + 1)
     double seconds;      // wall time of the rollouts and the writes
     double crossed_door; // tworoom: the fraction of episodes that changed rooms; else -1
+    int64_t reached;     // the caller's policy with finish: episodes that reached their goal; else -1
 } jepa_collect_result;
 
 // The seed of episode `index` of a collection seeded with `seed` (a bijective mix of both).

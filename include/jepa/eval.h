@@ -107,6 +107,8 @@ jepa_status jepa_eval_agent_begin(jepa_eval_agent *ag, int episode, jepa_env_dat
 // stepped with every action handed out since begin; plans when the last plan's executed steps
 // are spent, observing d first.
 void jepa_eval_agent_act(jepa_eval_agent *ag, jepa_env_data *d, float *action);
+// Whether the episode met its goal: in a state act saw, or in d's now.
+int jepa_eval_agent_reached(jepa_eval_agent *ag, jepa_env_data *d);
 void jepa_eval_agent_free(jepa_eval_agent *ag);
 
 // jepa collect's policy "plan" (jepa_collect_config.agent): episode i of the collection is the

@@ -182,6 +182,9 @@ int jepa_cli_collect_run(jepa_cli_collect_opts *o) {
                result.seconds, result.seconds > 0 ? (double)result.frames / result.seconds : 0.0);
         if (result.crossed_door >= 0)
             printf(", %.1f %% of episodes crossed the door", 100.0 * result.crossed_door);
+        if (result.reached >= 0)
+            printf(", %lld of %d episodes reached their goal", (long long)result.reached,
+                   o->episodes);
         printf("\n");
     }
     return 0;

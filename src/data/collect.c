@@ -47,18 +47,20 @@ static jepa_status check_config(const jepa_collect_config *c, char *err, size_t 
 
 // the manifest of a collection (NULL when out of memory)
 static cJSON *manifest(const jepa_publish *p, const jepa_collect_config *c,
-                       const jepa_env_model *m, double crossed_door) {
+                       const jepa_env_model *m, double crossed_door, int64_t reached) {
     cJSON *root =
         jepa_publish_manifest(p, m, c->agent ? c->agent->name : POLICY_NAMES[c->policy]);
     cJSON_AddNumberToObject(root, "seed", (double)c->seed);
     if (crossed_door >= 0) cJSON_AddNumberToObject(root, "crossed_door_fraction", crossed_door);
+    if (reached >= 0) cJSON_AddNumberToObject(root, "goals_reached", (double)reached);
     return root;
 }
 
-// one episode into slot e of the mapped arrays; agent: the caller's policy instance (or NULL)
+// one episode into slot e of the mapped arrays; agent: the caller's policy instance (or NULL),
+// whose finish sets *reached
 static jepa_status run_episode(const jepa_collect_config *c, const jepa_env_model *m,
                                jepa_env_data *d, void *agent, jepa_npy *arrays, int64_t e,
-                               char *err, size_t err_size) {
+                               int *reached, char *err, size_t err_size) {
     int T = c->steps, A = jepa_env_action_dim(m), S = jepa_env_state_dim(m);
     int P = jepa_env_proprio_dim(m);
     size_t frame_bytes = (size_t)c->size * (size_t)c->size * 3;
@@ -81,7 +83,10 @@ static jepa_status run_episode(const jepa_collect_config *c, const jepa_env_mode
         jepa_env_render(m, d, frames + (size_t)t * frame_bytes, c->size, c->size, NULL);
         jepa_env_get_state(m, d, states + (size_t)t * (size_t)S);
         if (P) jepa_env_proprio(m, d, proprio + (size_t)t * (size_t)P);
-        if (t == T) return JEPA_OK;
+        if (t == T) {
+            if (agent && c->agent->finish) *reached = c->agent->finish(agent, d);
+            return JEPA_OK;
+        }
         // the action as the environment applies it: clipped to the bounds
         float *a = actions + (size_t)t * (size_t)A;
         if (agent)
@@ -98,7 +103,8 @@ static jepa_status run_episode(const jepa_collect_config *c, const jepa_env_mode
 
 // roll every episode on nt threads, one env data (and agent instance) per thread
 static jepa_status run_episodes(const jepa_collect_config *c, const jepa_env_model *m,
-                                jepa_npy *arrays, char *err, size_t err_size) {
+                                jepa_npy *arrays, int64_t *reached, char *err,
+                                size_t err_size) {
     int nt = c->agent && c->agent->serial ? 1 : jepa_threads_get();
     if (nt > c->episodes) nt = c->episodes;
     jepa_env_data **datas = calloc((size_t)nt, sizeof *datas);
@@ -126,7 +132,13 @@ static jepa_status run_episodes(const jepa_collect_config *c, const jepa_env_mod
             first = failed;
             if ((c->stop && *c->stop) || e > first) continue;
             char *msg = fail_err + (size_t)tid * 512;
-            jepa_status est = run_episode(c, m, datas[tid], agents[tid], arrays, e, msg, 512);
+            int won = 0;
+            jepa_status est =
+                run_episode(c, m, datas[tid], agents[tid], arrays, e, &won, msg, 512);
+            if (won) {
+#pragma omp atomic
+                (*reached)++;
+            }
             if (est != JEPA_OK) {
 #pragma omp critical(jepa_collect_failure)
                 if (e < failed) {
@@ -169,7 +181,9 @@ jepa_status jepa_collect(const jepa_collect_config *c, const char *dir, jepa_col
     int64_t N = c->episodes, T = c->steps;
     st = jepa_publish_arrays(&pub, N, T, c->size, c->size, jepa_env_action_dim(m),
                              jepa_env_state_dim(m), jepa_env_proprio_dim(m), err, err_size);
-    if (st == JEPA_OK) st = run_episodes(c, m, pub.arrays, err, err_size);
+    int64_t reached = 0;
+    if (st == JEPA_OK) st = run_episodes(c, m, pub.arrays, &reached, err, err_size);
+    if (!c->agent || !c->agent->finish) reached = -1;
     // the door-crossing statistic of tworoom
     double crossed = -1.0;
     if (st == JEPA_OK && strcmp(jepa_env_name(m), "tworoom") == 0) {
@@ -181,12 +195,13 @@ jepa_status jepa_collect(const jepa_collect_config *c, const char *dir, jepa_col
                                           (int)T + 1, S);
         crossed = (double)count / (double)N;
     }
-    st = jepa_publish_end(&pub, st, st == JEPA_OK ? manifest(&pub, c, m, crossed) : NULL, err,
-                          err_size);
+    st = jepa_publish_end(&pub, st, st == JEPA_OK ? manifest(&pub, c, m, crossed, reached) : NULL,
+                          err, err_size);
     if (st == JEPA_OK && result) {
         result->frames = N * (T + 1);
         result->seconds = jepa_time_now() - start;
         result->crossed_door = crossed;
+        result->reached = reached;
     }
     jepa_env_free(m);
     return st;

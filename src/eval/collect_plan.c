@@ -17,12 +17,14 @@ static void plan_act(void *self, jepa_env_data *d, float *action) {
     jepa_eval_agent_act(self, d, action);
 }
 
+static int plan_finish(void *self, jepa_env_data *d) { return jepa_eval_agent_reached(self, d); }
+
 static void plan_destroy(void *self) { jepa_eval_agent_free(self); }
 
 jepa_collect_agent jepa_eval_collect_agent(jepa_eval_collect_plan *plan) {
     // a gradient planner's backward writes the model's gradients: one episode at a time
     int kind = plan->cfg.planner.kind;
     int serial = kind == JEPA_PLANNER_GD || kind == JEPA_PLANNER_CEM_GD;
-    return (jepa_collect_agent){"plan",   plan,     serial,      plan_create,
-                                plan_begin, plan_act, plan_destroy};
+    return (jepa_collect_agent){"plan",   plan,     serial,      plan_create, plan_begin,
+                                plan_act, plan_finish, plan_destroy};
 }

@@ -293,6 +293,7 @@ struct jepa_eval_agent {
     int f;              // env steps of the current macro action handed out (fs: spent)
     int pending;        // the spent macro's outcome is not observed yet
     float plan_ms;      // the last plan's time
+    int reached;        // a state handed to act (or to jepa_eval_agent_reached) met the goal
     jepa_eval_episode e; // task, gap sums
 };
 
@@ -397,6 +398,7 @@ jepa_status jepa_eval_agent_begin(jepa_eval_agent *ag, int episode, jepa_env_dat
     wm_push(&ag->r, ag->z, NULL);
     ag->f = ag->fs;
     ag->pending = 0;
+    ag->reached = 0;
     return JEPA_OK;
 }
 
@@ -414,7 +416,15 @@ static void agent_settle(jepa_eval_agent *ag, jepa_env_data *d) {
     }
 }
 
+int jepa_eval_agent_reached(jepa_eval_agent *ag, jepa_env_data *d) {
+    float state[JEPA_ENV_MAX_DIM];
+    jepa_env_get_state(ag->env, d, state);
+    ag->reached |= jepa_env_success(ag->env, state, ag->e.goal);
+    return ag->reached;
+}
+
 void jepa_eval_agent_act(jepa_eval_agent *ag, jepa_env_data *d, float *action) {
+    jepa_eval_agent_reached(ag, d);
     if (ag->f == ag->fs) {
         agent_settle(ag, d);
         int planning = jepa_mpc_needs_plan(&ag->mpc);

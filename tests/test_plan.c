@@ -168,7 +168,7 @@ static void test_optimum(void) {
     jepa_plan_problem prob = make_problem(&s, goal);
     for (int kind = JEPA_PLANNER_CEM; kind <= JEPA_PLANNER_CEM_GD; kind++) {
         float out[H * A];
-        plan_once(kind, 1, &prob, LO, HI, out);
+        float returned = plan_once(kind, 1, &prob, LO, HI, out);
         double err = 0;
         for (int j = 0; j < H * A; j++) {
             a_plan[j] = out[j];
@@ -182,6 +182,11 @@ static void test_optimum(void) {
         int gd = kind == JEPA_PLANNER_GD || kind == JEPA_PLANNER_CEM_GD;
         CHECK(err < (gd ? 0.01 : 0.1));
         CHECK(gap >= -1e-6 && gap < (gd ? 1e-4 : 2e-3));
+        // the cost returned is the returned plan's own (CEM's and MPPI's are means, which the
+        // search never scored), against the cost computed in double
+        double own = true_cost(&s, goal, a_plan);
+        printf("         returned cost %.6f, the plan's %.6f\n", returned, own);
+        CHECK(fabs(returned - own) <= 1e-4 * (1 + own));
     }
 }
 

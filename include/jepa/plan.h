@@ -142,7 +142,8 @@ jepa_status jepa_planner_init(jepa_planner *p, const jepa_planner_config *cfg, i
 void jepa_planner_free(jepa_planner *p);
 
 // Plan: write the action sequence (H, A), inside the bounds, to actions and return its cost
-// (the best candidate's cost in the last iteration). Same seed, same warm start: same plan.
+// (the cost of that sequence itself, scored once more after the search: CEM's and MPPI's plans
+// are means, not candidates it scored). Same seed, same warm start: same plan.
 float jepa_planner_plan(jepa_planner *p, const jepa_plan_problem *prob, float *actions);
 
 // After executing `executed` steps of the last plan: the warm start becomes the plan shifted

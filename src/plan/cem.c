@@ -6,13 +6,12 @@
 
 #include "plan/internal.h"
 
-float jepa_plan_cem(jepa_planner *p, const jepa_plan_problem *prob, float *out) {
+void jepa_plan_cem(jepa_planner *p, const jepa_plan_problem *prob, float *out) {
     const jepa_planner_config *c = &p->cfg;
     int h = p->horizon, a = p->action_dim, n = c->samples, ne = c->elites;
     int64_t ha = (int64_t)h * a;
     int icem = c->kind == JEPA_PLANNER_ICEM;
     int keep = icem ? (int)(c->keep_elites * ne) : 0;
-    float best = INFINITY;
     jepa_plan_init_distribution(p);
     for (int it = 0; it < c->iterations; it++) {
         jepa_rng rng;
@@ -42,7 +41,6 @@ float jepa_plan_cem(jepa_planner *p, const jepa_plan_problem *prob, float *out) 
         jepa_plan_clip(p, p->samples, n);
         jepa_plan_evaluate(p, prob, n);
         jepa_plan_sort(p, n);
-        best = p->costs[p->order[0]];
         // refit mean and std to the elites, with momentum, std floored
         for (int64_t q = 0; q < ha; q++) {
             double m = 0.0, v = 0.0;
@@ -69,5 +67,4 @@ float jepa_plan_cem(jepa_planner *p, const jepa_plan_problem *prob, float *out) 
     else
         memcpy(out, p->mean, sizeof(float) * ha);
     jepa_plan_clip(p, out, 1);
-    return best;
 }

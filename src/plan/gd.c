@@ -21,7 +21,7 @@ static void track_best(jepa_planner *p, const float *costs, int r, int64_t ha) {
         }
 }
 
-float jepa_plan_gd(jepa_planner *p, const jepa_plan_problem *prob, const float *init, float *out) {
+void jepa_plan_gd(jepa_planner *p, const jepa_plan_problem *prob, const float *init, float *out) {
     const jepa_planner_config *c = &p->cfg;
     int h = p->horizon, a = p->action_dim, r = c->gd_restarts;
     int64_t ha = (int64_t)h * a;
@@ -80,5 +80,4 @@ float jepa_plan_gd(jepa_planner *p, const jepa_plan_problem *prob, const float *
     for (int i = 1; i < r; i++)
         if (p->gd_best_cost[i] < p->gd_best_cost[bi]) bi = i;
     memcpy(out, p->gd_best + bi * ha, sizeof(float) * ha);
-    return p->gd_best_cost[bi];
 }

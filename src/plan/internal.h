@@ -15,10 +15,10 @@ void jepa_plan_init_distribution(jepa_planner *p);
 // Sort p->order[0..n) by p->costs (ties by index, so the order is deterministic).
 void jepa_plan_sort(jepa_planner *p, int n);
 
-// The planners: write the plan (H, A) to out, return its cost.
-float jepa_plan_cem(jepa_planner *p, const jepa_plan_problem *prob, float *out);
-float jepa_plan_mppi(jepa_planner *p, const jepa_plan_problem *prob, float *out);
+// The planners: write the plan (H, A) to out (jepa_planner_plan scores it).
+void jepa_plan_cem(jepa_planner *p, const jepa_plan_problem *prob, float *out);
+void jepa_plan_mppi(jepa_planner *p, const jepa_plan_problem *prob, float *out);
 // GD from init (H, A) (restart 0; the others start around it, or uniform when init is NULL).
-float jepa_plan_gd(jepa_planner *p, const jepa_plan_problem *prob, const float *init, float *out);
+void jepa_plan_gd(jepa_planner *p, const jepa_plan_problem *prob, const float *init, float *out);
 
 #endif

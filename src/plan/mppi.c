@@ -4,11 +4,10 @@
 
 #include "plan/internal.h"
 
-float jepa_plan_mppi(jepa_planner *p, const jepa_plan_problem *prob, float *out) {
+void jepa_plan_mppi(jepa_planner *p, const jepa_plan_problem *prob, float *out) {
     const jepa_planner_config *c = &p->cfg;
     int h = p->horizon, a = p->action_dim, n = c->samples;
     int64_t ha = (int64_t)h * a;
-    float best = INFINITY;
     jepa_plan_init_distribution(p);
     for (int it = 0; it < c->iterations; it++) {
         jepa_rng rng;
@@ -26,7 +25,6 @@ float jepa_plan_mppi(jepa_planner *p, const jepa_plan_problem *prob, float *out)
         // softmin weights, shifted by the best cost for stability
         float cmin = INFINITY;
         for (int i = 0; i < n; i++) cmin = p->costs[i] < cmin ? p->costs[i] : cmin;
-        best = cmin;
         double wsum = 0.0;
         for (int i = 0; i < n; i++) {
             double w = isfinite(p->costs[i]) ? exp(-(p->costs[i] - cmin) / c->temperature) : 0.0;
@@ -41,5 +39,4 @@ float jepa_plan_mppi(jepa_planner *p, const jepa_plan_problem *prob, float *out)
     }
     memcpy(out, p->mean, sizeof(float) * ha);
     jepa_plan_clip(p, out, 1);
-    return best;
 }

@@ -237,25 +237,30 @@ void jepa_plan_sort(jepa_planner *p, int n) {
 }
 
 float jepa_planner_plan(jepa_planner *p, const jepa_plan_problem *prob, float *actions) {
-    float cost;
     switch (p->cfg.kind) {
     case JEPA_PLANNER_MPPI:
-        cost = jepa_plan_mppi(p, prob, actions);
+        jepa_plan_mppi(p, prob, actions);
         break;
     case JEPA_PLANNER_GD:
         jepa_plan_init_distribution(p);
-        cost = jepa_plan_gd(p, prob, p->has_warm ? p->mean : NULL, actions);
+        jepa_plan_gd(p, prob, p->has_warm ? p->mean : NULL, actions);
         break;
     case JEPA_PLANNER_CEM_GD:
         jepa_plan_cem(p, prob, actions);
-        cost = jepa_plan_gd(p, prob, actions, actions);
+        jepa_plan_gd(p, prob, actions, actions);
         break;
     default:
-        cost = jepa_plan_cem(p, prob, actions);
+        jepa_plan_cem(p, prob, actions);
         break;
     }
+    // its cost: CEM's refit mean and MPPI's weighted mean are no candidate the search scored,
+    // so the plan is scored once more (every kind, so the cost is always the plan's own)
+    int64_t ha = (int64_t)p->horizon * p->action_dim;
+    memcpy(p->samples, actions, sizeof(float) * ha);
+    jepa_plan_evaluate(p, prob, 1);
+    float cost = p->costs[0];
     // the plan becomes the next warm start
-    memcpy(p->warm, actions, sizeof(float) * p->horizon * p->action_dim);
+    memcpy(p->warm, actions, sizeof(float) * ha);
     p->has_warm = 1;
     p->plan_index++;
     return cost;

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Smoke test under valgrind's memcheck (part of `make test`): a tiny collect, a tiny training run,
-# one planned episode and a 2-episode evaluation, each on 2 threads, must be clean: no invalid read
-# or write, no use of uninitialised memory, no definitely lost block.
+# one planned episode, a 2-episode evaluation, a collection by the planner, a merge and the
+# predictor's probe, each on 2 threads, must be clean: no invalid read or write, no use of
+# uninitialised memory, no definitely lost block.
 # It builds jepa in BUILD (default build-valgrind) without -march=native: valgrind 3.19 does not
 # decode AVX-512. "Possibly lost" blocks are not errors and are not shown: they are the thread
 # stacks of the OpenMP pool, which libgomp keeps until the process ends.
@@ -22,13 +23,17 @@ cat >tiny.json <<'EOF'
 EOF
 vg=(valgrind --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite
     --show-leak-kinds=definite --quiet)
-plan=(--ckpt run/best.safetensors --env tworoom --samples 32 --elites 4 --iterations 2
-      --horizon 3 --max-steps 4 --threads 2)
+planner=(--ckpt run/best.safetensors --env tworoom --samples 32 --elites 4 --iterations 2
+         --horizon 3 --threads 2)
+plan=("${planner[@]}" --max-steps 4)
 steps=(
     "collect --env tworoom --episodes 4 --steps 6 --size 16 --out ds --quiet --threads 2"
     "train --config tiny.json --data ds --out run --quiet --threads 2"
     "plan ${plan[*]} --gif plan.gif"
     "eval ${plan[*]} --episodes 2 --json eval.json --gif-dir gifs"
+    "collect --policy plan ${planner[*]} --episodes 2 --steps 6 --size 16 --out planned --quiet"
+    "merge --out merged ds planned planned"
+    "probe --ckpt run/best.safetensors --data merged --rollout 2 --windows 8 --threads 2"
 )
 for s in "${steps[@]}"; do
     # shellcheck disable=SC2086 # each step is a list of words

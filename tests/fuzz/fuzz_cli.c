@@ -25,6 +25,9 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size) {
         if (!strcmp(cmd, "collect")) {
             jepa_cli_collect_opts o;
             if (jepa_cli_collect_parse(argc - 1, argv + 1, &o) < 0) jepa_cli_collect_free(&o);
+        } else if (!strcmp(cmd, "merge")) {
+            jepa_cli_merge_opts o;
+            jepa_cli_merge_parse(argc - 1, argv + 1, &o);
         } else if (!strcmp(cmd, "view")) {
             jepa_cli_view_opts o;
             jepa_cli_view_parse(argc - 1, argv + 1, &o);

@@ -417,6 +417,13 @@ static void collect_plan(void) {
            (long long)reached, res.successes);
     CHECK(reached == res.successes && reached > 0);
     jepa_env_free(reacher);
+    // settings the planner refuses: one line naming them, and no agent
+    jepa_eval_config big = ec;
+    big.horizon = JEPA_PLAN_MAX_HORIZON + 1;
+    jepa_eval_agent *ag = NULL;
+    CHECK(jepa_eval_agent_create(&m, env, &big, &ag, err, sizeof err) != JEPA_OK && !ag &&
+          strstr(err, "bad planner settings (horizon 257"));
+    printf("  an agent with horizon %d: %s\n", big.horizon, err);
     // a model that does not fit the environment: refused by name, nothing written
     CHECK(test_tiny_model(&bad, 3, 2));
     const char *refused = test_path("plan_refused", NULL);

@@ -30,6 +30,10 @@ typedef struct jepa_dataset {
     int n_named;
     char state_names[JEPA_DATASET_MAX_NAMED][JEPA_DATASET_NAME_SIZE];
     uint64_t angle_states;
+    // how it was made, when the manifest says: the policy ("" when not) and the collection's
+    // seed (-1 when not; a merged dataset has none)
+    char policy[JEPA_DATASET_NAME_SIZE];
+    double seed;
 } jepa_dataset;
 
 // Open a dataset folder: read manifest.json and map the four arrays, checking that their shapes
@@ -39,7 +43,7 @@ jepa_status jepa_dataset_open(jepa_dataset *ds, const char *dir, char *err, size
 void jepa_dataset_close(jepa_dataset *ds);
 
 // Read the manifest fields of ds (env, options_json, episodes, steps, width, height and, when
-// present, state_names and angle_states) from the
+// present, state_names, angle_states, policy and seed) from the
 // text of a manifest.json; `what` (a file name) starts the message in err. On success
 // ds->options_json is owned by ds (jepa_dataset_close frees it). Never crashes on bad input.
 jepa_status jepa_dataset_parse_manifest(jepa_dataset *ds, const char *text, const char *what,

@@ -142,6 +142,7 @@ static jepa_status run_episodes(const jepa_collect_config *c, const jepa_env_mod
             if (est != JEPA_OK) {
 #pragma omp critical(jepa_collect_failure)
                 if (e < failed) {
+#pragma omp atomic write
                     failed = e;
                     fail_st = est;
                     jepa_fail(err, err_size, est, "%s", msg);

@@ -96,6 +96,11 @@ jepa_status jepa_dataset_parse_manifest(jepa_dataset *ds, const char *text, cons
                        "%s: 'episodes', 'steps', 'width' and 'height' must be whole numbers", what);
     if (st == JEPA_OK) st = manifest_state_names(ds, m, what, err, n);
     if (st == JEPA_OK) {
+        const cJSON *policy = cJSON_GetObjectItemCaseSensitive(m, "policy");
+        const cJSON *seed = cJSON_GetObjectItemCaseSensitive(m, "seed");
+        snprintf(ds->policy, sizeof ds->policy, "%s",
+                 cJSON_IsString(policy) ? policy->valuestring : "");
+        ds->seed = cJSON_IsNumber(seed) && seed->valuedouble >= 0 ? seed->valuedouble : -1;
         snprintf(ds->env, sizeof ds->env, "%s", env->valuestring);
         ds->options_json = cJSON_PrintUnformatted(options);
         if (!ds->options_json) st = jepa_fail(err, n, JEPA_ERR_NOMEM, "%s: out of memory", what);

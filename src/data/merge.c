@@ -22,29 +22,6 @@ static jepa_status same_kind(const jepa_dataset *a, const char *da, const jepa_d
     return jepa_fail(err, err_size, JEPA_ERR_SHAPE, "%s and %s differ in their %s", db, da, what);
 }
 
-// the policy and seed a part's manifest names ("?" and -1 when it names none)
-static void part_manifest(const char *dir, char *policy, size_t policy_size, double *seed) {
-    char path[JEPA_PUBLISH_PATH_CAP + 32];
-    snprintf(path, sizeof path, "%s/manifest.json", dir);
-    snprintf(policy, policy_size, "?");
-    *seed = -1;
-    FILE *f = fopen(path, "rb");
-    char *text = NULL;
-    long size = -1;
-    if (f && fseek(f, 0, SEEK_END) == 0 && (size = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0 &&
-        (text = malloc((size_t)size + 1)) && fread(text, 1, (size_t)size, f) == (size_t)size) {
-        text[size] = '\0';
-        cJSON *m = cJSON_Parse(text);
-        const cJSON *p = cJSON_GetObjectItemCaseSensitive(m, "policy");
-        const cJSON *s = cJSON_GetObjectItemCaseSensitive(m, "seed");
-        if (cJSON_IsString(p)) snprintf(policy, policy_size, "%s", p->valuestring);
-        if (cJSON_IsNumber(s)) *seed = s->valuedouble;
-        cJSON_Delete(m);
-    }
-    free(text);
-    if (f) fclose(f);
-}
-
 jepa_status jepa_dataset_merge(const char *const *dirs, int n, const char *out, int force,
                                char *err, size_t err_size) {
     if (n < 1 || n > JEPA_DATASET_MAX_MERGE)
@@ -85,24 +62,22 @@ jepa_status jepa_dataset_merge(const char *const *dirs, int n, const char *out, 
                 at[i] += src[i]->nbytes;
             }
         }
-        // the manifest: the policies joined, each part listed
-        char policy[1024] = "", part[256];
+        // the manifest: the parts' policies joined (each once), each part listed
+        char policy[1024] = "";
         cJSON *parts = cJSON_CreateArray();
         for (int k = 0; k < n; k++) {
-            double seed;
-            part_manifest(dirs[k], part, sizeof part, &seed);
-            char *found = strstr(policy, part);
-            size_t len = strlen(part);
-            int listed = found && (found == policy || found[-1] == '+') &&
-                         (found[len] == '\0' || found[len] == '+');
-            if (!listed && strlen(policy) + len + 2 < sizeof policy)
-                snprintf(policy + strlen(policy), sizeof policy - strlen(policy), "%s%s",
-                         policy[0] ? "+" : "", part);
+            const char *name = ds[k].policy[0] ? ds[k].policy : "?";
+            int seen = 0;
+            for (int j = 0; j < k && !seen; j++)
+                seen = !strcmp(ds[j].policy[0] ? ds[j].policy : "?", name);
+            size_t len = strlen(policy);
+            if (!seen)
+                snprintf(policy + len, sizeof policy - len, "%s%s", len ? "+" : "", name);
             cJSON *one = cJSON_CreateObject();
             cJSON_AddStringToObject(one, "dir", dirs[k]);
             cJSON_AddNumberToObject(one, "episodes", (double)ds[k].episodes);
-            cJSON_AddStringToObject(one, "policy", part);
-            if (seed >= 0) cJSON_AddNumberToObject(one, "seed", seed);
+            cJSON_AddStringToObject(one, "policy", name);
+            if (ds[k].seed >= 0) cJSON_AddNumberToObject(one, "seed", ds[k].seed);
             cJSON_AddItemToArray(parts, one);
         }
         root = jepa_publish_manifest(&pub, env, policy);

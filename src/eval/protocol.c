@@ -359,7 +359,7 @@ jepa_status jepa_eval_agent_create(jepa_model *m, const jepa_env_model *env,
     if (st != JEPA_OK) {
         jepa_eval_agent_free(ag);
         return jepa_fail(err, err_size, st, "bad planner settings (horizon %d, execute %d)",
-                         ag->horizon, execute);
+                         cfg->horizon > 0 ? cfg->horizon : 5, execute);
     }
     ag->prob = (jepa_plan_problem){oracle ? sim_rollout_fn : wm_rollout_fn,
                                    oracle ? (void *)&ag->sim : (void *)&ag->r, ag->zg, dim,
@@ -438,25 +438,21 @@ void jepa_eval_agent_act(jepa_eval_agent *ag, jepa_env_data *d, float *action) {
     ag->pending = ++ag->f == ag->fs;
 }
 
-jepa_status jepa_eval_episode_run(jepa_model *m, const jepa_env_model *env,
-                                  const jepa_eval_config *cfg, int episode, jepa_eval_episode *out,
-                                  float *plan_ms, uint8_t *gif, int *gif_frames,
-                                  jepa_eval_step_fn on_step, void *user, char *err,
-                                  size_t err_size) {
+// one episode on an agent and an env data of the caller's
+static jepa_status agent_episode(jepa_eval_agent *ag, jepa_env_data *d, int episode,
+                                 jepa_eval_episode *out, float *plan_ms, uint8_t *gif,
+                                 int *gif_frames, jepa_eval_step_fn on_step, void *user, char *err,
+                                 size_t err_size) {
     memset(out, 0, sizeof *out);
-    jepa_eval_agent *ag;
-    jepa_status st = jepa_eval_agent_create(m, env, cfg, &ag, err, err_size);
-    if (st != JEPA_OK) return st;
-    jepa_env_data *d = jepa_env_data_create(env);
     int budget = 0;
-    st = d ? jepa_eval_agent_begin(ag, episode, d, &budget, err, err_size)
-           : jepa_fail(err, err_size, JEPA_ERR_NOMEM, "out of memory");
+    jepa_status st = jepa_eval_agent_begin(ag, episode, d, &budget, err, err_size);
+    if (st != JEPA_OK) return st;
+    const jepa_env_model *env = ag->env;
     float action[JEPA_ENV_MAX_DIM], state[JEPA_ENV_MAX_DIM];
     int img = ag->img, nf = 0, steps = 0, done_ok = 0;
-    if (st == JEPA_OK && gif) gif_frame(gif + (int64_t)nf++ * 2 * img * img * 3, ag->rgb,
-                                        ag->goal_rgb, img);
+    if (gif) gif_frame(gif + (int64_t)nf++ * 2 * img * img * 3, ag->rgb, ag->goal_rgb, img);
     // receding horizon until success or the budget
-    while (st == JEPA_OK && steps < budget && !done_ok) {
+    while (steps < budget && !done_ok) {
         int plans = ag->mpc.plans;
         jepa_eval_agent_act(ag, d, action);
         if (plan_ms && ag->mpc.plans > plans) plan_ms[plans] = ag->plan_ms;
@@ -468,18 +464,32 @@ jepa_status jepa_eval_episode_run(jepa_model *m, const jepa_env_model *env,
             jepa_env_render(env, d, ag->rgb, img, img, NULL);
             gif_frame(gif + (int64_t)nf++ * 2 * img * img * 3, ag->rgb, ag->goal_rgb, img);
         }
-        done_ok = jepa_env_success(env, state, ag->e.goal);
+        done_ok = jepa_eval_agent_reached(ag, d);
     }
-    if (st == JEPA_OK) {
-        if (!done_ok) agent_settle(ag, d);
-        *out = ag->e;
-        jepa_env_get_state(env, d, state);
-        out->success = done_ok;
-        out->final_distance = jepa_env_distance(env, state, out->goal);
-        out->steps = steps;
-        out->plans = ag->mpc.plans;
-        if (gif_frames) *gif_frames = nf;
-    }
+    if (!done_ok) agent_settle(ag, d);
+    *out = ag->e;
+    jepa_env_get_state(env, d, state);
+    out->success = done_ok;
+    out->final_distance = jepa_env_distance(env, state, out->goal);
+    out->steps = steps;
+    out->plans = ag->mpc.plans;
+    if (gif_frames) *gif_frames = nf;
+    return JEPA_OK;
+}
+
+jepa_status jepa_eval_episode_run(jepa_model *m, const jepa_env_model *env,
+                                  const jepa_eval_config *cfg, int episode, jepa_eval_episode *out,
+                                  float *plan_ms, uint8_t *gif, int *gif_frames,
+                                  jepa_eval_step_fn on_step, void *user, char *err,
+                                  size_t err_size) {
+    memset(out, 0, sizeof *out);
+    jepa_eval_agent *ag;
+    jepa_status st = jepa_eval_agent_create(m, env, cfg, &ag, err, err_size);
+    if (st != JEPA_OK) return st;
+    jepa_env_data *d = jepa_env_data_create(env);
+    st = d ? agent_episode(ag, d, episode, out, plan_ms, gif, gif_frames, on_step, user, err,
+                           err_size)
+           : jepa_fail(err, err_size, JEPA_ERR_NOMEM, "out of memory");
     jepa_env_data_free(d);
     jepa_eval_agent_free(ag);
     return st;
@@ -507,8 +517,7 @@ jepa_status jepa_eval_run(jepa_model *m, const jepa_env_model *env, const jepa_e
                           jepa_eval_result *res, jepa_eval_episode *episodes, char *err,
                           size_t err_size) {
     memset(res, 0, sizeof *res);
-    jepa_status st = check_inputs(m, env, cfg, err, err_size);
-    if (st != JEPA_OK) return st;
+    jepa_status st = JEPA_OK; // the inputs are checked by each thread's agent
     int n = cfg->episodes, cap = 0;
     for (int e = 0; e < n; e++) {
         float s[JEPA_ENV_MAX_DIM], g[JEPA_ENV_MAX_DIM];
@@ -517,25 +526,41 @@ jepa_status jepa_eval_run(jepa_model *m, const jepa_env_model *env, const jepa_e
         if (cfg->max_steps > 0) b = cfg->max_steps;
         cap = b > cap ? b : cap;
     }
+    // episodes in parallel, an agent and an env data per thread; GD's backward writes the
+    // model's gradients, so it runs alone
+    int threads = cfg->threads > 0 ? cfg->threads : jepa_threads_get();
+    int gd = cfg->planner.kind == JEPA_PLANNER_GD || cfg->planner.kind == JEPA_PLANNER_CEM_GD;
+    if (gd) threads = 1;
+    if (threads > n) threads = n > 0 ? n : 1;
     jepa_eval_episode *eps = calloc((size_t)n, sizeof *eps);
     float *ms = calloc((size_t)n * cap, sizeof(float));
     jepa_status *sts = calloc((size_t)n, sizeof *sts);
     char(*errs)[256] = calloc((size_t)n, sizeof *errs);
-    if (!eps || !ms || !sts || !errs) {
-        free(eps), free(ms), free(sts), free(errs);
-        return jepa_fail(err, err_size, JEPA_ERR_NOMEM, "out of memory");
+    jepa_eval_agent **agents = calloc((size_t)threads, sizeof *agents);
+    jepa_env_data **datas = calloc((size_t)threads, sizeof *datas);
+    if (!eps || !ms || !sts || !errs || !agents || !datas)
+        st = jepa_fail(err, err_size, JEPA_ERR_NOMEM, "out of memory");
+    for (int t = 0; st == JEPA_OK && t < threads; t++) {
+        st = jepa_eval_agent_create(m, env, cfg, &agents[t], err, err_size);
+        if (st == JEPA_OK && !(datas[t] = jepa_env_data_create(env)))
+            st = jepa_fail(err, err_size, JEPA_ERR_NOMEM, "out of memory");
     }
-    // episodes in parallel; GD's backward writes the model's gradients, so it runs alone
-    int threads = cfg->threads > 0 ? cfg->threads : jepa_threads_get();
-    int gd = cfg->planner.kind == JEPA_PLANNER_GD || cfg->planner.kind == JEPA_PLANNER_CEM_GD;
-    if (gd) threads = 1;
     res->threads = threads;
     double t0 = jepa_time_now();
+    if (st == JEPA_OK) {
 #pragma omp parallel for schedule(dynamic) num_threads(threads)
-    for (int e = 0; e < n; e++)
-        sts[e] = jepa_eval_episode_run(m, env, cfg, e, &eps[e], ms + (int64_t)e * cap, NULL, NULL,
-                                       NULL, NULL, errs[e], sizeof errs[e]);
+        for (int e = 0; e < n; e++) {
+            int t = jepa_thread_index();
+            sts[e] = agent_episode(agents[t], datas[t], e, &eps[e], ms + (int64_t)e * cap, NULL,
+                                   NULL, NULL, NULL, errs[e], sizeof errs[e]);
+        }
+    }
     res->seconds = jepa_time_now() - t0;
+    for (int t = 0; t < threads && agents; t++) {
+        jepa_eval_agent_free(agents[t]);
+        if (datas) jepa_env_data_free(datas[t]);
+    }
+    free(agents), free(datas);
     // the first failure, in episode order
     for (int e = 0; e < n && st == JEPA_OK; e++)
         if (sts[e] != JEPA_OK) st = jepa_fail(err, err_size, sts[e], "%s", errs[e]);

@@ -1,4 +1,5 @@
-// Data collection: roll a policy in an environment and write a dataset folder (docs/datasets.md):
+// Writing datasets from environments: collection (roll a policy in an environment and write a
+// dataset folder, docs/datasets.md) and merging (the episodes of several datasets as one):
 // manifest.json, frames.npy uint8 [N, T+1, H, W, 3], actions.npy float32 [N, T, A],
 // states.npy float32 [N, T+1, S], proprio.npy float32 [N, T+1, P].
 //
@@ -79,6 +80,16 @@ uint64_t jepa_collect_episode_seed(uint64_t seed, int64_t index);
 // result may be NULL.
 jepa_status jepa_collect(const jepa_collect_config *config, const char *dir,
                          jepa_collect_result *result, char *err, size_t err_size);
+
+// Concatenate the episodes of n datasets, in order, into a new dataset folder out (a dataset
+// named k times is in it k times: a weight), written as jepa collect writes (force: replace a
+// dataset there). They must agree on the environment and its options, the steps, the frame size
+// and the action, state and proprio sizes; err names the first that does not, and nothing is
+// written. The manifest's policy joins theirs with '+'; "merged_from" lists each part (folder,
+// episodes, policy, seed).
+#define JEPA_DATASET_MAX_MERGE 64
+jepa_status jepa_dataset_merge(const char *const *dirs, int n, const char *out, int force,
+                               char *err, size_t err_size);
 
 #ifdef __cplusplus
 }

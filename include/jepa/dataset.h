@@ -49,16 +49,6 @@ void jepa_dataset_close(jepa_dataset *ds);
 jepa_status jepa_dataset_parse_manifest(jepa_dataset *ds, const char *text, const char *what,
                                         char *err, size_t err_size);
 
-// Concatenate the episodes of n datasets, in order, into a new dataset folder out (a dataset
-// named k times is in it k times: a weight), written as jepa collect writes (force: replace a
-// dataset there). They must agree on the environment and its options, the steps, the frame size
-// and the action, state and proprio sizes; err names the first that does not, and nothing is
-// written. The manifest's policy joins theirs with '+'; "merged_from" lists each part (folder,
-// episodes, policy, seed).
-#define JEPA_DATASET_MAX_MERGE 64
-jepa_status jepa_dataset_merge(const char *const *dirs, int n, const char *out, int force,
-                               char *err, size_t err_size);
-
 // A window: `frames` frames, frameskip env steps apart; the actions between two consecutive
 // frames are concatenated (frameskip * A values).
 typedef struct jepa_window {

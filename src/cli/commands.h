@@ -11,6 +11,7 @@
 
 #include <stdint.h>
 
+#include "jepa/collect.h"
 #include "jepa/dataset.h"
 #include "jepa/train.h"
 

@@ -2,8 +2,8 @@
 // manifest go into a hidden sibling "<parent>/.<name>.partial-<pid>", synced, then one rename
 // makes them the folder. The hidden folders of earlier writers into the same folder whose
 // process is gone are removed first.
-#ifndef JEPA_DATA_PUBLISH_H
-#define JEPA_DATA_PUBLISH_H
+#ifndef JEPA_ENV_PUBLISH_H
+#define JEPA_ENV_PUBLISH_H
 
 #include <cjson/cJSON.h>
 #include <stdint.h>

@@ -1,6 +1,6 @@
 // Writing a dataset folder atomically: a hidden temporary sibling, synced, then one rename.
 #define _POSIX_C_SOURCE 200809L
-#include "data/publish.h"
+#include "env/publish.h"
 
 #include <dirent.h>
 #include <errno.h>

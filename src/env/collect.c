@@ -1,5 +1,5 @@
 // Data collection: parallel rollouts written straight into mapped NPY files in a hidden
-// temporary folder, then a manifest, then one rename (data/publish.h).
+// temporary folder, then a manifest, then one rename (env/publish.h).
 #include "jepa/collect.h"
 
 #include <cjson/cJSON.h>
@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "data/publish.h"
+#include "env/publish.h"
 #include "env/env_impl.h"
 #include "jepa/progress.h"
 #include "jepa/threads.h"

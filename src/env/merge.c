@@ -4,7 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "data/publish.h"
+#include "env/publish.h"
+#include "jepa/collect.h"
 #include "jepa/dataset.h"
 
 // whether b can follow a in one dataset; else a message naming b and the difference

@@ -5,6 +5,7 @@
 # header this table does not place.
 # usage: tests/check_layers.sh [repository root]
 cd "${1:-.}" || exit 2
+[ -d src ] || { echo "check_layers: no src folder here"; exit 2; }
 
 LAYERS="core tensor autograd nn optim io data env wm plan eval cli"
 
@@ -78,6 +79,5 @@ for f in include/jepa/*.h include/jepa/*.def include/jepa/ops/*.def; do
         check "$f" "$l"
     fi
 done
-[ -d src ] || { echo "check_layers: no src folder here"; exit 2; }
 [ $fail -eq 0 ] && echo "check_layers: every include stays in its layer or goes down"
 exit $fail

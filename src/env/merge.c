@@ -23,6 +23,9 @@ static jepa_status same_kind(const jepa_dataset *a, const char *da, const jepa_d
     return jepa_fail(err, err_size, JEPA_ERR_SHAPE, "%s and %s differ in their %s", db, da, what);
 }
 
+// the policy a part's manifest names ("?" when it names none)
+static const char *policy_of(const jepa_dataset *ds) { return ds->policy[0] ? ds->policy : "?"; }
+
 jepa_status jepa_dataset_merge(const char *const *dirs, int n, const char *out, int force,
                                char *err, size_t err_size) {
     if (n < 1 || n > JEPA_DATASET_MAX_MERGE)
@@ -67,10 +70,9 @@ jepa_status jepa_dataset_merge(const char *const *dirs, int n, const char *out, 
         char policy[1024] = "";
         cJSON *parts = cJSON_CreateArray();
         for (int k = 0; k < n; k++) {
-            const char *name = ds[k].policy[0] ? ds[k].policy : "?";
+            const char *name = policy_of(&ds[k]);
             int seen = 0;
-            for (int j = 0; j < k && !seen; j++)
-                seen = !strcmp(ds[j].policy[0] ? ds[j].policy : "?", name);
+            for (int j = 0; j < k && !seen; j++) seen = !strcmp(policy_of(&ds[j]), name);
             size_t len = strlen(policy);
             if (!seen)
                 snprintf(policy + len, sizeof policy - len, "%s%s", len ? "+" : "", name);

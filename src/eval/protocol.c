@@ -324,8 +324,9 @@ jepa_status jepa_eval_agent_create(jepa_model *m, const jepa_env_model *env,
     ag->fs = m ? m->cfg.frameskip : cfg->frameskip > 0 ? cfg->frameskip : 5;
     ag->sa = m ? m->step_action_dim : ag->fs * ag->a;
     ag->img = m ? m->cfg.image : JEPA_EVAL_ORACLE_IMAGE;
-    ag->horizon = cfg->horizon > 0 ? cfg->horizon : 5;
-    int execute = cfg->execute > 0 ? cfg->execute : ag->horizon;
+    int horizon = cfg->horizon > 0 ? cfg->horizon : 5;
+    ag->horizon = horizon;
+    int execute = cfg->execute > 0 ? cfg->execute : horizon;
     ag->dim = m ? m->cfg.latent : jepa_env_plan_features(env, feat, 1, feat);
     int oracle = !m || cfg->oracle, sa = ag->sa, dim = ag->dim;
     // everything the episodes need, allocated once
@@ -359,7 +360,7 @@ jepa_status jepa_eval_agent_create(jepa_model *m, const jepa_env_model *env,
     if (st != JEPA_OK) {
         jepa_eval_agent_free(ag);
         return jepa_fail(err, err_size, st, "bad planner settings (horizon %d, execute %d)",
-                         cfg->horizon > 0 ? cfg->horizon : 5, execute);
+                         horizon, execute);
     }
     ag->prob = (jepa_plan_problem){oracle ? sim_rollout_fn : wm_rollout_fn,
                                    oracle ? (void *)&ag->sim : (void *)&ag->r, ag->zg, dim,

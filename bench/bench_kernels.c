@@ -109,14 +109,14 @@ static void run_conv(void *user) {
     case 0:
         jepa_conv2d_forward(c->y, c->x, c->w, NULL, &c->g, c->work);
         break;
-    case 1:
-        jepa_conv2d_backward(c->dx, c->dw, c->y, c->x, c->w, &c->g, c->work);
+    case 1: // dx written over, as training does with a gradient not yet written
+        jepa_conv2d_backward(c->dx, 1, c->dw, c->y, c->x, c->w, &c->g, c->work);
         break;
     case 2:
-        jepa_conv2d_backward(c->dx, NULL, c->y, c->x, c->w, &c->g, c->work);
+        jepa_conv2d_backward(c->dx, 1, NULL, c->y, c->x, c->w, &c->g, c->work);
         break;
     default:
-        jepa_conv2d_backward(NULL, c->dw, c->y, c->x, c->w, &c->g, c->work);
+        jepa_conv2d_backward(NULL, 0, c->dw, c->y, c->x, c->w, &c->g, c->work);
         break;
     }
 }

@@ -116,7 +116,7 @@ static void compare_conv(int64_t n, int64_t c, int64_t h, int64_t w, int64_t o, 
         // the backward adds: start both from the same nonzero values
         for (int64_t i = 0; i < nx; i++) dx1[i] = planar[i] = 0.25f;
         for (int64_t i = 0; i < nw; i++) dw1[i] = dw2[i] = -0.5f;
-        jepa_conv2d_backward(dx1, dw1, dyl, xl, wt->data, &g, work);
+        jepa_conv2d_backward(dx1, 0, dw1, dyl, xl, wt->data, &g, work);
         jepa_conv2d_backward_input_ref(planar, dy->data, wt->data, &g);
         jepa_conv2d_backward_weight_ref(dw2, dy->data, x->data, &g);
         if (g.x_nhwc) to_nhwc(dx2, planar, n, c, h * w);
@@ -143,7 +143,7 @@ static void compare_conv(int64_t n, int64_t c, int64_t h, int64_t w, int64_t o, 
 #pragma omp single
                 {
                     jepa_conv2d_forward(y1, xl, wt->data, b->data, &g, work);
-                    jepa_conv2d_backward(dx1, dw1, dyl, xl, wt->data, &g, work);
+                    jepa_conv2d_backward(dx1, 0, dw1, dyl, xl, wt->data, &g, work);
                 }
             }
             CHECK(test_compare(y1, y2, ny, sum_tol(c * kh * kw), 1e-5) <= 1.0 &&
@@ -153,10 +153,22 @@ static void compare_conv(int64_t n, int64_t c, int64_t h, int64_t w, int64_t o, 
         }
         // only the input gradient, then only the weight gradient
         for (int64_t i = 0; i < nx; i++) dx1[i] = 0.25f;
-        jepa_conv2d_backward(dx1, NULL, dyl, NULL, wt->data, &g, work);
+        jepa_conv2d_backward(dx1, 0, NULL, dyl, NULL, wt->data, &g, work);
         CHECK(test_compare(dx1, dx2, nx, sum_tol(o * kh * kw), 1e-5) <= 1.0);
+        // written over: dx's old values (NaN) are not read, and every one is written
+        for (int64_t i = 0; i < nx; i++) dx1[i] = NAN;
+        jepa_conv2d_backward(dx1, 1, NULL, dyl, NULL, wt->data, &g, work);
+        for (int64_t i = 0; i < nx; i++) dx1[i] += 0.25f;
+        CHECK(all_finite(dx1, nx) && test_compare(dx1, dx2, nx, sum_tol(o * kh * kw), 1e-5) <= 1.0);
+        // and with the weight gradient in the same pass
+        for (int64_t i = 0; i < nx; i++) dx1[i] = NAN;
         for (int64_t i = 0; i < nw; i++) dw1[i] = -0.5f;
-        jepa_conv2d_backward(NULL, dw1, dyl, xl, NULL, &g, work);
+        jepa_conv2d_backward(dx1, 1, dw1, dyl, xl, wt->data, &g, work);
+        for (int64_t i = 0; i < nx; i++) dx1[i] += 0.25f;
+        CHECK(all_finite(dx1, nx) && test_compare(dx1, dx2, nx, sum_tol(o * kh * kw), 1e-5) <= 1.0);
+        CHECK(test_compare(dw1, dw2, nw, sum_tol(n * g.oh * g.ow), 1e-5) <= 1.0);
+        for (int64_t i = 0; i < nw; i++) dw1[i] = -0.5f;
+        jepa_conv2d_backward(NULL, 0, dw1, dyl, xl, NULL, &g, work);
         CHECK(test_compare(dw1, dw2, nw, sum_tol(n * g.oh * g.ow), 1e-5) <= 1.0);
         free(work);
     }

@@ -56,10 +56,11 @@ int64_t jepa_conv2d_workspace_floats(const jepa_conv_geom *g);
 // arena), aligned to 8 bytes at least (malloc and the arena are).
 void jepa_conv2d_forward(float *out, const float *x, const float *w, const float *bias,
                          const jepa_conv_geom *g, float *work);
-// dx (N,C,H,W) += input gradient and dw (O,C,KH,KW) += weight gradient, in one pass over
-// dout (N,O,OH,OW); either of dx, dw may be NULL (then x or w may be NULL too).
-void jepa_conv2d_backward(float *dx, float *dw, const float *dout, const float *x, const float *w,
-                          const jepa_conv_geom *g, float *work);
+// dx (N,C,H,W) += input gradient (with dx_assign: dx = it, dx's old values unread) and
+// dw (O,C,KH,KW) += weight gradient, in one pass over dout (N,O,OH,OW); either of dx, dw may be
+// NULL (then x or w may be NULL too).
+void jepa_conv2d_backward(float *dx, int dx_assign, float *dw, const float *dout, const float *x,
+                          const float *w, const jepa_conv_geom *g, float *work);
 
 // ---- conv_transpose2d kernel oracle ----
 

@@ -62,11 +62,12 @@ jepa_tensor *jepa_conv2d(jepa_ctx *ctx, jepa_tensor *x, jepa_tensor *w, jepa_ten
 void jepa_backward_conv2d(jepa_ctx *ctx, jepa_tensor *node) {
     jepa_tensor *x = node->src[0], *w = node->src[1], *bias = node->src[2];
     jepa_conv_geom g = conv2d_geom(x, w, node->ip);
-    float *dx = x->requires_grad ? jepa_grad_of(ctx, x) : NULL;
+    int fresh = 0; // a gradient not yet written is overwritten, not zeroed and added to
+    float *dx = x->requires_grad ? jepa_grad_for_write(ctx, x, &fresh) : NULL;
     float *dw = w->requires_grad ? jepa_grad_of(ctx, w) : NULL;
     if (dx || dw) {
         float *work = jepa_ctx_floats(ctx, jepa_conv2d_workspace_floats(&g));
-        jepa_conv2d_backward(dx, dw, node->grad, x->data, w->data, &g, work);
+        jepa_conv2d_backward(dx, fresh, dw, node->grad, x->data, w->data, &g, work);
     }
     if (bias && bias->requires_grad)
         jepa_conv2d_backward_bias(jepa_grad_of(ctx, bias), node->grad, &g);
@@ -104,7 +105,7 @@ jepa_tensor *jepa_conv_transpose2d(jepa_ctx *ctx, jepa_tensor *x, jepa_tensor *w
         for (int64_t j = 0; j < plane; j++) out->data[i * plane + j] = b;
     }
     float *work = jepa_ctx_floats(ctx, jepa_conv2d_workspace_floats(&g));
-    jepa_conv2d_backward(out->data, NULL, x->data, NULL, w->data, &g, work);
+    jepa_conv2d_backward(out->data, 0, NULL, x->data, NULL, w->data, &g, work);
     return out;
 }
 
@@ -121,7 +122,7 @@ void jepa_backward_conv_transpose2d(jepa_ctx *ctx, jepa_tensor *node) {
     }
     // dw: its weight gradient, x standing for its output's gradient
     if (w->requires_grad)
-        jepa_conv2d_backward(NULL, jepa_grad_of(ctx, w), x->data, node->grad, NULL, &g, work);
+        jepa_conv2d_backward(NULL, 0, jepa_grad_of(ctx, w), x->data, node->grad, NULL, &g, work);
     if (bias && bias->requires_grad) {
         jepa_conv_geom out = g; // the output seen as a conv2d output (N,O,OH,OW)
         out.o = g.c;

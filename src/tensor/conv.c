@@ -749,13 +749,16 @@ static int64_t phase_run(int64_t a, int64_t rows, int64_t r, int64_t outs, int64
     return end;
 }
 
-static void input_grad_images(float *dx, const float *packed, int64_t n0, int64_t nb,
+// dx of images [n0, n0+nb), added to dx or, with assign, written over it
+static void input_grad_images(float *dx, int assign, const float *packed, int64_t n0, int64_t nb,
                               const jepa_conv_geom *g, const conv_plan *pl, float *mine) {
     int64_t *tap_src = (int64_t *)(mine + pl->pad_floats + pl->dout_floats);
     int64_t *tap_w = tap_src + pl->taps;
-    // every input pixel's sum is one tile row: stored, channels last, then added to dx
-    float *dxc = mine + pl->thread_floats - pl->dx_floats;
+    // every input pixel's sum is one tile row: stored, channels last, then added to dx (or
+    // stored straight into a channels-last dx that it overwrites and that has whole tiles)
     int64_t ldc = pl->cblocks * NR, hw = g->h * g->w, o = g->o;
+    int direct = assign && g->x_nhwc && ldc == g->c;
+    float *dxc = direct ? dx + n0 * hw * ldc : mine + pl->thread_floats - pl->dx_floats;
     // dout packed by pack_douts, NR channels wide: a tap's reduction over output channels reads
     // one run per block of NR of them
     const float *dyt = mine + pl->pad_floats;
@@ -808,12 +811,16 @@ static void input_grad_images(float *dx, const float *packed, int64_t n0, int64_
                 }
             }
         }
-    if (g->x_nhwc) { // dx (H*W, C) += dxc (H*W, C), one pixel's row at a time
-        for (int64_t pix = 0; pix < nb * hw; pix++)
-            add_values(dx + (n0 * hw + pix) * g->c, dxc + pix * ldc, g->c);
+    if (direct) return;
+    if (g->x_nhwc) { // dx (H*W, C) (+)= dxc (H*W, C), one pixel's row at a time
+        for (int64_t pix = 0; pix < nb * hw; pix++) {
+            float *d = dx + (n0 * hw + pix) * g->c;
+            if (assign) memcpy(d, dxc + pix * ldc, sizeof(float) * (size_t)g->c);
+            else add_values(d, dxc + pix * ldc, g->c);
+        }
         return;
     }
-    // dx (C, H*W) += dxc (H*W, C) per image
+    // dx (C, H*W) (+)= dxc (H*W, C) per image
     for (int64_t img = 0; img < nb; img++) {
         float *d = dx + (n0 + img) * g->c * hw;
         const float *s = dxc + img * hw * ldc;
@@ -821,12 +828,13 @@ static void input_grad_images(float *dx, const float *packed, int64_t n0, int64_
         if (g->c % 16 == 0 && hw % 16 == 0) {
             for (int64_t c0 = 0; c0 < g->c; c0 += 16)
                 for (int64_t p0 = 0; p0 < hw; p0 += 16)
-                    transpose16(d + c0 * hw + p0, hw, s + p0 * ldc + c0, ldc, 1);
+                    transpose16(d + c0 * hw + p0, hw, s + p0 * ldc + c0, ldc, !assign);
             continue;
         }
 #endif
         for (int64_t c = 0; c < g->c; c++)
-            for (int64_t p = 0; p < hw; p++) d[c * hw + p] += s[p * ldc + c];
+            for (int64_t p = 0; p < hw; p++)
+                d[c * hw + p] = (assign ? 0.0f : d[c * hw + p]) + s[p * ldc + c];
     }
 }
 
@@ -1184,12 +1192,22 @@ static void weight_grad_nhwc_images(float *acc, int accumulate, const float *x,
     int64_t *tap_src = (int64_t *)(mine + pl->pad_floats + pl->dout_floats);
     int64_t *tap_w = tap_src + nb * g->oh;
     int64_t c = g->c, prow = pl->wp * c, image = pl->hp * prow;
-    // xp[img][y][x][ch]: x framed by zeros, then NR zeros for the last block's loads
-    memset(xp, 0, sizeof(float) * (size_t)(nb * image + NR));
-    for (int64_t img = 0; img < nb; img++)
-        for (int64_t y = 0; y < g->h; y++)
-            memcpy(xp + img * image + (y + g->pad_h) * prow + g->pad_w * c,
-                   x + ((n0 + img) * g->h + y) * g->w * c, sizeof(float) * (size_t)(g->w * c));
+    // xp[img][y][x][ch]: x framed by zeros (only the frame is zeroed), then NR zeros for the
+    // last block's loads
+    int64_t left = g->pad_w * c, inner = g->w * c, right = prow - left - inner;
+    for (int64_t img = 0; img < nb; img++) {
+        float *xi = xp + img * image;
+        memset(xi, 0, sizeof(float) * (size_t)(g->pad_h * prow));
+        for (int64_t y = 0; y < g->h; y++) {
+            float *row = xi + (y + g->pad_h) * prow;
+            memset(row, 0, sizeof(float) * (size_t)left);
+            memcpy(row + left, x + ((n0 + img) * g->h + y) * inner, sizeof(float) * (size_t)inner);
+            memset(row + left + inner, 0, sizeof(float) * (size_t)right);
+        }
+        int64_t below = g->pad_h + g->h;
+        memset(xi + below * prow, 0, sizeof(float) * (size_t)((pl->hp - below) * prow));
+    }
+    memset(xp + nb * image, 0, sizeof(float) * NR);
     // one tap per (image, output row): the row's pixels are the reduction; output channel o of
     // a dout pixel lies at o (channels last) or o * P (NCHW) from the pixel
     int64_t ostep = g->out_nhwc ? 1 : pl->p, rstride = g->out_nhwc ? g->o : 1;
@@ -1213,8 +1231,8 @@ static void weight_grad_nhwc_images(float *acc, int accumulate, const float *x,
     }
 }
 
-void jepa_conv2d_backward(float *dx, float *dw, const float *dout, const float *x, const float *w,
-                          const jepa_conv_geom *g, float *work) {
+void jepa_conv2d_backward(float *dx, int dx_assign, float *dw, const float *dout, const float *x,
+                          const float *w, const jepa_conv_geom *g, float *work) {
     if (!dx && !dw) return;
     conv_plan pl = plan_make(g);
 #if defined(__AVX512F__)
@@ -1252,6 +1270,10 @@ void jepa_conv2d_backward(float *dx, float *dw, const float *dout, const float *
                 weight_grad_nhwc_images(acc, n0 > first, x, dout, n0, nb, g, &pl, mine);
             else if (dw)
                 weight_grad_images(acc, n0 > first, x, n0, nb, g, &pl, mine);
+            // the phase and column paths add into dx: an overwritten dx starts from zeros
+            int64_t image = g->c * g->h * g->w;
+            if (dx && dx_assign && (pl.phase_input || pl.narrow_input))
+                memset(dx + n0 * image, 0, sizeof(float) * (size_t)(nb * image));
 #if defined(__AVX512F__)
             if (dx && pl.phase_input)
                 input_phase_images(dx, dout, work, n0, nb, g, &pl, cols, mine);
@@ -1260,7 +1282,7 @@ void jepa_conv2d_backward(float *dx, float *dw, const float *dout, const float *
                 if (dx && pl.narrow_input)
                 input_narrow_images(dx, dout, work, n0, nb, g, &pl);
             else if (dx)
-                input_grad_images(dx, work, n0, nb, g, &pl, mine);
+                input_grad_images(dx, dx_assign, work, n0, nb, g, &pl, mine);
         }
     }
     if (!dw) return;

@@ -223,6 +223,8 @@ static void test_conv_against_ref(void) {
         {2, 32, 32, 32, 64, 4, 4, 2, 2, 1, 1},
         {4, 64, 16, 16, 128, 4, 4, 2, 2, 1, 1},
         {4, 128, 8, 8, 128, 4, 4, 2, 2, 1, 1},
+        // more images than one sub-batch a thread: the forward hands out three (8, 8 and 4)
+        {20, 3, 64, 64, 32, 4, 4, 2, 2, 1, 1},
     };
     int before = test_failures;
     for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {

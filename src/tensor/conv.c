@@ -24,10 +24,13 @@
 // for 3 channels at stride 2 (BM-1's first layer), a third kernel: vectors of pixels of one
 // stride phase by 3 channels, reduced over output channels and taps from dout framed by zeros.
 // The only copies are O(activations) (channels-last or padded images, packed weights), never
-// the C*KH*KW-times larger column matrix of im2col. Threads take contiguous ranges of images
-// (or, in the forward with fewer images than threads, blocks of output channels), each with
-// its own slice of the workspace; the weight gradient is summed from per-thread copies in
-// thread order, so results do not depend on scheduling.
+// the C*KH*KW-times larger column matrix of im2col. Each thread has its own slice of the
+// workspace. The forward hands out sub-batches of images as threads come free (so that one
+// slowed down by the machine does not hold the other up), or, with fewer images than threads,
+// blocks of output channels. The backward gives each thread a contiguous range of images and
+// sums the weight gradient from per-thread copies in thread order (per-chunk copies, handed out
+// like the forward's, measured slower: more tiles to write and sum). So results do not depend
+// on scheduling.
 // Channels-last tensors (x_nhwc, out_nhwc in the geometry) are read and written in place: the
 // forward skips its copy of x and stores tiles as they come, the input gradient adds its rows to
 // dx without a transpose, dout is packed by rows, and the weight gradient turns around (rows:
@@ -701,27 +704,36 @@ void jepa_conv2d_forward(float *out, const float *x, const float *w, const float
         pack_narrow_forward_weights(work, w, g, &pl);
     else
         pack_forward_weights(work, w, g, &pl);
-    // work items: a range of images each, or (one image, a range of channel blocks) each
     int64_t blocks = pl.narrow_forward ? pl.otiles : pl.oblocks;
+    if (pl.split == 1) {
+        // sub-batches of images handed out as threads come free, so that a thread slowed down
+        // (by the machine, or by its share of the caches) does not hold the other one up; an
+        // image's output is its own, so which thread takes it does not change the result
+        int64_t chunks = ceil_div(g->n, pl.sub);
+#pragma omp parallel num_threads(pl.threads)
+        {
+            float *mine = work + pl.packed + jepa_thread_index() * pl.thread_floats;
+#pragma omp for schedule(dynamic, 1)
+            for (int64_t chunk = 0; chunk < chunks; chunk++) {
+                int64_t n0 = chunk * pl.sub, nb = g->n - n0 < pl.sub ? g->n - n0 : pl.sub;
+                if (pl.narrow_forward)
+                    forward_narrow_images(out, x, work, bias, n0, nb, 0, blocks, g, &pl, mine);
+                else
+                    forward_images(out, x, work, bias, n0, nb, 0, blocks, g, &pl, mine);
+            }
+        }
+        return;
+    }
+    // fewer images than threads: (one image, a range of channel blocks) each
 #pragma omp parallel for num_threads((int)pl.slices) schedule(static)
     for (int64_t item = 0; item < pl.slices; item++) {
         float *mine = work + pl.packed + item * pl.thread_floats;
-        int64_t first = item * pl.per_thread, last = first + pl.per_thread, b0 = 0, b1 = blocks;
-        if (pl.split > 1) {
-            int64_t part = item % pl.split;
-            first = item / pl.split;
-            last = first + 1;
-            b0 = part * blocks / pl.split;
-            b1 = (part + 1) * blocks / pl.split;
-        }
-        if (last > g->n) last = g->n;
-        for (int64_t n0 = first; n0 < last; n0 += pl.sub) {
-            int64_t nb = last - n0 < pl.sub ? last - n0 : pl.sub;
-            if (pl.narrow_forward)
-                forward_narrow_images(out, x, work, bias, n0, nb, b0, b1, g, &pl, mine);
-            else
-                forward_images(out, x, work, bias, n0, nb, b0, b1, g, &pl, mine);
-        }
+        int64_t part = item % pl.split, n0 = item / pl.split;
+        int64_t b0 = part * blocks / pl.split, b1 = (part + 1) * blocks / pl.split;
+        if (pl.narrow_forward)
+            forward_narrow_images(out, x, work, bias, n0, 1, b0, b1, g, &pl, mine);
+        else
+            forward_images(out, x, work, bias, n0, 1, b0, b1, g, &pl, mine);
     }
 }
 

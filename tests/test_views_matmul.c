@@ -157,6 +157,38 @@ static void test_view_values(void) {
     jepa_ctx_free(ctx);
 }
 
+// gathers big enough to be split between threads (rows of a permuted view, rows of one
+// float, a contiguous tensor in blocks with a short last one): every element where
+// jepa_offset says, on 1 and 2 threads
+static void test_gather_in_chunks(void) {
+    jepa_ctx *ctx = jepa_ctx_create(0);
+    int64_t A = 3, B = 70, C = 1001, n = A * B * C;
+    jepa_tensor *x = jepa_new3(ctx, A, B, C);
+    for (int64_t i = 0; i < n; i++) x->data[i] = (float)i;
+    jepa_tensor *views[3] = {jepa_permute(ctx, x, (int[]){1, 0, 2}),
+                             jepa_permute(ctx, x, (int[]){2, 1, 0}), x};
+    float *out = malloc(sizeof(float) * (size_t)n);
+    int before = jepa_threads_get();
+    for (int threads = 1; threads <= 2; threads++) {
+        jepa_threads_set(threads);
+        for (int v = 0; v < 3; v++) {
+            const jepa_tensor *t = views[v];
+            for (int64_t i = 0; i < n; i++) out[i] = NAN;
+            jepa_tensor_gather(out, t);
+            int64_t bad = 0;
+            for (int64_t i = 0; i < n; i++) {
+                int64_t index[3] = {i / (t->shape[1] * t->shape[2]), i / t->shape[2] % t->shape[1],
+                                    i % t->shape[2]};
+                bad += out[i] != t->data[jepa_offset(t, index)];
+            }
+            CHECK(bad == 0);
+        }
+    }
+    jepa_threads_set(before);
+    free(out);
+    jepa_ctx_free(ctx);
+}
+
 static void test_no_grad_records_nothing(void) {
     jepa_ctx *ctx = jepa_ctx_create(0);
     jepa_tensor *a = jepa_zeros(ctx, 2, (int64_t[]){4, 4});
@@ -196,6 +228,7 @@ int main(void) {
     test_gemm_beta0_ignores_nan();
     test_gemm_threads_agree();
     test_view_values();
+    test_gather_in_chunks();
     test_no_grad_records_nothing();
     test_gradients_accumulate();
 

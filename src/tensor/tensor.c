@@ -60,22 +60,26 @@ int64_t jepa_offset(const jepa_tensor *t, const int64_t *index) {
 }
 
 void jepa_tensor_gather(float *dst, const jepa_tensor *t) {
-    if (jepa_is_contiguous(t)) {
-        memcpy(dst, t->data, sizeof(float) * (size_t)jepa_numel(t));
-        return;
-    }
-    // odometer over the index, innermost dimension as a strided inner loop
-    int64_t n = jepa_numel(t), index[JEPA_MAX_DIMS] = {0};
-    int last = t->ndim - 1;
-    int64_t inner = t->shape[last], inner_stride = t->stride[last];
-    for (int64_t done = 0; done < n; done += inner) {
-        const float *p = t->data + jepa_offset(t, index);
-        if (inner_stride == 1) memcpy(dst + done, p, sizeof(float) * (size_t)inner);
-        else
-            for (int64_t j = 0; j < inner; j++) dst[done + j] = p[j * inner_stride];
-        for (int d = last - 1; d >= 0; d--) {
-            if (++index[d] < t->shape[d]) break;
-            index[d] = 0;
+    int64_t n = jepa_numel(t);
+    int last = t->ndim - 1, contiguous = jepa_is_contiguous(t);
+    // rows: the innermost dimension's, or blocks of ZERO_CHUNK floats of a contiguous tensor
+    // (the last one short); the threads take chunks of rows of about ZERO_CHUNK floats
+    int64_t inner = contiguous ? ZERO_CHUNK : t->shape[last];
+    int64_t step = contiguous ? 1 : t->stride[last];
+    int64_t rows = inner ? (n + inner - 1) / inner : 0;
+    int64_t per = inner >= ZERO_CHUNK ? 1 : ZERO_CHUNK / inner, chunks = (rows + per - 1) / per;
+#pragma omp parallel for num_threads(jepa_threads_get()) schedule(static) if (chunks > 1)
+    for (int64_t c = 0; c < chunks; c++) {
+        for (int64_t r = c * per; r < rows && r < (c + 1) * per; r++) {
+            const float *p = t->data + (contiguous ? r * inner : 0);
+            if (!contiguous) // the row's index, its last dimension's 0
+                for (int64_t d = last - 1, rem = r; d >= 0; rem /= t->shape[d], d--)
+                    p += rem % t->shape[d] * t->stride[d];
+            int64_t len = n - r * inner < inner ? n - r * inner : inner;
+            float *out = dst + r * inner;
+            if (step == 1) memcpy(out, p, sizeof(float) * (size_t)len);
+            else
+                for (int64_t j = 0; j < len; j++) out[j] = p[j * step];
         }
     }
 }

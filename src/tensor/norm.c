@@ -117,6 +117,8 @@ static void set_apply(float *out, const float *x, float m, float v, const float 
 // ---- channels last: x (N, S, C); image n holds the sets n*G .. n*G + G-1, and every pass
 // runs over its pixels with a vector of up to CL_CHUNK channels ----
 
+// images a thread takes at a time (as threads come free: each image's results are its own)
+#define IMAGES_PER_ITEM 4
 #define CL_CHUNK 64
 #define CL_PIXELS 16 // pixels summed in float before the sums go into double
 
@@ -258,7 +260,7 @@ void jepa_norm_stats(float *mean, float *var, const float *x, const jepa_norm_di
     check_dims(d);
     int big = d->N * d->C * d->S >= PARALLEL_MIN;
     if (d->channels_last) {
-#pragma omp parallel for num_threads(jepa_threads_get()) schedule(static) if (big)
+#pragma omp parallel for num_threads(jepa_threads_get()) schedule(dynamic, IMAGES_PER_ITEM) if (big)
         for (int64_t n = 0; n < d->N; n++) image_stats(mean, var, x, d, n);
         return;
     }
@@ -271,7 +273,7 @@ void jepa_norm_apply(float *out, const float *x, const float *mean, const float 
     check_dims(d);
     int big = d->N * d->C * d->S >= PARALLEL_MIN;
     if (d->channels_last) {
-#pragma omp parallel for num_threads(jepa_threads_get()) schedule(static) if (big)
+#pragma omp parallel for num_threads(jepa_threads_get()) schedule(dynamic, IMAGES_PER_ITEM) if (big)
         for (int64_t n = 0; n < d->N; n++) image_apply(out, x, mean, var, weight, bias, d, n, eps);
         return;
     }
@@ -286,7 +288,7 @@ void jepa_norm_stats_apply(float *out, float *mean, float *var, const float *x,
     check_dims(d);
     int big = d->N * d->C * d->S >= PARALLEL_MIN;
     if (d->channels_last) {
-#pragma omp parallel for num_threads(jepa_threads_get()) schedule(static) if (big)
+#pragma omp parallel for num_threads(jepa_threads_get()) schedule(dynamic, IMAGES_PER_ITEM) if (big)
         for (int64_t n = 0; n < d->N; n++) {
             image_stats(mean, var, x, d, n);
             image_apply(out, x, mean, var, weight, bias, d, n, eps);
@@ -366,7 +368,7 @@ void jepa_norm_backward(float *dx, int dx_assign, float *dweight, float *dbias, 
     if (S == 1 && affine) affine_grads_rows(dweight, dbias, dout, y, x, mean, var, d, eps, big);
     if (S > 1 && affine) JEPA_CHECK_MSG(work, "norm backward: channels of S > 1 need the workspace");
     if (d->channels_last && S > 1) {
-#pragma omp parallel for num_threads(jepa_threads_get()) schedule(static) if (big)
+#pragma omp parallel for num_threads(jepa_threads_get()) schedule(dynamic, IMAGES_PER_ITEM) if (big)
         for (int64_t n = 0; n < d->N; n++)
             image_backward(dx, dx_assign, affine ? work : NULL, dout, x, y, mean, var, weight, d,
                            n, eps, stats_fixed);

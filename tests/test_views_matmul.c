@@ -157,9 +157,9 @@ static void test_view_values(void) {
     jepa_ctx_free(ctx);
 }
 
-// gathers big enough to be split between threads (rows of a permuted view, rows of one
-// float, a contiguous tensor in blocks with a short last one): every element where
-// jepa_offset says, on 1 and 2 threads
+// gathers big enough to be split between threads (rows of 1001 floats of a permuted view,
+// rows of 3 strided floats, a contiguous tensor in 4 blocks with a short last one): every
+// element where jepa_offset says, on 1 and 2 threads
 static void test_gather_in_chunks(void) {
     jepa_ctx *ctx = jepa_ctx_create(0);
     int64_t A = 3, B = 70, C = 1001, n = A * B * C;

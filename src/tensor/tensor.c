@@ -8,7 +8,7 @@
 #include "jepa/status.h"
 #include "jepa/threads.h"
 
-#define ZERO_CHUNK ((int64_t)1 << 16) // floats a thread clears at a time
+#define CHUNK_FLOATS ((int64_t)1 << 16) // floats a thread clears or copies at a time
 
 int64_t jepa_numel(const jepa_tensor *t) {
     int64_t n = 1;
@@ -62,12 +62,12 @@ int64_t jepa_offset(const jepa_tensor *t, const int64_t *index) {
 void jepa_tensor_gather(float *dst, const jepa_tensor *t) {
     int64_t n = jepa_numel(t);
     int last = t->ndim - 1, contiguous = jepa_is_contiguous(t);
-    // rows: the innermost dimension's, or blocks of ZERO_CHUNK floats of a contiguous tensor
-    // (the last one short); the threads take chunks of rows of about ZERO_CHUNK floats
-    int64_t inner = contiguous ? ZERO_CHUNK : t->shape[last];
+    // rows: the innermost dimension's, or blocks of CHUNK_FLOATS floats of a contiguous tensor
+    // (the last one short); the threads take chunks of rows of about CHUNK_FLOATS floats
+    int64_t inner = contiguous ? CHUNK_FLOATS : t->shape[last];
     int64_t step = contiguous ? 1 : t->stride[last];
     int64_t rows = inner ? (n + inner - 1) / inner : 0;
-    int64_t per = inner >= ZERO_CHUNK ? 1 : ZERO_CHUNK / inner, chunks = (rows + per - 1) / per;
+    int64_t per = inner >= CHUNK_FLOATS ? 1 : CHUNK_FLOATS / inner, chunks = (rows + per - 1) / per;
 #pragma omp parallel for num_threads(jepa_threads_get()) schedule(static) if (chunks > 1)
     for (int64_t c = 0; c < chunks; c++) {
         for (int64_t r = c * per; r < rows && r < (c + 1) * per; r++) {
@@ -94,10 +94,11 @@ const char *jepa_shape_str(const jepa_tensor *t, char *buf, int size) {
 }
 
 void jepa_zero_floats(float *p, int64_t n) {
-    int64_t chunks = (n + ZERO_CHUNK - 1) / ZERO_CHUNK;
+    int64_t chunks = (n + CHUNK_FLOATS - 1) / CHUNK_FLOATS;
 #pragma omp parallel for num_threads(jepa_threads_get()) schedule(static) if (chunks > 1)
     for (int64_t c = 0; c < chunks; c++) {
-        int64_t first = c * ZERO_CHUNK, count = n - first < ZERO_CHUNK ? n - first : ZERO_CHUNK;
+        int64_t first = c * CHUNK_FLOATS;
+        int64_t count = n - first < CHUNK_FLOATS ? n - first : CHUNK_FLOATS;
         memset(p + first, 0, sizeof(float) * (size_t)count);
     }
 }

@@ -1,5 +1,7 @@
 // Elementwise, reduction, activation and loss kernels: optimized against naive, in GB/s of
-// memory traffic (these kernels are bound by memory, not arithmetic), on BM-1 sized tensors.
+// memory traffic (these kernels are bound by memory, not arithmetic), on BM-1 sized tensors, and
+// activations on small tensors too (below the size that goes to threads, as a planning batch's:
+// these must stay vectorized).
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -13,6 +15,9 @@
 #define C0 32
 #define HW 1024
 #define NUMEL ((int64_t)N0 * C0 * HW)
+// a small tensor: 96 rows of 128, as a planner's batch of lewm tokens; SMALL_CALLS calls a run
+#define SMALL ((int64_t)96 * 128)
+#define SMALL_CALLS (NUMEL / SMALL)
 
 static float *x, *y, *z, *bias;
 
@@ -37,6 +42,13 @@ static void run_relu(int ref) {
 static void run_gelu(int ref) {
     (ref ? jepa_unary_kernel_ref : jepa_unary_kernel)(JEPA_UNARY_GELU, z, x, NUMEL, 0.0f);
 }
+static void run_small(int ref, jepa_unary_kind kind) {
+    for (int64_t i = 0; i < SMALL_CALLS; i++)
+        (ref ? jepa_unary_kernel_ref : jepa_unary_kernel)(kind, z + i * SMALL, x + i * SMALL, SMALL,
+                                                          0.0f);
+}
+static void run_gelu_small(int ref) { run_small(ref, JEPA_UNARY_GELU); }
+static void run_silu_small(int ref) { run_small(ref, JEPA_UNARY_SILU); }
 static void run_gelu_backward(int ref) {
     (ref ? jepa_unary_backward_kernel_ref : jepa_unary_backward_kernel)(JEPA_UNARY_GELU, z, y, x, x,
                                                                         NUMEL, 0.0f);
@@ -93,6 +105,8 @@ int main(void) {
                  {"relu", run_relu, 2},
                  {"gelu (erf)", run_gelu, 2},
                  {"gelu backward", run_gelu_backward, 4},
+                 {"gelu, 12288 at a time", run_gelu_small, 2},
+                 {"silu, 12288 at a time", run_silu_small, 2},
                  {"sum rows of 256", run_sum_rows, 1},
                  {"softmax rows of 128", run_softmax, 2},
                  {"softmax backward", run_softmax_backward, 4},

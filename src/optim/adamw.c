@@ -46,7 +46,7 @@ void jepa_adamw_step(jepa_adamw *opt, jepa_params *p, float lr) {
         float decay = it->no_decay ? 1.0f : 1.0f - lr * opt->weight_decay;
         int64_t n = jepa_numel(&it->tensor), o = it->offset;
         float *w = p->data + o, *g = p->grad + o, *m = opt->m + o, *v = opt->v + o;
-#pragma omp parallel for simd num_threads(jepa_threads_get()) schedule(static) if (n >= PARALLEL_MIN)
+#pragma omp parallel for simd num_threads(jepa_threads_get()) schedule(static) if (parallel: n >= PARALLEL_MIN)
         for (int64_t j = 0; j < n; j++) {
             w[j] *= decay;
             m[j] = b1 * m[j] + (1.0f - b1) * g[j];

@@ -10,6 +10,6 @@ void jepa_ema_update(jepa_params *target, const jepa_params *online, float momen
     float *t = target->data;
     const float *o = online->data;
     int64_t n = target->total;
-#pragma omp parallel for simd num_threads(jepa_threads_get()) schedule(static) if (n >= PARALLEL_MIN)
+#pragma omp parallel for simd num_threads(jepa_threads_get()) schedule(static) if (parallel: n >= PARALLEL_MIN)
     for (int64_t i = 0; i < n; i++) t[i] = momentum * t[i] + (1.0f - momentum) * o[i];
 }

@@ -225,7 +225,7 @@ void jepa_reduce_sum_kernel(float *out, const float *x, int ndim, const int64_t 
             for (int64_t c = 0; c < parts; c++) acc += partial[c];
             out[0] += (float)(alpha * acc);
         } else {
-#pragma omp parallel for simd if (par) num_threads(jepa_threads_get())
+#pragma omp parallel for simd if (parallel: par) num_threads(jepa_threads_get())
             for (int64_t i = 0; i < n; i++) out[i] += (float)alpha * x[i];
         }
         return;

@@ -1,6 +1,7 @@
 // Layers: parameter names and shapes (PyTorch's state_dict), the default initialisation rules
 // against PyTorch's (uniform bounds, constants, truncated normals), AdaLN-zero's identity at
-// init, the sinusoidal table, and output shapes. Values and gradients are compared with
+// init, the sinusoidal table, output shapes, and a block's last-position output against its
+// whole output. Values and gradients are compared with
 // PyTorch in test_parity.c.
 #include <stdlib.h>
 #include <string.h>
@@ -183,9 +184,57 @@ static void test_sinusoidal(void) {
     }
 }
 
+// jepa_block_forward_last is the last position of jepa_block_forward: with conditioning per
+// token, per item and none, causal and full attention, the AdaLN weights drawn away from zero
+static void test_block_last(void) {
+    enum { B = 5, T = 3, E = 32, C = 16 };
+    jepa_params p;
+    jepa_params_init(&p);
+    jepa_block cond_block, plain;
+    jepa_block_init(&cond_block, &p, "cond", E, 4, 2 * E, C);
+    jepa_block_init(&plain, &p, "plain", E, 4, 2 * E, 0);
+    CHECK(jepa_params_finalize(&p) == JEPA_OK);
+    jepa_params_reset(&p, 11);
+    int ada[2] = {cond_block.ada.weight, cond_block.ada.bias};
+    for (int k = 0; k < 2; k++) {
+        jepa_tensor *w = jepa_params_tensor(&p, ada[k]);
+        jepa_tensor *r = test_tensor(1, (int64_t[]){jepa_numel(w)}, 20 + (uint64_t)k, -0.3f, 0.3f);
+        memcpy(w->data, r->data, sizeof(float) * (size_t)jepa_numel(w));
+        test_tensor_free(r);
+    }
+    jepa_ctx *ctx = jepa_ctx_create(0);
+    jepa_tensor *x = test_tensor(3, (int64_t[]){B, T, E}, 21, -1, 1);
+    jepa_tensor *c_tok = test_tensor(3, (int64_t[]){B, T, C}, 22, -1, 1);
+    jepa_tensor *c_item = test_tensor(2, (int64_t[]){B, C}, 23, -1, 1);
+    struct {
+        const jepa_block *b;
+        jepa_tensor *cond;
+    } cases[] = {{&cond_block, c_tok}, {&cond_block, c_item}, {&plain, NULL}};
+    for (int c = 0; c < 3; c++)
+        for (int mask = JEPA_MASK_NONE; mask <= JEPA_MASK_CAUSAL; mask++) {
+            jepa_tensor *all = jepa_contiguous(
+                ctx, jepa_slice(ctx, jepa_block_forward(ctx, &p, cases[c].b, x, cases[c].cond, mask, 1),
+                                1, T - 1, T));
+            jepa_tensor *last = jepa_block_forward_last(ctx, &p, cases[c].b, x, cases[c].cond, mask, 1);
+            CHECK(last->ndim == 3 && last->shape[0] == B && last->shape[1] == 1 && last->shape[2] == E);
+            last = jepa_contiguous(ctx, last);
+            double err = test_compare(last->data, all->data, B * E, 1e-6, 1e-6);
+            if (err > 1) fprintf(stderr, "FAIL: block %d, mask %d: last position off (%g)\n", c, mask, err);
+            CHECK(err <= 1);
+            // the output moved: the block is not the identity
+            CHECK(test_compare(last->data, x->data + (T - 1) * E, E, 1e-3, 0) > 1);
+        }
+    test_tensor_free(x);
+    test_tensor_free(c_tok);
+    test_tensor_free(c_item);
+    jepa_ctx_free(ctx);
+    jepa_params_free(&p);
+}
+
 int main(void) {
     test_vit_names_and_init();
     test_mlp_names();
     test_sinusoidal();
+    test_block_last();
     return test_finish("test_nn");
 }

@@ -130,6 +130,10 @@ void jepa_block_init(jepa_block *b, jepa_params *p, const char *name, int64_t di
 // x (B, T, E); cond (B, T, cond_dim) per token, or (B, cond_dim) per item, or NULL
 jepa_tensor *jepa_block_forward(jepa_ctx *ctx, jepa_params *p, const jepa_block *b, jepa_tensor *x,
                                 jepa_tensor *cond, int mask, int block);
+// the same block's output at the last position only, (B, 1, E), for a caller that wants no
+// other (an autoregressive rollout): the other positions' MLPs are not computed
+jepa_tensor *jepa_block_forward_last(jepa_ctx *ctx, jepa_params *p, const jepa_block *b,
+                                     jepa_tensor *x, jepa_tensor *cond, int mask, int block);
 
 // ---- positions: the sinusoidal table (T, E) of "Attention is all you need" ----
 void jepa_sinusoidal_positions(float *out, int64_t T, int64_t E);

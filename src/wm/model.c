@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "jepa/ops_activation.h"
+#include "jepa/ops_attention.h"
 #include "jepa/ops_conv.h"
 #include "jepa/ops_elementwise.h"
 #include "jepa/ops_shape.h"
@@ -246,16 +247,23 @@ jepa_tensor *jepa_wm_pldm_step(jepa_ctx *ctx, jepa_model *m, jepa_tensor *h, jep
     return jepa_add(ctx, h, jepa_mlp_forward(ctx, &m->params, &m->pred_mlp, jepa_concat(ctx, 2, in, 1)));
 }
 
-jepa_tensor *jepa_wm_lewm_predict(jepa_ctx *ctx, jepa_model *m, jepa_tensor *z, jepa_tensor *a) {
+// every position's prediction, or (last) the last position's only
+static jepa_tensor *lewm_predict(jepa_ctx *ctx, jepa_model *m, jepa_tensor *z, jepa_tensor *a,
+                                 int last) {
     jepa_params *p = &m->params;
     int64_t T = z->shape[1];
     jepa_tensor *pos = jepa_slice(ctx, jepa_params_tensor(p, m->pred_pos), 1, 0, T);
     jepa_tensor *x = jepa_add(ctx, z, pos);
     jepa_tensor *c = jepa_linear_forward(ctx, p, &m->action_embed, a);
-    for (int i = 0; i < m->cfg.pred_depth; i++)
-        x = jepa_block_forward(ctx, p, &m->pred_blocks[i], x, c, 1 /* causal */, 1);
+    for (int i = 0, final = m->cfg.pred_depth - 1; i <= final; i++)
+        x = (last && i == final ? jepa_block_forward_last : jepa_block_forward)(
+            ctx, p, &m->pred_blocks[i], x, c, JEPA_MASK_CAUSAL, 1);
     x = jepa_norm_forward(ctx, p, &m->pred_norm, x, 0);
     return jepa_linear_forward(ctx, p, &m->pred_head, x);
+}
+
+jepa_tensor *jepa_wm_lewm_predict(jepa_ctx *ctx, jepa_model *m, jepa_tensor *z, jepa_tensor *a) {
+    return lewm_predict(ctx, m, z, a, 0);
 }
 
 jepa_tensor *jepa_wm_time_step(jepa_ctx *ctx, jepa_tensor *x, int64_t t) {
@@ -302,8 +310,7 @@ jepa_tensor *jepa_model_rollout(jepa_ctx *ctx, jepa_model *m, jepa_tensor *z,
         int64_t first = n > hist ? n - hist : 0, len = n - first;
         jepa_tensor *zs = len == 1 ? tokens[first] : jepa_concat(ctx, (int)len, tokens + first, 1);
         jepa_tensor *as = len == 1 ? acts[first] : jepa_concat(ctx, (int)len, acts + first, 1);
-        jepa_tensor *pred = jepa_wm_lewm_predict(ctx, m, zs, as);
-        out[k] = jepa_slice(ctx, pred, 1, len - 1, len);
+        out[k] = lewm_predict(ctx, m, zs, as, 1); // the window's last position only
         tokens[n++] = out[k];
     }
     return H == 1 ? jepa_contiguous(ctx, out[0]) : jepa_concat(ctx, (int)H, out, 1);

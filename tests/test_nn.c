@@ -1,7 +1,7 @@
 // Layers: parameter names and shapes (PyTorch's state_dict), the default initialisation rules
 // against PyTorch's (uniform bounds, constants, truncated normals), AdaLN-zero's identity at
-// init, the sinusoidal table, output shapes, and a block's last-position output against its
-// whole output. Values and gradients are compared with
+// init, the sinusoidal table, output shapes, and a block over part of a sequence (a rollout's)
+// against the block over all of it. Values and gradients are compared with
 // PyTorch in test_parity.c.
 #include <stdlib.h>
 #include <string.h>
@@ -184,10 +184,12 @@ static void test_sinusoidal(void) {
     }
 }
 
-// jepa_block_forward_last is the last position of jepa_block_forward: with conditioning per
-// token, per item and none, causal and full attention, the AdaLN weights drawn away from zero
-static void test_block_last(void) {
-    enum { B = 5, T = 3, E = 32, C = 16 };
+// jepa_block_forward_kv against jepa_block_forward over the whole sequence: the last position
+// alone; the positions after a prefix whose keys and values a first call gave, the prefix one row
+// shared by every item (a planner's history) or one per item; with conditioning per token, per
+// item and none, causal and full attention, and the AdaLN weights drawn away from zero
+static void test_block_kv(void) {
+    enum { B = 5, T = 4, S = 2, E = 32, C = 16 };
     jepa_params p;
     jepa_params_init(&p);
     jepa_block cond_block, plain;
@@ -206,27 +208,66 @@ static void test_block_last(void) {
     jepa_tensor *x = test_tensor(3, (int64_t[]){B, T, E}, 21, -1, 1);
     jepa_tensor *c_tok = test_tensor(3, (int64_t[]){B, T, C}, 22, -1, 1);
     jepa_tensor *c_item = test_tensor(2, (int64_t[]){B, C}, 23, -1, 1);
+    // every item's first S positions those of item 0: a shared prefix
+    jepa_tensor *xs = test_tensor(3, (int64_t[]){B, T, E}, 21, -1, 1);
+    jepa_tensor *cs = test_tensor(3, (int64_t[]){B, T, C}, 22, -1, 1);
+    for (int b = 1; b < B; b++) {
+        memcpy(xs->data + b * T * E, xs->data, sizeof(float) * S * E);
+        memcpy(cs->data + b * T * C, cs->data, sizeof(float) * S * C);
+    }
     struct {
         const jepa_block *b;
-        jepa_tensor *cond;
-    } cases[] = {{&cond_block, c_tok}, {&cond_block, c_item}, {&plain, NULL}};
-    for (int c = 0; c < 3; c++)
+        jepa_tensor *x, *cond;
+        int shared; // the prefix is item 0's alone, one row
+    } cases[] = {{&cond_block, x, c_tok, 0}, {&cond_block, x, c_item, 0}, {&plain, x, NULL, 0},
+                 {&cond_block, xs, cs, 1},   {&plain, xs, NULL, 1}};
+    for (int c = 0; c < 5; c++)
         for (int mask = JEPA_MASK_NONE; mask <= JEPA_MASK_CAUSAL; mask++) {
-            jepa_tensor *all = jepa_contiguous(
-                ctx, jepa_slice(ctx, jepa_block_forward(ctx, &p, cases[c].b, x, cases[c].cond, mask, 1),
-                                1, T - 1, T));
-            jepa_tensor *last = jepa_block_forward_last(ctx, &p, cases[c].b, x, cases[c].cond, mask, 1);
+            const jepa_block *blk = cases[c].b;
+            jepa_tensor *cx = cases[c].x, *cc = cases[c].cond;
+            jepa_tensor *all = jepa_contiguous(ctx, jepa_block_forward(ctx, &p, blk, cx, cc, mask, 1));
+            // the last position alone
+            jepa_tensor *last = jepa_block_forward_kv(ctx, &p, blk, cx, cc, NULL, NULL, mask, 1, 1);
             CHECK(last->ndim == 3 && last->shape[0] == B && last->shape[1] == 1 && last->shape[2] == E);
             last = jepa_contiguous(ctx, last);
-            double err = test_compare(last->data, all->data, B * E, 1e-6, 1e-6);
-            if (err > 1) fprintf(stderr, "FAIL: block %d, mask %d: last position off (%g)\n", c, mask, err);
-            CHECK(err <= 1);
+            for (int b = 0; b < B; b++) {
+                double err = test_compare(last->data + b * E, all->data + (b * T + T - 1) * E, E, 1e-6, 1e-6);
+                if (err > 1) fprintf(stderr, "FAIL: case %d, mask %d: last position off (%g)\n", c, mask, err);
+                CHECK(err <= 1);
+            }
             // the output moved: the block is not the identity
-            CHECK(test_compare(last->data, x->data + (T - 1) * E, E, 1e-3, 0) > 1);
+            CHECK(test_compare(all->data, cx->data, T * E, 1e-3, 0) > 1);
+            if (mask != JEPA_MASK_CAUSAL) continue; // a prefix's keys alone serve causal attention
+            // positions S.. after the prefix's keys and values, then the last of them alone
+            int64_t rows = cases[c].shared ? 1 : B;
+            jepa_tensor *pre_x = jepa_slice(ctx, jepa_slice(ctx, cx, 0, 0, rows), 1, 0, S);
+            jepa_tensor *pre_c = cc && cc->ndim == 3 ? jepa_slice(ctx, jepa_slice(ctx, cc, 0, 0, rows), 1, 0, S)
+                                                     : (cc ? jepa_slice(ctx, cc, 0, 0, rows) : NULL);
+            jepa_tensor *kv = NULL;
+            jepa_block_forward_kv(ctx, &p, blk, pre_x, pre_c, NULL, &kv, mask, 1, 1);
+            CHECK(kv && kv->shape[0] == rows && kv->shape[1] == S && kv->shape[2] == 3 * E);
+            jepa_tensor *post_x = jepa_slice(ctx, cx, 1, S, T);
+            jepa_tensor *post_c = cc && cc->ndim == 3 ? jepa_slice(ctx, cc, 1, S, T) : cc;
+            for (int only_last = 0; only_last <= 1; only_last++) {
+                jepa_tensor *y = jepa_contiguous(
+                    ctx, jepa_block_forward_kv(ctx, &p, blk, post_x, post_c, kv, NULL, mask, 1, only_last));
+                int64_t ty = only_last ? 1 : T - S;
+                CHECK(y->shape[0] == B && y->shape[1] == ty);
+                for (int b = 0; b < B; b++) {
+                    const float *want = all->data + (b * T + T - ty) * E;
+                    double err = test_compare(y->data + b * ty * E, want, ty * E, 1e-5, 1e-5);
+                    if (err > 1)
+                        fprintf(stderr, "FAIL: case %d, item %d, last %d: after the prefix off (%g)\n", c,
+                                b, only_last, err);
+                    CHECK(err <= 1);
+                }
+            }
         }
     test_tensor_free(x);
     test_tensor_free(c_tok);
     test_tensor_free(c_item);
+    test_tensor_free(xs);
+    test_tensor_free(cs);
     jepa_ctx_free(ctx);
     jepa_params_free(&p);
 }
@@ -235,6 +276,6 @@ int main(void) {
     test_vit_names_and_init();
     test_mlp_names();
     test_sinusoidal();
-    test_block_last();
+    test_block_kv();
     return test_finish("test_nn");
 }

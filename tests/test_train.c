@@ -721,6 +721,53 @@ static void test_rollout_term(void) {
     test_loss_falls("lewm_rollout", LEWM_ROLLOUT(2, 3));
 }
 
+// a planner's rollout from a history one row long, shared by every candidate (the predictor
+// reads its positions once), against the same history repeated for each: the same latents, for
+// histories shorter than, as long as and longer than the model's, with and without past actions
+static void test_rollout_shared_history(void) {
+    enum { N = 5, H = 4, D = 16 };
+    char err[256];
+    jepa_model m;
+    CHECK(make_model(&m, "{\"recipe\": \"lewm\", \"image\": 16, \"patch\": 4, \"vit_dim\": 16, "
+                         "\"vit_depth\": 1, \"vit_heads\": 2, \"projector_hidden\": 32, \"latent\": 16, "
+                         "\"pred_depth\": 2, \"pred_heads\": 2, \"history\": 3, \"horizon\": 1, "
+                         "\"frameskip\": 2}",
+                     err, sizeof err) == JEPA_OK);
+    // AdaLN-zero starts each block as the identity: draw its weights away from zero
+    jepa_rng rng;
+    jepa_rng_init(&rng, 5, 0);
+    for (int i = 0; i < m.params.count; i++)
+        if (strstr(m.params.items[i].name, "adaLN")) {
+            jepa_tensor *t = jepa_params_tensor(&m.params, i);
+            jepa_rng_fill_uniform(&rng, t->data, jepa_numel(t), -0.3f, 0.3f);
+        }
+    int64_t A = m.step_action_dim;
+    jepa_ctx *ctx = jepa_ctx_create(0);
+    jepa_tensor *acts = test_tensor(3, (int64_t[]){N, H, A}, 31, -1, 1);
+    for (int64_t th = 1; th <= 4; th++)
+        for (int with_past = 0; with_past <= (th > 1); with_past++) {
+            jepa_tensor *z = test_tensor(3, (int64_t[]){1, th, D}, 32 + (uint64_t)th, -1, 1);
+            jepa_tensor *past = with_past ? test_tensor(3, (int64_t[]){1, th - 1, A}, 40, -1, 1) : NULL;
+            jepa_ctx_reset(ctx);
+            jepa_tensor *zn = jepa_contiguous(ctx, jepa_expand(ctx, z, 3, (int64_t[]){N, th, D}));
+            jepa_tensor *pn =
+                past ? jepa_contiguous(ctx, jepa_expand(ctx, past, 3, (int64_t[]){N, th - 1, A})) : NULL;
+            jepa_tensor *want = jepa_contiguous(ctx, jepa_model_rollout(ctx, &m, zn, pn, acts));
+            jepa_tensor *got = jepa_contiguous(ctx, jepa_model_rollout(ctx, &m, z, past, acts));
+            CHECK(got->shape[0] == N && got->shape[1] == H && got->shape[2] == D);
+            double e = test_compare(got->data, want->data, N * H * D, 1e-5, 1e-5);
+            if (e > 1) fprintf(stderr, "FAIL: shared history of %lld (past %d): off by %g\n", (long long)th, with_past, e);
+            CHECK(e <= 1);
+            // the candidates' plans differ, and so do their latents
+            CHECK(test_compare(got->data, got->data + (N - 1) * H * D, H * D, 1e-4, 0) > 1);
+            test_tensor_free(z);
+            if (past) test_tensor_free(past);
+        }
+    test_tensor_free(acts);
+    jepa_ctx_free(ctx);
+    jepa_model_free(&m);
+}
+
 // freeze_encoder: a run started (--init) from a trained model changes its predictor only, its
 // first step's loss terms from the cached latents are those of the same weights encoding the
 // frames in inference mode, the loss falls, a resume is exact, and the misuses are named
@@ -862,6 +909,7 @@ int main(void) {
         test_refit_norms();
         test_target_frames();
         test_rollout_term();
+        test_rollout_shared_history();
         test_frozen_encoder();
         test_cli();
     }

@@ -130,10 +130,17 @@ void jepa_block_init(jepa_block *b, jepa_params *p, const char *name, int64_t di
 // x (B, T, E); cond (B, T, cond_dim) per token, or (B, cond_dim) per item, or NULL
 jepa_tensor *jepa_block_forward(jepa_ctx *ctx, jepa_params *p, const jepa_block *b, jepa_tensor *x,
                                 jepa_tensor *cond, int mask, int block);
-// the same block's output at the last position only, (B, 1, E), for a caller that wants no
-// other (an autoregressive rollout): the other positions' MLPs are not computed
-jepa_tensor *jepa_block_forward_last(jepa_ctx *ctx, jepa_params *p, const jepa_block *b,
-                                     jepa_tensor *x, jepa_tensor *cond, int mask, int block);
+// The same block over positions s..s+T-1 of a sequence, x (B, T, E) and cond as above, for an
+// autoregressive rollout:
+// - kv: the s earlier positions' keys and values, as kv_out gave them for this block (this
+//   block's qkv of them, (1 or B, s, 3E): one row is shared by every item), or NULL (s = 0);
+// - kv_out: when not NULL, receives x's keys and values (B, T, 3E);
+// - last: 1 for the output at the last position only, (B, 1, E); the other positions then give
+//   the attention their keys and values, and their MLPs are not computed.
+// The result is that of jepa_block_forward over the whole sequence, at the positions returned.
+jepa_tensor *jepa_block_forward_kv(jepa_ctx *ctx, jepa_params *p, const jepa_block *b,
+                                   jepa_tensor *x, jepa_tensor *cond, jepa_tensor *kv,
+                                   jepa_tensor **kv_out, int mask, int block, int last);
 
 // ---- positions: the sinusoidal table (T, E) of "Attention is all you need" ----
 void jepa_sinusoidal_positions(float *out, int64_t T, int64_t E);

@@ -81,8 +81,9 @@ jepa_tensor *jepa_model_encode(jepa_ctx *ctx, jepa_model *m, jepa_params *p, jep
 
 // Roll the predictor out from a history of latents z (B, Th, D) (pldm uses the last one), the
 // actions taken between them past_actions (B, Th-1, step_action_dim) (NULL: zeros; unused when
-// Th = 1) and the candidate actions (B, H, step_action_dim), H <= JEPA_WM_MAX_ROLLOUT: the
-// predicted latents (B, H, D), each prediction fed back in as the next input.
+// Th = 1) and the candidate actions (N, H, step_action_dim), H <= JEPA_WM_MAX_ROLLOUT: the
+// predicted latents (N, H, D), each prediction fed back in as the next input. B is N, or 1 for
+// a history every candidate shares (a planner's), which the predictor then reads once.
 jepa_tensor *jepa_model_rollout(jepa_ctx *ctx, jepa_model *m, jepa_tensor *z,
                                 jepa_tensor *past_actions, jepa_tensor *actions);
 

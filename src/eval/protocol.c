@@ -135,14 +135,10 @@ static void wm_push(wm_rollout *r, const float *z, const float *action) {
 
 static jepa_tensor *wm_rollout_fn(jepa_ctx *ctx, void *user, jepa_tensor *actions) {
     wm_rollout *r = user;
-    int64_t n = actions->shape[0], th = r->filled;
+    int64_t th = r->filled;
+    // the history, one row every candidate shares
     jepa_tensor *z = jepa_wrap(ctx, r->z, NULL, 3, (int64_t[]){1, th, r->d});
-    z = jepa_contiguous(ctx, jepa_expand(ctx, z, 3, (int64_t[]){n, th, r->d}));
-    jepa_tensor *past = NULL;
-    if (th > 1) {
-        past = jepa_wrap(ctx, r->past, NULL, 3, (int64_t[]){1, th - 1, r->sa});
-        past = jepa_contiguous(ctx, jepa_expand(ctx, past, 3, (int64_t[]){n, th - 1, r->sa}));
-    }
+    jepa_tensor *past = th > 1 ? jepa_wrap(ctx, r->past, NULL, 3, (int64_t[]){1, th - 1, r->sa}) : NULL;
     if (r->n_ensemble == 0) return jepa_model_rollout(ctx, r->m, z, past, actions);
     // an ensemble: each member's latents side by side, (N, H, K*D)
     jepa_tensor *outs[1 + JEPA_EVAL_MAX_ENSEMBLE];

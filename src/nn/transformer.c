@@ -7,6 +7,7 @@
 #include "jepa/ops_activation.h"
 #include "jepa/ops_attention.h"
 #include "jepa/ops_elementwise.h"
+#include "jepa/ops_shape.h"
 #include "jepa/ops_view.h"
 
 void jepa_mhsa_init(jepa_mhsa *a, jepa_params *p, const char *name, int64_t dim, int heads) {
@@ -25,18 +26,27 @@ static jepa_tensor *last_position(jepa_ctx *ctx, jepa_tensor *x) {
     return jepa_slice(ctx, x, 1, x->shape[1] - 1, x->shape[1]);
 }
 
-// every position, or (last) the last one only: every position's keys and values, one query's
-// output through the projection
-static jepa_tensor *mhsa(jepa_ctx *ctx, jepa_params *p, const jepa_mhsa *a, jepa_tensor *x, int mask,
-                         int block, int last) {
+// Attention over s earlier positions' keys and values kv (this layer's qkv of them: (1 or B, s,
+// 3E), or NULL) and x's own (B, T, E): the output at x's positions, or (last) at the last one
+// only, through the projection. kv_out, when given, receives x's qkv (B, T, 3E).
+static jepa_tensor *mhsa(jepa_ctx *ctx, jepa_params *p, const jepa_mhsa *a, jepa_tensor *x,
+                         jepa_tensor *kv, jepa_tensor **kv_out, int mask, int block, int last) {
     jepa_tensor *qkv = jepa_linear_forward(ctx, p, &a->qkv, x); // (B, T, 3E)
-    jepa_tensor *o = jepa_attention_qkv(ctx, qkv, a->heads, mask, block); // (B, T, E)
-    return jepa_linear_forward(ctx, p, &a->proj, last ? last_position(ctx, o) : o);
+    if (kv_out) *kv_out = qkv;
+    int64_t B = qkv->shape[0], T = qkv->shape[1], s = kv ? kv->shape[1] : 0;
+    if (kv) {
+        jepa_tensor *parts[2] = {jepa_expand(ctx, kv, 3, (int64_t[]){B, s, 3 * a->dim}), qkv};
+        qkv = jepa_concat(ctx, 2, parts, 1);
+    }
+    jepa_tensor *o = jepa_attention_qkv(ctx, qkv, a->heads, mask, block); // (B, s + T, E)
+    if (last) o = last_position(ctx, o);
+    else if (s) o = jepa_slice(ctx, o, 1, s, s + T);
+    return jepa_linear_forward(ctx, p, &a->proj, o);
 }
 
 jepa_tensor *jepa_mhsa_forward(jepa_ctx *ctx, jepa_params *p, const jepa_mhsa *a, jepa_tensor *x,
                                int mask, int block) {
-    return mhsa(ctx, p, a, x, mask, block, 0);
+    return mhsa(ctx, p, a, x, NULL, NULL, mask, block, 0);
 }
 
 void jepa_block_init(jepa_block *b, jepa_params *p, const char *name, int64_t dim, int heads,
@@ -67,15 +77,15 @@ static jepa_tensor *modulate(jepa_ctx *ctx, jepa_tensor *x, jepa_tensor *shift, 
     return jepa_add(ctx, jepa_add(ctx, x, jepa_mul(ctx, x, scale)), shift);
 }
 
-// last: the output at the last position only, (B, 1, E). The earlier positions still give the
-// attention its keys and values; what only their own outputs need (their attention's projection,
-// the MLP and its norm) is skipped.
-static jepa_tensor *block_forward(jepa_ctx *ctx, jepa_params *p, const jepa_block *b, jepa_tensor *x,
-                                  jepa_tensor *cond, int mask, int block, int last) {
+jepa_tensor *jepa_block_forward_kv(jepa_ctx *ctx, jepa_params *p, const jepa_block *b,
+                                   jepa_tensor *x, jepa_tensor *cond, jepa_tensor *kv,
+                                   jepa_tensor **kv_out, int mask, int block, int last) {
+    // last: what only the earlier positions' own outputs need (their attention's projection, the
+    // MLP and its norm) is skipped; they still give the attention its keys and values
     jepa_tensor *rest = last ? last_position(ctx, x) : x; // the residual stream kept
     if (b->cond_dim == 0 || !cond) {
-        jepa_tensor *h = mhsa(ctx, p, &b->attn, jepa_norm_forward(ctx, p, &b->norm1, x, 0), mask,
-                              block, last);
+        jepa_tensor *h = mhsa(ctx, p, &b->attn, jepa_norm_forward(ctx, p, &b->norm1, x, 0), kv,
+                              kv_out, mask, block, last);
         rest = jepa_add(ctx, rest, h);
         h = jepa_mlp_forward(ctx, p, &b->mlp, jepa_norm_forward(ctx, p, &b->norm2, rest, 0));
         return jepa_add(ctx, rest, h);
@@ -89,19 +99,15 @@ static jepa_tensor *block_forward(jepa_ctx *ctx, jepa_params *p, const jepa_bloc
         else if (last && i >= 2) m[i] = last_position(ctx, m[i]); // past the attention: one row
     }
     jepa_tensor *h = modulate(ctx, jepa_norm_forward(ctx, p, &b->norm1, x, 0), m[0], m[1]);
-    rest = jepa_add(ctx, rest, jepa_mul(ctx, m[2], mhsa(ctx, p, &b->attn, h, mask, block, last)));
+    h = mhsa(ctx, p, &b->attn, h, kv, kv_out, mask, block, last);
+    rest = jepa_add(ctx, rest, jepa_mul(ctx, m[2], h));
     h = modulate(ctx, jepa_norm_forward(ctx, p, &b->norm2, rest, 0), m[3], m[4]);
     return jepa_add(ctx, rest, jepa_mul(ctx, m[5], jepa_mlp_forward(ctx, p, &b->mlp, h)));
 }
 
 jepa_tensor *jepa_block_forward(jepa_ctx *ctx, jepa_params *p, const jepa_block *b, jepa_tensor *x,
                                 jepa_tensor *cond, int mask, int block) {
-    return block_forward(ctx, p, b, x, cond, mask, block, 0);
-}
-
-jepa_tensor *jepa_block_forward_last(jepa_ctx *ctx, jepa_params *p, const jepa_block *b,
-                                     jepa_tensor *x, jepa_tensor *cond, int mask, int block) {
-    return block_forward(ctx, p, b, x, cond, mask, block, 1);
+    return jepa_block_forward_kv(ctx, p, b, x, cond, NULL, NULL, mask, block, 0);
 }
 
 void jepa_sinusoidal_positions(float *out, int64_t T, int64_t E) {

@@ -247,23 +247,25 @@ jepa_tensor *jepa_wm_pldm_step(jepa_ctx *ctx, jepa_model *m, jepa_tensor *h, jep
     return jepa_add(ctx, h, jepa_mlp_forward(ctx, &m->params, &m->pred_mlp, jepa_concat(ctx, 2, in, 1)));
 }
 
-// every position's prediction, or (last) the last position's only
+// The predictions at positions s..s+T-1 of a window, or (last) at the last of them only, from
+// their latents z (B, T, D) and actions a (B, T, A). kv (NULL when s = 0) holds each block's keys
+// and values of the first s positions, as kv_out receives them (when not NULL) for these.
 static jepa_tensor *lewm_predict(jepa_ctx *ctx, jepa_model *m, jepa_tensor *z, jepa_tensor *a,
-                                 int last) {
+                                 int64_t s, jepa_tensor **kv, jepa_tensor **kv_out, int last) {
     jepa_params *p = &m->params;
     int64_t T = z->shape[1];
-    jepa_tensor *pos = jepa_slice(ctx, jepa_params_tensor(p, m->pred_pos), 1, 0, T);
+    jepa_tensor *pos = jepa_slice(ctx, jepa_params_tensor(p, m->pred_pos), 1, s, s + T);
     jepa_tensor *x = jepa_add(ctx, z, pos);
     jepa_tensor *c = jepa_linear_forward(ctx, p, &m->action_embed, a);
     for (int i = 0, final = m->cfg.pred_depth - 1; i <= final; i++)
-        x = (last && i == final ? jepa_block_forward_last : jepa_block_forward)(
-            ctx, p, &m->pred_blocks[i], x, c, JEPA_MASK_CAUSAL, 1);
+        x = jepa_block_forward_kv(ctx, p, &m->pred_blocks[i], x, c, kv ? kv[i] : NULL,
+                                  kv_out ? &kv_out[i] : NULL, JEPA_MASK_CAUSAL, 1, last && i == final);
     x = jepa_norm_forward(ctx, p, &m->pred_norm, x, 0);
     return jepa_linear_forward(ctx, p, &m->pred_head, x);
 }
 
 jepa_tensor *jepa_wm_lewm_predict(jepa_ctx *ctx, jepa_model *m, jepa_tensor *z, jepa_tensor *a) {
-    return lewm_predict(ctx, m, z, a, 0);
+    return lewm_predict(ctx, m, z, a, 0, NULL, NULL, 0);
 }
 
 jepa_tensor *jepa_wm_time_step(jepa_ctx *ctx, jepa_tensor *x, int64_t t) {
@@ -281,23 +283,44 @@ jepa_tensor *jepa_wm_add_time(jepa_ctx *ctx, jepa_tensor *x) {
     return jepa_reshape(ctx, x, x->ndim + 1, shape);
 }
 
+// (1 or N, ...) -> (N, ...), a view
+static jepa_tensor *rows(jepa_ctx *ctx, jepa_tensor *x, int64_t N) {
+    int64_t shape[JEPA_MAX_DIMS];
+    memcpy(shape, x->shape, sizeof(int64_t) * (size_t)x->ndim);
+    shape[0] = N;
+    return jepa_expand(ctx, x, x->ndim, shape);
+}
+
+// tokens[from..to) side by side along time, each with N rows
+static jepa_tensor *window(jepa_ctx *ctx, jepa_tensor **tokens, int64_t from, int64_t to, int64_t N) {
+    jepa_tensor *parts[JEPA_WM_MAX_ROLLOUT + JEPA_WM_MAX_HISTORY];
+    for (int64_t i = from; i < to; i++) parts[i - from] = rows(ctx, tokens[i], N);
+    return to - from == 1 ? jepa_contiguous(ctx, parts[0]) : jepa_concat(ctx, (int)(to - from), parts, 1);
+}
+
 jepa_tensor *jepa_model_rollout(jepa_ctx *ctx, jepa_model *m, jepa_tensor *z,
                                 jepa_tensor *past_actions, jepa_tensor *actions) {
-    int64_t H = actions->shape[1], Th = z->shape[1], hist = m->cfg.history;
+    int64_t N = actions->shape[0], H = actions->shape[1], B = z->shape[0], Th = z->shape[1];
+    int64_t hist = m->cfg.history;
     JEPA_CHECK_MSG(H <= JEPA_WM_MAX_ROLLOUT && actions->shape[2] == m->step_action_dim,
                    "rollout: bad actions");
-    JEPA_CHECK_MSG(!past_actions || past_actions->shape[1] == Th - 1, "rollout: bad past actions");
+    JEPA_CHECK_MSG(B == N || B == 1, "rollout: the history has one row or one per candidate");
+    JEPA_CHECK_MSG(!past_actions || (past_actions->shape[0] == B && past_actions->shape[1] == Th - 1),
+                   "rollout: bad past actions");
     jepa_tensor *out[JEPA_WM_MAX_ROLLOUT];
     if (m->recipe == JEPA_RECIPE_PLDM) {
-        jepa_tensor *h = jepa_wm_time_step(ctx, z, Th - 1);
+        jepa_tensor *h = jepa_contiguous(ctx, rows(ctx, jepa_wm_time_step(ctx, z, Th - 1), N));
         for (int64_t k = 0; k < H; k++) {
             h = jepa_wm_pldm_step(ctx, m, h, jepa_wm_time_step(ctx, actions, k));
             out[k] = jepa_wm_add_time(ctx, h);
         }
         return H == 1 ? out[0] : jepa_concat(ctx, (int)H, out, 1);
     }
-    // lewm: a sliding window of the last `history` latents, each with the action taken from it
-    int64_t B = z->shape[0], A = m->step_action_dim, n = 0;
+    // lewm: a sliding window of the last `history` latents, each with the action taken from it.
+    // A history of one row is every candidate's: the window's positions whose latent and action
+    // are both the history's (all its latents but the last, which takes a candidate's action) go
+    // through the predictor once, as the keys and values the candidates' positions attend to.
+    int64_t A = m->step_action_dim, n = 0;
     jepa_tensor *tokens[JEPA_WM_MAX_ROLLOUT + JEPA_WM_MAX_HISTORY];
     jepa_tensor *acts[JEPA_WM_MAX_ROLLOUT + JEPA_WM_MAX_HISTORY];
     jepa_tensor *zero_a = past_actions ? NULL : jepa_zeros(ctx, 3, (int64_t[]){B, 1, A});
@@ -305,12 +328,17 @@ jepa_tensor *jepa_model_rollout(jepa_ctx *ctx, jepa_model *m, jepa_tensor *z,
         tokens[n] = jepa_slice(ctx, z, 1, t, t + 1);
         acts[n] = t + 1 < Th ? (past_actions ? jepa_slice(ctx, past_actions, 1, t, t + 1) : zero_a) : NULL;
     }
+    int64_t shared_end = B < N ? n - 1 : 0; // the positions before it are shared
     for (int64_t k = 0; k < H; k++) {
         acts[n - 1] = jepa_slice(ctx, actions, 1, k, k + 1);
-        int64_t first = n > hist ? n - hist : 0, len = n - first;
-        jepa_tensor *zs = len == 1 ? tokens[first] : jepa_concat(ctx, (int)len, tokens + first, 1);
-        jepa_tensor *as = len == 1 ? acts[first] : jepa_concat(ctx, (int)len, acts + first, 1);
-        out[k] = lewm_predict(ctx, m, zs, as, 1); // the window's last position only
+        int64_t first = n > hist ? n - hist : 0, s = shared_end > first ? shared_end - first : 0;
+        jepa_tensor *kv[JEPA_WM_MAX_BLOCKS];
+        if (s)
+            lewm_predict(ctx, m, window(ctx, tokens, first, first + s, 1),
+                         window(ctx, acts, first, first + s, 1), 0, NULL, kv, 1);
+        // the window's last position only
+        out[k] = lewm_predict(ctx, m, window(ctx, tokens, first + s, n, N),
+                              window(ctx, acts, first + s, n, N), s, s ? kv : NULL, NULL, 1);
         tokens[n++] = out[k];
     }
     return H == 1 ? jepa_contiguous(ctx, out[0]) : jepa_concat(ctx, (int)H, out, 1);

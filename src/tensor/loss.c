@@ -77,8 +77,8 @@ double jepa_loss_kernel_ref(jepa_loss_kind kind, const float *pred, const float 
 
 // g[i] += SIGN_OF_G * scale * EXPR(d) over every element, vectorized
 #define GRAD_LOOP(EXPR, g, SIGN_OF_G)                                                              \
-    _Pragma("omp parallel for simd if (parallel: par) num_threads(jepa_threads_get())") for (int64_t i = 0;  \
-                                                                                   i < n; i++) {   \
+    _Pragma("omp parallel for simd if (parallel: par) num_threads(jepa_threads_get())")           \
+    for (int64_t i = 0; i < n; i++) {                                                              \
         float d = pred[i] - target[i];                                                             \
         g[i] += SIGN_OF_G scale * EXPR(d);                                                         \
     }

@@ -104,8 +104,8 @@ static double unary_dd(jepa_unary_kind kind, double x, double p) {
 
 // one threaded, vectorized loop per kind: y[i] = EXPR of v = x[i]
 #define UNARY_LOOP(EXPR)                                                                           \
-    _Pragma("omp parallel for simd if (parallel: par) num_threads(jepa_threads_get())") for (int64_t i = 0;  \
-                                                                                   i < n; i++) {   \
+    _Pragma("omp parallel for simd if (parallel: par) num_threads(jepa_threads_get())")           \
+    for (int64_t i = 0; i < n; i++) {                                                              \
         float v = x[i];                                                                            \
         y[i] = EXPR;                                                                               \
     }                                                                                              \
@@ -159,8 +159,8 @@ void jepa_unary_kernel_ref(jepa_unary_kind kind, float *y, const float *x, int64
 
 // gx[i] += g[i] * DERIV, with v = x[i] and w = y[i]
 #define GRAD_LOOP(DERIV)                                                                           \
-    _Pragma("omp parallel for simd if (parallel: par) num_threads(jepa_threads_get())") for (int64_t i = 0;  \
-                                                                                   i < n; i++) {   \
+    _Pragma("omp parallel for simd if (parallel: par) num_threads(jepa_threads_get())")           \
+    for (int64_t i = 0; i < n; i++) {                                                              \
         float v = x[i], w = y[i];                                                                  \
         (void)v, (void)w;                                                                          \
         gx[i] += g[i] * (DERIV);                                                                   \

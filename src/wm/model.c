@@ -283,8 +283,9 @@ jepa_tensor *jepa_wm_add_time(jepa_ctx *ctx, jepa_tensor *x) {
     return jepa_reshape(ctx, x, x->ndim + 1, shape);
 }
 
-// (1 or N, ...) -> (N, ...), a view
+// (1 or N, ...) -> (N, ...): x itself, or a view of its one row repeated
 static jepa_tensor *rows(jepa_ctx *ctx, jepa_tensor *x, int64_t N) {
+    if (x->shape[0] == N) return x;
     int64_t shape[JEPA_MAX_DIMS];
     memcpy(shape, x->shape, sizeof(int64_t) * (size_t)x->ndim);
     shape[0] = N;
@@ -295,7 +296,7 @@ static jepa_tensor *rows(jepa_ctx *ctx, jepa_tensor *x, int64_t N) {
 static jepa_tensor *window(jepa_ctx *ctx, jepa_tensor **tokens, int64_t from, int64_t to, int64_t N) {
     jepa_tensor *parts[JEPA_WM_MAX_ROLLOUT + JEPA_WM_MAX_HISTORY];
     for (int64_t i = from; i < to; i++) parts[i - from] = rows(ctx, tokens[i], N);
-    return to - from == 1 ? jepa_contiguous(ctx, parts[0]) : jepa_concat(ctx, (int)(to - from), parts, 1);
+    return to - from == 1 ? parts[0] : jepa_concat(ctx, (int)(to - from), parts, 1);
 }
 
 jepa_tensor *jepa_model_rollout(jepa_ctx *ctx, jepa_model *m, jepa_tensor *z,
@@ -309,7 +310,8 @@ jepa_tensor *jepa_model_rollout(jepa_ctx *ctx, jepa_model *m, jepa_tensor *z,
                    "rollout: bad past actions");
     jepa_tensor *out[JEPA_WM_MAX_ROLLOUT];
     if (m->recipe == JEPA_RECIPE_PLDM) {
-        jepa_tensor *h = jepa_contiguous(ctx, rows(ctx, jepa_wm_time_step(ctx, z, Th - 1), N));
+        jepa_tensor *h = jepa_wm_time_step(ctx, z, Th - 1);
+        if (B < N) h = jepa_contiguous(ctx, rows(ctx, h, N)); // a shared history
         for (int64_t k = 0; k < H; k++) {
             h = jepa_wm_pldm_step(ctx, m, h, jepa_wm_time_step(ctx, actions, k));
             out[k] = jepa_wm_add_time(ctx, h);

@@ -329,6 +329,8 @@ int main(void) {
     expect_fail("train --config %T/tiny.json --data %T/ds --out %T/r1 --bogus", "r1", "--bogus",
                 NULL);
     expect_fail("probe --ckpt %T/run/best.safetensors --data %T/ds --bogus", NULL, "--bogus", NULL);
+    expect_fail("probe --ckpt %T/run/best.safetensors --data %T/ds --frames 1", NULL, "--frames",
+                NULL);
     expect_fail("plan --ckpt %T/run/best.safetensors --env tworoom --bogus", NULL, "--bogus", NULL);
     expect_fail("eval --ckpt %T/run/best.safetensors --env tworoom --episodes 1 --bogus --json "
                 "%T/e.json",

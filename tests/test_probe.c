@@ -215,16 +215,30 @@ static void test_encode(void) {
     // the whole probe: one finite R^2 per varying state variable, NaN for the constant ones
     double r2[4];
     int64_t train[3] = {0, 1, 2}, test[1] = {3};
-    CHECK(jepa_probe_run(&m, &ds, train, 3, test, 1, r2, NULL, err, sizeof err) == JEPA_OK);
+    CHECK(jepa_probe_run(&m, &ds, train, 3, test, 1, JEPA_PROBE_FRAMES, r2, NULL, err,
+                         sizeof err) == JEPA_OK);
     CHECK(isfinite(r2[0]) && isfinite(r2[1]) && isnan(r2[2]) && isnan(r2[3]));
+    // on fewer frames: the fit on `frames` of the training frames, the score on half as many
+    // held-out ones, as the encoder and the read-out give them by hand
+    double r2f[4], r2h[4];
+    float *xtr = NULL, *ytr = NULL, *xte = NULL, *yte = NULL;
+    int64_t ntr = 0, nte = 0;
+    CHECK(jepa_probe_run(&m, &ds, train, 3, test, 1, 12, r2f, NULL, err, sizeof err) == JEPA_OK);
+    CHECK(jepa_probe_encode(&m, &ds, train, 3, 12, &xtr, &ytr, &ntr, err, sizeof err) == JEPA_OK);
+    CHECK(jepa_probe_encode(&m, &ds, test, 1, 6, &xte, &yte, &nte, err, sizeof err) == JEPA_OK);
+    CHECK(ntr == 12 && nte == 6);
+    CHECK(jepa_probe_r2(xtr, ytr, ntr, xte, yte, nte, (int)D, 4, ds.angle_states, 1e-3 * 12.0,
+                        r2h) == JEPA_OK);
+    CHECK(r2f[0] == r2h[0] && r2f[1] == r2h[1] && r2f[0] != r2[0]);
+    free(xtr), free(ytr), free(xte), free(yte);
     // the predictor's probe: 2 windows of 2 steps ahead from 1 encoding, spread over the
     // held-out episodes' 2 x 4 starts: (episode 3, start 0) and (episode 1, start 0). Their MSE
     // per step against the predictor rolled out by hand on those windows
     int64_t fs = m.cfg.frameskip, nw = 0, held[2] = {3, 1};
     double r2r[2 * 4], mse[2], r2t[4], want[2] = {0, 0};
     CHECK(fs * 2 <= 5);
-    CHECK(jepa_probe_rollout(&m, &ds, train, 3, held, 2, 1, 2, 2, r2r, mse, r2t, &nw, err,
-                             sizeof err) == JEPA_OK);
+    CHECK(jepa_probe_rollout(&m, &ds, train, 3, held, 2, JEPA_PROBE_FRAMES, 1, 2, 2, r2r, mse,
+                             r2t, &nw, err, sizeof err) == JEPA_OK);
     jepa_window w3 = {.frames = 3, .frameskip = (int)fs};
     jepa_batch wb;
     CHECK(jepa_batch_alloc(&wb, &ds, &w3, 1) == JEPA_OK);
@@ -249,11 +263,11 @@ static void test_encode(void) {
     CHECK(nw == 2 && fabs(mse[0] - want[0]) <= 1e-5 * want[0] &&
           fabs(mse[1] - want[1]) <= 1e-5 * want[1] && want[1] > 0);
     // a start beyond the history, and a rollout longer than the episodes: refused by name
-    CHECK(jepa_probe_rollout(&m, &ds, train, 3, held, 2, m.cfg.history + 1, 2, 2, r2r, mse, r2t,
-                             &nw, err, sizeof err) == JEPA_ERR_INVALID &&
+    CHECK(jepa_probe_rollout(&m, &ds, train, 3, held, 2, JEPA_PROBE_FRAMES, m.cfg.history + 1, 2,
+                             2, r2r, mse, r2t, &nw, err, sizeof err) == JEPA_ERR_INVALID &&
           strstr(err, "history"));
-    CHECK(jepa_probe_rollout(&m, &ds, train, 3, held, 2, 1, 6, 2, r2r, mse, r2t, &nw, err,
-                             sizeof err) == JEPA_ERR_SHAPE &&
+    CHECK(jepa_probe_rollout(&m, &ds, train, 3, held, 2, JEPA_PROBE_FRAMES, 1, 6, 2, r2r, mse,
+                             r2t, &nw, err, sizeof err) == JEPA_ERR_SHAPE &&
           strstr(err, "the episodes have 5"));
     jepa_batch_free(&wb);
     jepa_ctx_free(ctx);

@@ -9,10 +9,12 @@
 
 static int usage(FILE *f) {
     fprintf(f, "usage: jepa probe --ckpt RUN/best.safetensors --data DIR [--threads N]\n"
-               "                  [--rollout H [--from N] [--windows 1600]]\n"
+               "                  [--frames 4000] [--rollout H [--from N] [--windows 1600]]\n"
                "\n"
                "Fits a ridge regression from latents to each state variable on the training\n"
                "episodes and prints R^2 on the held-out ones (the split of the checkpoint's seed).\n"
+               "--frames F: fit on at most F frames of the training episodes and score on F/2 of\n"
+               "the held-out ones, spread evenly over them (the trainer's probe: 4000).\n"
                "--rollout H: the predictor's latents too. On windows of the held-out episodes it\n"
                "starts from the first N encodings (default 1, as planning's first plan; up to the\n"
                "history) and rolls out H model steps with the data's actions; each step ahead gets\n"
@@ -25,11 +27,12 @@ int jepa_cli_probe_parse(int argc, char **argv, jepa_cli_probe_opts *o) {
     memset(o, 0, sizeof *o);
     long long rollout = 0, from = 1;
     o->windows = 1600;
+    o->frames = JEPA_PROBE_FRAMES;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v;
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) return usage(stdout);
         if (!strcmp(a, "--ckpt") || !strcmp(a, "--data") || !strcmp(a, "--rollout") ||
-            !strcmp(a, "--from") || !strcmp(a, "--windows")) {
+            !strcmp(a, "--from") || !strcmp(a, "--windows") || !strcmp(a, "--frames")) {
             if (!(v = jepa_cli_value(cmd, argc, argv, &i))) return 2;
             if (!strcmp(a, "--ckpt")) o->ckpt = v;
             else if (!strcmp(a, "--data")) o->data = v;
@@ -37,6 +40,8 @@ int jepa_cli_probe_parse(int argc, char **argv, jepa_cli_probe_opts *o) {
                 if (!jepa_cli_int(cmd, a, v, 1, JEPA_WM_MAX_ROLLOUT, &rollout)) return 1;
             } else if (!strcmp(a, "--from")) {
                 if (!jepa_cli_int(cmd, a, v, 1, 16, &from)) return 1;
+            } else if (!strcmp(a, "--frames")) {
+                if (!jepa_cli_int(cmd, a, v, 2, 100000000, &o->frames)) return 1;
             } else if (!jepa_cli_int(cmd, a, v, 1, 1000000, &o->windows)) {
                 return 1;
             }
@@ -68,9 +73,9 @@ static jepa_status print_rollout(jepa_model *m, const jepa_dataset *ds,
     int64_t S = ds->state_dim, n = 0;
     double *r2 = malloc(sizeof(double) * (size_t)(o->rollout * S)), r2_true[JEPA_PROBE_MAX_STATE];
     double *mse = malloc(sizeof(double) * (size_t)o->rollout);
-    jepa_status st = r2 && mse ? jepa_probe_rollout(m, ds, train, n_train, val, n_val, o->from,
-                                                    o->rollout, o->windows, r2, mse, r2_true, &n,
-                                                    err, err_size)
+    jepa_status st = r2 && mse ? jepa_probe_rollout(m, ds, train, n_train, val, n_val, o->frames,
+                                                    o->from, o->rollout, o->windows, r2, mse,
+                                                    r2_true, &n, err, err_size)
                                : jepa_fail(err, err_size, JEPA_ERR_NOMEM, "out of memory");
     if (st == JEPA_OK) {
         printf("\nthe predictor from %d encoding%s, %lld windows, its latents k steps ahead "
@@ -123,9 +128,13 @@ int jepa_cli_probe_run(const jepa_cli_probe_opts *o) {
     if (st == JEPA_OK)
         st = jepa_dataset_split(&ds, m.cfg.val_fraction > 0 ? m.cfg.val_fraction : 0.1,
                                 (uint64_t)m.cfg.seed, &train, &n_train, &val, &n_val);
-    if (st == JEPA_OK) st = jepa_probe_run(&m, &ds, train, n_train, val, n_val, r2, NULL, err, sizeof err);
+    if (st == JEPA_OK)
+        st = jepa_probe_run(&m, &ds, train, n_train, val, n_val, o->frames, r2, NULL, err,
+                            sizeof err);
     if (st == JEPA_OK) {
-        printf("probe R^2 on %lld held-out episodes:\n", (long long)n_val);
+        printf("probe R^2 on %lld held-out episodes (fit on at most %lld training frames, scored "
+               "on at most %lld):\n",
+               (long long)n_val, o->frames, o->frames / 2);
         for (int64_t s = 0; s < ds.state_dim; s++) {
             char name[64];
             state_name(&ds, s, name, sizeof name);

@@ -60,6 +60,7 @@ typedef struct jepa_cli_probe_opts {
     const char *ckpt, *data; // inside argv
     int rollout, from;       // --rollout H (0: the encoder's probe alone), --from N
     long long windows;       // --windows W
+    long long frames;        // --frames F (JEPA_PROBE_FRAMES)
 } jepa_cli_probe_opts;
 int jepa_cli_probe_parse(int argc, char **argv, jepa_cli_probe_opts *o);
 int jepa_cli_probe_run(const jepa_cli_probe_opts *o);

@@ -193,12 +193,15 @@ jepa_status jepa_probe_r2(const float *xtr, const float *ytr, int64_t ntr, const
 }
 
 jepa_status jepa_probe_run(jepa_model *m, const jepa_dataset *ds, const int64_t *train,
-                           int64_t n_train, const int64_t *test, int64_t n_test, double *r2,
-                           float *monitors, char *err, size_t err_size) {
+                           int64_t n_train, const int64_t *test, int64_t n_test, int64_t frames,
+                           double *r2, float *monitors, char *err, size_t err_size) {
     float *xtr = NULL, *ytr = NULL, *xte = NULL, *yte = NULL;
     int64_t ntr = 0, nte = 0;
-    jepa_status st = jepa_probe_encode(m, ds, train, n_train, 4000, &xtr, &ytr, &ntr, err, err_size);
-    if (st == JEPA_OK) st = jepa_probe_encode(m, ds, test, n_test, 2000, &xte, &yte, &nte, err, err_size);
+    jepa_status st =
+        jepa_probe_encode(m, ds, train, n_train, frames, &xtr, &ytr, &ntr, err, err_size);
+    if (st == JEPA_OK)
+        st = jepa_probe_encode(m, ds, test, n_test, frames / 2 > 0 ? frames / 2 : 1, &xte, &yte,
+                               &nte, err, err_size);
     if (st == JEPA_OK) {
         st = jepa_probe_r2(xtr, ytr, ntr, xte, yte, nte, m->cfg.latent, (int)ds->state_dim,
                            ds->angle_states, 1e-3 * (double)ntr, r2);
@@ -216,9 +219,10 @@ jepa_status jepa_probe_run(jepa_model *m, const jepa_dataset *ds, const int64_t 
 }
 
 jepa_status jepa_probe_rollout(jepa_model *m, const jepa_dataset *ds, const int64_t *train,
-                               int64_t n_train, const int64_t *test, int64_t n_test, int from,
-                               int horizon, int64_t windows, double *r2, double *mse,
-                               double *r2_true, int64_t *n_windows, char *err, size_t err_size) {
+                               int64_t n_train, const int64_t *test, int64_t n_test,
+                               int64_t fit_frames, int from, int horizon, int64_t windows,
+                               double *r2, double *mse, double *r2_true, int64_t *n_windows,
+                               char *err, size_t err_size) {
     const jepa_wm_config *c = &m->cfg;
     int64_t D = c->latent, S = ds->state_dim, T = from + horizon;
     jepa_window w = {.frames = (int)T, .frameskip = c->frameskip};
@@ -243,7 +247,8 @@ jepa_status jepa_probe_rollout(jepa_model *m, const jepa_dataset *ds, const int6
     // the read-out's training set: the training episodes' encodings, as jepa_probe_run's
     float *xtr = NULL, *ytr = NULL, *pred = NULL, *truth = NULL, *states = NULL;
     int64_t ntr = 0, starts = ds->steps - span + 1, N = windows;
-    jepa_status st = jepa_probe_encode(m, ds, train, n_train, 4000, &xtr, &ytr, &ntr, err, err_size);
+    jepa_status st =
+        jepa_probe_encode(m, ds, train, n_train, fit_frames, &xtr, &ytr, &ntr, err, err_size);
     if (st != JEPA_OK) return st;
     // the windows: N spread evenly over every (episode, start) of the held-out episodes
     if (N > n_test * starts) N = n_test * starts;

@@ -371,7 +371,7 @@ static void write_validation(run *r, double val, const float *terms, const char 
     double r2[JEPA_PROBE_MAX_STATE];
     float mon[2];
     jepa_status ps = jepa_probe_run(&r->model, &r->data, r->train_eps, r->n_train, r->val_eps,
-                                    r->n_val, r2, mon, err, n);
+                                    r->n_val, JEPA_PROBE_FRAMES, r2, mon, err, n);
     fprintf(r->metrics, "{\"step\":%lld,\"val_loss\":%.9g", (long long)r->state.step, val);
     write_terms(r->metrics, "val_", terms, names, n_terms);
     if (ps == JEPA_OK) {

@@ -44,22 +44,22 @@ jepa_status jepa_probe_encode(struct jepa_model *m, const jepa_dataset *ds, cons
 
 // The whole probe: encode at most `frames` frames of the training episodes and frames / 2 of the
 // held-out ones (jepa_probe_encode), fit on the first, score on the second (r2 has ds->state_dim
-// entries), by jepa_probe_r2 with ds->angle_states. monitors (may be NULL) gets the collapse
-// monitors of the held-out latents: [0] the mean per-dimension std, [1] the effective rank.
+// entries), by jepa_probe_r2 with ds->angle_states and lambda = 1e-3 x the fit's frames. monitors
+// (may be NULL) gets the collapse monitors of the held-out latents: [0] the mean per-dimension std,
+// [1] the effective rank.
 jepa_status jepa_probe_run(struct jepa_model *m, const jepa_dataset *ds, const int64_t *train,
                            int64_t n_train, const int64_t *test, int64_t n_test, int64_t frames,
                            double *r2, float *monitors, char *err, size_t err_size);
 
-// The probe of the predictor: how much of the state its predicted latents hold, steps ahead.
-// The read-out is fitted on at most `fit_frames` of the training episodes' encodings (as
-// jepa_probe_run). Over `windows`
-// windows of the held-out episodes (spread evenly over them; fewer when they do not fit), the
-// predictor starts from the first `from` encodings (1..history; planning's first plan has 1) and
-// rolls out `horizon` model steps with the data's actions, as planning does. Row k (0..horizon-1)
-// of r2 (horizon x state_dim) scores the read-out of the latents predicted k+1 steps ahead against
-// the true states there, and mse[k] their mean squared error per dimension against the
-// encodings of those frames; r2_true (state_dim) scores the encodings of the same frames, all
-// steps pooled. *n_windows gets the windows used.
+// The probe of the predictor: how much of the state its predicted latents hold, steps ahead. The
+// read-out is fitted on at most `fit_frames` of the training episodes' encodings (as
+// jepa_probe_run). Over `windows` windows of the held-out episodes (spread evenly over them; fewer
+// when they do not fit), the predictor starts from the first `from` encodings (1..history;
+// planning's first plan has 1) and rolls out `horizon` model steps with the data's actions, as
+// planning does. Row k (0..horizon-1) of r2 (horizon x state_dim) scores the read-out of the
+// latents predicted k+1 steps ahead against the true states there, and mse[k] their mean squared
+// error per dimension against the encodings of those frames; r2_true (state_dim) scores the
+// encodings of the same frames, all steps pooled. *n_windows gets the windows used.
 jepa_status jepa_probe_rollout(struct jepa_model *m, const jepa_dataset *ds, const int64_t *train,
                                int64_t n_train, const int64_t *test, int64_t n_test,
                                int64_t fit_frames, int from, int horizon, int64_t windows,

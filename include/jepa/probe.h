@@ -30,10 +30,10 @@ jepa_status jepa_probe_r2(const float *Xtr, const float *Ytr, int64_t Ntr, const
                           double lambda, double *r2);
 
 // Encode every frame of the listed episodes, in order, or when they hold more than max_frames,
-// max_frames of them spread evenly over all (frame i is number floor(i * total / max_frames) of
-// the concatenated episodes), with the model's online encoder; latents (n, D) and the states
-// (n, S) are malloc'd for the caller. An empty list fails with JEPA_ERR_INVALID, frames (or
-// proprio) of another size than the model's with JEPA_ERR_SHAPE.
+// max_frames of them spread evenly over all (frame i is number floor(i * total / max_frames) of the
+// concatenated episodes; a max_frames below 1 counts as 1), with the model's online encoder;
+// latents (n, D) and the states (n, S) are malloc'd for the caller. An empty list fails with
+// JEPA_ERR_INVALID, frames (or proprio) of another size than the model's with JEPA_ERR_SHAPE.
 jepa_status jepa_probe_encode(struct jepa_model *m, const jepa_dataset *ds, const int64_t *episodes,
                               int64_t n_episodes, int64_t max_frames, float **latents,
                               float **states, int64_t *n, char *err, size_t err_size);

@@ -200,8 +200,7 @@ jepa_status jepa_probe_run(jepa_model *m, const jepa_dataset *ds, const int64_t 
     jepa_status st =
         jepa_probe_encode(m, ds, train, n_train, frames, &xtr, &ytr, &ntr, err, err_size);
     if (st == JEPA_OK)
-        st = jepa_probe_encode(m, ds, test, n_test, frames / 2 > 0 ? frames / 2 : 1, &xte, &yte,
-                               &nte, err, err_size);
+        st = jepa_probe_encode(m, ds, test, n_test, frames / 2, &xte, &yte, &nte, err, err_size);
     if (st == JEPA_OK) {
         st = jepa_probe_r2(xtr, ytr, ntr, xte, yte, nte, m->cfg.latent, (int)ds->state_dim,
                            ds->angle_states, 1e-3 * (double)ntr, r2);

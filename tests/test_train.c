@@ -724,15 +724,18 @@ static void test_rollout_term(void) {
 // a planner's rollout from a history one row long, shared by every candidate (the predictor
 // reads its positions once), against the same history repeated for each: the same latents, for
 // histories shorter than, as long as and longer than the model's, with and without past actions
-static void test_rollout_shared_history(void) {
+// (extra: more config fields, or "")
+static void test_rollout_shared_history(const char *extra) {
     enum { N = 5, H = 4, D = 16 };
-    char err[256];
+    char err[256], json[512];
     jepa_model m;
-    CHECK(make_model(&m, "{\"recipe\": \"lewm\", \"image\": 16, \"patch\": 4, \"vit_dim\": 16, "
-                         "\"vit_depth\": 1, \"vit_heads\": 2, \"projector_hidden\": 32, \"latent\": 16, "
-                         "\"pred_depth\": 2, \"pred_heads\": 2, \"history\": 3, \"horizon\": 1, "
-                         "\"frameskip\": 2}",
-                     err, sizeof err) == JEPA_OK);
+    snprintf(json, sizeof json,
+             "{\"recipe\": \"lewm\", \"image\": 16, \"patch\": 4, \"vit_dim\": 16, "
+             "\"vit_depth\": 1, \"vit_heads\": 2, \"projector_hidden\": 32, \"latent\": 16, "
+             "\"pred_depth\": 2, \"pred_heads\": 2, \"history\": 3, \"horizon\": 1, "
+             "\"frameskip\": 2%s}",
+             extra);
+    CHECK(make_model(&m, json, err, sizeof err) == JEPA_OK);
     // AdaLN-zero starts each block as the identity: draw its weights away from zero
     jepa_rng rng;
     jepa_rng_init(&rng, 5, 0);
@@ -766,6 +769,61 @@ static void test_rollout_shared_history(void) {
     test_tensor_free(acts);
     jepa_ctx_free(ctx);
     jepa_model_free(&m);
+}
+
+// pred_proj, a BatchNorm MLP on the predictor's output: a one-step rollout is the projector
+// applied by hand to the predictor's output without it; refitting the norms covers its batch
+// norm (after a refit to one batch, that batch's prediction loss in inference mode is its
+// training-mode loss); the loss falls; a resume is exact (its running statistics round-trip)
+#define PRED_PROJ "\"pred_proj_hidden\": 32"
+static void test_pred_proj(void) {
+    jepa_dataset ds;
+    jepa_model m;
+    jepa_batch b;
+    if (!train_and_load("pred_proj", PRED_PROJ ", \"lr\": 0.01, \"warmup\": 0", 6, &ds, &m)) return;
+    int64_t D = m.cfg.latent, A = m.step_action_dim, N = 6;
+    jepa_ctx *ctx = jepa_ctx_create(0);
+    jepa_ctx_set_grad(ctx, 0);
+    jepa_tensor *z = test_tensor(3, (int64_t[]){N, 2, D}, 51, -1, 1);
+    jepa_tensor *past = test_tensor(3, (int64_t[]){N, 1, A}, 52, -1, 1);
+    jepa_tensor *acts = test_tensor(3, (int64_t[]){N, 1, A}, 53, -1, 1);
+    jepa_tensor *got = jepa_contiguous(ctx, jepa_model_rollout(ctx, &m, z, past, acts));
+    m.cfg.pred_proj_hidden = 0;
+    jepa_tensor *raw = jepa_model_rollout(ctx, &m, z, past, acts);
+    m.cfg.pred_proj_hidden = 32;
+    jepa_tensor *want = jepa_projector_forward(
+        ctx, &m.params, &m.pred_proj, jepa_reshape(ctx, raw, 2, (int64_t[]){N, D}), 0);
+    CHECK(test_compare(got->data, want->data, N * D, 1e-5, 1e-5) <= 1);
+    CHECK(test_compare(got->data, raw->data, N * D, 1e-2, 1e-2) > 1); // it is no identity
+    test_tensor_free(z);
+    test_tensor_free(past);
+    test_tensor_free(acts);
+    // the prediction term of one batch in inference and training mode, before and after a refit
+    jepa_window w = jepa_model_window(&m);
+    CHECK(jepa_batch_alloc(&b, &ds, &w, 64) == JEPA_OK);
+    int64_t eps[12];
+    for (int64_t e = 0; e < 12; e++) eps[e] = e;
+    jepa_dataset_sample(&ds, &w, eps, 12, 77, 0, &b);
+    float terms[JEPA_WM_MAX_TERMS], pred[3];
+    const char *names[JEPA_WM_MAX_TERMS];
+    int n = 0;
+    for (int k = 0; k < 3; k++) {
+        if (k == 1) jepa_model_refit_norms(ctx, &m, &b, 0);
+        jepa_ctx_reset(ctx);
+        // k = 2 is training mode: it moves the running statistics, so it comes last
+        jepa_model_loss(ctx, &m, &b, 0, k == 2, terms, names, &n);
+        pred[k] = terms[0];
+    }
+    printf("pred_proj: the prediction term in inference mode %.6f before the refit, %.6f after; "
+           "in training mode %.6f\n", pred[0], pred[1], pred[2]);
+    CHECK(fabs(pred[1] - pred[2]) < 1e-2 * pred[2]);
+    CHECK(fabs(pred[0] - pred[2]) > 1e-2 * pred[2]);
+    jepa_ctx_free(ctx);
+    jepa_batch_free(&b);
+    jepa_model_free(&m);
+    jepa_dataset_close(&ds);
+    test_loss_falls("lewm_pred_proj", LEWM_BASE ", " PRED_PROJ);
+    test_resume("lewm_pred_proj", LEWM_BASE, PRED_PROJ, NULL);
 }
 
 // freeze_encoder: a run started (--init) from a trained model changes its predictor only, its
@@ -909,7 +967,9 @@ int main(void) {
         test_refit_norms();
         test_target_frames();
         test_rollout_term();
-        test_rollout_shared_history();
+        test_rollout_shared_history("");
+        test_rollout_shared_history(", \"pred_proj_hidden\": 8");
+        test_pred_proj();
         test_frozen_encoder();
         test_cli();
     }

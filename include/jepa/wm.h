@@ -49,6 +49,7 @@ typedef struct jepa_model {
     jepa_norm enc_norm, pred_norm;
     jepa_projector projector;
     jepa_linear action_embed, pred_head;
+    jepa_projector pred_proj; // after pred_head when cfg.pred_proj_hidden > 0
     int pred_pos; // parameter index of the predictor's positions (1, history + horizon, D)
 } jepa_model;
 
@@ -83,11 +84,12 @@ jepa_tensor *jepa_model_encode(jepa_ctx *ctx, jepa_model *m, jepa_params *p, jep
 // actions taken between them past_actions (B, Th-1, step_action_dim) (NULL: zeros; unused when
 // Th = 1) and the candidate actions (N, H, step_action_dim), H <= JEPA_WM_MAX_ROLLOUT: the
 // predicted latents (N, H, D), each prediction fed back in as the next input. B is N, or 1 for
-// a history every candidate shares (a planner's), which the predictor then reads once.
+// a history every candidate shares (a planner's), which the predictor then reads once. The
+// predictor's batch norm (pred_proj) runs on its running statistics.
 jepa_tensor *jepa_model_rollout(jepa_ctx *ctx, jepa_model *m, jepa_tensor *z,
                                 jepa_tensor *past_actions, jepa_tensor *actions);
 
-// Refit the batch-norm running statistics (the lewm projector's; nothing for pldm) to the
+// Refit the batch-norm running statistics (the lewm projectors'; nothing for pldm) to the
 // current weights from training-mode passes over batches: call with index 0, 1, 2, ... for
 // successive batches and the statistics are the plain mean of theirs (index 0 replaces the
 // running ones). The running average lags behind moving weights, and where a norm's input varies

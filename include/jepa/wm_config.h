@@ -44,6 +44,7 @@ extern "C" {
     X(INT, pred_depth, 4, 1, 48, "predictor transformer blocks")                                   \
     X(INT, pred_heads, 4, 1, 64, "predictor heads")                                                \
     X(INT, mlp_ratio, 4, 1, 16, "transformer MLP width / model width")                            \
+    X(INT, pred_proj_hidden, 0, 0, 8192, "lewm: hidden size of a BatchNorm MLP on the predictor's output (LeWM's pred_proj; 0: none)") \
     /* losses */                                                                                   \
     X(FLOAT, w_pred, 1.0, 0.0, 1e6, "weight of the prediction loss")                              \
     X(FLOAT, w_var, 1.0, 0.0, 1e6, "VICReg variance weight (pldm)")                               \

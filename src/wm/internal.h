@@ -8,8 +8,10 @@
 jepa_tensor *jepa_wm_pldm_step(jepa_ctx *ctx, jepa_model *m, jepa_tensor *h, jepa_tensor *a);
 
 // lewm: the predictor over tokens z (B, T, D) with actions (B, T, A): at every position the
-// prediction of the next latent (B, T, D), each position seeing only itself and earlier ones
-jepa_tensor *jepa_wm_lewm_predict(jepa_ctx *ctx, jepa_model *m, jepa_tensor *z, jepa_tensor *a);
+// prediction of the next latent (B, T, D), each position seeing only itself and earlier ones;
+// training: pred_proj's batch norm uses (and updates) batch statistics, else its running ones
+jepa_tensor *jepa_wm_lewm_predict(jepa_ctx *ctx, jepa_model *m, jepa_tensor *z, jepa_tensor *a,
+                                  int training);
 
 // step t of a (B, T, ...) tensor as (B, ...)
 jepa_tensor *jepa_wm_time_step(jepa_ctx *ctx, jepa_tensor *x, int64_t t);

@@ -92,7 +92,8 @@ static jepa_tensor *lewm_loss(jepa_ctx *ctx, jepa_model *m, const jepa_batch *b,
     encode_all(ctx, m, b, training, &z, &target, &actions);
     int64_t T = b->T;
     // teacher forcing: positions 0..T-2 predict the latents 1..T-1
-    jepa_tensor *pred = jepa_wm_lewm_predict(ctx, m, jepa_slice(ctx, z, 1, 0, T - 1), actions);
+    jepa_tensor *pred = jepa_wm_lewm_predict(ctx, m, jepa_slice(ctx, z, 1, 0, T - 1), actions,
+                                             training);
     jepa_tensor *total = add_term(ctx, NULL, jepa_mse_loss(ctx, pred, target),
                                   c->w_pred, "pred", terms, names, n);
     // the predictor's own rollout, as planning runs it: from the first `history` latents (or
@@ -130,14 +131,22 @@ jepa_tensor *jepa_model_loss(jepa_ctx *ctx, jepa_model *m, const jepa_batch *bat
 }
 
 void jepa_model_refit_norms(jepa_ctx *ctx, jepa_model *m, const jepa_batch *batch, int index) {
-    if (m->recipe != JEPA_RECIPE_LEWM || m->cfg.freeze_encoder) return;
-    jepa_norm *bn = &m->projector.bn;
-    float momentum = bn->momentum, terms[JEPA_WM_MAX_TERMS];
+    if (m->recipe != JEPA_RECIPE_LEWM) return;
+    // the encoder's projector (a frozen encoder's latents come with the batch) and pred_proj
+    jepa_norm *bns[2];
+    float momentum[2], terms[JEPA_WM_MAX_TERMS];
+    int n = 0;
+    if (!m->cfg.freeze_encoder) bns[n++] = &m->projector.bn;
+    if (m->cfg.pred_proj_hidden) bns[n++] = &m->pred_proj.bn;
+    if (!n) return;
     const char *names[JEPA_WM_MAX_TERMS];
     int n_terms = 0, grad = jepa_ctx_set_grad(ctx, 0);
     jepa_ctx_reset(ctx);
-    bn->momentum = 1.0f / (float)(index + 1); // the mean of the batches so far
+    for (int i = 0; i < n; i++) {
+        momentum[i] = bns[i]->momentum;
+        bns[i]->momentum = 1.0f / (float)(index + 1); // the mean of the batches so far
+    }
     jepa_model_loss(ctx, m, batch, 0, 1, terms, names, &n_terms);
-    bn->momentum = momentum;
+    for (int i = 0; i < n; i++) bns[i]->momentum = momentum[i];
     jepa_ctx_set_grad(ctx, grad);
 }

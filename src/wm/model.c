@@ -118,6 +118,8 @@ static jepa_status build_lewm(jepa_model *m, char *err, size_t n) {
     }
     jepa_layer_norm_init(&m->pred_norm, p, "predictor.norm", D, 1);
     jepa_linear_init(&m->pred_head, p, "predictor.head", D, D, 1);
+    if (c->pred_proj_hidden)
+        jepa_projector_init(&m->pred_proj, p, "predictor.proj", D, c->pred_proj_hidden, D);
     return JEPA_OK;
 }
 
@@ -250,8 +252,10 @@ jepa_tensor *jepa_wm_pldm_step(jepa_ctx *ctx, jepa_model *m, jepa_tensor *h, jep
 // The predictions at positions s..s+T-1 of a window, or (last) at the last of them only, from
 // their latents z (B, T, D) and actions a (B, T, A). kv (NULL when s = 0) holds each block's keys
 // and values of the first s positions, as kv_out receives them (when not NULL) for these.
+// training: pred_proj's batch norm uses (and updates) batch statistics, else its running ones.
 static jepa_tensor *lewm_predict(jepa_ctx *ctx, jepa_model *m, jepa_tensor *z, jepa_tensor *a,
-                                 int64_t s, jepa_tensor **kv, jepa_tensor **kv_out, int last) {
+                                 int64_t s, jepa_tensor **kv, jepa_tensor **kv_out, int last,
+                                 int training) {
     jepa_params *p = &m->params;
     int64_t T = z->shape[1];
     jepa_tensor *pos = jepa_slice(ctx, jepa_params_tensor(p, m->pred_pos), 1, s, s + T);
@@ -261,11 +265,18 @@ static jepa_tensor *lewm_predict(jepa_ctx *ctx, jepa_model *m, jepa_tensor *z, j
         x = jepa_block_forward_kv(ctx, p, &m->pred_blocks[i], x, c, kv ? kv[i] : NULL,
                                   kv_out ? &kv_out[i] : NULL, JEPA_MASK_CAUSAL, 1, last && i == final);
     x = jepa_norm_forward(ctx, p, &m->pred_norm, x, 0);
-    return jepa_linear_forward(ctx, p, &m->pred_head, x);
+    x = jepa_linear_forward(ctx, p, &m->pred_head, x);
+    if (!m->cfg.pred_proj_hidden) return x;
+    // each position's prediction through pred_proj, as one row of its batch norm
+    int64_t B = x->shape[0], Tx = x->shape[1], D = m->cfg.latent;
+    x = jepa_reshape(ctx, x, 2, (int64_t[]){B * Tx, D});
+    x = jepa_projector_forward(ctx, p, &m->pred_proj, x, training);
+    return jepa_reshape(ctx, x, 3, (int64_t[]){B, Tx, D});
 }
 
-jepa_tensor *jepa_wm_lewm_predict(jepa_ctx *ctx, jepa_model *m, jepa_tensor *z, jepa_tensor *a) {
-    return lewm_predict(ctx, m, z, a, 0, NULL, NULL, 0);
+jepa_tensor *jepa_wm_lewm_predict(jepa_ctx *ctx, jepa_model *m, jepa_tensor *z, jepa_tensor *a,
+                                  int training) {
+    return lewm_predict(ctx, m, z, a, 0, NULL, NULL, 0, training);
 }
 
 jepa_tensor *jepa_wm_time_step(jepa_ctx *ctx, jepa_tensor *x, int64_t t) {
@@ -337,10 +348,10 @@ jepa_tensor *jepa_model_rollout(jepa_ctx *ctx, jepa_model *m, jepa_tensor *z,
         jepa_tensor *kv[JEPA_WM_MAX_BLOCKS];
         if (s)
             lewm_predict(ctx, m, window(ctx, tokens, first, first + s, 1),
-                         window(ctx, acts, first, first + s, 1), 0, NULL, kv, 1);
+                         window(ctx, acts, first, first + s, 1), 0, NULL, kv, 1, 0);
         // the window's last position only
         out[k] = lewm_predict(ctx, m, window(ctx, tokens, first + s, n, N),
-                              window(ctx, acts, first + s, n, N), s, s ? kv : NULL, NULL, 1);
+                              window(ctx, acts, first + s, n, N), s, s ? kv : NULL, NULL, 1, 0);
         tokens[n++] = out[k];
     }
     return H == 1 ? jepa_contiguous(ctx, out[0]) : jepa_concat(ctx, (int)H, out, 1);

@@ -2,10 +2,11 @@
 // loop wrote), a resumed run equals an uninterrupted one bit for bit on one thread, failures
 // (unknown config key, frames of another size, a NaN loss, an existing run, nothing to resume)
 // name their cause and keep the last good checkpoint, gradient clipping keeps an exploding run
-// finite, checkpoints round-trip and refuse NaN or truncated files, and the CLI's exit codes
-// (test_jepa_bin, run from the repository root).
+// finite, checkpoints round-trip and refuse NaN or truncated files, every config in configs/
+// builds its model, and the CLI's exit codes (test_jepa_bin, run from the repository root).
 #define _POSIX_C_SOURCE 200809L
 #include <cjson/cJSON.h>
+#include <glob.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -771,6 +772,25 @@ static void test_rollout_shared_history(const char *extra) {
     jepa_model_free(&m);
 }
 
+// every config the project ships (configs/*.json; the tests run from the source tree) parses and
+// builds its model
+static void test_shipped_configs(void) {
+    glob_t g;
+    CHECK(glob("configs/*.json", 0, NULL, &g) == 0 && g.gl_pathc >= 6);
+    for (size_t i = 0; i < g.gl_pathc; i++) {
+        char err[256];
+        jepa_wm_config cfg;
+        jepa_model m;
+        jepa_status st = jepa_wm_config_load(&cfg, g.gl_pathv[i], err, sizeof err);
+        if (st == JEPA_OK) st = jepa_model_create(&m, &cfg, 2, 4, err, sizeof err);
+        if (st != JEPA_OK) fprintf(stderr, "FAIL: %s: %s\n", g.gl_pathv[i], err);
+        CHECK(st == JEPA_OK);
+        if (st == JEPA_OK) jepa_model_free(&m);
+    }
+    printf("shipped configs: %zu parse and build\n", g.gl_pathc);
+    globfree(&g);
+}
+
 // pred_proj, a BatchNorm MLP on the predictor's output: a one-step rollout is the projector
 // applied by hand to the predictor's output without it; refitting the norms covers its batch
 // norm (after a refit to one batch, that batch's prediction loss in inference mode is its
@@ -970,6 +990,7 @@ int main(void) {
         test_rollout_shared_history("");
         test_rollout_shared_history(", \"pred_proj_hidden\": 8");
         test_pred_proj();
+        test_shipped_configs();
         test_frozen_encoder();
         test_cli();
     }

@@ -517,6 +517,17 @@ static void test_cli(void) {
 
 // train a tiny lewm (LEWM_BASE with extra fields) for `steps` into run_<name>, then open the
 // data and load the run's last checkpoint; 0 (checks failed) when any step fails
+// a batch of B of m's windows drawn (with seed) from every episode of ds
+static void sample_batch(const jepa_dataset *ds, const jepa_model *m, int64_t B, uint64_t seed,
+                         jepa_batch *b) {
+    jepa_window w = jepa_model_window(m);
+    CHECK(jepa_batch_alloc(b, ds, &w, B) == JEPA_OK);
+    int64_t *eps = malloc(sizeof(int64_t) * (size_t)ds->episodes);
+    for (int64_t e = 0; e < ds->episodes; e++) eps[e] = e;
+    jepa_dataset_sample(ds, &w, eps, ds->episodes, seed, 0, b);
+    free(eps);
+}
+
 static int train_and_load(const char *name, const char *extra, int64_t steps, jepa_dataset *ds,
                           jepa_model *m) {
     char cfg[512], err[256], file[64], run[64];
@@ -589,11 +600,7 @@ static void test_refit_norms(void) {
     jepa_model m;
     jepa_batch b;
     if (!train_and_load("refit", "\"lr\": 0.01, \"warmup\": 0", 6, &ds, &m)) return;
-    jepa_window w = jepa_model_window(&m);
-    CHECK(jepa_batch_alloc(&b, &ds, &w, 64) == JEPA_OK);
-    int64_t *eps = malloc(sizeof(int64_t) * (size_t)ds.episodes);
-    for (int64_t e = 0; e < ds.episodes; e++) eps[e] = e;
-    jepa_dataset_sample(&ds, &w, eps, ds.episodes, 77, 0, &b);
+    sample_batch(&ds, &m, 64, 77, &b);
     int64_t n = b.B * b.T * m.cfg.latent;
     float *train_z = malloc(sizeof(float) * (size_t)n), *eval_z = malloc(sizeof(float) * (size_t)n);
     // n = 64 * 3 rows: n / (n - 1) moves the normalized values by 0.26 %; 1e-2 relative to the
@@ -614,7 +621,6 @@ static void test_refit_norms(void) {
            before, after);
     free(train_z);
     free(eval_z);
-    free(eps);
     jepa_batch_free(&b);
     jepa_model_free(&m);
     jepa_dataset_close(&ds);
@@ -634,11 +640,7 @@ static void test_target_frames(void) {
     snprintf(json, sizeof json, "{" PLDM_BASE ", \"target\": \"ema\"%s", extra);
     CHECK(make_model(&ema, json, err, sizeof err) == JEPA_OK);
     CHECK(jepa_dataset_open(&ds, test_path("data", NULL), err, sizeof err) == JEPA_OK);
-    jepa_window w = jepa_model_window(&online);
-    CHECK(jepa_batch_alloc(&b, &ds, &w, 8) == JEPA_OK);
-    int64_t eps[12];
-    for (int64_t e = 0; e < 12; e++) eps[e] = e;
-    jepa_dataset_sample(&ds, &w, eps, 12, 5, 0, &b);
+    sample_batch(&ds, &online, 8, 5, &b);
     float terms[2][JEPA_WM_MAX_TERMS];
     const char *names[JEPA_WM_MAX_TERMS];
     int n[2];
@@ -667,14 +669,10 @@ static void test_target_frames(void) {
 static int batch_terms(const char *fields, jepa_dataset *ds, jepa_ctx *ctx, jepa_model *m,
                        jepa_batch *b, float *terms, const char **names) {
     char err[256], json[1024];
-    int64_t eps[12];
     int n = 0;
     snprintf(json, sizeof json, "{%s}", fields);
     CHECK(make_model(m, json, err, sizeof err) == JEPA_OK);
-    jepa_window w = jepa_model_window(m);
-    CHECK(jepa_batch_alloc(b, ds, &w, 8) == JEPA_OK);
-    for (int64_t e = 0; e < 12; e++) eps[e] = e;
-    jepa_dataset_sample(ds, &w, eps, 12, 5, 0, b);
+    sample_batch(ds, m, 8, 5, b);
     jepa_ctx_reset(ctx);
     jepa_model_loss(ctx, m, b, 0, 1, terms, names, &n);
     return n;
@@ -819,11 +817,7 @@ static void test_pred_proj(void) {
     test_tensor_free(past);
     test_tensor_free(acts);
     // the prediction term of one batch in inference and training mode, before and after a refit
-    jepa_window w = jepa_model_window(&m);
-    CHECK(jepa_batch_alloc(&b, &ds, &w, 64) == JEPA_OK);
-    int64_t eps[12];
-    for (int64_t e = 0; e < 12; e++) eps[e] = e;
-    jepa_dataset_sample(&ds, &w, eps, 12, 77, 0, &b);
+    sample_batch(&ds, &m, 64, 77, &b);
     float terms[JEPA_WM_MAX_TERMS], pred[3];
     const char *names[JEPA_WM_MAX_TERMS];
     int n = 0;

@@ -5,7 +5,6 @@ set -euo pipefail
 
 packages=(
   build-essential cmake pkg-config
-  libopenblas-openmp-dev   # GEMM; the OpenMP build shares one thread pool with our kernels
   libcjson-dev             # JSON: configs, manifests, safetensors headers
   libchipmunk-dev          # 2-D physics for pusht
   libmujoco-dev            # 3-D physics for pointmaze and reacher

@@ -85,7 +85,7 @@ static void test_kernel_reuse(void) {
             jepa_tensor *bias = test_tensor(1, (int64_t[]){N}, 32, -1, 1);
             jepa_tensor *X[3], *want[3][2], *got[3][2];
             int64_t ldb = tb ? K : N;
-            // one thread throughout (OpenBLAS, without AVX-512, may differ between counts)
+            // one thread throughout
             int before = jepa_threads_get();
             jepa_threads_set(1);
             for (int r = 0; r < 3; r++) {

@@ -12,8 +12,9 @@ extern "C" {
 
 // C = alpha * op(A) @ op(B) + beta * C, row-major; op(X) = X^T when trans_x.
 // C (M,N) with row stride ldc; op(A) (M,K); op(B) (K,N); beta 0 never reads C. Uses our AVX-512
-// kernel (src/tensor/gemm_avx512.c) when built with AVX-512, OpenBLAS otherwise; threads come
-// from jepa_threads_get() (with AVX-512 the result does not depend on their number).
+// kernel (src/tensor/gemm_avx512.c) when built with AVX-512, the portable one
+// (src/tensor/gemm_portable.c) otherwise; threads come from jepa_threads_get(), and the result
+// does not depend on their number.
 void jepa_sgemm(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K, float alpha,
                 const float *A, int64_t lda, const float *B, int64_t ldb, float beta, float *C,
                 int64_t ldc);

@@ -1,4 +1,4 @@
-// The one thread setting of the process: our OpenMP loops and OpenBLAS share it.
+// The one thread setting of the process, for our OpenMP loops and kernels.
 #ifndef JEPA_THREADS_H
 #define JEPA_THREADS_H
 
@@ -10,7 +10,7 @@ extern "C" {
 // else the number of online cores.
 int jepa_threads_get(void);
 
-// Set the thread count (n >= 1) for our loops and for OpenBLAS, which run on one OpenMP pool.
+// Set the thread count (n >= 1) for our loops and kernels (one OpenMP pool).
 void jepa_threads_set(int n);
 
 // Parse a thread count from text (a CLI option or JEPA_THREADS): 1..1024, else -1.

@@ -1,4 +1,4 @@
-// The thread setting, applied to OpenMP and to OpenBLAS (built on the same OpenMP runtime).
+// The thread setting, applied to OpenMP.
 #include "jepa/threads.h"
 
 #include <omp.h>
@@ -7,8 +7,6 @@
 
 #include "jepa/log.h"
 #include "jepa/status.h"
-
-void openblas_set_num_threads(int num_threads); // from OpenBLAS's cblas.h
 
 static int g_threads = 0;
 
@@ -24,7 +22,6 @@ void jepa_threads_set(int n) {
     JEPA_CHECK(n >= 1);
     g_threads = n;
     omp_set_num_threads(n);
-    openblas_set_num_threads(n);
 }
 
 int jepa_threads_get(void) {

@@ -1,0 +1,185 @@
+// SGEMM for CPUs without AVX-512, in GNU C vectors (AVX2 + FMA registers under -march=native):
+// op(B) packed into panels of 16 columns, op(A) read in place, a register tile of 6 rows x 16
+// columns. Each element of C is summed over K in one order (K cut into blocks that depend on K
+// alone, each block summed step by step), whatever the tile it falls in and however C is split
+// between threads or calls: results do not depend on the thread count or the batch, which
+// OpenBLAS's do. An optional epilogue adds a bias per column and applies ReLU.
+#include "gemm_portable.h"
+
+#if !defined(__AVX512F__)
+#include <omp.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "jepa/status.h"
+#include "jepa/threads.h"
+
+typedef float vec8 __attribute__((vector_size(32)));
+
+#define MR 6    // rows of a tile
+#define NR 16   // columns of a tile (two vectors of 8)
+#define KC 256  // most depth of a block (K is cut into equal blocks)
+#define NC 512  // columns of a packed B block (KC x NC floats = 512 KB)
+#define MIN_WORK (64 * 64 * 32) // multiply-adds per thread below which one thread does it all
+
+static _Thread_local float *tl_bpack;
+
+// op(B) rows k0..k0+kc, columns j0..j0+n into panels of NR columns (kc, NR) each, zero past n
+static void pack_block(float *dst, int trans_b, const float *B, int64_t ldb, int64_t k0,
+                       int64_t kc, int64_t j0, int64_t n) {
+    for (int64_t jr = 0; jr < n; jr += NR) {
+        float *p = dst + jr * kc;
+        int64_t w = n - jr < NR ? n - jr : NR;
+        for (int64_t k = 0; k < kc; k++) {
+            float *d = p + k * NR;
+            for (int64_t j = 0; j < w; j++)
+                d[j] = trans_b ? B[(j0 + jr + j) * ldb + k0 + k] : B[(k0 + k) * ldb + j0 + jr + j];
+            for (int64_t j = w; j < NR; j++) d[j] = 0.0f;
+        }
+    }
+}
+
+// a tile row's 16 sums into C: c = alpha * acc + beta * c (+ bias) (ReLU: NaN and -0 -> +0),
+// n <= 16 columns; beta 0 reads nothing
+static inline void store_row(float *c, vec8 lo, vec8 hi, int64_t n, float alpha, float beta,
+                             const float *bias, int relu) {
+    float acc[NR];
+    memcpy(acc, &lo, sizeof lo);
+    memcpy(acc + 8, &hi, sizeof hi);
+    for (int64_t j = 0; j < n; j++) {
+        float v = alpha * acc[j];
+        if (beta != 0.0f) v += beta * c[j];
+        if (bias) v += bias[j];
+        c[j] = relu ? (v > 0.0f ? v : 0.0f) : v;
+    }
+}
+
+// the R x 16 tile over one block of kc steps: a (row r, step k at a[r * rs + k * ks]), b the
+// packed panel (kc, 16). R is a constant, so the compiler drops the rows a variant does not have.
+#define ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5)
+#define DECL(i) vec8 c##i##0 = {0}, c##i##1 = {0};
+#define STEP(i)                                                                                    \
+    if ((i) < rows) {                                                                              \
+        float x = a[(i) * rs];                                                                     \
+        c##i##0 += x * b0;                                                                         \
+        c##i##1 += x * b1;                                                                         \
+    }
+#define STORE(i)                                                                                   \
+    if ((i) < rows) store_row(c + (i) * ldc, c##i##0, c##i##1, n, alpha, beta, bias, relu);
+#define KERNEL(R)                                                                                  \
+    static void kernel_##R(int64_t kc, const float *a, int64_t rs, int64_t ks, const float *b,    \
+                           float *c, int64_t ldc, int64_t n, float alpha, float beta,             \
+                           const float *bias, int relu) {                                         \
+        const int rows = R;                                                                        \
+        ROWS(DECL)                                                                                 \
+        for (int64_t k = 0; k < kc; k++, a += ks, b += NR) {                                       \
+            vec8 b0, b1;                                                                           \
+            memcpy(&b0, b, sizeof b0);                                                             \
+            memcpy(&b1, b + 8, sizeof b1);                                                         \
+            ROWS(STEP)                                                                             \
+        }                                                                                          \
+        ROWS(STORE)                                                                                \
+    }
+KERNEL(1)
+KERNEL(2)
+KERNEL(3)
+KERNEL(4)
+KERNEL(5)
+KERNEL(6)
+
+typedef void (*kernel_fn)(int64_t, const float *, int64_t, int64_t, const float *, float *,
+                          int64_t, int64_t, float, float, const float *, int);
+static const kernel_fn kernels[MR] = {kernel_1, kernel_2, kernel_3, kernel_4, kernel_5, kernel_6};
+
+typedef struct gemm_call {
+    int trans_a, trans_b;
+    int64_t K;
+    float alpha, beta;
+    const float *A, *B, *bias;
+    int64_t lda, ldb, ldc;
+    float *C;
+    int relu;
+} gemm_call;
+
+// C rows i0..i1, columns j0..j1, on the calling thread
+static void gemm_range(const gemm_call *g, int64_t i0, int64_t i1, int64_t j0, int64_t j1) {
+    if (!tl_bpack) {
+        tl_bpack = aligned_alloc(64, sizeof(float) * KC * NC);
+        JEPA_CHECK_MSG(tl_bpack, "out of memory for the GEMM packing buffer");
+    }
+    int64_t K = g->K, ldc = g->ldc;
+    // K in equal blocks of at most KC steps: the same blocks for every element of C
+    int64_t blocks = (K + KC - 1) / KC, step = (K + blocks - 1) / blocks;
+    for (int64_t jc = j0; jc < j1; jc += NC) {
+        int64_t nc = j1 - jc < NC ? j1 - jc : NC;
+        for (int64_t pc = 0; pc < K; pc += step) {
+            int64_t kc = K - pc < step ? K - pc : step;
+            // the first block of K applies beta, the next ones add to it, the last one the epilogue
+            float beta_k = pc == 0 ? g->beta : 1.0f;
+            int last = pc + kc == K;
+            pack_block(tl_bpack, g->trans_b, g->B, g->ldb, pc, kc, jc, nc);
+            for (int64_t ir = i0; ir < i1; ir += MR) {
+                int64_t mr = i1 - ir < MR ? i1 - ir : MR;
+                const float *a = g->trans_a ? g->A + pc * g->lda + ir : g->A + ir * g->lda + pc;
+                int64_t rs = g->trans_a ? 1 : g->lda, ks = g->trans_a ? g->lda : 1;
+                for (int64_t jr = 0; jr < nc; jr += NR) {
+                    int64_t n = nc - jr < NR ? nc - jr : NR;
+                    const float *bias = last && g->bias ? g->bias + jc + jr : NULL;
+                    kernels[mr - 1](kc, a, rs, ks, tl_bpack + jr * kc, g->C + ir * ldc + jc + jr,
+                                    ldc, n, g->alpha, beta_k, bias, last && g->relu);
+                }
+            }
+        }
+    }
+}
+
+// the whole call, on jepa_threads_get() threads (inside a parallel region, the caller's alone)
+static void gemm_run(const gemm_call *g, int64_t M, int64_t N) {
+    if (M == 0 || N == 0) return;
+    if (g->K == 0) {
+        // nothing to multiply: C = beta * C (+ bias) (ReLU), and beta 0 reads nothing
+        for (int64_t i = 0; i < M; i++)
+            for (int64_t j = 0; j < N; j++) {
+                float *c = &g->C[i * g->ldc + j];
+                float v = g->beta == 0.0f ? 0.0f : g->beta * *c;
+                if (g->bias) v += g->bias[j];
+                *c = g->relu ? (v > 0.0f ? v : 0.0f) : v;
+            }
+        return;
+    }
+    // split C into whole tiles of columns (each thread packs its own part of B) unless they are
+    // too few to share, then of rows
+    int64_t threads = omp_in_parallel() ? 1 : jepa_threads_get(), work = M * N * g->K / MIN_WORK;
+    if (threads > work) threads = work > 1 ? work : 1;
+    int64_t tiles_n = (N + NR - 1) / NR, tiles_m = (M + MR - 1) / MR;
+    int split_n = tiles_n >= 4 * threads || tiles_n >= tiles_m;
+    int64_t tiles = split_n ? tiles_n : tiles_m;
+    if (threads > tiles) threads = tiles;
+    if (threads <= 1) {
+        gemm_range(g, 0, M, 0, N);
+        return;
+    }
+#pragma omp parallel for num_threads((int)threads) schedule(static)
+    for (int64_t t = 0; t < threads; t++) {
+        int64_t lo = tiles * t / threads, hi = tiles * (t + 1) / threads;
+        if (split_n)
+            gemm_range(g, 0, M, lo * NR, hi * NR < N ? hi * NR : N);
+        else
+            gemm_range(g, lo * MR, hi * MR < M ? hi * MR : M, 0, N);
+    }
+}
+
+void jepa_sgemm_portable(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K, float alpha,
+                         const float *A, int64_t lda, const float *B, int64_t ldb, float beta,
+                         float *C, int64_t ldc) {
+    gemm_call g = {trans_a, trans_b, K, alpha, beta, A, B, NULL, lda, ldb, ldc, C, 0};
+    gemm_run(&g, M, N);
+}
+
+void jepa_sgemm_bias_act_portable(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K,
+                                  const float *A, int64_t lda, const float *B, int64_t ldb,
+                                  const float *bias, int relu, float *C, int64_t ldc) {
+    gemm_call g = {trans_a, trans_b, K, 1.0f, 0.0f, A, B, bias, lda, ldb, ldc, C, relu};
+    gemm_run(&g, M, N);
+}
+#endif

@@ -515,11 +515,50 @@ static void test_vtable_and_options(void) {
     CHECK(strstr(err, "gravity") != NULL);
     CHECK(jepa_env_create("pusht", "{\"action_mode\": \"polar\"}", err, sizeof err) == NULL);
     CHECK(jepa_env_create("pusht", "{\"friction\": -1}", err, sizeof err) == NULL);
+    CHECK(jepa_env_create("pusht", "{\"expert_reach\": 0}", err, sizeof err) == NULL);
+    CHECK(strstr(err, "expert_reach") != NULL);
     jepa_env_model *mf = make("{\"friction\": 1, \"action_mode\": \"absolute\"}");
     CHECK(mf != NULL);
     jepa_env_free(mf);
     jepa_env_data_free(d);
     jepa_env_free(m);
+}
+
+// the expert's speed: its relative actions' spread over 20 episodes of 100 steps, unlimited
+// (0.30 a dimension measured) and with expert_reach 30 (0.20: a target at most 30 px away,
+// an action of at most 0.3 before the 0.05 noise), and every limited action inside that
+static double expert_action_std(const char *options, double *largest) {
+    jepa_env_model *m = make(options);
+    jepa_env_data *d = jepa_env_data_create(m);
+    double sum = 0, sq = 0;
+    int n = 0;
+    *largest = 0;
+    for (uint64_t ep = 0; ep < 20; ep++) {
+        jepa_rng rng;
+        jepa_rng_init(&rng, 500 + ep, 0);
+        jepa_env_reset(m, d, 500 + ep);
+        for (int t = 0; t < 100; t++, n += 2) {
+            float a[2];
+            jepa_env_policy_act(m, d, JEPA_POLICY_EXPERT, &rng, a);
+            jepa_env_step(m, d, a);
+            sum += a[0] + a[1], sq += a[0] * a[0] + a[1] * a[1];
+            *largest = fmax(*largest, hypot(a[0], a[1]));
+        }
+    }
+    jepa_env_data_free(d);
+    jepa_env_free(m);
+    return sqrt(sq / n - (sum / n) * (sum / n));
+}
+
+static void test_expert_reach(void) {
+    double top_free, top_30;
+    double free_std = expert_action_std(NULL, &top_free);
+    double std_30 = expert_action_std("{\"expert_reach\": 30}", &top_30);
+    printf("expert action std: %.3f unlimited (largest %.2f), %.3f with expert_reach 30 (largest "
+           "%.2f)\n", free_std, top_free, std_30, top_30);
+    CHECK(free_std > 0.27 && free_std < 0.33);
+    CHECK(std_30 > 0.18 && std_30 < 0.22);
+    CHECK(top_free > 0.9 && top_30 < 0.3 + 6 * 0.05);
 }
 
 int main(void) {
@@ -534,6 +573,7 @@ int main(void) {
     test_corner_replay();
     test_determinism_and_golden();
     test_vtable_and_options();
+    test_expert_reach();
     return test_finish("pusht");
 }
 #else

@@ -47,7 +47,10 @@
 // Proprio (4): agent x, y, vx, vy (DINO-WM's `with_velocity` proprio).
 // Options: action_mode, friction, goal_x, goal_y, goal_angle (the goal pose the expert aims at,
 // default (256, 256, pi/4)), expert_goal_fraction (0.5: expert episodes aimed at the goal, the
-// rest at random poses), mixed_random_fraction (0.25: segments of a mixed episode that explore).
+// rest at random poses), mixed_random_fraction (0.25: segments of a mixed episode that explore),
+// expert_reach (1000 px: no limit; the farthest the expert's PD target lies from the agent: 30
+// gives the action std 0.20 and agent speed std 75 px/s of DINO-WM's human pusht data, against
+// 0.30 and 111 unlimited).
 // Policies: expert picks, among points on the T's outline, the push whose instantaneous effect
 // (translation along the push, rotation by torque / moment) best matches the wanted motion,
 // walks around the block to stand behind it, then pushes; random heads for random waypoints
@@ -143,6 +146,7 @@ typedef struct pusht_model {
     float goal[3];                // the goal pose of the block (x, y, angle)
     double expert_goal_fraction;  // expert episodes aimed at the goal pose (else random poses)
     double mixed_random_fraction; // segments of a mixed episode that explore at random
+    double expert_reach;          // the expert's target lies at most this far from the agent (px)
     int n_contacts;
     pusht_contact contacts[PUSHT_MAX_CONTACTS];
 } pusht_model;
@@ -331,7 +335,7 @@ static const char *const STATE_NAMES[PUSHT_STATE_DIM] = {
 
 static const char *const OPTION_KEYS[] = {
     "action_mode",           "friction", "goal_x", "goal_y", "goal_angle", "expert_goal_fraction",
-    "mixed_random_fraction", NULL};
+    "mixed_random_fraction", "expert_reach", NULL};
 
 // the policy's candidate pushes: points along the T's outline, clear of the concave corners by
 // the agent's radius and of the convex ones by a few pixels
@@ -412,6 +416,9 @@ static jepa_status pusht_model_init(jepa_env_model *m, const cJSON *options, cJS
     if (st == JEPA_OK)
         st = jepa_env_opt_number("pusht", options, resolved, "mixed_random_fraction", 0.25, 0, 1,
                                  &pm->mixed_random_fraction, err, err_size);
+    if (st == JEPA_OK)
+        st = jepa_env_opt_number("pusht", options, resolved, "expert_reach", 1000, 1, 1000,
+                                 &pm->expert_reach, err, err_size);
     if (st != JEPA_OK) return st;
     pm->goal[0] = (float)gx;
     pm->goal[1] = (float)gy;
@@ -832,6 +839,7 @@ static void pusht_policy_act(const jepa_env_model *m, jepa_env_data *d, jepa_env
     cpVect agent = cpv(pd->state[0], pd->state[1]);
     cpVect target = random_now ? policy_random(pd, rng) : policy_expert(pm, pd, rng);
     if (random_now) target = policy_wall_guard(pd->state, agent, target);
+    else target = cpvadd(agent, cpvclamp(cpvsub(target, agent), pm->expert_reach));
     double noise = random_now ? POLICY_RANDOM_NOISE : POLICY_EXPERT_NOISE;
     // keep the agent in the window
     double lo = PUSHT.agent_radius, hi = PUSHT.world - PUSHT.agent_radius;

@@ -75,6 +75,55 @@ static void run(int kind) {
     jepa_planner_free(&p);
 }
 
+// shrinking plans (jepa_mpc.shrink) keep the end the first plan set: with H 6 and 2 steps run
+// per plan the horizons go 6, 4, 2, 6, ...; with a cost at the last step only, the state at
+// step 6 is at the goal (a plain receding horizon would move the arrival 2 steps further at
+// every plan); a shrunk plan starts from the last one's unexecuted steps
+static void shrink(void) {
+    float lo[A] = {-1, -1}, hi[A] = {1, 1};
+    float state[S] = {0, 0, 0, 0}, goal[S] = {1.5f, -1.0f, 0, 0};
+    jepa_planner_config cfg;
+    jepa_planner_config_default(&cfg, JEPA_PLANNER_CEM);
+    cfg.seed = 8;
+    cfg.iterations = 20;
+    jepa_planner p;
+    jepa_mpc mpc;
+    CHECK(jepa_planner_init(&p, &cfg, 6, A, lo, hi) == JEPA_OK);
+    CHECK(jepa_mpc_init(&mpc, &p, 2) == JEPA_OK);
+    mpc.shrink = 1;
+    jepa_plan_problem prob = {rollout, state, goal, S, {0}}; // the last step's distance
+    int horizons[6], n = 0;
+    float at6 = -1;
+    for (int t = 0; t < 12; t++) {
+        float a[A];
+        int plans = mpc.plans;
+        jepa_mpc_act(&mpc, &prob, a);
+        if (mpc.plans > plans && n < 6) horizons[n++] = p.horizon;
+        true_step(state, a);
+        if (t == 5) at6 = hypotf(state[0] - goal[0], state[1] - goal[1]);
+    }
+    printf("  shrink: horizons %d %d %d %d %d %d; distance at step 6 %.4f\n", horizons[0],
+           horizons[1], horizons[2], horizons[3], horizons[4], horizons[5], at6);
+    CHECK(n == 6 && mpc.plans == 6);
+    for (int k = 0; k < 6; k++) CHECK(horizons[k] == 6 - 2 * (k % 3));
+    CHECK(at6 >= 0 && at6 < 0.05f);
+    // the warm start keeps its first steps when the horizon shrinks, is padded with the middle
+    // of the bounds when it grows, and the horizon never passes init's
+    jepa_planner_reset(&p);
+    CHECK(p.horizon == 6);
+    float plan[6 * A];
+    jepa_planner_plan(&p, &prob, plan);
+    jepa_planner_shift(&p, 2);
+    CHECK(jepa_planner_set_horizon(&p, 4) == JEPA_OK);
+    CHECK(memcmp(p.warm, plan + 2 * A, sizeof(float) * 4 * A) == 0);
+    CHECK(jepa_planner_set_horizon(&p, 6) == JEPA_OK);
+    CHECK(p.warm[4 * A] == 0.0f && p.warm[6 * A - 1] == 0.0f);
+    CHECK(jepa_planner_set_horizon(&p, 7) == JEPA_ERR_INVALID && p.horizon == 6);
+    CHECK(jepa_planner_set_horizon(&p, 0) == JEPA_ERR_INVALID);
+    jepa_mpc_free(&mpc);
+    jepa_planner_free(&p);
+}
+
 // an evaluation config with a small CEM budget and the seed, the rest zeroed
 static void small_cem(jepa_eval_config *ec, int samples, int elites, int iterations,
                       uint64_t seed) {
@@ -439,6 +488,7 @@ static void collect_plan(void) {
 int main(void) {
     jepa_threads_set(1);
     for (int kind = JEPA_PLANNER_CEM; kind <= JEPA_PLANNER_CEM_GD; kind++) run(kind);
+    shrink();
     eval_determinism();
     oracle();
     ensemble();

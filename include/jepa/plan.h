@@ -116,7 +116,8 @@ void jepa_planner_config_default(jepa_planner_config *cfg, int kind);
 // the reset of its own context's arena.
 typedef struct jepa_planner {
     jepa_planner_config cfg;
-    int horizon, action_dim;
+    int horizon, action_dim; // the horizon planned now (jepa_planner_set_horizon)
+    int max_horizon;         // the horizon at init, which the buffers hold
     float *lo, *hi;    // (A) bounds
     float *mean, *std; // (H, A) sampling distribution
     float *warm;       // (H, A) the previous plan, shifted
@@ -149,8 +150,12 @@ float jepa_planner_plan(jepa_planner *p, const jepa_plan_problem *prob, float *a
 // After executing `executed` steps of the last plan: the warm start becomes the plan shifted
 // by that many steps, the freed tail filled with the middle of the bounds.
 void jepa_planner_shift(jepa_planner *p, int executed);
-// Forget the warm start and restart the plan count (a new episode).
+// Forget the warm start and restart the plan count (a new episode); the horizon is the one of
+// init again.
 void jepa_planner_reset(jepa_planner *p);
+// Plan the next plans over `horizon` steps (1..the horizon of init): the warm start keeps its
+// first steps (a longer one is padded with the middle of the bounds). JEPA_ERR_INVALID else.
+jepa_status jepa_planner_set_horizon(jepa_planner *p, int horizon);
 
 // Coloured noise: n sequences of length h (out (n, h)) with power spectrum ~ 1/f^beta and unit
 // variance, drawn from rng (beta 0: white noise). h <= JEPA_PLAN_MAX_HORIZON.
@@ -159,11 +164,19 @@ void jepa_colored_noise(float *out, int64_t n, int h, float beta, jepa_rng *rng)
 // ---- receding horizon (MPC) ----
 // Plans when its queue of actions is empty, queues the first `execute` actions of the plan and
 // shifts the warm start by as many; each call hands out the next queued action.
+// With `shrink` set (after init), the plan's end stays where the first plan put it: after k of
+// a plan's h steps ran, the next plan spans the h - k steps left (all of them run when fewer
+// than `execute` are left), and once the end is reached the next plan spans the full horizon
+// again. A cost at the last step then keeps its arrival time while each plan starts from a
+// fresh observation (with a plain receding horizon the arrival moves away at every plan).
 typedef struct jepa_mpc {
     jepa_planner *planner;
     int execute;         // actions executed per plan (1..H)
+    int shrink;          // 0: every plan spans H steps; 1: the plans shrink to a fixed end
+    int left;            // shrink: the steps of the current span not yet planned for (0: none)
     float *plan;         // (H, A) the last plan
-    int next;            // index of the next action to hand out; == execute when the queue is empty
+    int queued;          // actions of the last plan queued to run
+    int next;            // index of the next action to hand out; == queued when the queue is empty
     float last_cost;     // the cost of the last plan
     int plans;           // plans made
     double plan_seconds; // time spent planning, total

@@ -47,6 +47,10 @@ int jepa_cli_plan_option(const char *cmd, int argc, char **argv, int *i, jepa_cl
         o->oracle = 1;
         return 1;
     }
+    if (!strcmp(a, "--shrink")) {
+        o->eval.shrink = 1;
+        return 1;
+    }
     static const char *const WITH_VALUE[] = {
         "--ckpt",        "--env",      "--env-options", "--seed",       "--ensemble",
         "--planner",     "--horizon",  "--execute",     "--samples",
@@ -217,6 +221,9 @@ static int usage(FILE *f) {
             "planning options: --temperature T --noise-std S --init-std S --beta B (iCEM)\n"
             "  --gd-steps N --gd-restarts R --gd-lr LR --cost l2|l1 --all-steps\n"
             "  --w-action W --w-smooth W --env-options JSON\n"
+            "  --shrink: the plans shrink to the end the first one set (after K of H steps, the\n"
+            "          next plans the H - K left; the full H again once that end is reached), so\n"
+            "          the last step's cost keeps its arrival time while each plan sees afresh\n"
             "  --ensemble C2 (repeatable, up to 8): more checkpoints whose predictors plan beside\n"
             "          --ckpt's, on its encodings (they must share its encoder: trained with\n"
             "          --init and freeze_encoder); the cost is the members' mean distance, which\n"

@@ -358,6 +358,7 @@ jepa_status jepa_eval_agent_create(jepa_model *m, const jepa_env_model *env,
         return jepa_fail(err, err_size, st, "bad planner settings (horizon %d, execute %d)",
                          horizon, execute);
     }
+    ag->mpc.shrink = cfg->shrink;
     ag->prob = (jepa_plan_problem){oracle ? sim_rollout_fn : wm_rollout_fn,
                                    oracle ? (void *)&ag->sim : (void *)&ag->r, ag->zg, dim,
                                    cfg->cost};

@@ -1,4 +1,5 @@
-// Receding horizon: plan H steps, execute the first k, shift the plan, re-plan.
+// Receding horizon: plan H steps, execute the first k, shift the plan, re-plan; or, shrinking,
+// plan the steps left to a fixed end.
 #include <stdlib.h>
 #include <string.h>
 
@@ -24,25 +25,30 @@ void jepa_mpc_free(jepa_mpc *mpc) {
 
 void jepa_mpc_reset(jepa_mpc *mpc) {
     jepa_planner_reset(mpc->planner);
-    mpc->next = mpc->execute;
+    mpc->next = mpc->queued = 0;
+    mpc->left = 0;
     mpc->plans = 0;
     mpc->plan_seconds = 0.0;
     mpc->last_cost = 0.0f;
 }
 
 int jepa_mpc_needs_plan(const jepa_mpc *mpc) {
-    return mpc->next >= mpc->execute;
+    return mpc->next >= mpc->queued;
 }
 
 void jepa_mpc_act(jepa_mpc *mpc, const jepa_plan_problem *prob, float *action) {
     int a = mpc->planner->action_dim;
     // plan when the queue is empty; the warm start moves past the steps about to run
     if (jepa_mpc_needs_plan(mpc)) {
+        jepa_planner *pl = mpc->planner;
+        if (mpc->shrink) jepa_planner_set_horizon(pl, mpc->left > 0 ? mpc->left : pl->max_horizon);
         double t0 = jepa_time_now();
-        mpc->last_cost = jepa_planner_plan(mpc->planner, prob, mpc->plan);
+        mpc->last_cost = jepa_planner_plan(pl, prob, mpc->plan);
         mpc->plan_seconds += jepa_time_now() - t0;
         mpc->plans++;
-        jepa_planner_shift(mpc->planner, mpc->execute);
+        mpc->queued = mpc->execute < pl->horizon ? mpc->execute : pl->horizon;
+        jepa_planner_shift(pl, mpc->queued);
+        mpc->left = pl->horizon - mpc->queued;
         mpc->next = 0;
     }
     memcpy(action, mpc->plan + (int64_t)mpc->next * a, sizeof(float) * a);

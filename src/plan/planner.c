@@ -52,7 +52,7 @@ jepa_status jepa_planner_init(jepa_planner *p, const jepa_planner_config *cfg, i
     for (int i = 0; i < action_dim; i++)
         if (!(lo[i] < hi[i])) return JEPA_ERR_INVALID;
     p->cfg = *cfg;
-    p->horizon = horizon;
+    p->horizon = p->max_horizon = horizon;
     p->action_dim = action_dim;
     int64_t ha = (int64_t)horizon * action_dim, n = cfg->samples, r = cfg->gd_restarts;
     // every buffer, allocated once
@@ -116,9 +116,21 @@ void jepa_planner_free(jepa_planner *p) {
 }
 
 void jepa_planner_reset(jepa_planner *p) {
+    p->horizon = p->max_horizon;
     p->has_warm = 0;
     p->n_kept = 0;
     p->plan_index = 0;
+}
+
+jepa_status jepa_planner_set_horizon(jepa_planner *p, int horizon) {
+    if (horizon < 1 || horizon > p->max_horizon) return JEPA_ERR_INVALID;
+    int a = p->action_dim;
+    // the warm start keeps its first steps; steps it never had are the middle of the bounds
+    for (int k = p->horizon; k < horizon; k++)
+        for (int j = 0; j < a; j++) p->warm[k * a + j] = 0.5f * (p->lo[j] + p->hi[j]);
+    if (horizon != p->horizon) p->n_kept = 0; // iCEM's elites are laid out by the old horizon
+    p->horizon = horizon;
+    return JEPA_OK;
 }
 
 void jepa_planner_shift(jepa_planner *p, int executed) {

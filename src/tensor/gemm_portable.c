@@ -1,6 +1,6 @@
 // SGEMM for CPUs without AVX-512, in GNU C vectors (AVX2 + FMA registers under -march=native):
-// op(B) packed into panels of 16 columns, op(A) read in place, a register tile of 6 rows x 16
-// columns. Each element of C is summed over K in one order (K cut into blocks that depend on K
+// op(B) packed into panels of 16 columns, op(A) into tiles of 6 rows, a register tile of 6 rows x
+// 16 columns. Each element of C is summed over K in one order (K cut into blocks that depend on K
 // alone, each block summed step by step), whatever the tile it falls in and however C is split
 // between threads or calls: results do not depend on the thread count or the batch, which
 // OpenBLAS's do. An optional epilogue adds a bias per column and applies ReLU.
@@ -19,10 +19,25 @@ typedef float vec8 __attribute__((vector_size(32)));
 #define MR 6    // rows of a tile
 #define NR 16   // columns of a tile (two vectors of 8)
 #define KC 256  // most depth of a block (K is cut into equal blocks)
-#define NC 512  // columns of a packed B block (KC x NC floats = 512 KB)
+#define NC 256  // columns of a packed B block (KC x NC floats = 256 KB, in L2)
+#define MC 96   // rows of A swept per panel of B (MC x KC floats = 96 KB, in L2)
 #define MIN_WORK (64 * 64 * 32) // multiply-adds per thread below which one thread does it all
 
-static _Thread_local float *tl_bpack;
+static _Thread_local float *tl_bpack, *tl_apack;
+
+// op(A) rows i0..i1 (at most MC), steps k0..k0+kc into tiles of MR rows, each (kc, MR): a tile's
+// rows side by side per step, so the kernel reads A in one stream (rows of A a power of two apart
+// would fall into the same cache sets)
+static void pack_rows(float *dst, int trans_a, const float *A, int64_t lda, int64_t i0, int64_t i1,
+                      int64_t k0, int64_t kc) {
+    for (int64_t ir = i0; ir < i1; ir += MR) {
+        int64_t mr = i1 - ir < MR ? i1 - ir : MR;
+        float *p = dst + (ir - i0) * kc;
+        for (int64_t k = 0; k < kc; k++)
+            for (int64_t r = 0; r < mr; r++)
+                p[k * MR + r] = trans_a ? A[(k0 + k) * lda + ir + r] : A[(ir + r) * lda + k0 + k];
+    }
+}
 
 // op(B) rows k0..k0+kc, columns j0..j0+n into panels of NR columns (kc, NR) each, zero past n
 static void pack_block(float *dst, int trans_b, const float *B, int64_t ldb, int64_t k0,
@@ -30,10 +45,15 @@ static void pack_block(float *dst, int trans_b, const float *B, int64_t ldb, int
     for (int64_t jr = 0; jr < n; jr += NR) {
         float *p = dst + jr * kc;
         int64_t w = n - jr < NR ? n - jr : NR;
+        if (trans_b) { // op(B)[k][j] = B[j * ldb + k]: read each column's run of k in order
+            for (int64_t j = 0; j < NR; j++)
+                for (int64_t k = 0; k < kc; k++)
+                    p[k * NR + j] = j < w ? B[(j0 + jr + j) * ldb + k0 + k] : 0.0f;
+            continue;
+        }
         for (int64_t k = 0; k < kc; k++) {
             float *d = p + k * NR;
-            for (int64_t j = 0; j < w; j++)
-                d[j] = trans_b ? B[(j0 + jr + j) * ldb + k0 + k] : B[(k0 + k) * ldb + j0 + jr + j];
+            for (int64_t j = 0; j < w; j++) d[j] = B[(k0 + k) * ldb + j0 + jr + j];
             for (int64_t j = w; j < NR; j++) d[j] = 0.0f;
         }
     }
@@ -105,7 +125,8 @@ typedef struct gemm_call {
 static void gemm_range(const gemm_call *g, int64_t i0, int64_t i1, int64_t j0, int64_t j1) {
     if (!tl_bpack) {
         tl_bpack = aligned_alloc(64, sizeof(float) * KC * NC);
-        JEPA_CHECK_MSG(tl_bpack, "out of memory for the GEMM packing buffer");
+        tl_apack = aligned_alloc(64, sizeof(float) * KC * MC);
+        JEPA_CHECK_MSG(tl_bpack && tl_apack, "out of memory for the GEMM packing buffers");
     }
     int64_t K = g->K, ldc = g->ldc;
     // K in equal blocks of at most KC steps: the same blocks for every element of C
@@ -118,15 +139,19 @@ static void gemm_range(const gemm_call *g, int64_t i0, int64_t i1, int64_t j0, i
             float beta_k = pc == 0 ? g->beta : 1.0f;
             int last = pc + kc == K;
             pack_block(tl_bpack, g->trans_b, g->B, g->ldb, pc, kc, jc, nc);
-            for (int64_t ir = i0; ir < i1; ir += MR) {
-                int64_t mr = i1 - ir < MR ? i1 - ir : MR;
-                const float *a = g->trans_a ? g->A + pc * g->lda + ir : g->A + ir * g->lda + pc;
-                int64_t rs = g->trans_a ? 1 : g->lda, ks = g->trans_a ? g->lda : 1;
+            // a packed block of MC rows of A stays in L2 while each panel of B (in L1) sweeps it
+            for (int64_t ic = i0; ic < i1; ic += MC) {
+                int64_t ie = i1 - ic < MC ? i1 : ic + MC;
+                pack_rows(tl_apack, g->trans_a, g->A, g->lda, ic, ie, pc, kc);
                 for (int64_t jr = 0; jr < nc; jr += NR) {
                     int64_t n = nc - jr < NR ? nc - jr : NR;
                     const float *bias = last && g->bias ? g->bias + jc + jr : NULL;
-                    kernels[mr - 1](kc, a, rs, ks, tl_bpack + jr * kc, g->C + ir * ldc + jc + jr,
-                                    ldc, n, g->alpha, beta_k, bias, last && g->relu);
+                    for (int64_t ir = ic; ir < ie; ir += MR) {
+                        int64_t mr = ie - ir < MR ? ie - ir : MR;
+                        kernels[mr - 1](kc, tl_apack + (ir - ic) * kc, 1, MR, tl_bpack + jr * kc,
+                                        g->C + ir * ldc + jc + jr, ldc, n, g->alpha, beta_k, bias,
+                                        last && g->relu);
+                    }
                 }
             }
         }

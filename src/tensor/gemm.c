@@ -11,16 +11,6 @@
 #include "gemm_portable.h"
 #endif
 
-void jepa_sgemm(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K, float alpha,
-                const float *A, int64_t lda, const float *B, int64_t ldb, float beta, float *C,
-                int64_t ldc) {
-#if defined(__AVX512F__)
-    jepa_sgemm_avx512(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
-#else
-    jepa_sgemm_portable(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
-#endif
-}
-
 // the epilogue on a computed C (M, N): + bias per column, then ReLU (NaN -> 0, as jepa_relu)
 static void bias_act(int64_t M, int64_t N, const float *bias, int relu, float *C, int64_t ldc) {
     for (int64_t i = 0; i < M; i++)
@@ -30,9 +20,38 @@ static void bias_act(int64_t M, int64_t N, const float *bias, int relu, float *C
         }
 }
 
+// K = 0, nothing to multiply: C = beta * C (beta 0 reads nothing), then the epilogue
+static void no_products(int64_t M, int64_t N, float beta, float *C, int64_t ldc,
+                        const float *bias, int relu) {
+    for (int64_t i = 0; i < M; i++)
+        for (int64_t j = 0; j < N; j++)
+            C[i * ldc + j] = beta == 0.0f ? 0.0f : beta * C[i * ldc + j];
+    bias_act(M, N, bias, relu, C, ldc);
+}
+
+void jepa_sgemm(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K, float alpha,
+                const float *A, int64_t lda, const float *B, int64_t ldb, float beta, float *C,
+                int64_t ldc) {
+    if (M == 0 || N == 0) return;
+    if (K == 0) {
+        no_products(M, N, beta, C, ldc, NULL, 0);
+        return;
+    }
+#if defined(__AVX512F__)
+    jepa_sgemm_avx512(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+#else
+    jepa_sgemm_portable(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+#endif
+}
+
 void jepa_sgemm_bias_act(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K, const float *A,
                          int64_t lda, const float *B, int64_t ldb, const float *bias, int relu,
                          float *C, int64_t ldc) {
+    if (M == 0 || N == 0) return;
+    if (K == 0) {
+        no_products(M, N, 0.0f, C, ldc, bias, relu);
+        return;
+    }
 #if defined(__AVX512F__)
     jepa_sgemm_bias_act_avx512(trans_a, trans_b, M, N, K, A, lda, B, ldb, bias, relu, C, ldc);
 #else

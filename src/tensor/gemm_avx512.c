@@ -381,18 +381,7 @@ static void gemm_range(const gemm_call *g, int64_t i0, int64_t i1, int64_t j0, i
 // the whole call, on jepa_threads_get() threads; reuse: op(B) may be kept packed (in a scope)
 static void gemm_run(gemm_call *g, int64_t M, int64_t N, int reuse) {
     int64_t K = g->K;
-    if (M == 0 || N == 0) return;
-    if (K == 0) {
-        // nothing to multiply: C = beta * C (+ bias) (ReLU), and beta 0 reads nothing
-        for (int64_t i = 0; i < M; i++)
-            for (int64_t j = 0; j < N; j++) {
-                float *c = &g->C[i * g->ldc + j];
-                float v = g->beta == 0.0f ? 0.0f : g->beta * *c;
-                if (g->bias) v += g->bias[j];
-                *c = g->relu ? (v > 0.0f ? v : 0.0f) : v;
-            }
-        return;
-    }
+    if (M == 0 || N == 0 || K == 0) return; // jepa_sgemm handles them
     // one thread per MIN_WORK multiply-adds at least; split the columns of C into whole tiles
     // (each thread packs only its own part of B) unless they are too few to share evenly, then
     // the rows (each thread packs all of B)

@@ -160,18 +160,7 @@ static void gemm_range(const gemm_call *g, int64_t i0, int64_t i1, int64_t j0, i
 
 // the whole call, on jepa_threads_get() threads (inside a parallel region, the caller's alone)
 static void gemm_run(const gemm_call *g, int64_t M, int64_t N) {
-    if (M == 0 || N == 0) return;
-    if (g->K == 0) {
-        // nothing to multiply: C = beta * C (+ bias) (ReLU), and beta 0 reads nothing
-        for (int64_t i = 0; i < M; i++)
-            for (int64_t j = 0; j < N; j++) {
-                float *c = &g->C[i * g->ldc + j];
-                float v = g->beta == 0.0f ? 0.0f : g->beta * *c;
-                if (g->bias) v += g->bias[j];
-                *c = g->relu ? (v > 0.0f ? v : 0.0f) : v;
-            }
-        return;
-    }
+    if (M == 0 || N == 0 || g->K == 0) return; // jepa_sgemm handles them
     // split C into whole tiles of columns (each thread packs its own part of B) unless they are
     // too few to share, then of rows
     int64_t threads = omp_in_parallel() ? 1 : jepa_threads_get(), work = M * N * g->K / MIN_WORK;

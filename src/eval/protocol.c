@@ -8,6 +8,7 @@
 #include "jepa/eval.h"
 #include "jepa/ops_shape.h"
 #include "jepa/ops_view.h"
+#include "jepa/progress.h"
 #include "jepa/threads.h"
 #include "jepa/timer.h"
 
@@ -546,12 +547,24 @@ jepa_status jepa_eval_run(jepa_model *m, const jepa_env_model *env, const jepa_e
     res->threads = threads;
     double t0 = jepa_time_now();
     if (st == JEPA_OK) {
+        // progress on stderr as episodes finish (in any order), with the successes so far
+        jepa_progress bar;
+        int finished = 0, succeeded = 0;
+        jepa_progress_begin(&bar, "eval", n);
 #pragma omp parallel for schedule(dynamic) num_threads(threads)
         for (int e = 0; e < n; e++) {
             int t = jepa_thread_index();
             sts[e] = agent_episode(agents[t], datas[t], e, &eps[e], ms + (int64_t)e * cap, NULL,
                                    NULL, NULL, NULL, errs[e], sizeof errs[e]);
+#pragma omp critical(eval_progress)
+            {
+                char extra[48];
+                succeeded += eps[e].success;
+                snprintf(extra, sizeof extra, "%d successes", succeeded);
+                jepa_progress_update(&bar, ++finished, extra);
+            }
         }
+        jepa_progress_end(&bar, NULL);
     }
     res->seconds = jepa_time_now() - t0;
     for (int t = 0; t < threads && agents; t++) {

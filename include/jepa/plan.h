@@ -173,7 +173,6 @@ typedef struct jepa_mpc {
     jepa_planner *planner;
     int execute;         // actions executed per plan (1..H)
     int shrink;          // 0: every plan spans H steps; 1: the plans shrink to a fixed end
-    int left;            // shrink: the steps of the current span not yet planned for (0: none)
     float *plan;         // (H, A) the last plan
     int queued;          // actions of the last plan queued to run
     int next;            // index of the next action to hand out; == queued when the queue is empty

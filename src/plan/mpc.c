@@ -26,7 +26,6 @@ void jepa_mpc_free(jepa_mpc *mpc) {
 void jepa_mpc_reset(jepa_mpc *mpc) {
     jepa_planner_reset(mpc->planner);
     mpc->next = mpc->queued = 0;
-    mpc->left = 0;
     mpc->plans = 0;
     mpc->plan_seconds = 0.0;
     mpc->last_cost = 0.0f;
@@ -41,14 +40,15 @@ void jepa_mpc_act(jepa_mpc *mpc, const jepa_plan_problem *prob, float *action) {
     // plan when the queue is empty; the warm start moves past the steps about to run
     if (jepa_mpc_needs_plan(mpc)) {
         jepa_planner *pl = mpc->planner;
-        if (mpc->shrink) jepa_planner_set_horizon(pl, mpc->left > 0 ? mpc->left : pl->max_horizon);
+        // shrinking: the steps of the last plan's span not yet run, or a new full span
+        int left = pl->horizon - mpc->queued;
+        if (mpc->shrink) jepa_planner_set_horizon(pl, left > 0 ? left : pl->max_horizon);
         double t0 = jepa_time_now();
         mpc->last_cost = jepa_planner_plan(pl, prob, mpc->plan);
         mpc->plan_seconds += jepa_time_now() - t0;
         mpc->plans++;
         mpc->queued = mpc->execute < pl->horizon ? mpc->execute : pl->horizon;
         jepa_planner_shift(pl, mpc->queued);
-        mpc->left = pl->horizon - mpc->queued;
         mpc->next = 0;
     }
     memcpy(action, mpc->plan + (int64_t)mpc->next * a, sizeof(float) * a);

@@ -143,21 +143,86 @@ static void tile_kernel(float *restrict tile, int rows, int accumulate, const fl
                          wstep);
 }
 #else
-// portable: the same sums in plain loops
+// portable, in GNU C vectors (AVX2 + FMA registers under -march=native): blocks of at most 6 rows
+// by 16 channels (12 accumulators), or, for 3 rows or fewer, the rows by all 32 channels; each
+// element summed in the order of the AVX-512 kernel (taps, then r)
+typedef float vec8 __attribute__((vector_size(32)));
+#define BLOCK_ROWS 6
+
+static inline vec8 load8(const float *p) {
+    vec8 v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+// n <= BLOCK_ROWS rows, 8 * q channels from column 0 of tile and w (n * q <= 12), rows one
+// float apart if run (off[i] = off[0] + i: one pointer): constants after inlining, so the
+// accumulators stay in registers
+static inline __attribute__((always_inline)) void
+tile_block(int n, int q, int run, float *restrict tile, int accumulate, const float *src,
+           const int64_t *off, const int64_t *tap_src, const int64_t *tap_w, int64_t ntaps,
+           int64_t reduce, int64_t rstride, const float *w, int64_t wstep) {
+    vec8 acc[BLOCK_ROWS][4];
+#pragma GCC unroll 6
+    for (int i = 0; i < n; i++)
+#pragma GCC unroll 4
+        for (int v = 0; v < q; v++) acc[i][v] = accumulate ? load8(tile + i * NR + 8 * v) : (vec8){0};
+    for (int64_t t = 0; t < ntaps; t++) {
+        const float *s[BLOCK_ROWS];
+#pragma GCC unroll 6
+        for (int i = 0; i < n; i++) s[i] = src + (run ? off[0] + i : off[i]) + tap_src[t];
+        const float *wt = w + tap_w[t];
+        for (int64_t r = 0, ro = 0; r < reduce; r++, ro += rstride, wt += wstep) {
+            vec8 wv[4];
+#pragma GCC unroll 4
+            for (int v = 0; v < q; v++) wv[v] = load8(wt + 8 * v);
+#pragma GCC unroll 6
+            for (int i = 0; i < n; i++) {
+                vec8 b = (vec8){0} + s[i][ro];
+#pragma GCC unroll 4
+                for (int v = 0; v < q; v++) acc[i][v] += b * wv[v];
+            }
+        }
+    }
+#pragma GCC unroll 6
+    for (int i = 0; i < n; i++)
+#pragma GCC unroll 4
+        for (int v = 0; v < q; v++) memcpy(tile + i * NR + 8 * v, &acc[i][v], sizeof(vec8));
+}
+
+#define BLOCK_ARGS(i0, h) accumulate, src, off + (i0), tap_src, tap_w, ntaps, reduce, rstride, w + (h), wstep
 static void tile_kernel(float *restrict tile, int rows, int accumulate, const float *src,
                         const int64_t *off, const int64_t *tap_src, const int64_t *tap_w,
                         int64_t ntaps, int64_t reduce, int64_t rstride, const float *w,
                         int64_t wstep) {
-    if (!accumulate) memset(tile, 0, sizeof(float) * (size_t)(rows * NR));
-    for (int64_t t = 0; t < ntaps; t++)
-        for (int64_t r = 0; r < reduce; r++) {
-            const float *wt = w + tap_w[t] + r * wstep;
-            for (int i = 0; i < rows; i++) {
-                float v = src[off[i] + tap_src[t] + r * rstride];
-                for (int j = 0; j < NR; j++) tile[i * NR + j] += v * wt[j];
+    switch (rows) { // all 32 channels at once
+    case 1: tile_block(1, 4, 0, tile, BLOCK_ARGS(0, 0)); return;
+    case 2: tile_block(2, 4, 0, tile, BLOCK_ARGS(0, 0)); return;
+    case 3: tile_block(3, 4, 0, tile, BLOCK_ARGS(0, 0)); return;
+    default: break;
+    }
+    int run = 1;
+    for (int i = 1; i < rows && run; i++) run = off[i] == off[0] + i;
+    // halves of 16 channels, the rows in blocks of 3 to 6 (as even as they go)
+    int blocks = (rows + BLOCK_ROWS - 1) / BLOCK_ROWS;
+    for (int h = 0; h < NR; h += 16)
+        for (int b = 0, i0 = 0; b < blocks; b++) {
+            int n = (rows - i0) / (blocks - b);
+            float *tb = tile + i0 * NR + h;
+            switch (n + (run ? 8 : 0)) {
+            case 3: tile_block(3, 2, 0, tb, BLOCK_ARGS(i0, h)); break;
+            case 4: tile_block(4, 2, 0, tb, BLOCK_ARGS(i0, h)); break;
+            case 5: tile_block(5, 2, 0, tb, BLOCK_ARGS(i0, h)); break;
+            case 6: tile_block(6, 2, 0, tb, BLOCK_ARGS(i0, h)); break;
+            case 8 + 3: tile_block(3, 2, 1, tb, BLOCK_ARGS(i0, h)); break;
+            case 8 + 4: tile_block(4, 2, 1, tb, BLOCK_ARGS(i0, h)); break;
+            case 8 + 5: tile_block(5, 2, 1, tb, BLOCK_ARGS(i0, h)); break;
+            default: tile_block(6, 2, 1, tb, BLOCK_ARGS(i0, h)); break;
             }
+            i0 += n;
         }
 }
+#undef BLOCK_ARGS
 #endif
 
 // The second kernel, for few channels: rows come from a packed panel (PR consecutive floats per
@@ -193,15 +258,32 @@ static void panel_kernel(float *restrict tile, const float *a, const float *x, c
 #undef STORE
 }
 #else
+// portable: blocks of 6 rows by 16 columns, in the AVX-512 kernel's order
+static inline __attribute__((always_inline)) void panel_block(float *restrict tile, const float *a,
+                                                              const float *x, const int64_t *tap_x,
+                                                              int64_t ntaps, int64_t reduce,
+                                                              int64_t xstride) {
+    vec8 acc[BLOCK_ROWS][2] = {{(vec8){0}}};
+    for (int64_t t = 0; t < ntaps; t++) {
+        const float *xt = x + tap_x[t];
+        for (int64_t r = 0; r < reduce; r++, xt += xstride, a += PR) {
+            vec8 x0 = load8(xt), x1 = load8(xt + 8);
+#pragma GCC unroll 6
+            for (int i = 0; i < BLOCK_ROWS; i++) {
+                vec8 b = (vec8){0} + a[i];
+                acc[i][0] += b * x0;
+                acc[i][1] += b * x1;
+            }
+        }
+    }
+    for (int i = 0; i < BLOCK_ROWS; i++) memcpy(tile + i * NR, acc[i], sizeof acc[i]);
+}
+
 static void panel_kernel(float *restrict tile, const float *a, const float *x, const int64_t *tap_x,
                          int64_t ntaps, int64_t reduce, int64_t xstride) {
-    memset(tile, 0, sizeof(float) * PR * NR);
-    for (int64_t t = 0; t < ntaps; t++)
-        for (int64_t r = 0; r < reduce; r++, a += PR) {
-            const float *xt = x + tap_x[t] + r * xstride;
-            for (int i = 0; i < PR; i++)
-                for (int j = 0; j < NR; j++) tile[i * NR + j] += a[i] * xt[j];
-        }
+    for (int i0 = 0; i0 < PR; i0 += BLOCK_ROWS)
+        for (int h = 0; h < NR; h += 16)
+            panel_block(tile + i0 * NR + h, a + i0, x + h, tap_x, ntaps, reduce, xstride);
 }
 #endif
 

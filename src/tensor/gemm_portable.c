@@ -161,12 +161,14 @@ static void gemm_range(const gemm_call *g, int64_t i0, int64_t i1, int64_t j0, i
 // the whole call, on jepa_threads_get() threads (inside a parallel region, the caller's alone)
 static void gemm_run(const gemm_call *g, int64_t M, int64_t N) {
     if (M == 0 || N == 0 || g->K == 0) return; // jepa_sgemm handles them
-    // split C into whole tiles of columns (each thread packs its own part of B) unless they are
-    // too few to share, then of rows
+    // split C into whole tiles along its longer side: each thread packs its share of that
+    // operand and all of the other, so the smaller one is the one packed by every thread (unless
+    // the longer side has too few tiles to share)
     int64_t threads = omp_in_parallel() ? 1 : jepa_threads_get(), work = M * N * g->K / MIN_WORK;
     if (threads > work) threads = work > 1 ? work : 1;
     int64_t tiles_n = (N + NR - 1) / NR, tiles_m = (M + MR - 1) / MR;
-    int split_n = tiles_n >= 4 * threads || tiles_n >= tiles_m;
+    int split_n = N > M ? tiles_n >= threads || tiles_n >= tiles_m
+                        : tiles_m < threads && tiles_n > tiles_m;
     int64_t tiles = split_n ? tiles_n : tiles_m;
     if (threads > tiles) threads = tiles;
     if (threads <= 1) {

@@ -166,7 +166,8 @@ tile_block(int n, int q, int run, float *restrict tile, int accumulate, const fl
 #pragma GCC unroll 6
     for (int i = 0; i < n; i++)
 #pragma GCC unroll 4
-        for (int v = 0; v < q; v++) acc[i][v] = accumulate ? load8(tile + i * NR + 8 * v) : (vec8){0};
+        for (int v = 0; v < q; v++)
+            acc[i][v] = accumulate ? load8(tile + i * NR + 8 * v) : (vec8){0};
     for (int64_t t = 0; t < ntaps; t++) {
         const float *s[BLOCK_ROWS];
 #pragma GCC unroll 6
@@ -190,16 +191,24 @@ tile_block(int n, int q, int run, float *restrict tile, int accumulate, const fl
         for (int v = 0; v < q; v++) memcpy(tile + i * NR + 8 * v, &acc[i][v], sizeof(vec8));
 }
 
-#define BLOCK_ARGS(i0, h) accumulate, src, off + (i0), tap_src, tap_w, ntaps, reduce, rstride, w + (h), wstep
+#define BLOCK_ARGS(i0, h)                                                                          \
+    accumulate, src, off + (i0), tap_src, tap_w, ntaps, reduce, rstride, w + (h), wstep
 static void tile_kernel(float *restrict tile, int rows, int accumulate, const float *src,
                         const int64_t *off, const int64_t *tap_src, const int64_t *tap_w,
                         int64_t ntaps, int64_t reduce, int64_t rstride, const float *w,
                         int64_t wstep) {
     switch (rows) { // all 32 channels at once
-    case 1: tile_block(1, 4, 0, tile, BLOCK_ARGS(0, 0)); return;
-    case 2: tile_block(2, 4, 0, tile, BLOCK_ARGS(0, 0)); return;
-    case 3: tile_block(3, 4, 0, tile, BLOCK_ARGS(0, 0)); return;
-    default: break;
+    case 1:
+        tile_block(1, 4, 0, tile, BLOCK_ARGS(0, 0));
+        return;
+    case 2:
+        tile_block(2, 4, 0, tile, BLOCK_ARGS(0, 0));
+        return;
+    case 3:
+        tile_block(3, 4, 0, tile, BLOCK_ARGS(0, 0));
+        return;
+    default:
+        break;
     }
     int run = 1;
     for (int i = 1; i < rows && run; i++) run = off[i] == off[0] + i;
@@ -210,14 +219,30 @@ static void tile_kernel(float *restrict tile, int rows, int accumulate, const fl
             int n = (rows - i0) / (blocks - b);
             float *tb = tile + i0 * NR + h;
             switch (n + (run ? 8 : 0)) {
-            case 3: tile_block(3, 2, 0, tb, BLOCK_ARGS(i0, h)); break;
-            case 4: tile_block(4, 2, 0, tb, BLOCK_ARGS(i0, h)); break;
-            case 5: tile_block(5, 2, 0, tb, BLOCK_ARGS(i0, h)); break;
-            case 6: tile_block(6, 2, 0, tb, BLOCK_ARGS(i0, h)); break;
-            case 8 + 3: tile_block(3, 2, 1, tb, BLOCK_ARGS(i0, h)); break;
-            case 8 + 4: tile_block(4, 2, 1, tb, BLOCK_ARGS(i0, h)); break;
-            case 8 + 5: tile_block(5, 2, 1, tb, BLOCK_ARGS(i0, h)); break;
-            default: tile_block(6, 2, 1, tb, BLOCK_ARGS(i0, h)); break;
+            case 3:
+                tile_block(3, 2, 0, tb, BLOCK_ARGS(i0, h));
+                break;
+            case 4:
+                tile_block(4, 2, 0, tb, BLOCK_ARGS(i0, h));
+                break;
+            case 5:
+                tile_block(5, 2, 0, tb, BLOCK_ARGS(i0, h));
+                break;
+            case 6:
+                tile_block(6, 2, 0, tb, BLOCK_ARGS(i0, h));
+                break;
+            case 8 + 3:
+                tile_block(3, 2, 1, tb, BLOCK_ARGS(i0, h));
+                break;
+            case 8 + 4:
+                tile_block(4, 2, 1, tb, BLOCK_ARGS(i0, h));
+                break;
+            case 8 + 5:
+                tile_block(5, 2, 1, tb, BLOCK_ARGS(i0, h));
+                break;
+            default:
+                tile_block(6, 2, 1, tb, BLOCK_ARGS(i0, h));
+                break;
             }
             i0 += n;
         }

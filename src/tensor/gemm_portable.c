@@ -74,25 +74,24 @@ static inline void store_row(float *c, vec8 lo, vec8 hi, int64_t n, float alpha,
     }
 }
 
-// the R x 16 tile over one block of kc steps: a (row r, step k at a[r * rs + k * ks]), b the
-// packed panel (kc, 16). R is a constant, so the compiler drops the rows a variant does not have.
+// the R x 16 tile over one block of kc steps: a the packed tile (kc, MR), b the packed panel
+// (kc, 16). R is a constant, so the compiler drops the rows a variant does not have.
 #define ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5)
 #define DECL(i) vec8 c##i##0 = {0}, c##i##1 = {0};
 #define STEP(i)                                                                                    \
     if ((i) < rows) {                                                                              \
-        float x = a[(i) * rs];                                                                     \
+        float x = a[i];                                                                            \
         c##i##0 += x * b0;                                                                         \
         c##i##1 += x * b1;                                                                         \
     }
 #define STORE(i)                                                                                   \
     if ((i) < rows) store_row(c + (i) * ldc, c##i##0, c##i##1, n, alpha, beta, bias, relu);
 #define KERNEL(R)                                                                                  \
-    static void kernel_##R(int64_t kc, const float *a, int64_t rs, int64_t ks, const float *b,    \
-                           float *c, int64_t ldc, int64_t n, float alpha, float beta,             \
-                           const float *bias, int relu) {                                         \
+    static void kernel_##R(int64_t kc, const float *a, const float *b, float *c, int64_t ldc,     \
+                           int64_t n, float alpha, float beta, const float *bias, int relu) {     \
         const int rows = R;                                                                        \
         ROWS(DECL)                                                                                 \
-        for (int64_t k = 0; k < kc; k++, a += ks, b += NR) {                                       \
+        for (int64_t k = 0; k < kc; k++, a += MR, b += NR) {                                       \
             vec8 b0, b1;                                                                           \
             memcpy(&b0, b, sizeof b0);                                                             \
             memcpy(&b1, b + 8, sizeof b1);                                                         \
@@ -107,8 +106,8 @@ KERNEL(4)
 KERNEL(5)
 KERNEL(6)
 
-typedef void (*kernel_fn)(int64_t, const float *, int64_t, int64_t, const float *, float *,
-                          int64_t, int64_t, float, float, const float *, int);
+typedef void (*kernel_fn)(int64_t, const float *, const float *, float *, int64_t, int64_t, float,
+                          float, const float *, int);
 static const kernel_fn kernels[MR] = {kernel_1, kernel_2, kernel_3, kernel_4, kernel_5, kernel_6};
 
 typedef struct gemm_call {
@@ -148,7 +147,7 @@ static void gemm_range(const gemm_call *g, int64_t i0, int64_t i1, int64_t j0, i
                     const float *bias = last && g->bias ? g->bias + jc + jr : NULL;
                     for (int64_t ir = ic; ir < ie; ir += MR) {
                         int64_t mr = ie - ir < MR ? ie - ir : MR;
-                        kernels[mr - 1](kc, tl_apack + (ir - ic) * kc, 1, MR, tl_bpack + jr * kc,
+                        kernels[mr - 1](kc, tl_apack + (ir - ic) * kc, tl_bpack + jr * kc,
                                         g->C + ir * ldc + jc + jr, ldc, n, g->alpha, beta_k, bias,
                                         last && g->relu);
                     }

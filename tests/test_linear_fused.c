@@ -74,7 +74,8 @@ static void test_kernel_threads_agree(void) {
 }
 
 // in a reuse scope, B operands packed by one call serve the next ones: the same bits as without
-// the scope, across column blocks (N > 512) and K blocks (K > 320), for two Bs used in turn
+// the scope, across blocks of columns and of K (N, K = 700: three of each in either kernel), for
+// two Bs used in turn
 static void test_kernel_reuse(void) {
     int64_t sizes[][3] = {{13, 700, 700}, {7, 65, 258}, {300, 512, 258}};
     for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {

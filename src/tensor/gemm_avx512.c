@@ -2,6 +2,7 @@
 // transpose), a register tile of 6 rows x up to 64 columns; threads split C into whole tiles.
 // An optional epilogue adds a bias per column and applies ReLU as the tile is stored.
 #include "gemm_avx512.h"
+#include "gemm_reuse.h"
 
 #if defined(__AVX512F__)
 #include <immintrin.h>
@@ -172,59 +173,15 @@ typedef struct gemm_call {
     int64_t lda16;
 } gemm_call;
 
-// ---- packed B operands kept between calls, inside jepa_sgemm_reuse_begin/end (ops_linalg.h) ----
-//
-// A whole op(B) (K, N) packed as gemm_range reads it: for each block of NC columns jc and each
-// block of K rows pc, the panels of that block at packed + K * jc + pc * (its width rounded up to
-// whole vectors), in floats; in bf16 the same with K rounded up to even, in uint16_t. Each thread
-// keeps its own slots; their buffers stay allocated for later scopes.
-#define REUSE_SLOTS 16
-#define REUSE_MAX_FLOATS ((size_t)16 << 20) // 64 MB of packed operands per thread at most
-typedef struct reuse_slot {
-    const float *B;
-    int64_t ldb, K, N;
-    int trans_b, bf16;
-    void *data;
-    size_t cap; // floats allocated at data
-} reuse_slot;
-static _Thread_local reuse_slot tl_slots[REUSE_SLOTS];
-static _Thread_local int tl_reuse_depth, tl_reuse_used;
-static _Thread_local size_t tl_reuse_floats;
-
-void jepa_sgemm_avx512_reuse_begin(void) { tl_reuse_depth++; }
-
-void jepa_sgemm_avx512_reuse_end(void) {
-    JEPA_CHECK_MSG(tl_reuse_depth > 0, "jepa_sgemm_reuse_end without a begin");
-    // the packed copies are forgotten (their buffers kept) when the outermost scope ends
-    if (--tl_reuse_depth == 0) tl_reuse_used = 0, tl_reuse_floats = 0;
-}
-
-// the calling thread's packed copy of op(B) for this call: found (ready), a new slot to fill, or
-// none (no scope, no free slot or over the memory bound)
+// the calling thread's packed copy of op(B) for this call (jepa_gemm_reuse_lookup): a whole
+// op(B) (K, N) packed as gemm_range reads it: for each block of NC columns jc and each block of K
+// rows pc, the panels of that block at packed + K * jc + pc * (its width rounded up to whole
+// vectors), in floats; in bf16 the same with K rounded up to even, in uint16_t
 static void reuse_lookup(gemm_call *g, int64_t N) {
-    if (tl_reuse_depth == 0) return;
-    for (int i = 0; i < tl_reuse_used; i++) {
-        reuse_slot *s = &tl_slots[i];
-        if (s->B == g->B && s->ldb == g->ldb && s->K == g->K && s->N == N &&
-            s->trans_b == g->trans_b && s->bf16 == g->bf16) {
-            g->packed = s->data, g->packed_ready = 1;
-            return;
-        }
-    }
     // in floats: K x N, or (K rounded up to even) x N halves
     size_t need = (size_t)(g->bf16 ? (g->K + 1) / 2 : g->K) * (size_t)((N + 15) / 16 * 16);
-    if (tl_reuse_used == REUSE_SLOTS || tl_reuse_floats + need > REUSE_MAX_FLOATS) return;
-    reuse_slot *s = &tl_slots[tl_reuse_used];
-    if (s->cap < need) {
-        free(s->data);
-        s->data = alloc64(sizeof(float) * need);
-        s->cap = s->data ? need : 0;
-        if (!s->data) return;
-    }
-    s->B = g->B, s->ldb = g->ldb, s->K = g->K, s->N = N, s->trans_b = g->trans_b, s->bf16 = g->bf16;
-    tl_reuse_used++;
-    tl_reuse_floats += need;
-    g->packed = s->data, g->packed_ready = 0;
+    g->packed = jepa_gemm_reuse_lookup(g->B, g->ldb, g->K, N, g->trans_b, g->bf16, need,
+                                       &g->packed_ready);
 }
 
 // ---- bf16 products with fp32 sums (AVX512_BF16), chosen per thread ----

@@ -14,9 +14,6 @@ void jepa_sgemm_avx512(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K
 void jepa_sgemm_bias_act_avx512(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K,
                                 const float *A, int64_t lda, const float *B, int64_t ldb,
                                 const float *bias, int relu, float *C, int64_t ldc);
-// jepa_sgemm_reuse_begin / _end: the calling thread's scope of kept packed B operands.
-void jepa_sgemm_avx512_reuse_begin(void);
-void jepa_sgemm_avx512_reuse_end(void);
 // jepa_sgemm_set_bf16 / jepa_sgemm_bf16_available.
 int jepa_sgemm_avx512_set_bf16(int on);
 int jepa_sgemm_avx512_bf16_available(void);

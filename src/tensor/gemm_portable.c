@@ -5,6 +5,7 @@
 // between threads or calls: results do not depend on the thread count or the batch, which
 // OpenBLAS's do. An optional epilogue adds a bias per column and applies ReLU.
 #include "gemm_portable.h"
+#include "gemm_reuse.h"
 
 #if !defined(__AVX512F__)
 #include <omp.h>
@@ -59,19 +60,48 @@ static void pack_block(float *dst, int trans_b, const float *B, int64_t ldb, int
     }
 }
 
-// a tile row's 16 sums into C: c = alpha * acc + beta * c (+ bias) (ReLU: NaN and -0 -> +0),
-// n <= 16 columns; beta 0 reads nothing
-static inline void store_row(float *c, vec8 lo, vec8 hi, int64_t n, float alpha, float beta,
-                             const float *bias, int relu) {
-    float acc[NR];
-    memcpy(acc, &lo, sizeof lo);
-    memcpy(acc + 8, &hi, sizeof hi);
-    for (int64_t j = 0; j < n; j++) {
-        float v = alpha * acc[j];
-        if (beta != 0.0f) v += beta * c[j];
-        if (bias) v += bias[j];
-        c[j] = relu ? (v > 0.0f ? v : 0.0f) : v;
+// what a tile's sums become in C: c = alpha * acc + beta * c (+ bias[j]) (ReLU: NaN and -0 ->
+// +0); beta 0 reads nothing. The kernels take it by pointer: passed in registers, alpha and beta
+// would hold two of the sixteen vector registers through the loop, and one accumulator would
+// live on the stack.
+typedef struct tile_out {
+    float alpha, beta;
+    const float *bias;
+    int relu;
+} tile_out;
+
+typedef int vec8i __attribute__((vector_size(32)));
+
+// a tile row's 16 sums into C's n <= 16 columns, in vectors (a short row through a copy)
+static inline void store_row(float *c, vec8 lo, vec8 hi, int64_t n, const tile_out *o) {
+    float row[NR] = {0}, add[NR] = {0};
+    float *d = n == NR ? c : row;
+    if (n < NR && o->beta != 0.0f) memcpy(row, c, sizeof(float) * n);
+    vec8 v0 = o->alpha * lo, v1 = o->alpha * hi;
+    if (o->beta != 0.0f) {
+        vec8 c0, c1;
+        memcpy(&c0, d, sizeof c0);
+        memcpy(&c1, d + 8, sizeof c1);
+        v0 += o->beta * c0;
+        v1 += o->beta * c1;
     }
+    if (o->bias) {
+        const float *b = o->bias;
+        if (n < NR) b = memcpy(add, o->bias, sizeof(float) * n);
+        vec8 b0, b1;
+        memcpy(&b0, b, sizeof b0);
+        memcpy(&b1, b + 8, sizeof b1);
+        v0 += b0;
+        v1 += b1;
+    }
+    if (o->relu) {
+        const vec8 zero = {0};
+        v0 = (vec8)((vec8i)v0 & (v0 > zero));
+        v1 = (vec8)((vec8i)v1 & (v1 > zero));
+    }
+    memcpy(d, &v0, sizeof v0);
+    memcpy(d + 8, &v1, sizeof v1);
+    if (n < NR) memcpy(c, row, sizeof(float) * n);
 }
 
 // the R x 16 tile over one block of kc steps: a the packed tile (kc, MR), b the packed panel
@@ -85,10 +115,10 @@ static inline void store_row(float *c, vec8 lo, vec8 hi, int64_t n, float alpha,
         c##i##1 += x * b1;                                                                         \
     }
 #define STORE(i)                                                                                   \
-    if ((i) < rows) store_row(c + (i) * ldc, c##i##0, c##i##1, n, alpha, beta, bias, relu);
+    if ((i) < rows) store_row(c + (i) * ldc, c##i##0, c##i##1, n, o);
 #define KERNEL(R)                                                                                  \
     static void kernel_##R(int64_t kc, const float *a, const float *b, float *c, int64_t ldc,     \
-                           int64_t n, float alpha, float beta, const float *bias, int relu) {     \
+                           int64_t n, const tile_out *o) {                                         \
         const int rows = R;                                                                        \
         ROWS(DECL)                                                                                 \
         for (int64_t k = 0; k < kc; k++, a += MR, b += NR) {                                       \
@@ -106,10 +136,14 @@ KERNEL(4)
 KERNEL(5)
 KERNEL(6)
 
-typedef void (*kernel_fn)(int64_t, const float *, const float *, float *, int64_t, int64_t, float,
-                          float, const float *, int);
+typedef void (*kernel_fn)(int64_t, const float *, const float *, float *, int64_t, int64_t,
+                          const tile_out *);
 static const kernel_fn kernels[MR] = {kernel_1, kernel_2, kernel_3, kernel_4, kernel_5, kernel_6};
 
+// one GEMM call: C = alpha * op(A) @ op(B) + beta * C, then + bias (N floats, or NULL) and ReLU;
+// packed: all of op(B) packed (or to be packed when !packed_ready; jepa_gemm_reuse_lookup), or
+// NULL: for each block of NC columns jc and each block of K rows pc, the panels of that block at
+// packed + K * jc + pc * (its width rounded up to whole panels)
 typedef struct gemm_call {
     int trans_a, trans_b;
     int64_t K;
@@ -118,6 +152,8 @@ typedef struct gemm_call {
     int64_t lda, ldb, ldc;
     float *C;
     int relu;
+    float *packed;
+    int packed_ready;
 } gemm_call;
 
 // C rows i0..i1, columns j0..j1, on the calling thread
@@ -137,19 +173,22 @@ static void gemm_range(const gemm_call *g, int64_t i0, int64_t i1, int64_t j0, i
             // the first block of K applies beta, the next ones add to it, the last one the epilogue
             float beta_k = pc == 0 ? g->beta : 1.0f;
             int last = pc + kc == K;
-            pack_block(tl_bpack, g->trans_b, g->B, g->ldb, pc, kc, jc, nc);
+            // this block's panels: packed here, or kept from an earlier call (then all of B's
+            // columns are this call's, j0 = 0)
+            float *bp = g->packed ? g->packed + K * jc + pc * ((nc + NR - 1) / NR * NR) : tl_bpack;
+            if (!g->packed_ready) pack_block(bp, g->trans_b, g->B, g->ldb, pc, kc, jc, nc);
             // a packed block of MC rows of A stays in L2 while each panel of B (in L1) sweeps it
             for (int64_t ic = i0; ic < i1; ic += MC) {
                 int64_t ie = i1 - ic < MC ? i1 : ic + MC;
                 pack_rows(tl_apack, g->trans_a, g->A, g->lda, ic, ie, pc, kc);
                 for (int64_t jr = 0; jr < nc; jr += NR) {
                     int64_t n = nc - jr < NR ? nc - jr : NR;
-                    const float *bias = last && g->bias ? g->bias + jc + jr : NULL;
+                    tile_out o = {g->alpha, beta_k, last && g->bias ? g->bias + jc + jr : NULL,
+                                  last && g->relu};
                     for (int64_t ir = ic; ir < ie; ir += MR) {
                         int64_t mr = ie - ir < MR ? ie - ir : MR;
-                        kernels[mr - 1](kc, tl_apack + (ir - ic) * kc, tl_bpack + jr * kc,
-                                        g->C + ir * ldc + jc + jr, ldc, n, g->alpha, beta_k, bias,
-                                        last && g->relu);
+                        kernels[mr - 1](kc, tl_apack + (ir - ic) * kc, bp + jr * kc,
+                                        g->C + ir * ldc + jc + jr, ldc, n, &o);
                     }
                 }
             }
@@ -157,8 +196,9 @@ static void gemm_range(const gemm_call *g, int64_t i0, int64_t i1, int64_t j0, i
     }
 }
 
-// the whole call, on jepa_threads_get() threads (inside a parallel region, the caller's alone)
-static void gemm_run(const gemm_call *g, int64_t M, int64_t N) {
+// the whole call, on jepa_threads_get() threads (inside a parallel region, the caller's alone);
+// reuse: op(B) may be kept packed (in a scope, on one thread)
+static void gemm_run(gemm_call *g, int64_t M, int64_t N, int reuse) {
     if (M == 0 || N == 0 || g->K == 0) return; // jepa_sgemm handles them
     // split C into whole tiles along its longer side: each thread packs its share of that
     // operand and all of the other, so the smaller one is the one packed by every thread (unless
@@ -171,6 +211,10 @@ static void gemm_run(const gemm_call *g, int64_t M, int64_t N) {
     int64_t tiles = split_n ? tiles_n : tiles_m;
     if (threads > tiles) threads = tiles;
     if (threads <= 1) {
+        if (reuse)
+            g->packed = jepa_gemm_reuse_lookup(g->B, g->ldb, g->K, N, g->trans_b, 0,
+                                               (size_t)(g->K * ((N + NR - 1) / NR * NR)),
+                                               &g->packed_ready);
         gemm_range(g, 0, M, 0, N);
         return;
     }
@@ -187,14 +231,14 @@ static void gemm_run(const gemm_call *g, int64_t M, int64_t N) {
 void jepa_sgemm_portable(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K, float alpha,
                          const float *A, int64_t lda, const float *B, int64_t ldb, float beta,
                          float *C, int64_t ldc) {
-    gemm_call g = {trans_a, trans_b, K, alpha, beta, A, B, NULL, lda, ldb, ldc, C, 0};
-    gemm_run(&g, M, N);
+    gemm_call g = {trans_a, trans_b, K, alpha, beta, A, B, NULL, lda, ldb, ldc, C, 0, NULL, 0};
+    gemm_run(&g, M, N, 0);
 }
 
 void jepa_sgemm_bias_act_portable(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K,
                                   const float *A, int64_t lda, const float *B, int64_t ldb,
                                   const float *bias, int relu, float *C, int64_t ldc) {
-    gemm_call g = {trans_a, trans_b, K, 1.0f, 0.0f, A, B, bias, lda, ldb, ldc, C, relu};
-    gemm_run(&g, M, N);
+    gemm_call g = {trans_a, trans_b, K, 1.0f, 0.0f, A, B, bias, lda, ldb, ldc, C, relu, NULL, 0};
+    gemm_run(&g, M, N, 1);
 }
 #endif

@@ -21,7 +21,9 @@ static _Thread_local reuse_slot tl_slots[REUSE_SLOTS];
 static _Thread_local int tl_depth, tl_used;
 static _Thread_local size_t tl_floats;
 
-void jepa_gemm_reuse_begin(void) { tl_depth++; }
+void jepa_gemm_reuse_begin(void) {
+    tl_depth++;
+}
 
 void jepa_gemm_reuse_end(void) {
     JEPA_CHECK_MSG(tl_depth > 0, "jepa_sgemm_reuse_end without a begin");

@@ -34,9 +34,17 @@ static void pack_rows(float *dst, int trans_a, const float *A, int64_t lda, int6
     for (int64_t ir = i0; ir < i1; ir += MR) {
         int64_t mr = i1 - ir < MR ? i1 - ir : MR;
         float *p = dst + (ir - i0) * kc;
-        for (int64_t k = 0; k < kc; k++)
-            for (int64_t r = 0; r < mr; r++)
-                p[k * MR + r] = trans_a ? A[(k0 + k) * lda + ir + r] : A[(ir + r) * lda + k0 + k];
+        if (trans_a) { // a step's rows side by side in A too
+            for (int64_t k = 0; k < kc; k++)
+                for (int64_t r = 0; r < mr; r++) p[k * MR + r] = A[(k0 + k) * lda + ir + r];
+        } else if (mr == MR) { // a whole tile: MR constant, so the rows are unrolled
+            const float *a = A + ir * lda + k0;
+            for (int64_t k = 0; k < kc; k++)
+                for (int64_t r = 0; r < MR; r++) p[k * MR + r] = a[r * lda + k];
+        } else {
+            for (int64_t k = 0; k < kc; k++)
+                for (int64_t r = 0; r < mr; r++) p[k * MR + r] = A[(ir + r) * lda + k0 + k];
+        }
     }
 }
 
@@ -54,7 +62,12 @@ static void pack_block(float *dst, int trans_b, const float *B, int64_t ldb, int
         }
         for (int64_t k = 0; k < kc; k++) {
             float *d = p + k * NR;
-            for (int64_t j = 0; j < w; j++) d[j] = B[(k0 + k) * ldb + j0 + jr + j];
+            const float *b = B + (k0 + k) * ldb + j0 + jr;
+            if (w == NR) {
+                memcpy(d, b, sizeof(float) * NR);
+                continue;
+            }
+            for (int64_t j = 0; j < w; j++) d[j] = b[j];
             for (int64_t j = w; j < NR; j++) d[j] = 0.0f;
         }
     }

@@ -10,7 +10,6 @@
 #else
 #include "gemm_portable.h"
 #endif
-#include "gemm_reuse.h"
 
 // the epilogue on a computed C (M, N): + bias per column, then ReLU (NaN -> 0, as jepa_relu)
 static void bias_act(int64_t M, int64_t N, const float *bias, int relu, float *C, int64_t ldc) {
@@ -59,10 +58,6 @@ void jepa_sgemm_bias_act(int trans_a, int trans_b, int64_t M, int64_t N, int64_t
     jepa_sgemm_bias_act_portable(trans_a, trans_b, M, N, K, A, lda, B, ldb, bias, relu, C, ldc);
 #endif
 }
-
-void jepa_sgemm_reuse_begin(void) { jepa_gemm_reuse_begin(); }
-
-void jepa_sgemm_reuse_end(void) { jepa_gemm_reuse_end(); }
 
 int jepa_sgemm_set_bf16(int on) {
 #if defined(__AVX512F__)

@@ -87,9 +87,12 @@ typedef int vec8i __attribute__((vector_size(32)));
 
 // a tile row's 16 sums into C's n <= 16 columns, in vectors (a short row through a copy)
 static inline void store_row(float *c, vec8 lo, vec8 hi, int64_t n, const tile_out *o) {
-    float row[NR] = {0}, add[NR] = {0};
+    float row[NR], add[NR];
     float *d = n == NR ? c : row;
-    if (n < NR && o->beta != 0.0f) memcpy(row, c, sizeof(float) * n);
+    if (n < NR) { // the short row's columns past n: zero (they are not stored)
+        memset(row, 0, sizeof row);
+        if (o->beta != 0.0f) memcpy(row, c, sizeof(float) * n);
+    }
     vec8 v0 = o->alpha * lo, v1 = o->alpha * hi;
     if (o->beta != 0.0f) {
         vec8 c0, c1;
@@ -100,7 +103,10 @@ static inline void store_row(float *c, vec8 lo, vec8 hi, int64_t n, const tile_o
     }
     if (o->bias) {
         const float *b = o->bias;
-        if (n < NR) b = memcpy(add, o->bias, sizeof(float) * n);
+        if (n < NR) {
+            memset(add, 0, sizeof add);
+            b = memcpy(add, o->bias, sizeof(float) * n);
+        }
         vec8 b0, b1;
         memcpy(&b0, b, sizeof b0);
         memcpy(&b1, b + 8, sizeof b1);

@@ -1,6 +1,9 @@
 // Packed B operands kept between calls: each thread keeps up to REUSE_SLOTS copies (and
-// REUSE_MAX_FLOATS floats) in its own slots, whose buffers stay allocated for later scopes.
+// REUSE_MAX_FLOATS floats) in its own slots, whose buffers stay allocated for later scopes; the
+// copies are forgotten when the outermost scope ends.
 #include "gemm_reuse.h"
+
+#include "jepa/ops_linalg.h"
 
 #include <stdlib.h>
 
@@ -21,11 +24,11 @@ static _Thread_local reuse_slot tl_slots[REUSE_SLOTS];
 static _Thread_local int tl_depth, tl_used;
 static _Thread_local size_t tl_floats;
 
-void jepa_gemm_reuse_begin(void) {
+void jepa_sgemm_reuse_begin(void) {
     tl_depth++;
 }
 
-void jepa_gemm_reuse_end(void) {
+void jepa_sgemm_reuse_end(void) {
     JEPA_CHECK_MSG(tl_depth > 0, "jepa_sgemm_reuse_end without a begin");
     if (--tl_depth == 0) tl_used = 0, tl_floats = 0;
 }

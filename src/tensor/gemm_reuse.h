@@ -1,15 +1,12 @@
 // The packed B operands that jepa_sgemm_bias_act keeps between calls inside
-// jepa_sgemm_reuse_begin / _end (include/jepa/ops_linalg.h), for either GEMM kernel (internal).
+// jepa_sgemm_reuse_begin / _end (include/jepa/ops_linalg.h, defined in gemm_reuse.c), for either
+// GEMM kernel (internal).
 #ifndef JEPA_GEMM_REUSE_H
 #define JEPA_GEMM_REUSE_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-// The calling thread's scope (scopes nest); its packed copies are forgotten, their buffers kept,
-// when the outermost one ends.
-void jepa_gemm_reuse_begin(void);
-void jepa_gemm_reuse_end(void);
 // The calling thread's packed copy of op(B) for a call, named by B's address, leading dimension,
 // op(B)'s shape (K, N), transpose and format (bf16 or not); floats: its size. Returns the copy
 // with *ready 1 when an earlier call of the scope filled it, a buffer of that size for this call

@@ -26,25 +26,39 @@ typedef float vec8 __attribute__((vector_size(32)));
 
 static _Thread_local float *tl_bpack, *tl_apack;
 
-// op(A) rows i0..i1 (at most MC), steps k0..k0+kc into tiles of MR rows, each (kc, MR): a tile's
-// rows side by side per step, so the kernel reads A in one stream (rows of A a power of two apart
-// would fall into the same cache sets)
-static void pack_rows(float *dst, int trans_a, const float *A, int64_t lda, int64_t i0, int64_t i1,
-                      int64_t k0, int64_t kc) {
+// op(A) = A^T, rows i0..i1 (at most MC), steps k0..k0+kc into tiles of MR rows, each (kc, MR):
+// a step's rows lie side by side in A too, but the steps lie lda apart, and with lda a power of
+// two they would all fall into the same cache sets; packed, the kernel reads them in one stream.
+// (Without transpose the kernel reads A in place: a tile's rows are MR streams in order.)
+static void pack_rows_t(float *dst, const float *A, int64_t lda, int64_t i0, int64_t i1,
+                        int64_t k0, int64_t kc) {
     for (int64_t ir = i0; ir < i1; ir += MR) {
         int64_t mr = i1 - ir < MR ? i1 - ir : MR;
         float *p = dst + (ir - i0) * kc;
-        if (trans_a) { // a step's rows side by side in A too
-            for (int64_t k = 0; k < kc; k++)
-                for (int64_t r = 0; r < mr; r++) p[k * MR + r] = A[(k0 + k) * lda + ir + r];
-        } else if (mr == MR) { // a whole tile: MR constant, so the rows are unrolled
-            const float *a = A + ir * lda + k0;
-            for (int64_t k = 0; k < kc; k++)
-                for (int64_t r = 0; r < MR; r++) p[k * MR + r] = a[r * lda + k];
-        } else {
-            for (int64_t k = 0; k < kc; k++)
-                for (int64_t r = 0; r < mr; r++) p[k * MR + r] = A[(ir + r) * lda + k0 + k];
+        const float *a = A + k0 * lda + ir;
+        for (int64_t k = 0; k < kc; k++) memcpy(p + k * MR, a + k * lda, sizeof(float) * mr);
+    }
+}
+
+// 8 x 8 floats transposed: dst[k * ldd + j] = src[j * lds + k]
+static void transpose_8x8(float *dst, int64_t ldd, const float *src, int64_t lds) {
+    vec8 r[8], t[8], s[8];
+    for (int j = 0; j < 8; j++) memcpy(&r[j], src + j * lds, sizeof r[j]);
+    for (int j = 0; j < 8; j += 2) { // pairs of rows interleaved
+        t[j] = __builtin_shufflevector(r[j], r[j + 1], 0, 8, 1, 9, 4, 12, 5, 13);
+        t[j + 1] = __builtin_shufflevector(r[j], r[j + 1], 2, 10, 3, 11, 6, 14, 7, 15);
+    }
+    for (int j = 0; j < 8; j += 4) // then pairs of pairs: columns k and k + 4 of 4 rows
+        for (int h = 0; h < 2; h++) {
+            s[j + 2 * h] = __builtin_shufflevector(t[j + h], t[j + h + 2], 0, 1, 8, 9, 4, 5, 12, 13);
+            s[j + 2 * h + 1] =
+                __builtin_shufflevector(t[j + h], t[j + h + 2], 2, 3, 10, 11, 6, 7, 14, 15);
         }
+    for (int k = 0; k < 4; k++) { // the halves of the two groups of 4 rows joined
+        vec8 lo = __builtin_shufflevector(s[k], s[k + 4], 0, 1, 2, 3, 8, 9, 10, 11);
+        vec8 hi = __builtin_shufflevector(s[k], s[k + 4], 4, 5, 6, 7, 12, 13, 14, 15);
+        memcpy(dst + k * ldd, &lo, sizeof lo);
+        memcpy(dst + (k + 4) * ldd, &hi, sizeof hi);
     }
 }
 
@@ -54,10 +68,14 @@ static void pack_block(float *dst, int trans_b, const float *B, int64_t ldb, int
     for (int64_t jr = 0; jr < n; jr += NR) {
         float *p = dst + jr * kc;
         int64_t w = n - jr < NR ? n - jr : NR;
-        if (trans_b) { // op(B)[k][j] = B[j * ldb + k]: read each column's run of k in order
+        if (trans_b) { // op(B)[k][j] = B[j * ldb + k]: whole 8 x 8 blocks transposed in vectors
+            const float *b = B + (j0 + jr) * ldb + k0;
+            int64_t k8 = w == NR ? kc / 8 * 8 : 0;
+            for (int64_t k = 0; k < k8; k += 8)
+                for (int64_t j = 0; j < NR; j += 8)
+                    transpose_8x8(p + k * NR + j, NR, b + j * ldb + k, ldb);
             for (int64_t j = 0; j < NR; j++)
-                for (int64_t k = 0; k < kc; k++)
-                    p[k * NR + j] = j < w ? B[(j0 + jr + j) * ldb + k0 + k] : 0.0f;
+                for (int64_t k = k8; k < kc; k++) p[k * NR + j] = j < w ? b[j * ldb + k] : 0.0f;
             continue;
         }
         for (int64_t k = 0; k < kc; k++) {
@@ -123,24 +141,25 @@ static inline void store_row(float *c, vec8 lo, vec8 hi, int64_t n, const tile_o
     if (n < NR) memcpy(c, row, sizeof(float) * n);
 }
 
-// the R x 16 tile over one block of kc steps: a the packed tile (kc, MR), b the packed panel
-// (kc, 16). R is a constant, so the compiler drops the rows a variant does not have.
+// the R x 16 tile over one block of kc steps: a the tile of A (row r of step k at a[r * rs +
+// k * ks]: packed, rs 1 and ks MR; in place, rs lda and ks 1), b the packed panel (kc, 16). R is
+// a constant, so the compiler drops the rows a variant does not have.
 #define ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5)
 #define DECL(i) vec8 c##i##0 = {0}, c##i##1 = {0};
 #define STEP(i)                                                                                    \
     if ((i) < rows) {                                                                              \
-        float x = a[i];                                                                            \
+        float x = a[(i) * rs];                                                                     \
         c##i##0 += x * b0;                                                                         \
         c##i##1 += x * b1;                                                                         \
     }
 #define STORE(i)                                                                                   \
     if ((i) < rows) store_row(c + (i) * ldc, c##i##0, c##i##1, n, o);
 #define KERNEL(R)                                                                                  \
-    static void kernel_##R(int64_t kc, const float *a, const float *b, float *c, int64_t ldc,     \
-                           int64_t n, const tile_out *o) {                                         \
+    static void kernel_##R(int64_t kc, const float *a, int64_t rs, int64_t ks, const float *b,   \
+                           float *c, int64_t ldc, int64_t n, const tile_out *o) {                  \
         const int rows = R;                                                                        \
         ROWS(DECL)                                                                                 \
-        for (int64_t k = 0; k < kc; k++, a += MR, b += NR) {                                       \
+        for (int64_t k = 0; k < kc; k++, a += ks, b += NR) {                                       \
             vec8 b0, b1;                                                                           \
             memcpy(&b0, b, sizeof b0);                                                             \
             memcpy(&b1, b + 8, sizeof b1);                                                         \
@@ -155,8 +174,8 @@ KERNEL(4)
 KERNEL(5)
 KERNEL(6)
 
-typedef void (*kernel_fn)(int64_t, const float *, const float *, float *, int64_t, int64_t,
-                          const tile_out *);
+typedef void (*kernel_fn)(int64_t, const float *, int64_t, int64_t, const float *, float *,
+                          int64_t, int64_t, const tile_out *);
 static const kernel_fn kernels[MR] = {kernel_1, kernel_2, kernel_3, kernel_4, kernel_5, kernel_6};
 
 // one GEMM call: C = alpha * op(A) @ op(B) + beta * C, then + bias (N floats, or NULL) and ReLU;
@@ -199,15 +218,18 @@ static void gemm_range(const gemm_call *g, int64_t i0, int64_t i1, int64_t j0, i
             // a packed block of MC rows of A stays in L2 while each panel of B (in L1) sweeps it
             for (int64_t ic = i0; ic < i1; ic += MC) {
                 int64_t ie = i1 - ic < MC ? i1 : ic + MC;
-                pack_rows(tl_apack, g->trans_a, g->A, g->lda, ic, ie, pc, kc);
+                if (g->trans_a) pack_rows_t(tl_apack, g->A, g->lda, ic, ie, pc, kc);
                 for (int64_t jr = 0; jr < nc; jr += NR) {
                     int64_t n = nc - jr < NR ? nc - jr : NR;
                     tile_out o = {g->alpha, beta_k, last && g->bias ? g->bias + jc + jr : NULL,
                                   last && g->relu};
                     for (int64_t ir = ic; ir < ie; ir += MR) {
                         int64_t mr = ie - ir < MR ? ie - ir : MR;
-                        kernels[mr - 1](kc, tl_apack + (ir - ic) * kc, bp + jr * kc,
-                                        g->C + ir * ldc + jc + jr, ldc, n, &o);
+                        const float *a = g->trans_a ? tl_apack + (ir - ic) * kc
+                                                    : g->A + ir * g->lda + pc;
+                        int64_t rs = g->trans_a ? 1 : g->lda, ks = g->trans_a ? MR : 1;
+                        kernels[mr - 1](kc, a, rs, ks, bp + jr * kc, g->C + ir * ldc + jc + jr,
+                                        ldc, n, &o);
                     }
                 }
             }

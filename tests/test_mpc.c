@@ -75,13 +75,37 @@ static void run(int kind) {
     jepa_planner_free(&p);
 }
 
+// 12 steps of shrinking plans from the origin: the horizon of each of the 6 plans, and the
+// distance to the goal after step 6
+static float shrink_run(jepa_mpc *mpc, jepa_plan_problem *prob, float *state, int *horizons) {
+    const float *goal = prob->goal;
+    float at6 = -1;
+    int n = 0;
+    memset(state, 0, sizeof(float) * S);
+    jepa_mpc_reset(mpc);
+    for (int t = 0; t < 12; t++) {
+        float a[A];
+        int plans = mpc->plans;
+        jepa_mpc_act(mpc, prob, a);
+        if (mpc->plans > plans && n < 6) horizons[n++] = mpc->planner->horizon;
+        true_step(state, a);
+        if (t == 5) at6 = hypotf(state[0] - goal[0], state[1] - goal[1]);
+    }
+    printf("  shrink (respan %d): horizons %d %d %d %d %d %d; distance at step 6 %.4f\n",
+           mpc->respan, horizons[0], horizons[1], horizons[2], horizons[3], horizons[4],
+           horizons[5], at6);
+    CHECK(n == 6 && mpc->plans == 6);
+    return at6;
+}
+
 // shrinking plans (jepa_mpc.shrink) keep the end the first plan set: with H 6 and 2 steps run
-// per plan the horizons go 6, 4, 2, 6, ...; with a cost at the last step only, the state at
-// step 6 is at the goal (a plain receding horizon would move the arrival 2 steps further at
-// every plan); a shrunk plan starts from the last one's unexecuted steps
+// per plan the horizons go 6, 4, 2, 6, ... (6, 4, 2, 4, 2, 4 with respan 4); with a cost at the
+// last step only, the state at step 6 is at the goal (a plain receding horizon would move the
+// arrival 2 steps further at every plan); a shrunk plan starts from the last one's unexecuted
+// steps
 static void shrink(void) {
     float lo[A] = {-1, -1}, hi[A] = {1, 1};
-    float state[S] = {0, 0, 0, 0}, goal[S] = {1.5f, -1.0f, 0, 0};
+    float state[S], goal[S] = {1.5f, -1.0f, 0, 0};
     jepa_planner_config cfg;
     jepa_planner_config_default(&cfg, JEPA_PLANNER_CEM);
     cfg.seed = 8;
@@ -92,20 +116,13 @@ static void shrink(void) {
     CHECK(jepa_mpc_init(&mpc, &p, 2) == JEPA_OK);
     mpc.shrink = 1;
     jepa_plan_problem prob = {rollout, state, goal, S, {0}}; // the last step's distance
-    int horizons[6], n = 0;
-    float at6 = -1;
-    for (int t = 0; t < 12; t++) {
-        float a[A];
-        int plans = mpc.plans;
-        jepa_mpc_act(&mpc, &prob, a);
-        if (mpc.plans > plans && n < 6) horizons[n++] = p.horizon;
-        true_step(state, a);
-        if (t == 5) at6 = hypotf(state[0] - goal[0], state[1] - goal[1]);
-    }
-    printf("  shrink: horizons %d %d %d %d %d %d; distance at step 6 %.4f\n", horizons[0],
-           horizons[1], horizons[2], horizons[3], horizons[4], horizons[5], at6);
-    CHECK(n == 6 && mpc.plans == 6);
+    int horizons[6];
+    float at6 = shrink_run(&mpc, &prob, state, horizons);
     for (int k = 0; k < 6; k++) CHECK(horizons[k] == 6 - 2 * (k % 3));
+    CHECK(at6 >= 0 && at6 < 0.05f);
+    mpc.respan = 4;
+    at6 = shrink_run(&mpc, &prob, state, horizons);
+    for (int k = 0; k < 6; k++) CHECK(horizons[k] == (k == 0 ? 6 : 4 - 2 * ((k - 1) % 2)));
     CHECK(at6 >= 0 && at6 < 0.05f);
     // the warm start keeps its first steps when the horizon shrinks, is padded with the middle
     // of the bounds when it grows, and the horizon never passes init's

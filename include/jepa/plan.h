@@ -167,12 +167,14 @@ void jepa_colored_noise(float *out, int64_t n, int h, float beta, jepa_rng *rng)
 // With `shrink` set (after init), the plan's end stays where the first plan put it: after k of
 // a plan's h steps ran, the next plan spans the h - k steps left (all of them run when fewer
 // than `execute` are left), and once the end is reached the next plan spans the full horizon
-// again. A cost at the last step then keeps its arrival time while each plan starts from a
-// fresh observation (with a plain receding horizon the arrival moves away at every plan).
+// again (or `respan` steps, when set). A cost at the last step then keeps its arrival time
+// while each plan starts from a fresh observation (with a plain receding horizon the arrival
+// moves away at every plan).
 typedef struct jepa_mpc {
     jepa_planner *planner;
     int execute;         // actions executed per plan (1..H)
     int shrink;          // 0: every plan spans H steps; 1: the plans shrink to a fixed end
+    int respan;          // shrinking: the span of the plans after the first one's end (0: H)
     float *plan;         // (H, A) the last plan
     int queued;          // actions of the last plan queued to run
     int next;            // index of the next action to hand out; == queued when the queue is empty

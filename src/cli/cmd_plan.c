@@ -57,7 +57,7 @@ int jepa_cli_plan_option(const char *cmd, int argc, char **argv, int *i, jepa_cl
         "--iterations",  "--elites",   "--max-steps",   "--temperature",
         "--noise-std",   "--init-std", "--beta",        "--gd-steps",
         "--gd-restarts", "--gd-lr",    "--cost",        "--w-action",
-        "--w-smooth",    "--frameskip", NULL};
+        "--w-smooth",    "--frameskip", "--respan",     NULL};
     int known = 0;
     for (int k = 0; WITH_VALUE[k]; k++) known |= !strcmp(a, WITH_VALUE[k]);
     if (!known) return 0;
@@ -96,9 +96,10 @@ int jepa_cli_plan_option(const char *cmd, int argc, char **argv, int *i, jepa_cl
     } else if (!strcmp(a, "--horizon") || !strcmp(a, "--execute") || !strcmp(a, "--samples") ||
                !strcmp(a, "--iterations") || !strcmp(a, "--elites") || !strcmp(a, "--max-steps") ||
                !strcmp(a, "--gd-steps") || !strcmp(a, "--gd-restarts") ||
-               !strcmp(a, "--frameskip")) {
-        long long hi =
-            !strcmp(a, "--horizon") || !strcmp(a, "--execute") ? JEPA_WM_MAX_ROLLOUT : 1000000;
+               !strcmp(a, "--frameskip") || !strcmp(a, "--respan")) {
+        long long hi = !strcmp(a, "--horizon") || !strcmp(a, "--execute") || !strcmp(a, "--respan")
+                           ? JEPA_WM_MAX_ROLLOUT
+                           : 1000000;
         if (!jepa_cli_int(cmd, a, v, 1, hi, &n)) return -1;
         int *dst = !strcmp(a, "--horizon")      ? &o->eval.horizon
                    : !strcmp(a, "--execute")    ? &o->eval.execute
@@ -108,6 +109,7 @@ int jepa_cli_plan_option(const char *cmd, int argc, char **argv, int *i, jepa_cl
                    : !strcmp(a, "--max-steps")  ? &o->eval.max_steps
                    : !strcmp(a, "--gd-steps")   ? &p->gd_steps
                    : !strcmp(a, "--frameskip")  ? &o->eval.frameskip
+                   : !strcmp(a, "--respan")     ? &o->eval.respan
                                                 : &p->gd_restarts;
         *dst = (int)n;
     } else {
@@ -146,6 +148,12 @@ int jepa_cli_plan_finish(const char *cmd, jepa_cli_plan *o) {
     if (o->eval.planner.bf16 && o->eval.planner.kind != JEPA_PLANNER_CEM &&
         o->eval.planner.kind != JEPA_PLANNER_ICEM && o->eval.planner.kind != JEPA_PLANNER_MPPI) {
         fprintf(stderr, "jepa %s: --bf16 works with --planner cem, icem or mppi\n", cmd);
+        return 1;
+    }
+    int horizon = o->eval.horizon ? o->eval.horizon : 5;
+    if (o->eval.respan && (!o->eval.shrink || o->eval.respan > horizon)) {
+        fprintf(stderr, "jepa %s: --respan (%d) goes with --shrink, at most --horizon (%d)\n", cmd,
+                o->eval.respan, horizon);
         return 1;
     }
     if (o->eval.planner.elites > o->eval.planner.samples) {
@@ -224,6 +232,8 @@ static int usage(FILE *f) {
             "  --shrink: the plans shrink to the end the first one set (after K of H steps, the\n"
             "          next plans the H - K left; the full H again once that end is reached), so\n"
             "          the last step's cost keeps its arrival time while each plan sees afresh\n"
+            "  --respan R: with --shrink, the plans after the first one's end span R steps (a\n"
+            "          new end every R steps; default the horizon), shorter tries near the goal\n"
             "  --ensemble C2 (repeatable, up to 8): more checkpoints whose predictors plan beside\n"
             "          --ckpt's, on its encodings (they must share its encoder: trained with\n"
             "          --init and freeze_encoder); the cost is the members' mean distance, which\n"

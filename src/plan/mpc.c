@@ -40,9 +40,11 @@ void jepa_mpc_act(jepa_mpc *mpc, const jepa_plan_problem *prob, float *action) {
     // plan when the queue is empty; the warm start moves past the steps about to run
     if (jepa_mpc_needs_plan(mpc)) {
         jepa_planner *pl = mpc->planner;
-        // shrinking: the steps of the last plan's span not yet run, or a new full span
+        // shrinking: the steps of the last plan's span not yet run, or a new span (the first
+        // one full)
         int left = pl->horizon - mpc->queued;
-        if (mpc->shrink) jepa_planner_set_horizon(pl, left > 0 ? left : pl->max_horizon);
+        int span = mpc->plans && mpc->respan ? mpc->respan : pl->max_horizon;
+        if (mpc->shrink) jepa_planner_set_horizon(pl, left > 0 ? left : span);
         double t0 = jepa_time_now();
         mpc->last_cost = jepa_planner_plan(pl, prob, mpc->plan);
         mpc->plan_seconds += jepa_time_now() - t0;

@@ -1,6 +1,6 @@
 // SGEMM for CPUs without AVX-512, in GNU C vectors (AVX2 + FMA registers under -march=native):
-// op(B) packed into panels of 16 columns, op(A) into tiles of 6 rows, a register tile of 6 rows x
-// 16 columns. Each element of C is summed over K in one order (K cut into blocks that depend on K
+// op(B) packed into panels of 16 columns, A read in place (A^T packed into tiles of 6 rows), a
+// register tile of 6 rows x 16 columns. Each element of C is summed over K in one order (K cut into blocks that depend on K
 // alone, each block summed step by step), whatever the tile it falls in and however C is split
 // between threads or calls: results do not depend on the thread count or the batch, which
 // OpenBLAS's do. An optional epilogue adds a bias per column and applies ReLU.
@@ -215,7 +215,7 @@ static void gemm_range(const gemm_call *g, int64_t i0, int64_t i1, int64_t j0, i
             // columns are this call's, j0 = 0)
             float *bp = g->packed ? g->packed + K * jc + pc * ((nc + NR - 1) / NR * NR) : tl_bpack;
             if (!g->packed_ready) pack_block(bp, g->trans_b, g->B, g->ldb, pc, kc, jc, nc);
-            // a packed block of MC rows of A stays in L2 while each panel of B (in L1) sweeps it
+            // a block of MC rows of op(A) stays in L2 while each panel of B (in L1) sweeps it
             for (int64_t ic = i0; ic < i1; ic += MC) {
                 int64_t ie = i1 - ic < MC ? i1 : ic + MC;
                 if (g->trans_a) pack_rows_t(tl_apack, g->A, g->lda, ic, ie, pc, kc);

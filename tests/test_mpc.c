@@ -283,6 +283,11 @@ static void oracle(void) {
     ec.frameskip = 2;
     for (const char *const *name = jepa_env_names(); *name; name++)
         if (strcmp(*name, "tworoom")) oracle_cost(*name, NULL, &ec); // tworoom: dynamics noise
+    // held actions (--hold): what the plan's rollout held is what runs
+    ec.hold = 1;
+    oracle_cost("pusht", NULL, &ec);
+    oracle_cost("reacher", NULL, &ec);
+    ec.hold = 0;
     // the encoder's latents on the simulator (a small random model, pusht's 2-D actions)
     jepa_model m;
     CHECK(test_tiny_model(&m, 2, 0));

@@ -28,6 +28,7 @@ typedef struct jepa_eval_config {
     int execute;                 // model steps executed per plan (0: the horizon)
     int shrink;                  // 1: the plans shrink to a fixed end (jepa_mpc.shrink)
     int respan;                  // shrinking: the later plans' span (jepa_mpc.respan; 0: horizon)
+    int hold;                    // 1: a planned step is one env action held for the frameskip
     int max_steps;               // env steps per episode (0: the protocol's budget)
     jepa_cost cost;              // the planning cost (zeroed: squared L2 at the last step)
     int threads;                 // episodes run in parallel (0: jepa_threads_get())

@@ -106,6 +106,7 @@ static int write_json(const char *path, const jepa_cli_plan *o, const jepa_eval_
     cJSON_AddNumberToObject(j, "execute", o->eval.execute > 0 ? o->eval.execute : o->eval.horizon);
     cJSON_AddBoolToObject(j, "shrink", o->eval.shrink);
     if (o->eval.respan) cJSON_AddNumberToObject(j, "respan", o->eval.respan);
+    if (o->eval.hold) cJSON_AddBoolToObject(j, "hold", 1);
     cJSON_AddNumberToObject(j, "samples", o->eval.planner.samples);
     cJSON_AddNumberToObject(j, "iterations", o->eval.planner.iterations);
     // each episode: whether and when it succeeded, its plans and their gap (its means)

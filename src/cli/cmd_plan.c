@@ -51,6 +51,10 @@ int jepa_cli_plan_option(const char *cmd, int argc, char **argv, int *i, jepa_cl
         o->eval.shrink = 1;
         return 1;
     }
+    if (!strcmp(a, "--hold")) {
+        o->eval.hold = 1;
+        return 1;
+    }
     static const char *const WITH_VALUE[] = {
         "--ckpt",        "--env",      "--env-options", "--seed",       "--ensemble",
         "--planner",     "--horizon",  "--execute",     "--samples",
@@ -234,6 +238,8 @@ static int usage(FILE *f) {
             "          the last step's cost keeps its arrival time while each plan sees afresh\n"
             "  --respan R: with --shrink, the plans after the first one's end span R steps (a\n"
             "          new end every R steps; default the horizon), shorter tries near the goal\n"
+            "  --hold: each planned step is one action held for the frameskip's env steps (the\n"
+            "          planner searches 2 numbers a step on pusht, not 10)\n"
             "  --ensemble C2 (repeatable, up to 8): more checkpoints whose predictors plan beside\n"
             "          --ckpt's, on its encodings (they must share its encoder: trained with\n"
             "          --init and freeze_encoder); the cost is the members' mean distance, which\n"

@@ -259,15 +259,30 @@ static jepa_status check_inputs(jepa_model *m, const jepa_env_model *env,
 }
 
 // the cost of one latent z (dim) as the end of a plan of one step, scored by the planner's own
-// cost (where the gap is measured, a distance alone; the actions (1, 1, sa) do not count)
-static float end_cost(jepa_ctx *ctx, const jepa_cost *c, float *z, float *goal, int dim, int sa) {
+// cost (where the gap is measured, a distance alone; the actions (1, 1, pa) do not count)
+static float end_cost(jepa_ctx *ctx, const jepa_cost *c, float *z, float *goal, int dim, int pa) {
     jepa_ctx_reset(ctx);
     jepa_ctx_set_grad(ctx, 0);
     jepa_cost one = *c;
     one.members = 1;
     jepa_tensor *latent = jepa_wrap(ctx, z, NULL, 3, (int64_t[]){1, 1, dim});
     jepa_tensor *g = jepa_wrap(ctx, goal, NULL, 1, (int64_t[]){dim});
-    return jepa_cost_eval(ctx, &one, latent, g, jepa_new3(ctx, 1, 1, sa))->data[0];
+    return jepa_cost_eval(ctx, &one, latent, g, jepa_new3(ctx, 1, 1, pa))->data[0];
+}
+
+// ---- held actions: the planner's steps of one env action, each held for the frameskip ----
+typedef struct hold_rollout {
+    jepa_rollout_fn fn; // the rollout of macro actions (N, H, fs * a)
+    void *user;
+    int fs, a;
+} hold_rollout;
+
+static jepa_tensor *hold_rollout_fn(jepa_ctx *ctx, void *user, jepa_tensor *actions) {
+    hold_rollout *r = user;
+    int64_t n = actions->shape[0], h = actions->shape[1];
+    jepa_tensor *t = jepa_reshape(ctx, actions, 4, (int64_t[]){n, h, 1, r->a});
+    t = jepa_contiguous(ctx, jepa_expand(ctx, t, 4, (int64_t[]){n, h, r->fs, r->a}));
+    return r->fn(ctx, r->user, jepa_reshape(ctx, t, 3, (int64_t[]){n, h, (int64_t)r->fs * r->a}));
 }
 
 // ---- the agent: the protocol's planner in receding horizon, one env step at a time ----
@@ -275,11 +290,12 @@ struct jepa_eval_agent {
     jepa_model *m; // NULL: the oracle
     const jepa_env_model *env;
     jepa_eval_config cfg;
-    int a, fs, sa, img, horizon, dim, gap;
+    int a, fs, sa, pa, img, horizon, dim, gap; // pa: the planner's floats a step (a held, or sa)
     float *blo, *bhi, *zg, *z, *macro;
     uint8_t *rgb, *goal_rgb; // the last observation and the goal, img x img x 3
     wm_rollout r;
     sim_rollout sim;
+    hold_rollout hold;
     jepa_env_data *gd; // the goal's pose
     jepa_ctx *ctx;
     jepa_planner planner;
@@ -326,6 +342,7 @@ jepa_status jepa_eval_agent_create(jepa_model *m, const jepa_env_model *env,
     int execute = cfg->execute > 0 ? cfg->execute : horizon;
     ag->dim = m ? m->cfg.latent : jepa_env_plan_features(env, feat, 1, feat);
     int oracle = !m || cfg->oracle, sa = ag->sa, dim = ag->dim;
+    ag->pa = cfg->hold ? ag->a : sa;
     // everything the episodes need, allocated once
     ag->blo = malloc(sizeof(float) * sa), ag->bhi = malloc(sizeof(float) * sa);
     ag->zg = malloc(sizeof(float) * dim), ag->z = malloc(sizeof(float) * dim);
@@ -351,7 +368,7 @@ jepa_status jepa_eval_agent_create(jepa_model *m, const jepa_env_model *env,
     }
     jepa_env_action_bounds(env, lo, hi);
     for (int i = 0; i < sa; i++) ag->blo[i] = lo[i % ag->a], ag->bhi[i] = hi[i % ag->a];
-    st = jepa_planner_init(&ag->planner, &cfg->planner, ag->horizon, sa, ag->blo, ag->bhi);
+    st = jepa_planner_init(&ag->planner, &cfg->planner, ag->horizon, ag->pa, ag->blo, ag->bhi);
     if (st == JEPA_OK)
         st = jepa_mpc_init(&ag->mpc, &ag->planner, execute < ag->horizon ? execute : ag->horizon);
     if (st != JEPA_OK) {
@@ -364,6 +381,10 @@ jepa_status jepa_eval_agent_create(jepa_model *m, const jepa_env_model *env,
     ag->prob = (jepa_plan_problem){oracle ? sim_rollout_fn : wm_rollout_fn,
                                    oracle ? (void *)&ag->sim : (void *)&ag->r, ag->zg, dim,
                                    cfg->cost};
+    if (cfg->hold) {
+        ag->hold = (hold_rollout){ag->prob.rollout, ag->prob.user, ag->fs, ag->a};
+        ag->prob.rollout = hold_rollout_fn, ag->prob.user = &ag->hold;
+    }
     ag->prob.cost.members = 1 + cfg->ensemble_size;
     // the exploitation gap: a distance alone, at the last step of plans executed whole
     const jepa_cost *c = &cfg->cost;
@@ -412,7 +433,7 @@ static void agent_settle(jepa_eval_agent *ag, jepa_env_data *d) {
     if (ag->gap && jepa_mpc_needs_plan(&ag->mpc)) {
         ag->e.gap_plans++;
         ag->e.cost_predicted += ag->mpc.last_cost;
-        ag->e.cost_reached += end_cost(ag->ctx, &ag->cfg.cost, ag->z, ag->zg, ag->dim, ag->sa);
+        ag->e.cost_reached += end_cost(ag->ctx, &ag->cfg.cost, ag->z, ag->zg, ag->dim, ag->pa);
     }
 }
 
@@ -432,6 +453,9 @@ void jepa_eval_agent_act(jepa_eval_agent *ag, jepa_env_data *d, float *action) {
         ag->sim.seed = ag->ep_seed ^ ((uint64_t)ag->mpc.plans + 1) * 0xD1B54A32D192ED03ull;
         jepa_mpc_act(&ag->mpc, &ag->prob, ag->macro);
         if (planning) ag->plan_ms = (float)(1e3 * (jepa_time_now() - t0));
+        if (ag->pa < ag->sa) // a held action: its copies for the other env steps of the macro
+            for (int f = 1; f < ag->fs; f++)
+                memcpy(ag->macro + f * ag->a, ag->macro, sizeof(float) * ag->a);
         ag->f = 0;
     }
     memcpy(action, ag->macro + (int64_t)ag->f * ag->a, sizeof(float) * ag->a);

@@ -49,6 +49,7 @@ typedef struct jepa_eval_episode {
     int steps;            // env steps taken (stops at success)
     int plans;            // plans made
     float start[JEPA_ENV_MAX_DIM], goal[JEPA_ENV_MAX_DIM];
+    float final[JEPA_ENV_MAX_DIM]; // the state at the end
     // The exploitation gap, where the cost is a distance alone at the last step and every plan
     // is executed whole (execute = horizon): over the plans whose steps all ran before a success
     // (gap_plans), the sum of the cost each plan predicted for its end (cost_predicted) and of

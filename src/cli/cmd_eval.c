@@ -79,7 +79,7 @@ static int write_object(const char *path, cJSON *j) {
 
 // the results as a JSON object (cJSON escapes the strings): nothing that depends on the clock
 static int write_json(const char *path, const jepa_cli_plan *o, const jepa_eval_result *res,
-                      const jepa_eval_episode *eps) {
+                      const jepa_eval_episode *eps, int state_dim) {
     cJSON *j = cJSON_CreateObject();
     cJSON *w = cJSON_CreateArray();
     cJSON_AddStringToObject(j, "env", o->env);
@@ -109,7 +109,8 @@ static int write_json(const char *path, const jepa_cli_plan *o, const jepa_eval_
     if (o->eval.hold) cJSON_AddBoolToObject(j, "hold", 1);
     cJSON_AddNumberToObject(j, "samples", o->eval.planner.samples);
     cJSON_AddNumberToObject(j, "iterations", o->eval.planner.iterations);
-    // each episode: whether and when it succeeded, its plans and their gap (its means)
+    // each episode: whether and when it succeeded, its plans and their gap (its means), its
+    // goal and final states
     cJSON *list = cJSON_AddArrayToObject(j, "per_episode");
     for (int e = 0; e < res->episodes; e++) {
         cJSON *one = cJSON_CreateObject();
@@ -117,6 +118,8 @@ static int write_json(const char *path, const jepa_cli_plan *o, const jepa_eval_
         cJSON_AddNumberToObject(one, "steps", eps[e].steps);
         cJSON_AddNumberToObject(one, "plans", eps[e].plans);
         cJSON_AddNumberToObject(one, "final_distance", eps[e].final_distance);
+        cJSON_AddItemToObject(one, "goal", cJSON_CreateFloatArray(eps[e].goal, state_dim));
+        cJSON_AddItemToObject(one, "final", cJSON_CreateFloatArray(eps[e].final, state_dim));
         if (eps[e].gap_plans) {
             cJSON_AddNumberToObject(one, "gap_plans", eps[e].gap_plans);
             cJSON_AddNumberToObject(one, "cost_predicted",
@@ -208,7 +211,7 @@ int jepa_cli_eval_run(const jepa_cli_eval_opts *opts) {
             printf("the %d plans executed whole: predicted cost %.4g at their end, reached %.4g "
                    "(the goal distance of the latent observed there)\n",
                    res.gap_plans, res.cost_predicted, res.cost_reached);
-        if (opts->json && write_json(opts->json, o, &res, eps)) rc = 1;
+        if (opts->json && write_json(opts->json, o, &res, eps, jepa_env_state_dim(l.env))) rc = 1;
         if (opts->timings && write_timings(opts->timings, &res)) rc = 1;
         if (opts->gif_dir && write_gifs(l.model, l.image, l.env, &l.eval, opts->gif_dir))
             rc = 1;

@@ -472,7 +472,7 @@ static jepa_status agent_episode(jepa_eval_agent *ag, jepa_env_data *d, int epis
     jepa_status st = jepa_eval_agent_begin(ag, episode, d, &budget, err, err_size);
     if (st != JEPA_OK) return st;
     const jepa_env_model *env = ag->env;
-    float action[JEPA_ENV_MAX_DIM], state[JEPA_ENV_MAX_DIM];
+    float action[JEPA_ENV_MAX_DIM], state[JEPA_ENV_MAX_DIM] = {0}; // past state_dim: 0
     int img = ag->img, nf = 0, steps = 0, done_ok = 0;
     if (gif) gif_frame(gif + (int64_t)nf++ * 2 * img * img * 3, ag->rgb, ag->goal_rgb, img);
     // receding horizon until success or the budget
@@ -495,6 +495,7 @@ static jepa_status agent_episode(jepa_eval_agent *ag, jepa_env_data *d, int epis
     jepa_env_get_state(env, d, state);
     out->success = done_ok;
     out->final_distance = jepa_env_distance(env, state, out->goal);
+    memcpy(out->final, state, sizeof out->final);
     out->steps = steps;
     out->plans = ag->mpc.plans;
     if (gif_frames) *gif_frames = nf;

@@ -178,8 +178,8 @@ tile_block(int n, int q, int run, float *restrict tile, int accumulate, const fl
 #pragma GCC unroll 4
             for (int v = 0; v < q; v++) wv[v] = load8(wt + 8 * v);
 #pragma GCC unroll 6
-            for (int i = 0; i < n; i++) {
-                vec8 b = (vec8){0} + s[i][ro];
+            for (int i = 0; i < n; i++) { // scalar times vector: one broadcast from memory
+                float b = s[i][ro];
 #pragma GCC unroll 4
                 for (int v = 0; v < q; v++) acc[i][v] += b * wv[v];
             }
@@ -295,7 +295,7 @@ static inline __attribute__((always_inline)) void panel_block(float *restrict ti
             vec8 x0 = load8(xt), x1 = load8(xt + 8);
 #pragma GCC unroll 6
             for (int i = 0; i < BLOCK_ROWS; i++) {
-                vec8 b = (vec8){0} + a[i];
+                float b = a[i];
                 acc[i][0] += b * x0;
                 acc[i][1] += b * x1;
             }

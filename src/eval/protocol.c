@@ -377,7 +377,7 @@ jepa_status jepa_eval_agent_create(jepa_model *m, const jepa_env_model *env,
                          horizon, execute);
     }
     ag->mpc.shrink = cfg->shrink;
-    ag->mpc.respan = cfg->respan < ag->horizon ? cfg->respan : 0;
+    ag->mpc.respan = cfg->respan > 0 && cfg->respan < ag->horizon ? cfg->respan : 0;
     ag->prob = (jepa_plan_problem){oracle ? sim_rollout_fn : wm_rollout_fn,
                                    oracle ? (void *)&ag->sim : (void *)&ag->r, ag->zg, dim,
                                    cfg->cost};

@@ -1,9 +1,9 @@
 // SGEMM for CPUs without AVX-512, in GNU C vectors (AVX2 + FMA registers under -march=native):
 // op(B) packed into panels of 16 columns, A read in place (A^T packed into tiles of 6 rows), a
-// register tile of 6 rows x 16 columns. Each element of C is summed over K in one order (K cut into blocks that depend on K
-// alone, each block summed step by step), whatever the tile it falls in and however C is split
-// between threads or calls: results do not depend on the thread count or the batch, which
-// OpenBLAS's do. An optional epilogue adds a bias per column and applies ReLU.
+// register tile of 6 rows x 16 columns. Each element of C is summed over K in one order (K cut
+// into blocks that depend on K alone, each block summed step by step), whatever the tile it falls
+// in and however C is split between threads or calls: results do not depend on the thread count
+// or the batch, which OpenBLAS's do. An optional epilogue adds a bias per column and applies ReLU.
 #include "gemm_portable.h"
 #include "gemm_reuse.h"
 
@@ -50,9 +50,9 @@ static void transpose_8x8(float *dst, int64_t ldd, const float *src, int64_t lds
     }
     for (int j = 0; j < 8; j += 4) // then pairs of pairs: columns k and k + 4 of 4 rows
         for (int h = 0; h < 2; h++) {
-            s[j + 2 * h] = __builtin_shufflevector(t[j + h], t[j + h + 2], 0, 1, 8, 9, 4, 5, 12, 13);
-            s[j + 2 * h + 1] =
-                __builtin_shufflevector(t[j + h], t[j + h + 2], 2, 3, 10, 11, 6, 7, 14, 15);
+            vec8 a = t[j + h], b = t[j + h + 2];
+            s[j + 2 * h] = __builtin_shufflevector(a, b, 0, 1, 8, 9, 4, 5, 12, 13);
+            s[j + 2 * h + 1] = __builtin_shufflevector(a, b, 2, 3, 10, 11, 6, 7, 14, 15);
         }
     for (int k = 0; k < 4; k++) { // the halves of the two groups of 4 rows joined
         vec8 lo = __builtin_shufflevector(s[k], s[k + 4], 0, 1, 2, 3, 8, 9, 10, 11);

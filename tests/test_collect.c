@@ -406,5 +406,6 @@ int main(void) {
     test_stale_partials();
     remove_dataset("one");
     rmdir(test_root());
+    test_tmpdir_remove();
     return test_finish("test_collect");
 }

@@ -130,10 +130,6 @@ int main(void) {
     char *ma = metrics_without_time(a), *mb = metrics_without_time(b);
     CHECK(ma && mb && strlen(ma) > 1000 && strcmp(ma, mb) == 0);
     free(ma), free(mb);
-    if (test_failures == 0) {
-        char cmd[700];
-        snprintf(cmd, sizeof cmd, "rm -rf %s", test_root());
-        CHECK(system(cmd) == 0);
-    }
+    test_tmpdir_remove();
     return test_finish("test_crash");
 }

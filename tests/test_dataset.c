@@ -349,5 +349,6 @@ int main(void) {
     test_bad_datasets();
     remove_dataset("data");
     rmdir(test_root());
+    test_tmpdir_remove();
     return test_finish("test_dataset");
 }

@@ -87,10 +87,6 @@ int main(void) {
           strstr(timings, "\"threads\":\t2"));
     free(results);
     free(timings);
-    if (test_failures == 0) {
-        char cmd[600];
-        snprintf(cmd, sizeof cmd, "rm -rf %s", root);
-        CHECK(system(cmd) == 0);
-    }
+    test_tmpdir_remove();
     return test_finish("test_determinism");
 }

@@ -516,5 +516,6 @@ int main(void) {
     ensemble();
     if (test_tmpdir("mpc")) collect_plan();
     else CHECK(0);
+    test_tmpdir_remove();
     return test_finish("test_mpc");
 }

@@ -204,11 +204,7 @@ int main(void) {
         test_regularized_and_resume();
         test_different_starts();
     }
-    if (test_failures == 0) {
-        char cmd[600];
-        snprintf(cmd, sizeof cmd, "rm -rf %s", test_root());
-        CHECK(system(cmd) == 0);
-    }
+    test_tmpdir_remove();
     return test_finish("test_mpi");
 }
 

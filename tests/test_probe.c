@@ -292,5 +292,6 @@ int main(void) {
     test_by_hand();
     test_angle();
     test_encode();
+    test_tmpdir_remove();
     return test_finish("test_probe");
 }

@@ -166,10 +166,6 @@ int main(void) {
     test_malformed();
     test_dtypes();
     test_round_trip_and_params();
-    if (test_failures == 0) {
-        char cmd[600];
-        snprintf(cmd, sizeof cmd, "rm -rf %s", test_root());
-        CHECK(system(cmd) == 0);
-    }
+    test_tmpdir_remove();
     return test_finish("test_safetensors");
 }

@@ -989,10 +989,6 @@ int main(void) {
         test_cli();
     }
     // everything made here lives under test_root()
-    if (test_failures == 0) {
-        char cmd[600];
-        snprintf(cmd, sizeof cmd, "rm -rf %s", test_root());
-        CHECK(system(cmd) == 0);
-    }
+    test_tmpdir_remove();
     return test_finish("test_train");
 }

@@ -39,6 +39,13 @@ const char *test_tmpdir(const char *name) {
 
 const char *test_root(void) { return g_tmpdir; }
 
+void test_tmpdir_remove(void) {
+    if (!g_tmpdir[0] || test_failures) return;
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_tmpdir);
+    CHECK(system(cmd) == 0);
+}
+
 const char *test_path(const char *dir, const char *name) {
     static char path[4][512];
     static int which = 0;

@@ -66,6 +66,8 @@ int test_have_jepa_bin(void);
 const char *test_tmpdir(const char *name);
 // The folder test_tmpdir made.
 const char *test_root(void);
+// Removes that folder when no check has failed so far (kept to look at when one has).
+void test_tmpdir_remove(void);
 // "<test_tmpdir>/<dir>" or "<test_tmpdir>/<dir>/<name>" (name may be NULL), in one of four
 // buffers used in turn: valid for the next three calls.
 const char *test_path(const char *dir, const char *name);

@@ -77,8 +77,9 @@ static void run(int kind) {
 
 // 12 steps of shrinking plans from the origin: the horizon of each of the 6 plans, and the
 // distance to the goal after step 6
-static float shrink_run(jepa_mpc *mpc, jepa_plan_problem *prob, float *state, int *horizons) {
+static float shrink_run(jepa_mpc *mpc, jepa_plan_problem *prob, int *horizons) {
     const float *goal = prob->goal;
+    float *state = prob->user; // the rollout's start
     float at6 = -1;
     int n = 0;
     memset(state, 0, sizeof(float) * S);
@@ -117,11 +118,11 @@ static void shrink(void) {
     mpc.shrink = 1;
     jepa_plan_problem prob = {rollout, state, goal, S, {0}}; // the last step's distance
     int horizons[6];
-    float at6 = shrink_run(&mpc, &prob, state, horizons);
+    float at6 = shrink_run(&mpc, &prob, horizons);
     for (int k = 0; k < 6; k++) CHECK(horizons[k] == 6 - 2 * (k % 3));
     CHECK(at6 >= 0 && at6 < 0.05f);
     mpc.respan = 4;
-    at6 = shrink_run(&mpc, &prob, state, horizons);
+    at6 = shrink_run(&mpc, &prob, horizons);
     for (int k = 0; k < 6; k++) CHECK(horizons[k] == (k == 0 ? 6 : 4 - 2 * ((k - 1) % 2)));
     CHECK(at6 >= 0 && at6 < 0.05f);
     // the warm start keeps its first steps when the horizon shrinks, is padded with the middle

@@ -40,10 +40,10 @@ void jepa_mpc_act(jepa_mpc *mpc, const jepa_plan_problem *prob, float *action) {
     // plan when the queue is empty; the warm start moves past the steps about to run
     if (jepa_mpc_needs_plan(mpc)) {
         jepa_planner *pl = mpc->planner;
-        // shrinking: the steps of the last plan's span not yet run, or a new span (the first
-        // one full)
+        // shrinking: the steps of the last plan's span not yet run (all of the first plan's
+        // full horizon), or a new span of respan steps (0: the full horizon)
         int left = pl->horizon - mpc->queued;
-        int span = mpc->plans && mpc->respan ? mpc->respan : pl->max_horizon;
+        int span = mpc->respan ? mpc->respan : pl->max_horizon;
         if (mpc->shrink) jepa_planner_set_horizon(pl, left > 0 ? left : span);
         double t0 = jepa_time_now();
         mpc->last_cost = jepa_planner_plan(pl, prob, mpc->plan);

@@ -218,6 +218,10 @@ static void gemm_range(const gemm_call *g, int64_t i0, int64_t i1, int64_t j0, i
             // a block of MC rows of op(A) stays in L2 while each panel of B (in L1) sweeps it
             for (int64_t ic = i0; ic < i1; ic += MC) {
                 int64_t ie = i1 - ic < MC ? i1 : ic + MC;
+                // tile ir's A: packed (rows 1 apart, steps MR), or in place (lda, 1)
+                const float *ab = g->trans_a ? tl_apack : g->A + ic * g->lda + pc;
+                int64_t rs = g->trans_a ? 1 : g->lda, ks = g->trans_a ? MR : 1;
+                int64_t tile_rows = g->trans_a ? kc : g->lda; // floats a row: tile ir at (ir - ic)
                 if (g->trans_a) pack_rows_t(tl_apack, g->A, g->lda, ic, ie, pc, kc);
                 for (int64_t jr = 0; jr < nc; jr += NR) {
                     int64_t n = nc - jr < NR ? nc - jr : NR;
@@ -225,11 +229,8 @@ static void gemm_range(const gemm_call *g, int64_t i0, int64_t i1, int64_t j0, i
                                   last && g->relu};
                     for (int64_t ir = ic; ir < ie; ir += MR) {
                         int64_t mr = ie - ir < MR ? ie - ir : MR;
-                        const float *a = g->trans_a ? tl_apack + (ir - ic) * kc
-                                                    : g->A + ir * g->lda + pc;
-                        int64_t rs = g->trans_a ? 1 : g->lda, ks = g->trans_a ? MR : 1;
-                        kernels[mr - 1](kc, a, rs, ks, bp + jr * kc, g->C + ir * ldc + jc + jr,
-                                        ldc, n, &o);
+                        kernels[mr - 1](kc, ab + (ir - ic) * tile_rows, rs, ks, bp + jr * kc,
+                                        g->C + ir * ldc + jc + jr, ldc, n, &o);
                     }
                 }
             }

@@ -61,7 +61,7 @@ static double plan_ms(bm1 *m, int kind, int bf16, const float *goal) {
     float out[H * A];
     jepa_planner p;
     if (!planner_make(&p, kind, bf16, 0)) return -1;
-    jepa_plan_problem prob = {bm1_rollout, m, goal, D, {0}};
+    jepa_plan_problem prob = {bm1_rollout, m, goal, D, {0}, 1};
     double best = 1e30;
     for (int r = 0; r <= REPS; r++) {
         jepa_planner_reset(&p);
@@ -99,7 +99,7 @@ static void bf16_accuracy(bm1 *m, int kind) {
     for (int g = 0; g < GOALS; g++) {
         float goal[D], plan[2][H * A], cost16 = 0.0f;
         jepa_rng_fill_normal(&rng, goal, D, 0, 1);
-        jepa_plan_problem prob = {bm1_rollout, m, goal, D, {0}};
+        jepa_plan_problem prob = {bm1_rollout, m, goal, D, {0}, 1};
         for (int b = 0; b < 2; b++) {
             jepa_planner p;
             if (!planner_make(&p, kind, b, (uint64_t)g)) return;

@@ -120,6 +120,53 @@ static void test_kernel_reuse(void) {
     }
 }
 
+// a tagged scope's copies outlive it: the next scope of the same tag reads them (so a B changed
+// in place meanwhile, against the contract, still gives the old product, which shows the copy
+// was kept), while a new tag or an untagged scope packs B again
+static void test_kernel_reuse_tagged(void) {
+    int64_t M = 30, N = 40, K = 50;
+    jepa_tensor *X = test_tensor(2, (int64_t[]){M, K}, 50, -1, 1);
+    jepa_tensor *B = test_tensor(2, (int64_t[]){N, K}, 51, -1, 1);
+    jepa_tensor *B2 = test_tensor(2, (int64_t[]){N, K}, 52, -1, 1);
+    jepa_tensor *C[2], *got = test_tensor(2, (int64_t[]){M, N}, 53, 0, 1);
+    size_t bytes = sizeof(float) * (size_t)(M * N), bbytes = sizeof(float) * (size_t)(N * K);
+    int before = jepa_threads_get();
+    jepa_threads_set(1);
+    for (int b = 0; b < 2; b++) { // the products with B and with B2
+        C[b] = test_tensor(2, (int64_t[]){M, N}, 54, 0, 1);
+        jepa_sgemm_bias_act(0, 1, M, N, K, X->data, K, (b ? B2 : B)->data, K, NULL, 0,
+                            C[b]->data, N);
+    }
+    float *saved = malloc(bbytes);
+    CHECK(saved != NULL);
+    memcpy(saved, B->data, bbytes);
+    uint64_t tag = jepa_sgemm_reuse_new_tag(), other = jepa_sgemm_reuse_new_tag();
+    CHECK(tag != 0 && other != 0 && tag != other);
+    for (int round = 0; round < 3; round++) {
+        memcpy(B->data, saved, bbytes);
+        jepa_sgemm_reuse_begin_tagged(tag);
+        jepa_sgemm_bias_act(0, 1, M, N, K, X->data, K, B->data, K, NULL, 0, got->data, N);
+        jepa_sgemm_reuse_end();
+        CHECK(memcmp(got->data, C[0]->data, bytes) == 0);
+        memcpy(B->data, B2->data, bbytes); // B changed in place
+        // the same tag: the kept copy; another tag (round 1) or none (round 2): the new B
+        if (round == 0) jepa_sgemm_reuse_begin_tagged(tag);
+        if (round == 1) jepa_sgemm_reuse_begin_tagged(other);
+        if (round == 2) jepa_sgemm_reuse_begin();
+        jepa_sgemm_bias_act(0, 1, M, N, K, X->data, K, B->data, K, NULL, 0, got->data, N);
+        jepa_sgemm_reuse_end();
+        CHECK(memcmp(got->data, C[round == 0 ? 0 : 1]->data, bytes) == 0);
+    }
+    jepa_threads_set(before);
+    free(saved);
+    test_tensor_free(X);
+    test_tensor_free(B);
+    test_tensor_free(B2);
+    test_tensor_free(C[0]);
+    test_tensor_free(C[1]);
+    test_tensor_free(got);
+}
+
 // bf16 products, fp32 sums: against the naive bf16 GEMM (the same rounded inputs, sums in
 // double) to fp32 summation error, and against the fp32 GEMM to the rounding of the inputs; a
 // transposed A stays fp32. One and two threads agree, and so does a reuse scope (whose fp32 and
@@ -297,6 +344,7 @@ int main(void) {
     test_kernel_nan();
     test_kernel_threads_agree();
     test_kernel_reuse();
+    test_kernel_reuse_tagged();
     test_bf16();
     test_op_matches_chain();
     test_op_gradients();

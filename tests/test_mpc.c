@@ -54,7 +54,7 @@ static void run(int kind) {
     jepa_mpc mpc;
     CHECK(jepa_planner_init(&p, &cfg, 6, A, lo, hi) == JEPA_OK);
     CHECK(jepa_mpc_init(&mpc, &p, 2) == JEPA_OK);
-    jepa_plan_problem prob = {rollout, state, goal, S, {0}};
+    jepa_plan_problem prob = {rollout, state, goal, S, {0}, 0};
     prob.cost.all_steps = 1; // every step counts: get there and stay
     int reached = -1;
     for (int t = 0; t < 40; t++) {
@@ -116,7 +116,7 @@ static void shrink(void) {
     CHECK(jepa_planner_init(&p, &cfg, 6, A, lo, hi) == JEPA_OK);
     CHECK(jepa_mpc_init(&mpc, &p, 2) == JEPA_OK);
     mpc.shrink = 1;
-    jepa_plan_problem prob = {rollout, state, goal, S, {0}}; // the last step's distance
+    jepa_plan_problem prob = {rollout, state, goal, S, {0}, 0}; // the last step's distance
     int horizons[6];
     float at6 = shrink_run(&mpc, &prob, horizons);
     for (int k = 0; k < 6; k++) CHECK(horizons[k] == 6 - 2 * (k % 3));

@@ -235,35 +235,77 @@ static jepa_tensor *mlp_rollout(jepa_ctx *ctx, void *user, jepa_tensor *actions)
     return jepa_concat(ctx, (int)h, steps, 1);
 }
 
+static void mlp_sys_init(mlp_sys *m, uint64_t seed) {
+    jepa_params_init(&m->params);
+    int64_t dims[4] = {D + A, 24, 24, D};
+    jepa_mlp_init(&m->mlp, &m->params, "pred", 3, dims, JEPA_ACT_RELU, 0);
+    CHECK(jepa_params_finalize(&m->params) == JEPA_OK);
+    jepa_params_reset(&m->params, seed);
+    for (int i = 0; i < D; i++) m->z0[i] = 0.3f * (float)(i - 1);
+}
+
+static jepa_status small_planner(jepa_planner *p, int kind) {
+    jepa_planner_config cfg;
+    jepa_planner_config_default(&cfg, kind);
+    cfg.samples = 37;
+    cfg.elites = 5;
+    cfg.iterations = 3;
+    cfg.gd_steps = 3;
+    return jepa_planner_init(p, &cfg, H, A, LO, HI);
+}
+
 // the candidates are evaluated in batches on several threads: 1 and 2 threads plan the same,
-// bit for bit (37 candidates: batches of unequal sizes)
+// bit for bit (37 candidates: batches of unequal sizes), with the weights packed in every
+// iteration or once a plan (fixed_weights)
 static void test_threads_agree(void) {
     mlp_sys m;
-    jepa_params_init(&m.params);
-    int64_t dims[4] = {D + A, 24, 24, D};
-    jepa_mlp_init(&m.mlp, &m.params, "pred", 3, dims, JEPA_ACT_RELU, 0);
-    CHECK(jepa_params_finalize(&m.params) == JEPA_OK);
-    jepa_params_reset(&m.params, 3);
-    for (int i = 0; i < D; i++) m.z0[i] = 0.3f * (float)(i - 1);
+    mlp_sys_init(&m, 3);
     float goal[D] = {0.2f, -0.1f, 0.3f, 0.0f};
-    jepa_plan_problem prob = {mlp_rollout, &m, goal, D, {0}};
+    jepa_plan_problem prob = {mlp_rollout, &m, goal, D, {0}, 0};
     int before = jepa_threads_get();
     for (int kind = JEPA_PLANNER_CEM; kind <= JEPA_PLANNER_CEM_GD; kind++) {
-        float out[2][H * A], cost[2];
-        for (int t = 0; t < 2; t++) {
-            jepa_threads_set(t + 1);
-            jepa_planner_config cfg;
-            jepa_planner_config_default(&cfg, kind);
-            cfg.samples = 37;
-            cfg.elites = 5;
-            cfg.iterations = 3;
-            cfg.gd_steps = 3;
+        float out[4][H * A], cost[4];
+        for (int v = 0; v < 4; v++) {
+            jepa_threads_set(v % 2 + 1);
+            prob.fixed_weights = v / 2;
             jepa_planner p;
-            CHECK(jepa_planner_init(&p, &cfg, H, A, LO, HI) == JEPA_OK);
-            cost[t] = jepa_planner_plan(&p, &prob, out[t]);
+            CHECK(small_planner(&p, kind) == JEPA_OK);
+            cost[v] = jepa_planner_plan(&p, &prob, out[v]);
             jepa_planner_free(&p);
         }
-        CHECK(memcmp(out[0], out[1], sizeof out[0]) == 0 && cost[0] == cost[1]);
+        for (int v = 1; v < 4; v++)
+            CHECK(memcmp(out[0], out[v], sizeof out[0]) == 0 && cost[0] == cost[v]);
+    }
+    jepa_threads_set(before);
+    jepa_params_free(&m.params);
+}
+
+// fixed_weights keeps the packed weights over one plan only: after the weights change in place
+// (as between training steps), the next plan of the same planner reads the new ones, on 1 and
+// 2 threads (checked against a fresh planner that packs them in every iteration)
+static void test_fixed_weights_per_plan(void) {
+    mlp_sys m;
+    mlp_sys_init(&m, 3);
+    float goal[D] = {0.2f, -0.1f, 0.3f, 0.0f};
+    int before = jepa_threads_get();
+    for (int t = 1; t <= 2; t++) {
+        jepa_threads_set(t);
+        jepa_params_reset(&m.params, 3);
+        jepa_plan_problem prob = {mlp_rollout, &m, goal, D, {0}, 1};
+        jepa_planner p, fresh;
+        CHECK(small_planner(&p, JEPA_PLANNER_CEM) == JEPA_OK);
+        CHECK(small_planner(&fresh, JEPA_PLANNER_CEM) == JEPA_OK);
+        float out[H * A], want[H * A];
+        float first = jepa_planner_plan(&p, &prob, out);
+        jepa_params_reset(&m.params, 4); // new values at the same addresses
+        jepa_planner_reset(&p);
+        float cost = jepa_planner_plan(&p, &prob, out);
+        prob.fixed_weights = 0;
+        float cost_want = jepa_planner_plan(&fresh, &prob, want);
+        CHECK(cost != first); // the weights' change shows in the cost
+        CHECK(memcmp(out, want, sizeof out) == 0 && cost == cost_want);
+        jepa_planner_free(&p);
+        jepa_planner_free(&fresh);
     }
     jepa_threads_set(before);
     jepa_params_free(&m.params);
@@ -462,6 +504,7 @@ int main(void) {
     test_optimum();
     test_determinism_and_bounds();
     test_threads_agree();
+    test_fixed_weights_per_plan();
     test_gradient();
     test_ensemble_cost();
     test_warm_shift();

@@ -42,6 +42,14 @@ void jepa_sgemm_bias_act_ref(int trans_a, int trans_b, int64_t M, int64_t N, int
 // buffers stay allocated for later scopes.
 void jepa_sgemm_reuse_begin(void);
 void jepa_sgemm_reuse_end(void);
+// The same scope, whose packed copies outlive it: a later outermost scope with the same non-zero
+// tag, on this thread, starts with them (another tag, or an untagged scope, forgets them first).
+// For a caller that runs the same weights in many scopes (a plan's iterations, each a parallel
+// region): for as long as it uses the tag, its B operands keep their contents at their addresses.
+// A tag is used once (jepa_sgemm_reuse_new_tag): the next use of the weights takes a new one.
+void jepa_sgemm_reuse_begin_tagged(uint64_t tag);
+// A tag no caller has had before (thread-safe; never 0).
+uint64_t jepa_sgemm_reuse_new_tag(void);
 // Inference in bf16 on the calling thread: while on, jepa_sgemm_bias_act rounds op(A) and
 // op(B) to bf16 (nearest even) and sums their products in fp32 (AVX512_BF16 vdpbf16ps), about
 // twice the fp32 rate; each output then carries a relative error of about 2^-8 of the sum of

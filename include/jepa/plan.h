@@ -65,13 +65,17 @@ jepa_tensor *jepa_cost_eval(jepa_ctx *ctx, const jepa_cost *cost, jepa_tensor *l
 
 // One planning problem: the rollout and its user data, the goal latent (latent_dim floats,
 // borrowed for the call) and the cost (the rollout returns cost.members latents of latent_dim
-// per step side by side when cost.members > 1).
+// per step side by side when cost.members > 1). fixed_weights 1: the rollout's linear layers
+// read the same weights throughout a plan (a model's parameters, not tensors the rollout
+// computes), so their packed copies are kept from one iteration to the next
+// (jepa_sgemm_reuse_begin_tagged); 0: packed again in each iteration.
 typedef struct jepa_plan_problem {
     jepa_rollout_fn rollout;
     void *user;
     const float *goal;
     int latent_dim;
     jepa_cost cost;
+    int fixed_weights;
 } jepa_plan_problem;
 
 typedef enum jepa_planner_kind {
@@ -130,6 +134,7 @@ typedef struct jepa_planner {
     float *gd_actions, *gd_grad, *gd_m, *gd_v, *gd_best; // GD: (R, H, A) each
     float *gd_best_cost;                                 // (R)
     int64_t plan_index;                                  // plans made so far (keys the randomness)
+    uint64_t reuse_tag; // during a plan of fixed weights, its tag for the packed weights; else 0
     jepa_ctx *ctx;                                       // per-iteration graph arena
     jepa_ctx **eval_ctx; // (n_eval_ctx) one per evaluating thread; eval_ctx[0] is ctx
     int n_eval_ctx;      // jepa_threads_get() at init: the most threads an evaluation uses

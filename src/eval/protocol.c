@@ -380,7 +380,7 @@ jepa_status jepa_eval_agent_create(jepa_model *m, const jepa_env_model *env,
     ag->mpc.respan = cfg->respan > 0 && cfg->respan < ag->horizon ? cfg->respan : 0;
     ag->prob = (jepa_plan_problem){oracle ? sim_rollout_fn : wm_rollout_fn,
                                    oracle ? (void *)&ag->sim : (void *)&ag->r, ag->zg, dim,
-                                   cfg->cost};
+                                   cfg->cost, 1}; // the model's parameters, fixed
     if (cfg->hold) {
         ag->hold = (hold_rollout){ag->prob.rollout, ag->prob.user, ag->fs, ag->a};
         ag->prob.rollout = hold_rollout_fn, ag->prob.user = &ag->hold;

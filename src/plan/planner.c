@@ -198,12 +198,12 @@ static void evaluate_batch(jepa_planner *p, const jepa_plan_problem *prob, jepa_
 // (shared 0: no work-sharing, which also must not bind to a caller's parallel region). Its
 // context's arena is reset once, so the tensors it makes have addresses unique to this
 // evaluation, and the rollout's weights are packed once (jepa_sgemm_reuse_begin: nothing
-// writes to them meanwhile).
+// writes to them meanwhile), or once a plan when they are fixed (the plan's tag).
 static void evaluate_thread(jepa_planner *p, const jepa_plan_problem *prob, jepa_ctx *ctx, int n,
                             int batch, int shared) {
     jepa_ctx_reset(ctx);
     int prev = jepa_ctx_set_grad(ctx, 0), prev_bf16 = jepa_sgemm_set_bf16(p->cfg.bf16);
-    jepa_sgemm_reuse_begin();
+    jepa_sgemm_reuse_begin_tagged(p->reuse_tag);
     if (shared) {
         int batches = (n + batch - 1) / batch;
 #pragma omp for schedule(dynamic, 1)
@@ -217,11 +217,13 @@ static void evaluate_thread(jepa_planner *p, const jepa_plan_problem *prob, jepa
     jepa_ctx_set_grad(ctx, prev);
 }
 
-#define BATCHES_PER_THREAD 4
+#define BATCHES_PER_THREAD 2
 
 void jepa_plan_evaluate(jepa_planner *p, const jepa_plan_problem *prob, int n) {
     // batches of whole 6-row GEMM tiles, BATCHES_PER_THREAD per thread, in one parallel region;
-    // each thread in its own context (its kernels then run on that one thread)
+    // each thread in its own context (its kernels then run on that one thread). Two a thread:
+    // large enough that each packed panel of weights serves many rows, and a second one so that
+    // a thread the OS holds back is made up for by the others
     int threads = jepa_threads_get();
     if (threads > p->n_eval_ctx) threads = p->n_eval_ctx;
     int batch = (n + threads * BATCHES_PER_THREAD - 1) / (threads * BATCHES_PER_THREAD);
@@ -249,6 +251,7 @@ void jepa_plan_sort(jepa_planner *p, int n) {
 }
 
 float jepa_planner_plan(jepa_planner *p, const jepa_plan_problem *prob, float *actions) {
+    p->reuse_tag = prob->fixed_weights ? jepa_sgemm_reuse_new_tag() : 0;
     switch (p->cfg.kind) {
     case JEPA_PLANNER_MPPI:
         jepa_plan_mppi(p, prob, actions);
@@ -271,6 +274,7 @@ float jepa_planner_plan(jepa_planner *p, const jepa_plan_problem *prob, float *a
     memcpy(p->samples, actions, sizeof(float) * ha);
     jepa_plan_evaluate(p, prob, 1);
     float cost = p->costs[0];
+    p->reuse_tag = 0; // the weights may change before the next plan
     // the plan becomes the next warm start
     memcpy(p->warm, actions, sizeof(float) * ha);
     p->has_warm = 1;

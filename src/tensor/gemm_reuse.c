@@ -1,6 +1,7 @@
 // Packed B operands kept between calls: each thread keeps up to REUSE_SLOTS copies (and
 // REUSE_MAX_FLOATS floats) in its own slots, whose buffers stay allocated for later scopes; the
-// copies are forgotten when the outermost scope ends.
+// copies are forgotten when the outermost scope ends, or, in a tagged scope, when a scope of
+// another tag begins.
 #include "gemm_reuse.h"
 
 #include "jepa/ops_linalg.h"
@@ -23,14 +24,26 @@ typedef struct reuse_slot {
 static _Thread_local reuse_slot tl_slots[REUSE_SLOTS];
 static _Thread_local int tl_depth, tl_used;
 static _Thread_local size_t tl_floats;
+static _Thread_local uint64_t tl_tag; // the tag of the copies kept (0: none are kept)
+static _Atomic uint64_t last_tag;
+
+uint64_t jepa_sgemm_reuse_new_tag(void) {
+    return ++last_tag;
+}
+
+void jepa_sgemm_reuse_begin_tagged(uint64_t tag) {
+    if (tl_depth++ > 0) return; // an inner scope: the outermost one's copies and tag
+    if (tag == 0 || tag != tl_tag) tl_used = 0, tl_floats = 0;
+    tl_tag = tag;
+}
 
 void jepa_sgemm_reuse_begin(void) {
-    tl_depth++;
+    jepa_sgemm_reuse_begin_tagged(0);
 }
 
 void jepa_sgemm_reuse_end(void) {
     JEPA_CHECK_MSG(tl_depth > 0, "jepa_sgemm_reuse_end without a begin");
-    if (--tl_depth == 0) tl_used = 0, tl_floats = 0;
+    if (--tl_depth == 0 && tl_tag == 0) tl_used = 0, tl_floats = 0;
 }
 
 float *jepa_gemm_reuse_lookup(const float *B, int64_t ldb, int64_t K, int64_t N, int trans_b,

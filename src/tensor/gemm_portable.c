@@ -74,8 +74,17 @@ static void pack_block(float *dst, int trans_b, const float *B, int64_t ldb, int
             for (int64_t k = 0; k < k8; k += 8)
                 for (int64_t j = 0; j < NR; j += 8)
                     transpose_8x8(p + k * NR + j, NR, b + j * ldb + k, ldb);
-            for (int64_t j = 0; j < NR; j++)
-                for (int64_t k = k8; k < kc; k++) p[k * NR + j] = j < w ? b[j * ldb + k] : 0.0f;
+            // the rest (a short panel's, such as attention's few keys, is all of it): zeros in
+            // vectors (a memset of so few bytes is slower), then B's rows of the w columns, each
+            // read in order
+            const vec8 zero = {0};
+            if (w < NR)
+                for (int64_t k = k8; k < kc; k++) {
+                    memcpy(p + k * NR, &zero, sizeof zero);
+                    memcpy(p + k * NR + 8, &zero, sizeof zero);
+                }
+            for (int64_t j = 0; j < w; j++)
+                for (int64_t k = k8; k < kc; k++) p[k * NR + j] = b[j * ldb + k];
             continue;
         }
         for (int64_t k = 0; k < kc; k++) {

@@ -92,10 +92,22 @@ static void set_apply(float *out, const float *x, float m, float v, const float 
     for (int64_t n = r.n0; n < r.n1; n++) {
         int64_t at = (n * d->C + r.c0) * S;
         if (S == 1) {
-            // one element per channel (layer norm): a vector loop over the channels
-            for (int64_t c = r.c0; c < r.c1; c++, at++) {
-                float o = (x[at] - m) * rstd * (weight ? weight[c] : 1.0f) + (bias ? bias[c] : 0.0f);
-                out[at] = d->relu ? relu_of(o) : o;
+            // one element per channel (layer norm): vector loops over the channels, each step
+            // on the whole row (in L1), so no loop tests a pointer or flag per element
+            int64_t nc = r.c1 - r.c0;
+            float *o = out + at;
+            const float *xs = x + at;
+            _Pragma("omp simd") for (int64_t c = 0; c < nc; c++) o[c] = (xs[c] - m) * rstd;
+            if (weight) {
+                const float *w = weight + r.c0;
+                _Pragma("omp simd") for (int64_t c = 0; c < nc; c++) o[c] *= w[c];
+            }
+            if (bias) {
+                const float *b = bias + r.c0;
+                _Pragma("omp simd") for (int64_t c = 0; c < nc; c++) o[c] += b[c];
+            }
+            if (d->relu) {
+                _Pragma("omp simd") for (int64_t c = 0; c < nc; c++) o[c] = relu_of(o[c]);
             }
             continue;
         }

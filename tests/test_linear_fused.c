@@ -167,6 +167,37 @@ static void test_kernel_reuse_tagged(void) {
     test_tensor_free(got);
 }
 
+// a scope keeps as many operands as a model has linear layers (pusht's predictor has 17): 40
+// Bs packed in one tagged scope, all changed in place, all still read from their kept copies
+static void test_kernel_reuse_many(void) {
+    enum { OPS = 40 };
+    int64_t M = 6, N = 16, K = 8;
+    jepa_tensor *X = test_tensor(2, (int64_t[]){M, K}, 60, -1, 1), *B[OPS], *C[OPS];
+    jepa_tensor *got = test_tensor(2, (int64_t[]){M, N}, 61, 0, 1);
+    size_t bytes = sizeof(float) * (size_t)(M * N);
+    int before = jepa_threads_get();
+    jepa_threads_set(1);
+    uint64_t tag = jepa_sgemm_reuse_new_tag();
+    jepa_sgemm_reuse_begin_tagged(tag);
+    for (int i = 0; i < OPS; i++) {
+        B[i] = test_tensor(2, (int64_t[]){N, K}, 62 + (uint64_t)i, -1, 1);
+        C[i] = test_tensor(2, (int64_t[]){M, N}, 63, 0, 1);
+        jepa_sgemm_bias_act(0, 1, M, N, K, X->data, K, B[i]->data, K, NULL, 0, C[i]->data, N);
+        for (int64_t e = 0; e < N * K; e++) B[i]->data[e] += 1.0f; // changed after packing
+    }
+    jepa_sgemm_reuse_end();
+    jepa_sgemm_reuse_begin_tagged(tag);
+    for (int i = 0; i < OPS; i++) {
+        jepa_sgemm_bias_act(0, 1, M, N, K, X->data, K, B[i]->data, K, NULL, 0, got->data, N);
+        CHECK(memcmp(got->data, C[i]->data, bytes) == 0);
+    }
+    jepa_sgemm_reuse_end();
+    jepa_threads_set(before);
+    for (int i = 0; i < OPS; i++) test_tensor_free(B[i]), test_tensor_free(C[i]);
+    test_tensor_free(X);
+    test_tensor_free(got);
+}
+
 // bf16 products, fp32 sums: against the naive bf16 GEMM (the same rounded inputs, sums in
 // double) to fp32 summation error, and against the fp32 GEMM to the rounding of the inputs; a
 // transposed A stays fp32. One and two threads agree, and so does a reuse scope (whose fp32 and
@@ -345,6 +376,7 @@ int main(void) {
     test_kernel_threads_agree();
     test_kernel_reuse();
     test_kernel_reuse_tagged();
+    test_kernel_reuse_many();
     test_bf16();
     test_op_matches_chain();
     test_op_gradients();

@@ -38,7 +38,7 @@ void jepa_sgemm_bias_act_ref(int trans_a, int trans_b, int64_t M, int64_t N, int
 // packed and reuses them: a call whose B has the address, transpose, shape and leading dimension
 // of an earlier one in the scope skips the packing. Inside it, nothing may write to a B operand
 // or free it. For loops that run the same weights many times (the planner's rollouts, whose
-// linear layers call jepa_sgemm_bias_act). Up to 16 operands and 64 MB per thread are kept; the
+// linear layers call jepa_sgemm_bias_act). Up to 64 operands and 64 MB per thread are kept; the
 // buffers stay allocated for later scopes.
 void jepa_sgemm_reuse_begin(void);
 void jepa_sgemm_reuse_end(void);

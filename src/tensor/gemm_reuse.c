@@ -10,7 +10,7 @@
 
 #include "jepa/status.h"
 
-#define REUSE_SLOTS 16
+#define REUSE_SLOTS 64 // a model's linear layers (pusht's 3-block predictor has 17)
 #define REUSE_MAX_FLOATS ((size_t)16 << 20) // 64 MB of packed operands per thread at most
 
 typedef struct reuse_slot {

@@ -66,7 +66,7 @@ int main(int argc, char **argv) {
         return 1;
     }
     jepa_model m;
-    if (jepa_model_create(&m, &cfg, 2, 0, err, sizeof err) != JEPA_OK) {
+    if (jepa_model_create(&m, &cfg, 2, 0, 0, 0, err, sizeof err) != JEPA_OK) {
         fprintf(stderr, "bench_train: %s\n", err);
         return 1;
     }

@@ -328,7 +328,8 @@ static void member_of(jepa_model *m, jepa_model *member) {
     jepa_wm_config cfg = m->cfg;
     char err[256] = "";
     cfg.seed = m->cfg.seed + 1;
-    CHECK(jepa_model_create(member, &cfg, m->action_dim, m->proprio_dim, err, sizeof err) ==
+    CHECK(jepa_model_create(member, &cfg, m->action_dim, m->proprio_dim, m->state_dim,
+                            m->state_angles, err, sizeof err) ==
           JEPA_OK);
     for (int i = 0; i < m->params.count; i++) {
         const jepa_param *p = &m->params.items[i];
@@ -350,7 +351,7 @@ static void ensemble(void) {
     CHECK(jepa_model_same_encoder(&m, &a, err, sizeof err) == JEPA_OK);
     jepa_wm_config cfg = m.cfg;
     cfg.seed += 7;
-    CHECK(jepa_model_create(&stranger, &cfg, 2, 0, err, sizeof err) == JEPA_OK);
+    CHECK(jepa_model_create(&stranger, &cfg, 2, 0, 0, 0, err, sizeof err) == JEPA_OK);
     CHECK(jepa_model_same_encoder(&m, &stranger, err, sizeof err) == JEPA_ERR_INVALID);
     printf("  ensemble, another encoder: %s\n", err);
     CHECK(strstr(err, "encoder differs") && strstr(err, "'encoder."));

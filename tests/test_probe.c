@@ -161,7 +161,7 @@ static void test_encode(void) {
               &cfg, "{\"image\": 16, \"cnn_stages\": 2, \"cnn_width\": 8, \"latent\": 8}", "test",
               err, sizeof err) == JEPA_OK);
     CHECK(jepa_dataset_open(&ds, dir, err, sizeof err) == JEPA_OK);
-    CHECK(jepa_model_create(&m, &cfg, 2, 2, err, sizeof err) == JEPA_OK);
+    CHECK(jepa_model_create(&m, &cfg, 2, 2, 0, 0, err, sizeof err) == JEPA_OK);
     int64_t eps[2] = {3, 1}, n = 0, T1 = 6, D = 8;
     float *lat = NULL, *states = NULL;
     CHECK(jepa_probe_encode(&m, &ds, eps, 2, 1000, &lat, &states, &n, err, sizeof err) == JEPA_OK);
@@ -207,7 +207,7 @@ static void test_encode(void) {
     // frames of another size than the model's: both sizes named
     jepa_model big;
     CHECK(jepa_wm_config_parse(&cfg, "{\"image\": 32}", "test", err, sizeof err) == JEPA_OK);
-    CHECK(jepa_model_create(&big, &cfg, 2, 2, err, sizeof err) == JEPA_OK);
+    CHECK(jepa_model_create(&big, &cfg, 2, 2, 0, 0, err, sizeof err) == JEPA_OK);
     CHECK(jepa_probe_encode(&big, &ds, eps, 2, 1000, &lat, &states, &n, err, sizeof err) ==
           JEPA_ERR_SHAPE);
     CHECK(strstr(err, "16x16") != NULL && strstr(err, "32") != NULL && lat == NULL);

@@ -378,7 +378,7 @@ static jepa_status make_model(jepa_model *m, const char *json, char *err, size_t
     jepa_wm_config cfg;
     jepa_wm_config_defaults(&cfg);
     jepa_status st = jepa_wm_config_parse(&cfg, json, "test", err, n);
-    return st == JEPA_OK ? jepa_model_create(m, &cfg, 2, 2, err, n) : st;
+    return st == JEPA_OK ? jepa_model_create(m, &cfg, 2, 2, 0, 0, err, n) : st;
 }
 
 static void test_checkpoints(void) {
@@ -549,16 +549,14 @@ static int train_and_load(const char *name, const char *extra, int64_t steps, je
     return 1;
 }
 
-// proprio enters normalized by the training episodes' mean and std (numpy's population std),
-// in the model and its EMA target, and the checkpoint keeps both buffers
-static void test_proprio_normalization(void) {
-    jepa_dataset ds;
-    jepa_model m;
-    if (!train_and_load("proprio", "\"use_proprio\": 1, \"target\": \"ema\", \"seed\": 5", 2, &ds, &m)) return;
+// the buffers shift and scale of the model and its EMA target hold each of the P values' mean
+// and 1 / std (numpy's population std; 1 for a constant) over every step of the training episodes
+// (all: the values of every step of every episode, P a step)
+static void check_normalization(const jepa_dataset *ds, jepa_model *m, const float *all, int64_t P,
+                                int shift_index, int scale_index, uint64_t seed) {
     int64_t *tr = NULL, *va = NULL, n_tr = 0, n_va = 0;
-    CHECK(jepa_dataset_split(&ds, 0.1, 5, &tr, &n_tr, &va, &n_va) == JEPA_OK);
-    int64_t P = ds.proprio_dim, T1 = ds.steps + 1;
-    const float *all = ds.proprio.data;
+    CHECK(jepa_dataset_split(ds, 0.1, seed, &tr, &n_tr, &va, &n_va) == JEPA_OK);
+    int64_t T1 = ds->steps + 1;
     for (int64_t i = 0; i < P; i++) {
         double sum = 0, sq = 0, count = (double)(n_tr * T1);
         for (int64_t e = 0; e < n_tr; e++)
@@ -568,18 +566,27 @@ static void test_proprio_normalization(void) {
                 double d = all[(tr[e] * T1 + t) * P + i] - sum / count;
                 sq += d * d;
             }
-        double mean = sum / count, scale = 1.0 / sqrt(sq / count);
+        double mean = sum / count, scale = sq > 0 ? 1.0 / sqrt(sq / count) : 1.0;
         // two formulas of the same statistic in double, stored as float: 1e-5 relative
-        for (int k = 0; k < 2; k++) {
-            jepa_params *p = k ? &m.target : &m.params;
-            CHECK_NEAR(jepa_params_tensor(p, m.proprio_shift)->data[i], mean, 1e-5 * (1 + fabs(mean)));
-            CHECK_NEAR(jepa_params_tensor(p, m.proprio_scale)->data[i], scale, 1e-5 * scale);
+        for (int k = 0; k < 1 + m->has_target; k++) {
+            jepa_params *p = k ? &m->target : &m->params;
+            CHECK_NEAR(jepa_params_tensor(p, shift_index)->data[i], mean, 1e-5 * (1 + fabs(mean)));
+            CHECK_NEAR(jepa_params_tensor(p, scale_index)->data[i], scale, 1e-5 * scale);
         }
     }
-    CHECK(m.has_target);
-    jepa_model_free(&m);
     free(tr);
     free(va);
+}
+
+// proprio enters normalized by the training episodes' mean and std, in the model and its EMA
+// target, and the checkpoint keeps both buffers
+static void test_proprio_normalization(void) {
+    jepa_dataset ds;
+    jepa_model m;
+    if (!train_and_load("proprio", "\"use_proprio\": 1, \"target\": \"ema\", \"seed\": 5", 2, &ds, &m)) return;
+    CHECK(m.has_target);
+    check_normalization(&ds, &m, ds.proprio.data, ds.proprio_dim, m.proprio_shift, m.proprio_scale, 5);
+    jepa_model_free(&m);
     jepa_dataset_close(&ds);
 }
 
@@ -591,6 +598,66 @@ static void encode_batch(jepa_model *m, const jepa_batch *b, int training, float
     jepa_tensor *z = jepa_model_encode(ctx, m, &m->params, f, NULL, training);
     memcpy(out, z->data, sizeof(float) * (size_t)jepa_numel(z));
     jepa_ctx_free(ctx);
+}
+
+// the state read-out (w_state): a model needs the data's states for it; the features (an angle as
+// its cos and sin); trained, its normalization is the training episodes' and its term is the mean
+// squared error of a read-out computed here; the checkpoint keeps it; training lowers the term
+static void test_state_readout(void) {
+    char err[256];
+    jepa_wm_config cfg;
+    jepa_model m;
+    jepa_wm_config_defaults(&cfg);
+    CHECK(jepa_wm_config_parse(&cfg, "{" LEWM_BASE ", \"w_state\": 1}", "test", err, sizeof err) == JEPA_OK);
+    CHECK(jepa_model_create(&m, &cfg, 2, 0, 0, 0, err, sizeof err) == JEPA_ERR_INVALID);
+    CHECK(strstr(err, "'w_state'") != NULL);
+    // 3 values, the second an angle (bits past the state's end are ignored)
+    CHECK(jepa_model_create(&m, &cfg, 2, 0, 3, 0x2 | 1ull << 40, err, sizeof err) == JEPA_OK);
+    CHECK(m.state_features == 4 && m.state_angles == 0x2);
+    float f[4];
+    jepa_model_state_features(&m, (const float[]){5.0f, 1.0f, -2.0f}, f);
+    CHECK(f[0] == 5.0f && f[1] == cosf(1.0f) && f[2] == sinf(1.0f) && f[3] == -2.0f);
+    jepa_model_free(&m);
+
+    jepa_dataset ds;
+    if (!train_and_load("state", "\"w_state\": 0.5, \"seed\": 6", 2, &ds, &m)) return;
+    int64_t S = ds.state_dim, F = m.state_features, D = m.cfg.latent;
+    CHECK(m.state_dim == S && F == S && ds.angle_states == 0); // tworoom: no angles
+    check_normalization(&ds, &m, ds.states.data, S, m.state_shift, m.state_scale, 6);
+    jepa_batch b;
+    sample_batch(&ds, &m, 8, 5, &b);
+    jepa_ctx *ctx = jepa_ctx_create(0);
+    jepa_ctx_set_grad(ctx, 0);
+    float terms[JEPA_WM_MAX_TERMS];
+    const char *names[JEPA_WM_MAX_TERMS];
+    int n = 0;
+    jepa_model_loss(ctx, &m, &b, 0, 0, terms, names, &n);
+    CHECK(n >= 2 && strcmp(names[n - 2], "state") == 0);
+    int64_t N = b.B * b.T;
+    float *z = malloc(sizeof(float) * (size_t)(N * D));
+    encode_batch(&m, &b, 0, z);
+    const float *w = jepa_params_tensor(&m.params, m.state_fc.weight)->data;
+    const float *bias = jepa_params_tensor(&m.params, m.state_fc.bias)->data;
+    const float *shift = jepa_params_tensor(&m.params, m.state_shift)->data;
+    const float *scale = jepa_params_tensor(&m.params, m.state_scale)->data;
+    double mse = 0;
+    for (int64_t i = 0; i < N; i++)
+        for (int64_t k = 0; k < F; k++) {
+            double read = bias[k];
+            for (int64_t d = 0; d < D; d++) read += (double)w[k * D + d] * z[i * D + d];
+            double e = read - ((double)b.states[i * S + k] - shift[k]) * scale[k];
+            mse += e * e / (double)(N * F);
+        }
+    printf("state read-out: term %.6f, here %.6f\n", terms[n - 2], mse);
+    CHECK_NEAR(terms[n - 2], mse, 1e-5 * (1 + mse));
+    CHECK(mse > 0.01);
+    free(z);
+    jepa_ctx_free(ctx);
+    jepa_batch_free(&b);
+    jepa_model_free(&m);
+    jepa_dataset_close(&ds);
+    // training lowers it
+    test_loss_falls("lewm_state", LEWM_BASE ", \"w_state\": 1, \"w_pred\": 0, \"w_sigreg\": 0");
 }
 
 // after refitting the batch-norm statistics to one batch, inference latents of that batch are its
@@ -780,7 +847,7 @@ static void test_shipped_configs(void) {
         jepa_wm_config cfg;
         jepa_model m;
         jepa_status st = jepa_wm_config_load(&cfg, g.gl_pathv[i], err, sizeof err);
-        if (st == JEPA_OK) st = jepa_model_create(&m, &cfg, 2, 4, err, sizeof err);
+        if (st == JEPA_OK) st = jepa_model_create(&m, &cfg, 2, 4, 0, 0, err, sizeof err);
         if (st != JEPA_OK) fprintf(stderr, "FAIL: %s: %s\n", g.gl_pathv[i], err);
         CHECK(st == JEPA_OK);
         if (st == JEPA_OK) jepa_model_free(&m);
@@ -978,6 +1045,7 @@ int main(void) {
         test_clipping();
         test_checkpoints();
         test_proprio_normalization();
+        test_state_readout();
         test_refit_norms();
         test_target_frames();
         test_rollout_term();

@@ -307,7 +307,7 @@ int test_tiny_model(jepa_model *m, int action_dim, int proprio_dim) {
     cfg.cnn_stages = 2;
     cfg.latent = 8;
     char err[256] = "";
-    if (jepa_model_create(m, &cfg, action_dim, proprio_dim, err, sizeof err) == JEPA_OK) return 1;
+    if (jepa_model_create(m, &cfg, action_dim, proprio_dim, 0, 0, err, sizeof err) == JEPA_OK) return 1;
     fprintf(stderr, "tiny model: %s\n", err);
     return 0;
 }

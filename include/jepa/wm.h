@@ -22,6 +22,7 @@ extern "C" {
 #define JEPA_WM_MAX_ROLLOUT 64
 #define JEPA_WM_MAX_HISTORY 16
 #define JEPA_WM_MAX_PROPRIO 64
+#define JEPA_WM_MAX_STATE 32
 
 enum { JEPA_RECIPE_PLDM = 0, JEPA_RECIPE_LEWM = 1 };
 
@@ -41,6 +42,13 @@ typedef struct jepa_model {
     jepa_norm conv_norms[JEPA_WM_MAX_STAGES];
     jepa_linear enc_fc, proprio_fc;
     int proprio_shift, proprio_scale; // buffers: proprio enters as (p - shift) * scale, per value
+    // the state read-out (cfg.w_state > 0): a linear map from a latent to the state's features
+    // (each value, each angle as its cos and sin), normalized as (f - shift) * scale
+    int state_dim;          // the data's state values
+    uint64_t state_angles;  // bit i: state value i is an angle
+    int state_features;     // state_dim + the angles: the read-out's outputs
+    jepa_linear state_fc;
+    int state_shift, state_scale; // buffers
     jepa_gru gru;
     jepa_mlp pred_mlp, idm;
     // lewm
@@ -53,16 +61,23 @@ typedef struct jepa_model {
     int pred_pos; // parameter index of the predictor's positions (1, history + horizon, D)
 } jepa_model;
 
-// Set the proprio normalization (used when cfg.use_proprio) from the training data: shift the
-// mean and scale 1 / std of each value over every step of the given episodes of ds (1 where a
-// value is constant), in the model and its EMA target.
-void jepa_model_fit_proprio(jepa_model *m, const jepa_dataset *ds, const int64_t *episodes, int64_t n);
+// Set the normalizations the training data decides: the proprio input's (cfg.use_proprio) and
+// the state read-out's targets (cfg.w_state): shift the mean and scale 1 / std of each value
+// over every step of the given episodes of ds (1 where a value is constant), in the model and
+// its EMA target.
+void jepa_model_fit_data(jepa_model *m, const jepa_dataset *ds, const int64_t *episodes, int64_t n);
 
-// Build a model (parameters drawn from cfg->seed). action_dim and proprio_dim come from the
-// data or the environment. A config that cannot make a model (an image the patch size does not
-// divide...) fails with a message naming the field.
+// Build a model (parameters drawn from cfg->seed). action_dim, proprio_dim, state_dim and
+// state_angles (bit i: state value i is an angle; the state is used when cfg.w_state > 0) come
+// from the data or the environment. A config that cannot make a model (an image the patch size
+// does not divide...) fails with a message naming the field.
 jepa_status jepa_model_create(jepa_model *m, const jepa_wm_config *cfg, int action_dim,
-                              int proprio_dim, char *err, size_t err_size);
+                              int proprio_dim, int state_dim, uint64_t state_angles, char *err,
+                              size_t err_size);
+
+// The state read-out's features of one state (state_features values; cfg.w_state > 0): each
+// value, each angle as its cos and sin, in place of the angle; not normalized.
+void jepa_model_state_features(const jepa_model *m, const float *state, float *features);
 void jepa_model_free(jepa_model *m);
 
 // Whether b can plan beside a as an ensemble member: the same recipe, latent, image, history,

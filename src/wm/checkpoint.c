@@ -52,6 +52,12 @@ jepa_status jepa_model_save(const jepa_model *m, const jepa_adamw *opt,
     cJSON_AddStringToObject(meta, "action_dim", num);
     snprintf(num, sizeof num, "%d", m->proprio_dim);
     cJSON_AddStringToObject(meta, "proprio_dim", num);
+    if (m->cfg.w_state > 0) {
+        snprintf(num, sizeof num, "%d", m->state_dim);
+        cJSON_AddStringToObject(meta, "state_dim", num);
+        snprintf(num, sizeof num, "%llu", (unsigned long long)m->state_angles);
+        cJSON_AddStringToObject(meta, "state_angles", num);
+    }
     if (state) {
         snprintf(num, sizeof num, "%lld", (long long)state->step);
         cJSON_AddStringToObject(meta, "step", num);
@@ -154,7 +160,7 @@ jepa_status jepa_model_load(jepa_model *m, const char *path, jepa_train_state *s
     jepa_status s = jepa_st_open(&st, path, err, n);
     if (s != JEPA_OK) return s;
     const char *config = jepa_st_metadata(&st, "config");
-    long long action_dim = 0, proprio_dim = 0;
+    long long action_dim = 0, proprio_dim = 0, state_dim = 0, state_angles = 0;
     jepa_wm_config cfg;
     jepa_wm_config_defaults(&cfg);
     char what[4200];
@@ -163,9 +169,15 @@ jepa_status jepa_model_load(jepa_model *m, const char *path, jepa_train_state *s
     if (s == JEPA_OK) s = jepa_wm_config_parse(&cfg, config, what, err, n);
     if (s == JEPA_OK) s = meta_int(&st, "action_dim", path, &action_dim, err, n);
     if (s == JEPA_OK) s = meta_int(&st, "proprio_dim", path, &proprio_dim, err, n);
-    if (s == JEPA_OK && (action_dim < 1 || action_dim > 64 || proprio_dim < 0 || proprio_dim > 64))
-        s = jepa_fail(err, n, JEPA_ERR_FORMAT, "%s: bad action_dim or proprio_dim", path);
-    if (s == JEPA_OK && (s = jepa_model_create(m, &cfg, (int)action_dim, (int)proprio_dim, err, n))) {
+    // the state read-out's sizes, written when it is trained
+    if (s == JEPA_OK && cfg.w_state > 0) s = meta_int(&st, "state_dim", path, &state_dim, err, n);
+    if (s == JEPA_OK && cfg.w_state > 0)
+        s = meta_int(&st, "state_angles", path, &state_angles, err, n);
+    if (s == JEPA_OK && (action_dim < 1 || action_dim > 64 || proprio_dim < 0 || proprio_dim > 64 ||
+                         state_dim < 0 || state_dim > JEPA_WM_MAX_STATE || state_angles < 0))
+        s = jepa_fail(err, n, JEPA_ERR_FORMAT, "%s: bad action_dim, proprio_dim or state_dim", path);
+    if (s == JEPA_OK && (s = jepa_model_create(m, &cfg, (int)action_dim, (int)proprio_dim,
+                                               (int)state_dim, (uint64_t)state_angles, err, n))) {
         // name the checkpoint in the model's message
         char why[512];
         snprintf(why, sizeof why, "%s", err ? err : "");
@@ -223,9 +235,12 @@ jepa_status jepa_model_init_from(jepa_model *m, const char *path, char *err, siz
     jepa_status s = jepa_model_load(&src, path, NULL, err, n);
     if (s != JEPA_OK) return s;
     if (src.recipe != m->recipe || src.action_dim != m->action_dim ||
-        (m->cfg.use_proprio && src.proprio_dim != m->proprio_dim))
+        (m->cfg.use_proprio && src.proprio_dim != m->proprio_dim) ||
+        (m->cfg.w_state > 0 && src.cfg.w_state > 0 &&
+         (src.state_dim != m->state_dim || src.state_angles != m->state_angles)))
         s = jepa_fail(err, n, JEPA_ERR_SHAPE,
-                      "%s: a %s model of actions %d (proprio %d); the config makes a %s model of %d (%d)",
+                      "%s: a %s model of actions %d (proprio %d); the config makes a %s model of %d (%d) "
+                      "(or their states differ)",
                       path, src.cfg.recipe, src.action_dim, src.proprio_dim, m->cfg.recipe,
                       m->action_dim, m->proprio_dim);
     // a redrawn predictor keeps its draw, whatever the checkpoint's predictor is

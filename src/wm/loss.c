@@ -1,6 +1,7 @@
 // The training losses of the recipes.
 #include <string.h>
 
+#include "jepa/nn.h"
 #include "jepa/ops_elementwise.h"
 #include "jepa/ops_loss.h"
 #include "jepa/ops_reduce.h"
@@ -57,11 +58,13 @@ static jepa_tensor *add_term(jepa_ctx *ctx, jepa_tensor *total, jepa_tensor *ter
     return total ? jepa_add(ctx, total, scaled) : scaled;
 }
 
+// the recipes' losses; z: every frame's online latents (B, T, D), for the terms after them
 static jepa_tensor *pldm_loss(jepa_ctx *ctx, jepa_model *m, const jepa_batch *b, int training,
-                              float *terms, const char **names, int *n) {
+                              float *terms, const char **names, int *n, jepa_tensor **zp) {
     const jepa_wm_config *c = &m->cfg;
     jepa_tensor *z, *target, *actions;
     encode_all(ctx, m, b, training, &z, &target, &actions);
+    *zp = z;
     int64_t T = b->T, B = b->B, D = c->latent;
     // autoregressive rollout from the first latent over the window
     jepa_tensor *pred = jepa_model_rollout(ctx, m, jepa_slice(ctx, z, 1, 0, 1), NULL, actions);
@@ -86,10 +89,12 @@ static jepa_tensor *pldm_loss(jepa_ctx *ctx, jepa_model *m, const jepa_batch *b,
 }
 
 static jepa_tensor *lewm_loss(jepa_ctx *ctx, jepa_model *m, const jepa_batch *b, int64_t step,
-                              int training, float *terms, const char **names, int *n) {
+                              int training, float *terms, const char **names, int *n,
+                              jepa_tensor **zp) {
     const jepa_wm_config *c = &m->cfg;
     jepa_tensor *z, *target, *actions;
     encode_all(ctx, m, b, training, &z, &target, &actions);
+    *zp = z;
     int64_t T = b->T;
     // teacher forcing: positions 0..T-2 predict the latents 1..T-1
     jepa_tensor *pred = jepa_wm_lewm_predict(ctx, m, jepa_slice(ctx, z, 1, 0, T - 1), actions,
@@ -114,6 +119,23 @@ static jepa_tensor *lewm_loss(jepa_ctx *ctx, jepa_model *m, const jepa_batch *b,
     return add_term(ctx, total, sig, c->w_sigreg, "sigreg", terms, names, n);
 }
 
+// the state read-out's error: each frame's latent read out linearly against its state's
+// normalized features (B*T, F)
+static jepa_tensor *state_loss(jepa_ctx *ctx, jepa_model *m, const jepa_batch *b, jepa_tensor *z) {
+    int64_t N = b->B * b->T, F = m->state_features;
+    JEPA_CHECK_MSG(b->S == m->state_dim, "the batch's states are not the model's");
+    const float *shift = jepa_params_tensor(&m->params, m->state_shift)->data;
+    const float *scale = jepa_params_tensor(&m->params, m->state_scale)->data;
+    jepa_tensor *want = jepa_new2(ctx, N, F);
+    for (int64_t i = 0; i < N; i++) {
+        float *f = want->data + i * F;
+        jepa_model_state_features(m, b->states + i * b->S, f);
+        for (int64_t k = 0; k < F; k++) f[k] = (f[k] - shift[k]) * scale[k];
+    }
+    jepa_tensor *flat = jepa_reshape(ctx, z, 2, (int64_t[]){N, m->cfg.latent});
+    return jepa_mse_loss(ctx, jepa_linear_forward(ctx, &m->params, &m->state_fc, flat), want);
+}
+
 jepa_tensor *jepa_model_loss(jepa_ctx *ctx, jepa_model *m, const jepa_batch *batch, int64_t step,
                              int training, float *terms, const char **names, int *n_terms) {
     jepa_window w = jepa_model_window(m);
@@ -122,9 +144,13 @@ jepa_tensor *jepa_model_loss(jepa_ctx *ctx, jepa_model *m, const jepa_batch *bat
     JEPA_CHECK_MSG(!m->cfg.freeze_encoder || batch->latents,
                    "a frozen encoder's batches carry their latents");
     *n_terms = 0;
+    jepa_tensor *z;
     jepa_tensor *total = m->recipe == JEPA_RECIPE_LEWM
-                             ? lewm_loss(ctx, m, batch, step, training, terms, names, n_terms)
-                             : pldm_loss(ctx, m, batch, training, terms, names, n_terms);
+                             ? lewm_loss(ctx, m, batch, step, training, terms, names, n_terms, &z)
+                             : pldm_loss(ctx, m, batch, training, terms, names, n_terms, &z);
+    if (m->cfg.w_state > 0 && !m->cfg.freeze_encoder)
+        total = add_term(ctx, total, state_loss(ctx, m, batch, z), m->cfg.w_state, "state", terms,
+                         names, n_terms);
     names[*n_terms] = "total";
     terms[(*n_terms)++] = total->data[0];
     return total;

@@ -23,29 +23,83 @@ static void proprio_init(jepa_model *m, jepa_params *p) {
     jepa_linear_init(&m->proprio_fc, p, "encoder.proprio", P, m->cfg.latent, 1);
 }
 
-void jepa_model_fit_proprio(jepa_model *m, const jepa_dataset *ds, const int64_t *episodes, int64_t n) {
-    if (!m->cfg.use_proprio) return;
-    int64_t P = m->proprio_dim, T1 = ds->steps + 1;
-    double sum[JEPA_WM_MAX_PROPRIO] = {0}, sq[JEPA_WM_MAX_PROPRIO] = {0};
-    JEPA_CHECK(P <= JEPA_WM_MAX_PROPRIO && ds->proprio_dim == P);
-    const float *all = ds->proprio.data;
+// the state read-out: its target normalization buffers and a linear map from the latent
+static void state_init(jepa_model *m, jepa_params *p) {
+    if (m->cfg.w_state <= 0) return;
+    int64_t F = m->state_features;
+    m->state_shift = jepa_params_add_buffer(p, "aux.state_shift", 1, &F);
+    jepa_params_set_init(p, m->state_shift, JEPA_INIT_CONST, 0.0f);
+    m->state_scale = jepa_params_add_buffer(p, "aux.state_scale", 1, &F);
+    jepa_params_set_init(p, m->state_scale, JEPA_INIT_CONST, 1.0f);
+    jepa_linear_init(&m->state_fc, p, "aux.state", m->cfg.latent, F, 1);
+}
+
+void jepa_model_state_features(const jepa_model *m, const float *state, float *features) {
+    int k = 0;
+    for (int i = 0; i < m->state_dim; i++) {
+        if (m->state_angles >> i & 1) {
+            features[k++] = cosf(state[i]);
+            features[k++] = sinf(state[i]);
+        } else {
+            features[k++] = state[i];
+        }
+    }
+}
+
+// the mean and 1 / std (1 for a constant) of P values a step (from `value`) over every step of
+// the episodes, into the buffers shift and scale of the model and its EMA target
+typedef void (*step_values)(const jepa_model *m, const jepa_dataset *ds, int64_t ep, int64_t t,
+                            float *out);
+
+static void fit_buffers(jepa_model *m, const jepa_dataset *ds, const int64_t *episodes, int64_t n,
+                        int64_t P, step_values value, int shift_index, int scale_index) {
+    double sum[2 * JEPA_WM_MAX_STATE] = {0}, sq[2 * JEPA_WM_MAX_STATE] = {0};
+    float v[2 * JEPA_WM_MAX_STATE];
+    int64_t T1 = ds->steps + 1;
     for (int64_t e = 0; e < n; e++)
-        for (int64_t t = 0; t < T1; t++)
+        for (int64_t t = 0; t < T1; t++) {
+            value(m, ds, episodes[e], t, v);
             for (int64_t i = 0; i < P; i++) {
-                double v = all[(episodes[e] * T1 + t) * P + i];
-                sum[i] += v;
-                sq[i] += v * v;
+                sum[i] += v[i];
+                sq[i] += (double)v[i] * v[i];
             }
+        }
     double count = (double)(n * T1);
     jepa_params *sets[2] = {&m->params, m->has_target ? &m->target : NULL};
     for (int k = 0; k < 2 && sets[k]; k++) {
-        float *shift = jepa_params_tensor(sets[k], m->proprio_shift)->data;
-        float *scale = jepa_params_tensor(sets[k], m->proprio_scale)->data;
+        float *shift = jepa_params_tensor(sets[k], shift_index)->data;
+        float *scale = jepa_params_tensor(sets[k], scale_index)->data;
         for (int64_t i = 0; i < P; i++) {
             double mean = sum[i] / count, var = sq[i] / count - mean * mean;
             shift[i] = (float)mean;
             scale[i] = var > 1e-12 ? (float)(1.0 / sqrt(var)) : 1.0f;
         }
+    }
+}
+
+static void proprio_values(const jepa_model *m, const jepa_dataset *ds, int64_t ep, int64_t t,
+                           float *out) {
+    int64_t P = m->proprio_dim;
+    memcpy(out, (const float *)ds->proprio.data + (ep * (ds->steps + 1) + t) * P,
+           sizeof(float) * (size_t)P);
+}
+
+static void state_values(const jepa_model *m, const jepa_dataset *ds, int64_t ep, int64_t t,
+                         float *out) {
+    jepa_model_state_features(m, (const float *)ds->states.data + (ep * (ds->steps + 1) + t) * m->state_dim,
+                              out);
+}
+
+void jepa_model_fit_data(jepa_model *m, const jepa_dataset *ds, const int64_t *episodes, int64_t n) {
+    if (m->cfg.use_proprio) {
+        JEPA_CHECK(m->proprio_dim <= JEPA_WM_MAX_PROPRIO && ds->proprio_dim == m->proprio_dim);
+        fit_buffers(m, ds, episodes, n, m->proprio_dim, proprio_values, m->proprio_shift,
+                    m->proprio_scale);
+    }
+    if (m->cfg.w_state > 0) {
+        JEPA_CHECK(ds->state_dim == m->state_dim && ds->angle_states == m->state_angles);
+        fit_buffers(m, ds, episodes, n, m->state_features, state_values, m->state_shift,
+                    m->state_scale);
     }
 }
 
@@ -128,7 +182,8 @@ int jepa_wm_is_predictor(const char *name) {
 }
 
 jepa_status jepa_model_create(jepa_model *m, const jepa_wm_config *cfg, int action_dim,
-                              int proprio_dim, char *err, size_t n) {
+                              int proprio_dim, int state_dim, uint64_t state_angles, char *err,
+                              size_t n) {
     memset(m, 0, sizeof *m);
     m->cfg = *cfg;
     m->recipe = strcmp(cfg->recipe, "lewm") == 0 ? JEPA_RECIPE_LEWM : JEPA_RECIPE_PLDM;
@@ -141,8 +196,23 @@ jepa_status jepa_model_create(jepa_model *m, const jepa_wm_config *cfg, int acti
     if (cfg->use_proprio && proprio_dim > JEPA_WM_MAX_PROPRIO)
         return jepa_fail(err, n, JEPA_ERR_INVALID, "proprio of %d values (at most %d)", proprio_dim,
                          JEPA_WM_MAX_PROPRIO);
+    if (cfg->w_state > 0) {
+        if (state_dim < 1)
+            return jepa_fail(err, n, JEPA_ERR_INVALID, "config: 'w_state' but the data has no states");
+        if (state_dim > JEPA_WM_MAX_STATE)
+            return jepa_fail(err, n, JEPA_ERR_INVALID, "states of %d values (at most %d)", state_dim,
+                             JEPA_WM_MAX_STATE);
+        m->state_dim = state_dim;
+        m->state_features = state_dim;
+        for (int i = 0; i < state_dim; i++)
+            if (state_angles >> i & 1) {
+                m->state_angles |= 1ull << i;
+                m->state_features++; // an angle's cos and sin
+            }
+    }
     jepa_params_init(&m->params);
     jepa_status st = m->recipe == JEPA_RECIPE_LEWM ? build_lewm(m, err, n) : build_pldm(m, err, n);
+    if (st == JEPA_OK) state_init(m, &m->params);
     // a frozen encoder: only the predictor trains (pldm's inverse-dynamics head, which only
     // shapes the encoder, is frozen with it)
     for (int i = 0; st == JEPA_OK && cfg->freeze_encoder && i < m->params.count; i++)

@@ -216,7 +216,8 @@ static jepa_status setup(run *r, char *err, size_t n) {
             return jepa_fail(err, n, JEPA_ERR_INVALID,
                              "%s already holds a run: add --resume to continue it, or choose another --out",
                              o->run_dir);
-        st = jepa_model_create(&r->model, &cfg, (int)r->data.action_dim, (int)r->data.proprio_dim, err, n);
+        st = jepa_model_create(&r->model, &cfg, (int)r->data.action_dim, (int)r->data.proprio_dim,
+                               (int)r->data.state_dim, r->data.angle_states, err, n);
         if (st != JEPA_OK) {
             // name the config file in the model's message
             char why[512];
@@ -243,6 +244,10 @@ static jepa_status setup(run *r, char *err, size_t n) {
         return jepa_fail(err, n, JEPA_ERR_SHAPE, "%s: actions of %lld (proprio %lld), the model takes %d (%d)",
                          o->data_dir, (long long)r->data.action_dim, (long long)r->data.proprio_dim,
                          m->action_dim, m->proprio_dim);
+    if (c->w_state > 0 && (r->data.state_dim != m->state_dim || r->data.angle_states != m->state_angles))
+        return jepa_fail(err, n, JEPA_ERR_SHAPE,
+                         "%s: states of %lld values, the model's read-out takes %d (or their angles differ)",
+                         o->data_dir, (long long)r->data.state_dim, m->state_dim);
     if (r->data.state_dim > JEPA_PROBE_MAX_STATE)
         return jepa_fail(err, n, JEPA_ERR_SHAPE, "%s: states of %lld values (at most %d)", o->data_dir,
                          (long long)r->data.state_dim, JEPA_PROBE_MAX_STATE);
@@ -254,9 +259,9 @@ static jepa_status setup(run *r, char *err, size_t n) {
     st = jepa_dataset_split(&r->data, c->val_fraction, (uint64_t)c->seed, &r->train_eps, &r->n_train,
                             &r->val_eps, &r->n_val);
     if (st != JEPA_OK) return jepa_fail(err, n, st, "out of memory");
-    // a new run's proprio normalization comes from its training episodes (a resumed run loads it)
-    // (an --init run keeps its checkpoint's)
-    if (!o->resume && !o->init_path) jepa_model_fit_proprio(m, &r->data, r->train_eps, r->n_train);
+    // a new run's proprio and state normalizations come from its training episodes (a resumed run
+    // loads them) (an --init run keeps its checkpoint's)
+    if (!o->resume && !o->init_path) jepa_model_fit_data(m, &r->data, r->train_eps, r->n_train);
     if (r->n_val < 1)
         return jepa_fail(err, n, JEPA_ERR_INVALID,
                          "%s: no episode held out for validation (%lld episodes, val_fraction %g)",

@@ -847,7 +847,8 @@ static void test_shipped_configs(void) {
         jepa_wm_config cfg;
         jepa_model m;
         jepa_status st = jepa_wm_config_load(&cfg, g.gl_pathv[i], err, sizeof err);
-        if (st == JEPA_OK) st = jepa_model_create(&m, &cfg, 2, 4, 0, 0, err, sizeof err);
+        // pusht's sizes: 2 actions, 4 proprio values, 13 state values with an angle (the 5th)
+        if (st == JEPA_OK) st = jepa_model_create(&m, &cfg, 2, 4, 13, 1u << 4, err, sizeof err);
         if (st != JEPA_OK) fprintf(stderr, "FAIL: %s: %s\n", g.gl_pathv[i], err);
         CHECK(st == JEPA_OK);
         if (st == JEPA_OK) jepa_model_free(&m);

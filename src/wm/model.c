@@ -51,10 +51,14 @@ void jepa_model_state_features(const jepa_model *m, const float *state, float *f
 typedef void (*step_values)(const jepa_model *m, const jepa_dataset *ds, int64_t ep, int64_t t,
                             float *out);
 
+// the most values a step: a state's features (an angle takes two) or the proprio
+#define FIT_MAX (2 * JEPA_WM_MAX_STATE)
+_Static_assert(JEPA_WM_MAX_PROPRIO <= FIT_MAX, "fit_buffers holds the proprio too");
+
 static void fit_buffers(jepa_model *m, const jepa_dataset *ds, const int64_t *episodes, int64_t n,
                         int64_t P, step_values value, int shift_index, int scale_index) {
-    double sum[2 * JEPA_WM_MAX_STATE] = {0}, sq[2 * JEPA_WM_MAX_STATE] = {0};
-    float v[2 * JEPA_WM_MAX_STATE];
+    double sum[FIT_MAX] = {0}, sq[FIT_MAX] = {0};
+    float v[FIT_MAX];
     int64_t T1 = ds->steps + 1;
     for (int64_t e = 0; e < n; e++)
         for (int64_t t = 0; t < T1; t++) {

@@ -520,6 +520,23 @@ static void test_vtable_and_options(void) {
     jepa_env_model *mf = make("{\"friction\": 1, \"action_mode\": \"absolute\"}");
     CHECK(mf != NULL);
     jepa_env_free(mf);
+    CHECK(jepa_env_create("pusht", "{\"proprio\": \"block\"}", err, sizeof err) == NULL);
+    CHECK(strstr(err, "proprio") != NULL);
+    // proprio=agent_pose: the agent's 4 values, then the block's x, y, cos and sin of its angle
+    jepa_env_model *mp = make("{\"proprio\": \"agent_pose\"}");
+    jepa_env_data *dp = jepa_env_data_create(mp);
+    CHECK(jepa_env_proprio_dim(mp) == 8 && jepa_env_proprio_dim(m) == 4);
+    set(mp, dp, 100, 120, 300, 280, 2.5f, 7, -3);
+    float pp[8], sp[DIM];
+    jepa_env_proprio(mp, dp, pp);
+    jepa_env_get_state(mp, dp, sp);
+    CHECK(pp[0] == 100 && pp[1] == 120 && pp[2] == 7 && pp[3] == -3);
+    CHECK(pp[4] == 300 && pp[5] == 280);
+    CHECK_NEAR(pp[6], cos(2.5), 1e-6);
+    CHECK_NEAR(pp[7], sin(2.5), 1e-6);
+    CHECK(sp[2] == pp[4] && sp[3] == pp[5]);
+    jepa_env_data_free(dp);
+    jepa_env_free(mp);
     jepa_env_data_free(d);
     jepa_env_free(m);
 }

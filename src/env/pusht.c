@@ -44,13 +44,15 @@
 // bit for bit. The price: contact impulses are not warm-started across control steps (the
 // original carries them over); against pymunk 6.2.1 running the original's loop, expert pushing
 // episodes agree to 1e-4 px over 50 steps (tests/test_pusht.c, tools/pusht_reference.py).
-// Proprio (4): agent x, y, vx, vy (DINO-WM's `with_velocity` proprio).
-// Options: action_mode, friction, goal_x, goal_y, goal_angle (the goal pose the expert aims at,
-// default (256, 256, pi/4)), expert_goal_fraction (0.5: expert episodes aimed at the goal, the
-// rest at random poses), mixed_random_fraction (0.25: segments of a mixed episode that explore),
-// expert_reach (1000 px: no limit; the farthest the expert's PD target lies from the agent: 30
-// gives the action std 0.20 and agent speed std 75 px/s of DINO-WM's human pusht data, against
-// 0.30 and 111 unlimited).
+// Proprio (4): agent x, y, vx, vy (DINO-WM's `with_velocity` proprio); with the option
+// proprio=agent_pose (8) the block's x, y and the cos and sin of its angle follow: a diagnostic
+// that gives the model the block's true pose, which the reference systems read from the frames.
+// Options: action_mode, proprio (agent, agent_pose), friction, goal_x, goal_y, goal_angle (the
+// goal pose the expert aims at, default (256, 256, pi/4)), expert_goal_fraction (0.5: expert
+// episodes aimed at the goal, the rest at random poses), mixed_random_fraction (0.25: segments of
+// a mixed episode that explore), expert_reach (1000 px: no limit; the farthest the expert's PD
+// target lies from the agent: 30 gives the action std 0.20 and agent speed std 75 px/s of
+// DINO-WM's human pusht data, against 0.30 and 111 unlimited).
 // Policies: expert picks, among points on the T's outline, the push whose instantaneous effect
 // (translation along the push, rotation by torque / moment) best matches the wanted motion,
 // walks around the block to stand behind it, then pushes; random heads for random waypoints
@@ -142,6 +144,7 @@ typedef struct pusht_contact {
 
 typedef struct pusht_model {
     int absolute;                 // action_mode: 0 relative, 1 absolute
+    int proprio_pose;             // proprio: 1 appends the block's pose to the agent's
     double friction;              // the agent's and block's shape friction
     float goal[3];                // the goal pose of the block (x, y, angle)
     double expert_goal_fraction;  // expert episodes aimed at the goal pose (else random poses)
@@ -333,9 +336,9 @@ static const char *const STATE_NAMES[PUSHT_STATE_DIM] = {
     "agent_vx",      "agent_vy",      "block_vx",         "block_vy", "block_vangle",
     "block_bias_vx", "block_bias_vy", "block_bias_vangle"};
 
-static const char *const OPTION_KEYS[] = {
-    "action_mode",           "friction", "goal_x", "goal_y", "goal_angle", "expert_goal_fraction",
-    "mixed_random_fraction", "expert_reach", NULL};
+static const char *const OPTION_KEYS[] = {"action_mode", "proprio", "friction", "goal_x",
+                                          "goal_y", "goal_angle", "expert_goal_fraction",
+                                          "mixed_random_fraction", "expert_reach", NULL};
 
 // the policy's candidate pushes: points along the T's outline, clear of the concave corners by
 // the agent's radius and of the convex ones by a few pixels
@@ -390,6 +393,7 @@ static jepa_status pusht_model_init(jepa_env_model *m, const cJSON *options, cJS
                                     char *err, size_t err_size) {
     chipmunk_quiet_init(); // models are created on one thread, before any data
     static const char *const modes[] = {"relative", "absolute", NULL};
+    static const char *const proprios[] = {"agent", "agent_pose", NULL};
     jepa_status st = jepa_env_check_keys("pusht", options, OPTION_KEYS, err, err_size);
     if (st != JEPA_OK) return st;
     pusht_model *pm = calloc(1, sizeof *pm);
@@ -398,6 +402,9 @@ static jepa_status pusht_model_init(jepa_env_model *m, const cJSON *options, cJS
     double gx, gy, ga;
     st = jepa_env_opt_choice("pusht", options, resolved, "action_mode", modes, 0, &pm->absolute,
                              err, err_size);
+    if (st == JEPA_OK)
+        st = jepa_env_opt_choice("pusht", options, resolved, "proprio", proprios, 0,
+                                 &pm->proprio_pose, err, err_size);
     if (st == JEPA_OK)
         st = jepa_env_opt_number("pusht", options, resolved, "friction", 0, 0, 10, &pm->friction,
                                  err, err_size);
@@ -426,7 +433,7 @@ static jepa_status pusht_model_init(jepa_env_model *m, const cJSON *options, cJS
     build_contacts(pm);
     m->action_dim = 2;
     m->state_dim = PUSHT_STATE_DIM;
-    m->proprio_dim = 4;
+    m->proprio_dim = pm->proprio_pose ? 8 : 4;
     for (int i = 0; i < 2; i++) m->action_lo[i] = -1.0f, m->action_hi[i] = 1.0f;
     return JEPA_OK;
 }
@@ -615,10 +622,12 @@ static jepa_status pusht_set_state(const jepa_env_model *m, jepa_env_data *d, co
 }
 
 static void pusht_proprio(const jepa_env_model *m, const jepa_env_data *d, float *proprio) {
-    (void)m;
+    const pusht_model *pm = m->impl;
     const pusht_data *pd = d->impl;
     const float *s = pd->state;
     proprio[0] = s[0], proprio[1] = s[1], proprio[2] = s[5], proprio[3] = s[6];
+    if (pm->proprio_pose)
+        proprio[4] = s[2], proprio[5] = s[3], proprio[6] = cosf(s[4]), proprio[7] = sinf(s[4]);
 }
 
 // DINO-WM's and LeWM's criterion: the 4 position coordinates (agent and block) within 20 px

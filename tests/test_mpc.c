@@ -173,7 +173,7 @@ static void run_on_1_and_2_threads(jepa_model *m, const jepa_env_model *env, jep
 static void eval_determinism(void) {
     char err[256] = "";
     jepa_model m;
-    CHECK(test_tiny_model(&m, 2, 2));
+    CHECK(test_tiny_model(&m, 2, 2, 0));
     jepa_env_model *env = jepa_env_create("tworoom", NULL, err, sizeof err);
     jepa_eval_config ec;
     small_cem(&ec, 32, 4, 2, 3);
@@ -291,7 +291,7 @@ static void oracle(void) {
     ec.hold = 0;
     // the encoder's latents on the simulator (a small random model, pusht's 2-D actions)
     jepa_model m;
-    CHECK(test_tiny_model(&m, 2, 0));
+    CHECK(test_tiny_model(&m, 2, 0, 0));
     ec.oracle = 1;
     oracle_cost("pusht", &m, &ec);
     // the same episodes on 1 and 2 threads
@@ -345,7 +345,7 @@ static void member_of(jepa_model *m, jepa_model *member) {
 static void ensemble(void) {
     char err[512] = "";
     jepa_model m, a, b, stranger;
-    CHECK(test_tiny_model(&m, 2, 0));
+    CHECK(test_tiny_model(&m, 2, 0, 0));
     member_of(&m, &a);
     member_of(&a, &b); // seed + 2: a third predictor
     CHECK(jepa_model_same_encoder(&m, &a, err, sizeof err) == JEPA_OK);
@@ -433,7 +433,7 @@ static void collect_plan(void) {
     enum { EPISODES = 3, STEPS = 12 };
     char err[256] = "";
     jepa_model m, bad;
-    CHECK(test_tiny_model(&m, 2, 2));
+    CHECK(test_tiny_model(&m, 2, 2, 0));
     jepa_env_model *env = jepa_env_create("tworoom", NULL, err, sizeof err);
     int sd = jepa_env_state_dim(env);
     jepa_eval_config ec;
@@ -498,7 +498,7 @@ static void collect_plan(void) {
           strstr(err, "bad planner settings (horizon 257"));
     printf("  an agent with horizon %d: %s\n", big.horizon, err);
     // a model that does not fit the environment: refused by name, nothing written
-    CHECK(test_tiny_model(&bad, 3, 2));
+    CHECK(test_tiny_model(&bad, 3, 2, 0));
     const char *refused = test_path("plan_refused", NULL);
     CHECK(collect_plan_into("tworoom", &bad, &ec, 1, 4, 1, refused, NULL, err) ==
           JEPA_ERR_INVALID);

@@ -489,12 +489,24 @@ static void test_colored_noise(void) {
 static void test_mismatch(void) {
     char err[256] = "";
     jepa_model m;
-    CHECK(test_tiny_model(&m, 3, 0));
+    CHECK(test_tiny_model(&m, 3, 0, 0));
     jepa_env_model *env = jepa_env_create("tworoom", NULL, err, sizeof err);
     CHECK(env != NULL);
     CHECK(jepa_eval_check(&m, env, err, sizeof err) == JEPA_ERR_INVALID);
     printf("  mismatch: %s\n", err);
     CHECK(strstr(err, "action size is 3") != NULL && strstr(err, "is 2") != NULL);
+    jepa_env_free(env);
+    jepa_model_free(&m);
+    // a proprio of 8 (pusht's agent and block pose) on pusht's default proprio of 4: refused,
+    // naming the option that sets it; with that option it fits
+    CHECK(test_tiny_model(&m, 2, 8, 1));
+    env = jepa_env_create("pusht", NULL, err, sizeof err);
+    CHECK(jepa_eval_check(&m, env, err, sizeof err) == JEPA_ERR_INVALID);
+    printf("  mismatch: %s\n", err);
+    CHECK(strstr(err, "proprio size is 8") != NULL && strstr(err, "--env-options") != NULL);
+    jepa_env_free(env);
+    env = jepa_env_create("pusht", "{\"proprio\": \"agent_pose\"}", err, sizeof err);
+    CHECK(jepa_eval_check(&m, env, err, sizeof err) == JEPA_OK);
     jepa_env_free(env);
     jepa_model_free(&m);
 }

@@ -79,8 +79,9 @@ char *test_read_file(const char *path, size_t *size);
 int test_same_file(const char *a, const char *b);
 
 // A tiny pldm world model on 16x16 frames (2 CNN stages, latent 8), random weights: enough to
-// drive planners and protocols in tests. Returns 1 when it was made.
-int test_tiny_model(jepa_model *m, int action_dim, int proprio_dim);
+// drive planners and protocols in tests; use_proprio adds the proprio to the latent. Returns 1
+// when it was made.
+int test_tiny_model(jepa_model *m, int action_dim, int proprio_dim, int use_proprio);
 
 // Print a summary line and return the exit code (0 only when every check passed).
 int test_finish(const char *name);

@@ -105,8 +105,9 @@ jepa_status jepa_eval_check(const jepa_model *m, const jepa_env_model *env, char
                          jepa_env_name(env), a);
     if (m->cfg.use_proprio && m->proprio_dim != jepa_env_proprio_dim(env))
         return jepa_fail(err, err_size, JEPA_ERR_INVALID,
-                         "the checkpoint's proprio size is %d but %s's is %d", m->proprio_dim,
-                         jepa_env_name(env), jepa_env_proprio_dim(env));
+                         "the checkpoint's proprio size is %d but %s's is %d with these options "
+                         "(--env-options)",
+                         m->proprio_dim, jepa_env_name(env), jepa_env_proprio_dim(env));
     return JEPA_OK;
 }
 

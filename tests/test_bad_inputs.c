@@ -361,6 +361,20 @@ int main(void) {
         for (int k = 0; k < 9; k++) strcat(args, " --ensemble %T/run/best.safetensors");
         expect_fail(args, NULL, "--ensemble", "at most 8", NULL);
     }
+    // a reader: with --read, a loadable checkpoint, state values the env has, and a read-out
+    expect_fail("eval --ckpt %T/run/best.safetensors --env tworoom --episodes 1 --reader "
+                "%T/run/best.safetensors --json %T/e.json",
+                "e.json", "--reader and --read go together", NULL);
+    expect_fail("eval --ckpt %T/run/best.safetensors --env tworoom --episodes 1 --reader "
+                "%T/nan.safetensors --read x --json %T/e.json",
+                "e.json", "nan.safetensors", "NaN or Inf", NULL);
+    expect_fail("eval --ckpt %T/run/best.safetensors --env tworoom --episodes 1 --reader "
+                "%T/run/best.safetensors --read x,nope --json %T/e.json",
+                "e.json", "--read", "tworoom has no state value 'nope' (it has x, y, door, wall_x)",
+                NULL);
+    expect_fail("eval --ckpt %T/run/best.safetensors --env tworoom --episodes 1 --reader "
+                "%T/run/best.safetensors --read x --json %T/e.json",
+                "e.json", "the reader ", NULL);
     // a checkpoint of another environment
     expect_fail("eval --ckpt %T/run/best.safetensors --env pusht --episodes 1 --json %T/e.json",
                 "e.json", "%T/run/best.safetensors", "trained on tworoom", NULL);

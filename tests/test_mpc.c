@@ -509,6 +509,137 @@ static void collect_plan(void) {
     jepa_env_free(env);
 }
 
+// a tiny reader of pusht's state (the values of mask, 0: all; a hidden layer of `hidden`) whose
+// read-out is the constant `state` (its last weights zero, its bias the state's normalized
+// features, under the normalization shift, scale)
+static void constant_reader(jepa_model *r, const float *state, float shift, float scale,
+                            int mask, int hidden) {
+    char err[256] = "";
+    jepa_wm_config cfg;
+    test_tiny_config(&cfg);
+    cfg.w_state = 1.0;
+    cfg.state_mask = mask;
+    cfg.state_hidden = hidden;
+    CHECK(jepa_model_create(r, &cfg, 2, 0, 13, 1u << 4, err, sizeof err) == JEPA_OK);
+    float f[JEPA_WM_MAX_STATE * 2];
+    jepa_model_state_features(r, state, f);
+    int F = r->state_features;
+    float *w = jepa_params_tensor(&r->params, r->state_fc.weight)->data;
+    float *b = jepa_params_tensor(&r->params, r->state_fc.bias)->data;
+    float *sh = jepa_params_tensor(&r->params, r->state_shift)->data;
+    float *sc = jepa_params_tensor(&r->params, r->state_scale)->data;
+    memset(w, 0, sizeof(float) * F * (hidden ? hidden : r->cfg.latent));
+    for (int k = 0; k < F; k++) sh[k] = shift, sc[k] = scale, b[k] = (f[k] - shift) * scale;
+}
+
+// --reader: a model's state read-out replaces state values before the proprio is formed
+static void reader(void) {
+    char err[256] = "";
+    // the read-out un-normalizes its features and turns (cos, sin) back into the angle
+    float want[13] = {310, 190, 250, 280, 2.5f, 1, -2, 3, -4, 0.5f, 0, 0, 0}, got[2 * 13];
+    jepa_model r;
+    jepa_ctx *ctx = jepa_ctx_create(0);
+    jepa_ctx_set_grad(ctx, 0);
+    for (int part = 0; part < 2; part++) { // every value, linear; the block's pose, a hidden layer
+        int mask = part ? 28 : 0;
+        constant_reader(&r, want, 3.0f, 0.5f, mask, part ? 4 : 0);
+        CHECK(r.state_features == (part ? 4 : 14));
+        jepa_ctx_reset(ctx);
+        jepa_tensor *z = jepa_new2(ctx, 2, r.cfg.latent);
+        for (int64_t i = 0; i < jepa_numel(z); i++) z->data[i] = (float)i;
+        jepa_model_read_state(ctx, &r, z, got);
+        int ok = 1;
+        for (int k = 0; k < 2 * 13; k++) {
+            int i = k % 13;
+            ok &= mask && !(mask >> i & 1) ? isnan(got[k])
+                                            : fabsf(got[k] - want[i]) <= 1e-4f + 1e-5f * fabsf(want[i]);
+        }
+        printf("  read-out of a constant state (%s): block angle %.6f (want 2.5), block x %.4f "
+               "(want 250), agent x %.1f: %s\n", part ? "the block's pose" : "every value",
+               got[4], got[2], got[0], ok ? "ok" : "WRONG");
+        CHECK(ok);
+        jepa_model_free(&r);
+    }
+    jepa_ctx_free(ctx);
+    // a mask past the state's values is refused by name
+    jepa_wm_config cfg;
+    test_tiny_config(&cfg);
+    cfg.w_state = 1.0;
+    cfg.state_mask = 1 << 13;
+    CHECK(jepa_model_create(&r, &cfg, 2, 0, 13, 1u << 4, err, sizeof err) == JEPA_ERR_INVALID &&
+          strstr(err, "'state_mask' 8192 names values past the data's 13 states"));
+    printf("  %s\n", err);
+    // pusht with the block's pose as proprio: the pose read from the frames
+    jepa_env_model *env = jepa_env_create("pusht", "{\"proprio\":\"agent_pose\"}", err, sizeof err);
+    jepa_model m, plain;
+    CHECK(env && test_tiny_model(&m, 2, 8, 1) && test_tiny_model(&plain, 2, 8, 0));
+    jepa_eval_config ec;
+    small_cem(&ec, 16, 2, 2, 11);
+    ec.episodes = 1;
+    ec.max_steps = 10;
+    uint64_t pose = 1u << 2 | 1u << 3 | 1u << 4; // block_x, block_y, block_angle
+    jepa_eval_episode base, far, near;
+    CHECK(jepa_eval_episode_run(&m, env, &ec, 0, &base, NULL, NULL, NULL, NULL, NULL, err,
+                                sizeof err) == JEPA_OK);
+    // a reading pusht refuses as a state (the block 10,000 px away): the simulator's pose is
+    // used, each time counted, and the episode is the one without a reader
+    float away[13] = {0, 0, 1e4f, 1e4f, 0.3f};
+    constant_reader(&r, away, 0.0f, 1.0f, 28, 4);
+    ec.reader = &r, ec.read = pose;
+    CHECK(jepa_eval_episode_run(&m, env, &ec, 0, &far, NULL, NULL, NULL, NULL, NULL, err,
+                                sizeof err) == JEPA_OK);
+    printf("  a reading pusht refuses: %d of %d observations refused; the same episode: %s\n",
+           far.refused, 2 + far.steps - far.success,
+           memcmp(far.final, base.final, sizeof far.final) ? "NO" : "yes");
+    // observed: the goal, the start and each step's outcome but a success's
+    CHECK(far.refused == 2 + far.steps - far.success && far.steps == base.steps &&
+          memcmp(far.final, base.final, sizeof far.final) == 0);
+    jepa_model_free(&r);
+    // a pose it takes: none refused, and the plans see it (another episode)
+    float there[13] = {0, 0, 300, 200, 0.5f};
+    constant_reader(&r, there, 0.0f, 1.0f, 28, 4);
+    ec.reader = &r;
+    CHECK(jepa_eval_episode_run(&m, env, &ec, 0, &near, NULL, NULL, NULL, NULL, NULL, err,
+                                sizeof err) == JEPA_OK);
+    printf("  a reading pusht takes: %d refused; another episode: %s\n", near.refused,
+           memcmp(near.final, base.final, sizeof near.final) ? "yes" : "NO");
+    CHECK(near.refused == 0 && memcmp(near.final, base.final, sizeof near.final) != 0);
+    // what does not fit: refused by name, no agent
+    struct {
+        jepa_model *m, *reader;
+        int oracle;
+        uint64_t read;
+        const char *says;
+    } bad[] = {{&m, &m, 0, pose, "no state read-out"},
+               {&plain, &r, 0, pose, "takes no proprio"},
+               {&m, &r, 1, pose, "not the oracle"},
+               {&m, &r, 0, 0, "no state values to read"},
+               {&m, &r, 0, 1ull << 13, "no state values to read"},
+               {&m, &r, 0, pose | 1, "does not read agent_x"}};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        jepa_eval_config b = ec;
+        b.reader = bad[i].reader, b.oracle = bad[i].oracle, b.read = bad[i].read;
+        jepa_eval_agent *ag = NULL;
+        CHECK(jepa_eval_agent_create(bad[i].m, env, &b, &ag, err, sizeof err) == JEPA_ERR_INVALID &&
+              !ag && strstr(err, bad[i].says));
+        printf("  %s\n", err);
+    }
+    jepa_env_model *tworoom = jepa_env_create("tworoom", NULL, err, sizeof err);
+    jepa_model m2;
+    CHECK(tworoom && test_tiny_model(&m2, 2, 2, 1));
+    jepa_eval_agent *ag = NULL;
+    ec.read = 1;
+    CHECK(jepa_eval_agent_create(&m2, tworoom, &ec, &ag, err, sizeof err) == JEPA_ERR_INVALID &&
+          !ag && strstr(err, "reads 13 state values, tworoom has 4"));
+    printf("  %s\n", err);
+    jepa_model_free(&m2);
+    jepa_env_free(tworoom);
+    jepa_model_free(&r);
+    jepa_model_free(&plain);
+    jepa_model_free(&m);
+    jepa_env_free(env);
+}
+
 int main(void) {
     jepa_threads_set(1);
     for (int kind = JEPA_PLANNER_CEM; kind <= JEPA_PLANNER_CEM_GD; kind++) run(kind);
@@ -516,6 +647,7 @@ int main(void) {
     eval_determinism();
     oracle();
     ensemble();
+    reader();
     if (test_tmpdir("mpc")) collect_plan();
     else CHECK(0);
     test_tmpdir_remove();

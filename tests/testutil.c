@@ -299,13 +299,17 @@ uint64_t test_env_frames_hash(const jepa_env_model *m, uint64_t seed, int frames
     return hash;
 }
 
+void test_tiny_config(jepa_wm_config *cfg) {
+    jepa_wm_config_defaults(cfg);
+    snprintf(cfg->recipe, sizeof cfg->recipe, "pldm");
+    cfg->image = 16;
+    cfg->cnn_stages = 2;
+    cfg->latent = 8;
+}
+
 int test_tiny_model(jepa_model *m, int action_dim, int proprio_dim, int use_proprio) {
     jepa_wm_config cfg;
-    jepa_wm_config_defaults(&cfg);
-    snprintf(cfg.recipe, sizeof cfg.recipe, "pldm");
-    cfg.image = 16;
-    cfg.cnn_stages = 2;
-    cfg.latent = 8;
+    test_tiny_config(&cfg);
     cfg.use_proprio = use_proprio;
     char err[256] = "";
     if (jepa_model_create(m, &cfg, action_dim, proprio_dim, 0, 0, err, sizeof err) == JEPA_OK) return 1;

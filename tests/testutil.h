@@ -82,6 +82,8 @@ int test_same_file(const char *a, const char *b);
 // drive planners and protocols in tests; use_proprio adds the proprio to the latent. Returns 1
 // when it was made.
 int test_tiny_model(jepa_model *m, int action_dim, int proprio_dim, int use_proprio);
+// The tiny model's config, for a test to change before jepa_model_create.
+void test_tiny_config(jepa_wm_config *cfg);
 
 // Print a summary line and return the exit code (0 only when every check passed).
 int test_finish(const char *name);

@@ -39,6 +39,15 @@ typedef struct jepa_eval_config {
     // (jepa_cost.members). Not with the oracle.
     jepa_model *const *ensemble;
     int ensemble_size; // 0..JEPA_EVAL_MAX_ENSEMBLE
+    // A reader: a model of the same env with a state read-out (cfg.w_state > 0) that sees frames
+    // alone (no proprio). Each observation's frame, drawn at the reader's image size, is read
+    // out, and the state values in `read` (bit i: value i) replace the simulator's before the
+    // env's proprio is formed: a model that takes part of the state as proprio (pusht's
+    // proprio=agent_pose: the block's pose) gets that part from the frames. A reading the env
+    // refuses as a state keeps the simulator's values for that observation, and is counted
+    // (jepa_eval_episode.refused). The model must use the proprio; not with the oracle.
+    jepa_model *reader; // NULL: the env's proprio as it is
+    uint64_t read;
 } jepa_eval_config;
 
 #define JEPA_EVAL_MAX_ENSEMBLE 8
@@ -57,6 +66,7 @@ typedef struct jepa_eval_episode {
     // A reached cost far above the predicted one: the search found where the model is wrong.
     int gap_plans;
     double cost_predicted, cost_reached;
+    int refused; // the reader's readings the env refused (jepa_eval_config.reader)
 } jepa_eval_episode;
 
 // Called after each env step of an episode (may be NULL): step, the state, the last plan's cost.
@@ -133,6 +143,7 @@ typedef struct jepa_eval_result {
     int plans;
     int gap_plans;                        // the exploitation gap over every episode's plans
     double cost_predicted, cost_reached; // their means (NAN when gap_plans is 0)
+    int refused;                          // the reader's readings the env refused, in all
     // wall-clock figures: they vary from run to run, unlike everything above
     double plan_ms_median, plan_ms_p95;
     double seconds; // wall time of the whole evaluation

@@ -46,7 +46,8 @@ typedef struct jepa_model {
     // (each value, each angle as its cos and sin), normalized as (f - shift) * scale
     int state_dim;          // the data's state values
     uint64_t state_angles;  // bit i: state value i is an angle
-    int state_features;     // state_dim + the angles: the read-out's outputs
+    int state_features;     // the values read (cfg.state_mask) + their angles: the outputs
+    jepa_linear state_hidden_fc; // before state_fc when cfg.state_hidden > 0
     jepa_linear state_fc;
     int state_shift, state_scale; // buffers
     jepa_gru gru;
@@ -76,8 +77,17 @@ jepa_status jepa_model_create(jepa_model *m, const jepa_wm_config *cfg, int acti
                               size_t err_size);
 
 // The state read-out's features of one state (state_features values; cfg.w_state > 0): each
-// value, each angle as its cos and sin, in place of the angle; not normalized.
+// value it reads (jepa_model_reads), each angle as its cos and sin, in place of the angle; not
+// normalized.
 void jepa_model_state_features(const jepa_model *m, const float *state, float *features);
+// Whether the state read-out reads state value i.
+int jepa_model_reads(const jepa_model *m, int i);
+// The read-out's normalized features of latents z (N, latent) -> (N, state_features).
+jepa_tensor *jepa_model_state_readout(jepa_ctx *ctx, jepa_model *m, jepa_tensor *z);
+// The state read-out of latents z (N, latent) (cfg.w_state > 0): N rows of state_dim values
+// into states, the read-out's features un-normalized and each angle its atan2(sin, cos); the
+// values it does not read are NAN.
+void jepa_model_read_state(jepa_ctx *ctx, jepa_model *m, jepa_tensor *z, float *states);
 void jepa_model_free(jepa_model *m);
 
 // Whether b can plan beside a as an ensemble member: the same recipe, latent, image, history,

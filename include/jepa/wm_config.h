@@ -54,6 +54,8 @@ extern "C" {
     X(FLOAT, w_sigreg, 0.09, 0.0, 1e6, "SIGReg weight lambda (lewm)")                             \
     X(FLOAT, w_rollout, 0.0, 0.0, 1e6, "lewm: weight of the predictor's own rollout from the history over the horizon") \
     X(FLOAT, w_state, 0.0, 0.0, 1e6, "weight of a linear read-out of the data's states from every latent: the simulator's state supervises the encoder, beyond JEPA's own signal (0: off)") \
+    X(INT, state_mask, 0, 0, 2147483647, "the state values the read-out learns, as a bit mask (bit i: value i; 0: every one)") \
+    X(INT, state_hidden, 0, 0, 8192, "hidden size of the state read-out (a ReLU layer before its linear map; 0: linear)") \
     X(INT, rollout_from, 0, 0, 16, "lewm: true latents the rollout term starts from (0: history; planning's first plan has 1)") \
     X(INT, sigreg_directions, 1024, 1, 65536, "SIGReg random directions per step")               \
     X(INT, sigreg_points, 17, 2, 1024, "Epps-Pulley integration points in [0, 3]")              \

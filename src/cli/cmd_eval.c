@@ -87,6 +87,11 @@ static int write_json(const char *path, const jepa_cli_plan *o, const jepa_eval_
     if (o->n_ensemble)
         cJSON_AddItemToObject(j, "ensemble", cJSON_CreateStringArray(o->ensemble, o->n_ensemble));
     cJSON_AddBoolToObject(j, "oracle", o->oracle);
+    if (o->reader) {
+        cJSON_AddStringToObject(j, "reader", o->reader);
+        cJSON_AddStringToObject(j, "read", o->read);
+        cJSON_AddNumberToObject(j, "refused", res->refused);
+    }
     cJSON_AddStringToObject(j, "planner", jepa_planner_name(o->eval.planner.kind));
     cJSON_AddNumberToObject(j, "seed", (double)o->eval.seed);
     cJSON_AddNumberToObject(j, "episodes", res->episodes);
@@ -211,6 +216,9 @@ int jepa_cli_eval_run(const jepa_cli_eval_opts *opts) {
             printf("the %d plans executed whole: predicted cost %.4g at their end, reached %.4g "
                    "(the goal distance of the latent observed there)\n",
                    res.gap_plans, res.cost_predicted, res.cost_reached);
+        if (res.refused)
+            printf("the reader: %d readings refused by %s as states (the simulator's values "
+                   "used for those observations)\n", res.refused, o->env);
         if (opts->json && write_json(opts->json, o, &res, eps, jepa_env_state_dim(l.env))) rc = 1;
         if (opts->timings && write_timings(opts->timings, &res)) rc = 1;
         if (opts->gif_dir && write_gifs(l.model, l.image, l.env, &l.eval, opts->gif_dir))

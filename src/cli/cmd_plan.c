@@ -61,7 +61,8 @@ int jepa_cli_plan_option(const char *cmd, int argc, char **argv, int *i, jepa_cl
         "--iterations",  "--elites",   "--max-steps",   "--temperature",
         "--noise-std",   "--init-std", "--beta",        "--gd-steps",
         "--gd-restarts", "--gd-lr",    "--cost",        "--w-action",
-        "--w-smooth",    "--frameskip", "--respan",     NULL};
+        "--w-smooth",    "--frameskip", "--respan",     "--reader",
+        "--read",        NULL};
     int known = 0;
     for (int k = 0; WITH_VALUE[k]; k++) known |= !strcmp(a, WITH_VALUE[k]);
     if (!known) return 0;
@@ -79,6 +80,10 @@ int jepa_cli_plan_option(const char *cmd, int argc, char **argv, int *i, jepa_cl
         o->env = v;
     else if (!strcmp(a, "--env-options"))
         o->env_options = v;
+    else if (!strcmp(a, "--reader"))
+        o->reader = v;
+    else if (!strcmp(a, "--read"))
+        o->read = v;
     else if (!strcmp(a, "--seed")) {
         if (!jepa_cli_int(cmd, a, v, 0, 0x7FFFFFFFFFFFFFFFll, &n)) return -1;
         o->eval.seed = (uint64_t)n;
@@ -143,6 +148,11 @@ int jepa_cli_plan_finish(const char *cmd, jepa_cli_plan *o) {
         fprintf(stderr, "jepa %s: --ensemble goes with --ckpt, without --oracle\n", cmd);
         return 2;
     }
+    if (!o->reader != !o->read || (o->reader && (!o->ckpt || o->oracle))) {
+        fprintf(stderr, "jepa %s: --reader and --read go together, with --ckpt, without --oracle\n",
+                cmd);
+        return 2;
+    }
     o->eval.oracle = o->oracle;
     if (o->eval.planner.gd_steps == 0) {
         jepa_planner_config d;
@@ -166,6 +176,33 @@ int jepa_cli_plan_finish(const char *cmd, jepa_cli_plan *o) {
         return 1;
     }
     return -1;
+}
+
+// --read's comma-separated state names as a mask of env's state values; 0 with a message printed
+static int read_mask(const char *cmd, const char *names, const jepa_env_model *env,
+                     uint64_t *mask) {
+    int sd = jepa_env_state_dim(env);
+    *mask = 0;
+    for (const char *p = names; *p;) {
+        size_t len = strcspn(p, ",");
+        int found = -1;
+        for (int i = 0; i < sd && found < 0; i++) {
+            const char *name = jepa_env_state_name(env, i);
+            if (strlen(name) == len && !strncmp(name, p, len)) found = i;
+        }
+        if (found < 0) {
+            fprintf(stderr, "jepa %s: --read: %s has no state value '%.*s' (it has", cmd,
+                    jepa_env_name(env), (int)len, p);
+            for (int i = 0; i < sd; i++)
+                fprintf(stderr, "%s %s", i ? "," : "", jepa_env_state_name(env, i));
+            fprintf(stderr, ")\n");
+            return 0;
+        }
+        *mask |= 1ull << found;
+        p += len + (p[len] == ',');
+    }
+    if (!*mask) fprintf(stderr, "jepa %s: --read: no state value named\n", cmd);
+    return *mask != 0;
 }
 
 int jepa_cli_plan_open(const char *cmd, const jepa_cli_plan *o, jepa_cli_loaded *l) {
@@ -205,6 +242,15 @@ int jepa_cli_plan_open(const char *cmd, const jepa_cli_plan *o, jepa_cli_loaded 
         fprintf(stderr, "jepa %s: %s does not fit %s: %s\n", cmd, o->ckpt, o->env, err);
         ok = 0;
     }
+    if (ok && o->reader) {
+        if (jepa_model_load(&l->reader, o->reader, NULL, err, sizeof err) != JEPA_OK) {
+            fprintf(stderr, "jepa %s: %s\n", cmd, err);
+            ok = 0;
+        } else {
+            l->eval.reader = &l->reader;
+            ok = read_mask(cmd, o->read, l->env, &l->eval.read);
+        }
+    }
     if (!ok) jepa_cli_plan_close(l);
     return !ok;
 }
@@ -214,6 +260,7 @@ void jepa_cli_plan_close(jepa_cli_loaded *l) {
     for (int k = 0; k < l->eval.ensemble_size; k++) jepa_model_free(l->member_ptrs[k]);
     free(l->members);
     if (l->model) jepa_model_free(l->model);
+    if (l->eval.reader) jepa_model_free(l->eval.reader);
     memset(l, 0, sizeof *l);
 }
 
@@ -244,6 +291,12 @@ static int usage(FILE *f) {
             "          --ckpt's, on its encodings (they must share its encoder: trained with\n"
             "          --init and freeze_encoder); the cost is the members' mean distance, which\n"
             "          penalizes what they disagree on\n"
+            "  --reader R --read NAME,...: the state values named (e.g. block_x,block_y,\n"
+            "          block_angle) are read from each frame by R's state read-out (a model\n"
+            "          trained with w_state on frames alone), not taken from the simulator, before\n"
+            "          the env's proprio is formed: a model trained with that part of the state\n"
+            "          as proprio (pusht --env-options '{\"proprio\":\"agent_pose\"}') plans\n"
+            "          from what the frames show\n"
             "  --bf16: cem/icem/mppi rollouts in bf16 with fp32 sums (AVX512_BF16 CPUs; about\n"
             "          twice as fast; fp32 elsewhere)\n");
     return f == stdout ? 0 : 2;
@@ -315,6 +368,9 @@ int jepa_cli_plan_run(const jepa_cli_plan_opts *opts) {
         printf("%s: %s after %d steps, final distance %.3f, %d plans, %.1f ms per plan (%s)\n",
                o->env, ep.success ? "success" : "failure", ep.steps, ep.final_distance, ep.plans,
                ep.plans ? total / ep.plans : 0.0, jepa_planner_name(o->eval.planner.kind));
+        if (ep.refused)
+            printf("the reader: %d readings refused by %s as states (the simulator's values "
+                   "used for those observations)\n", ep.refused, o->env);
         if (gif && jepa_gif_write(gif_path, gif, nf, 2 * img, img, 8, err, sizeof err) != JEPA_OK) {
             fprintf(stderr, "jepa plan: %s\n", err);
             rc = 1;

@@ -89,6 +89,7 @@ typedef struct jepa_cli_plan {
     int oracle; // --oracle: plan on the simulator (with --ckpt: on its encoder's latents)
     const char *ensemble[JEPA_EVAL_MAX_ENSEMBLE]; // --ensemble, in order
     int n_ensemble;
+    const char *reader, *read; // --reader C --read NAME,... (jepa_eval_config.reader)
     jepa_eval_config eval;
 } jepa_cli_plan;
 void jepa_cli_plan_defaults(jepa_cli_plan *o);
@@ -104,6 +105,7 @@ typedef struct jepa_cli_loaded {
     jepa_model *model;     // what plans: &m, or NULL for the oracle
     jepa_model *members;   // (n) --ensemble's models
     jepa_model *member_ptrs[JEPA_EVAL_MAX_ENSEMBLE];
+    jepa_model reader;     // --reader's model (zeroed when there is none)
     int image;             // the size frames are drawn at
     jepa_env_model *env;
     jepa_eval_config eval; // the options' config, its ensemble pointed at the members

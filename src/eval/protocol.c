@@ -201,9 +201,43 @@ static jepa_tensor *sim_rollout_fn(jepa_ctx *ctx, void *user, jepa_tensor *actio
     return jepa_reshape(ctx, z, 3, (int64_t[]){n, h, r->dim});
 }
 
+// ---- the reader: part of the proprio read from the frames (jepa_eval_config.reader) ----
+typedef struct obs_reader {
+    jepa_model *m;   // NULL: the env's proprio as it is
+    uint64_t read;   // bit i: state value i is read
+    jepa_env_data *d; // posed at the state with the readings, for its proprio
+    uint8_t *rgb;    // the frame at the reader's size
+    int *refused;    // readings the env refused as a state
+} obs_reader;
+
+// the proprio of d's observation (proprio_dim floats)
+static void observed_proprio(jepa_ctx *ctx, const jepa_env_model *env, jepa_env_data *d,
+                             const obs_reader *rd, float *prop) {
+    if (!rd->m) {
+        jepa_env_proprio(env, d, prop);
+        return;
+    }
+    int img = rd->m->cfg.image;
+    float s[JEPA_ENV_MAX_DIM], read[JEPA_WM_MAX_STATE];
+    jepa_env_render(env, d, rd->rgb, img, img, NULL);
+    jepa_tensor *x = jepa_new4(ctx, 1, 3, img, img);
+    frame_planes(x->data, rd->rgb, img);
+    jepa_model_read_state(ctx, rd->m, jepa_model_encode(ctx, rd->m, &rd->m->params, x, NULL, 0),
+                          read);
+    jepa_env_get_state(env, d, s);
+    for (int i = 0; i < jepa_env_state_dim(env); i++)
+        if (rd->read >> i & 1) s[i] = read[i];
+    if (jepa_env_set_state(env, rd->d, s) == JEPA_OK) {
+        jepa_env_proprio(env, rd->d, prop);
+        return;
+    }
+    (*rd->refused)++;
+    jepa_env_proprio(env, d, prop);
+}
+
 // render and encode the current observation (and copy it into rgb)
 static void encode_obs(jepa_ctx *ctx, jepa_model *m, const jepa_env_model *env, jepa_env_data *d,
-                       uint8_t *rgb, float *z) {
+                       const obs_reader *rd, uint8_t *rgb, float *z) {
     int img = m->cfg.image;
     jepa_ctx_reset(ctx);
     jepa_ctx_set_grad(ctx, 0);
@@ -213,7 +247,7 @@ static void encode_obs(jepa_ctx *ctx, jepa_model *m, const jepa_env_model *env, 
     jepa_tensor *prop = NULL;
     if (m->cfg.use_proprio) {
         prop = jepa_new2(ctx, 1, jepa_env_proprio_dim(env));
-        jepa_env_proprio(env, d, prop->data);
+        observed_proprio(ctx, env, d, rd, prop->data);
     }
     jepa_tensor *out = jepa_model_encode(ctx, m, &m->params, x, prop, 0);
     jepa_tensor_gather(z, out);
@@ -230,23 +264,53 @@ static void gif_frame(uint8_t *dst, const uint8_t *obs, const uint8_t *goal, int
 
 // the current observation as a latent: encoded by the model, or the oracle's state features;
 // rgb gets the frame, and the oracle keeps the state for its rollouts
-static void observe(jepa_ctx *ctx, jepa_model *m, sim_rollout *sim, jepa_env_data *d, int is_goal,
-                    uint8_t *rgb, float *z) {
+static void observe(jepa_ctx *ctx, jepa_model *m, sim_rollout *sim, const obs_reader *rd,
+                    jepa_env_data *d, int is_goal, uint8_t *rgb, float *z) {
     float s[JEPA_ENV_MAX_DIM];
     jepa_env_get_state(sim->env, d, s);
     if (!is_goal) memcpy(sim->state, s, sizeof s);
     if (m) {
-        encode_obs(ctx, m, sim->env, d, rgb, z);
+        encode_obs(ctx, m, sim->env, d, rd, rgb, z);
         return;
     }
     jepa_env_render(sim->env, d, rgb, JEPA_EVAL_ORACLE_IMAGE, JEPA_EVAL_ORACLE_IMAGE, NULL);
     jepa_env_plan_features(sim->env, s, is_goal, z);
 }
 
-// the checks of a run's inputs: the model fits the environment, the ensemble fits the model
+// whether the reader fits the model and the environment
+static jepa_status check_reader(const jepa_model *m, const jepa_env_model *env,
+                                const jepa_eval_config *cfg, char *err, size_t err_size) {
+    const jepa_model *r = cfg->reader;
+    int sd = jepa_env_state_dim(env);
+    uint64_t angles = 0;
+    for (int i = 0; i < sd; i++) angles |= (uint64_t)(jepa_env_state_is_angle(env, i) != 0) << i;
+    const char *why = !m || cfg->oracle        ? "goes with a model, not the oracle"
+                      : !m->cfg.use_proprio    ? "has nothing to feed: the model takes no proprio"
+                      : r->cfg.w_state <= 0    ? "has no state read-out (trained without w_state)"
+                      : r->cfg.use_proprio     ? "must read frames alone (it takes a proprio)"
+                      : r->env[0] && strcmp(r->env, jepa_env_name(env))
+                          ? "was trained on another environment"
+                      : !cfg->read || (sd < 64 && cfg->read >> sd) ? "has no state values to read"
+                                                                    : NULL;
+    if (!why && (r->state_dim != sd || r->state_angles != angles))
+        return jepa_fail(err, err_size, JEPA_ERR_INVALID,
+                         "the reader reads %d state values, %s has %d (or other angles)",
+                         r->state_dim, jepa_env_name(env), sd);
+    if (why) return jepa_fail(err, err_size, JEPA_ERR_INVALID, "the reader %s", why);
+    for (int i = 0; i < sd; i++)
+        if ((cfg->read >> i & 1) && !jepa_model_reads(r, i))
+            return jepa_fail(err, err_size, JEPA_ERR_INVALID,
+                             "the reader does not read %s (its state_mask)",
+                             jepa_env_state_name(env, i));
+    return JEPA_OK;
+}
+
+// the checks of a run's inputs: the model fits the environment, the ensemble and the reader fit
+// the model
 static jepa_status check_inputs(jepa_model *m, const jepa_env_model *env,
                                 const jepa_eval_config *cfg, char *err, size_t err_size) {
     jepa_status st = m ? jepa_eval_check(m, env, err, err_size) : JEPA_OK;
+    if (st == JEPA_OK && cfg->reader) st = check_reader(m, env, cfg, err, err_size);
     if (st != JEPA_OK || cfg->ensemble_size == 0) return st;
     if (!m || cfg->oracle || cfg->ensemble_size < 0 || cfg->ensemble_size > JEPA_EVAL_MAX_ENSEMBLE)
         return jepa_fail(err, err_size, JEPA_ERR_INVALID,
@@ -297,6 +361,7 @@ struct jepa_eval_agent {
     wm_rollout r;
     sim_rollout sim;
     hold_rollout hold;
+    obs_reader rd;
     jepa_env_data *gd; // the goal's pose
     jepa_ctx *ctx;
     jepa_planner planner;
@@ -317,6 +382,8 @@ void jepa_eval_agent_free(jepa_eval_agent *ag) {
     jepa_planner_free(&ag->planner);
     jepa_ctx_free(ag->ctx);
     jepa_env_data_free(ag->gd);
+    jepa_env_data_free(ag->rd.d);
+    free(ag->rd.rgb);
     for (int t = 0; ag->sim.d && t < ag->sim.n_d; t++) jepa_env_data_free(ag->sim.d[t]);
     free(ag->sim.d);
     free(ag->blo), free(ag->bhi), free(ag->zg), free(ag->z), free(ag->macro);
@@ -362,8 +429,16 @@ jepa_status jepa_eval_agent_create(jepa_model *m, const jepa_env_model *env,
         sim_ok = (ag->sim.d[t] = jepa_env_data_create(env)) != NULL;
     ag->gd = jepa_env_data_create(env);
     ag->ctx = jepa_ctx_create(0);
+    ag->rd = (obs_reader){cfg->reader, cfg->read, NULL, NULL, &ag->e.refused};
+    if (cfg->reader) {
+        int ri = cfg->reader->cfg.image;
+        ag->rd.d = jepa_env_data_create(env);
+        ag->rd.rgb = malloc((size_t)ri * ri * 3);
+        if (ag->rd.d) jepa_env_reset(env, ag->rd.d, 0);
+    }
     if (!ag->blo || !ag->bhi || !ag->zg || !ag->z || !ag->macro || !ag->rgb || !ag->goal_rgb ||
-        !ag->r.z || !ag->r.past || !sim_ok || !ag->gd || !ag->ctx) {
+        !ag->r.z || !ag->r.past || !sim_ok || !ag->gd || !ag->ctx ||
+        (cfg->reader && (!ag->rd.d || !ag->rd.rgb))) {
         jepa_eval_agent_free(ag);
         return jepa_fail(err, err_size, JEPA_ERR_NOMEM, "out of memory");
     }
@@ -415,8 +490,8 @@ jepa_status jepa_eval_agent_begin(jepa_eval_agent *ag, int episode, jepa_env_dat
     ag->planner.cfg.seed = ag->cfg.seed * 0x9E3779B97F4A7C15ull + (uint64_t)episode;
     jepa_mpc_reset(&ag->mpc);
     ag->r.filled = 0;
-    observe(ag->ctx, ag->m, &ag->sim, ag->gd, 1, ag->goal_rgb, ag->zg);
-    observe(ag->ctx, ag->m, &ag->sim, d, 0, ag->rgb, ag->z);
+    observe(ag->ctx, ag->m, &ag->sim, &ag->rd, ag->gd, 1, ag->goal_rgb, ag->zg);
+    observe(ag->ctx, ag->m, &ag->sim, &ag->rd, d, 0, ag->rgb, ag->z);
     wm_push(&ag->r, ag->z, NULL);
     ag->f = ag->fs;
     ag->pending = 0;
@@ -429,7 +504,7 @@ jepa_status jepa_eval_agent_begin(jepa_eval_agent *ag, int episode, jepa_env_dat
 static void agent_settle(jepa_eval_agent *ag, jepa_env_data *d) {
     if (!ag->pending) return;
     ag->pending = 0;
-    observe(ag->ctx, ag->m, &ag->sim, d, 0, ag->rgb, ag->z);
+    observe(ag->ctx, ag->m, &ag->sim, &ag->rd, d, 0, ag->rgb, ag->z);
     wm_push(&ag->r, ag->z, ag->macro);
     if (ag->gap && jepa_mpc_needs_plan(&ag->mpc)) {
         ag->e.gap_plans++;
@@ -613,6 +688,7 @@ jepa_status jepa_eval_run(jepa_model *m, const jepa_env_model *env, const jepa_e
             res->gap_plans += eps[e].gap_plans;
             res->cost_predicted += eps[e].cost_predicted;
             res->cost_reached += eps[e].cost_reached;
+            res->refused += eps[e].refused;
         }
         res->cost_predicted = res->gap_plans ? res->cost_predicted / res->gap_plans : NAN;
         res->cost_reached = res->gap_plans ? res->cost_reached / res->gap_plans : NAN;

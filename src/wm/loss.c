@@ -133,7 +133,7 @@ static jepa_tensor *state_loss(jepa_ctx *ctx, jepa_model *m, const jepa_batch *b
         for (int64_t k = 0; k < F; k++) f[k] = (f[k] - shift[k]) * scale[k];
     }
     jepa_tensor *flat = jepa_reshape(ctx, z, 2, (int64_t[]){N, m->cfg.latent});
-    return jepa_mse_loss(ctx, jepa_linear_forward(ctx, &m->params, &m->state_fc, flat), want);
+    return jepa_mse_loss(ctx, jepa_model_state_readout(ctx, m, flat), want);
 }
 
 jepa_tensor *jepa_model_loss(jepa_ctx *ctx, jepa_model *m, const jepa_batch *batch, int64_t step,

@@ -31,17 +31,56 @@ static void state_init(jepa_model *m, jepa_params *p) {
     jepa_params_set_init(p, m->state_shift, JEPA_INIT_CONST, 0.0f);
     m->state_scale = jepa_params_add_buffer(p, "aux.state_scale", 1, &F);
     jepa_params_set_init(p, m->state_scale, JEPA_INIT_CONST, 1.0f);
-    jepa_linear_init(&m->state_fc, p, "aux.state", m->cfg.latent, F, 1);
+    int64_t in = m->cfg.state_hidden ? m->cfg.state_hidden : m->cfg.latent;
+    if (m->cfg.state_hidden)
+        jepa_linear_init(&m->state_hidden_fc, p, "aux.state_hidden", m->cfg.latent, in, 1);
+    jepa_linear_init(&m->state_fc, p, "aux.state", in, F, 1);
+}
+
+int jepa_model_reads(const jepa_model *m, int i) {
+    return i < m->state_dim && (!m->cfg.state_mask || (m->cfg.state_mask >> i & 1));
 }
 
 void jepa_model_state_features(const jepa_model *m, const float *state, float *features) {
     int k = 0;
     for (int i = 0; i < m->state_dim; i++) {
+        if (!jepa_model_reads(m, i)) continue;
         if (m->state_angles >> i & 1) {
             features[k++] = cosf(state[i]);
             features[k++] = sinf(state[i]);
         } else {
             features[k++] = state[i];
+        }
+    }
+}
+
+jepa_tensor *jepa_model_state_readout(jepa_ctx *ctx, jepa_model *m, jepa_tensor *z) {
+    if (m->cfg.state_hidden)
+        z = jepa_linear_act_forward(ctx, &m->params, &m->state_hidden_fc, z, JEPA_ACT_RELU);
+    return jepa_linear_forward(ctx, &m->params, &m->state_fc, z);
+}
+
+void jepa_model_read_state(jepa_ctx *ctx, jepa_model *m, jepa_tensor *z, float *states) {
+    JEPA_CHECK_MSG(m->cfg.w_state > 0, "the model has no state read-out");
+    int64_t n = z->shape[0], F = m->state_features;
+    jepa_tensor *out = jepa_model_state_readout(ctx, m, z);
+    const float *shift = jepa_params_tensor(&m->params, m->state_shift)->data;
+    const float *scale = jepa_params_tensor(&m->params, m->state_scale)->data;
+    for (int64_t r = 0; r < n; r++) {
+        const float *f = out->data + r * F;
+        float *s = states + r * m->state_dim;
+        for (int i = 0, k = 0; i < m->state_dim; i++) {
+            if (!jepa_model_reads(m, i)) {
+                s[i] = NAN;
+                continue;
+            }
+            float v = f[k] / scale[k] + shift[k];
+            k++;
+            if (m->state_angles >> i & 1) {
+                v = atan2f(f[k] / scale[k] + shift[k], v);
+                k++;
+            }
+            s[i] = v;
         }
     }
 }
@@ -206,13 +245,16 @@ jepa_status jepa_model_create(jepa_model *m, const jepa_wm_config *cfg, int acti
         if (state_dim > JEPA_WM_MAX_STATE)
             return jepa_fail(err, n, JEPA_ERR_INVALID, "states of %d values (at most %d)", state_dim,
                              JEPA_WM_MAX_STATE);
+        if ((uint64_t)cfg->state_mask >> state_dim)
+            return jepa_fail(err, n, JEPA_ERR_INVALID,
+                             "config: 'state_mask' %d names values past the data's %d states",
+                             cfg->state_mask, state_dim);
         m->state_dim = state_dim;
-        m->state_features = state_dim;
-        for (int i = 0; i < state_dim; i++)
-            if (state_angles >> i & 1) {
-                m->state_angles |= 1ull << i;
-                m->state_features++; // an angle's cos and sin
-            }
+        for (int i = 0; i < state_dim; i++) {
+            m->state_angles |= (uint64_t)(state_angles >> i & 1) << i;
+            if (jepa_model_reads(m, i))
+                m->state_features += state_angles >> i & 1 ? 2 : 1; // an angle's cos and sin
+        }
     }
     jepa_params_init(&m->params);
     jepa_status st = m->recipe == JEPA_RECIPE_LEWM ? build_lewm(m, err, n) : build_pldm(m, err, n);

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Smoke test under valgrind's memcheck (part of `make test`): a tiny collect, a tiny training run
 # (with the proprio) and a tiny reader's (a state read-out), one planned episode, a 2-episode
-# evaluation, one with the reader's x and y, a collection by the planner, a merge and the
-# predictor's probe, each on 2 threads, must be clean: no invalid read or write, no use of
+# evaluation, one with the reader's x and y, a collection by the planner, a merge, the
+# predictor's probe and the reader's, each on 2 threads, must be clean: no invalid read or write, no use of
 # uninitialised memory, no definitely lost block.
 # It builds jepa in BUILD (default build-valgrind) without -march=native: valgrind 3.19 does not
 # decode AVX-512. "Possibly lost" blocks are not errors and are not shown: they are the thread
@@ -39,6 +39,7 @@ steps=(
     "collect --policy plan ${planner[*]} --episodes 2 --steps 6 --size 16 --out planned --quiet"
     "merge --out merged ds planned planned"
     "probe --ckpt run/best.safetensors --data merged --rollout 2 --windows 8 --threads 2"
+    "probe --ckpt reader/best.safetensors --data merged --threads 2"
 )
 for s in "${steps[@]}"; do
     # shellcheck disable=SC2086 # each step is a list of words

@@ -1,6 +1,7 @@
 // Linear probes: ridge regression R^2 against exact linear data, independent noise, constant
 // variables and a 1-D regression worked by hand; then jepa_probe_encode against the encoder
-// run frame by frame on a tiny model and dataset.
+// run frame by frame on a tiny model and dataset, and a model's own state read-out against the
+// errors of a constant read-out worked by hand.
 #define _POSIX_C_SOURCE 200809L
 #include <stdlib.h>
 #include <string.h>
@@ -285,6 +286,60 @@ static void test_encode(void) {
     rmdir(root);
 }
 
+// the model's own state read-out against the true states: a read-out of the constant state c
+// (its weights zero, its bias c's features) errs by |c - s| on every frame, an angle wrapped
+static void test_readout(void) {
+    char dir[512], err[512];
+    const char *root = test_tmpdir("readout");
+    if (!root) {
+        CHECK(0);
+        return;
+    }
+    snprintf(dir, sizeof dir, "%s/pusht", root);
+    jepa_collect_config cc = {.env = "pusht", .episodes = 3, .steps = 4, .seed = 5,
+                              .policy = JEPA_POLICY_MIXED, .size = 16};
+    CHECK(jepa_collect(&cc, dir, NULL, err, sizeof err) == JEPA_OK);
+    jepa_dataset ds;
+    CHECK(jepa_dataset_open(&ds, dir, err, sizeof err) == JEPA_OK);
+    int S = (int)ds.state_dim;
+    jepa_wm_config cfg;
+    jepa_model m, plain;
+    test_tiny_config(&cfg);
+    CHECK(jepa_model_create(&plain, &cfg, 2, 0, 0, 0, err, sizeof err) == JEPA_OK);
+    cfg.w_state = 1.0;
+    cfg.state_mask = 1 << 2 | 1 << 3 | 1 << 4; // pusht's block_x, block_y, block_angle
+    CHECK(jepa_model_create(&m, &cfg, 2, 0, S, ds.angle_states, err, sizeof err) == JEPA_OK);
+    float c[JEPA_WM_MAX_STATE] = {0, 0, 250.0f, 260.0f, 3.0f}, f[8];
+    jepa_model_state_features(&m, c, f);
+    memset(jepa_params_tensor(&m.params, m.state_fc.weight)->data, 0,
+           sizeof(float) * (size_t)(m.state_features * cfg.latent));
+    memcpy(jepa_params_tensor(&m.params, m.state_fc.bias)->data, f,
+           sizeof(float) * (size_t)m.state_features);
+    int64_t eps[3] = {0, 1, 2}, T1 = ds.steps + 1;
+    double mae[JEPA_WM_MAX_STATE], rmse[JEPA_WM_MAX_STATE], am[5] = {0}, sq[5] = {0};
+    CHECK(jepa_probe_readout(&m, &ds, eps, 3, 1000, mae, rmse, err, sizeof err) == JEPA_OK);
+    const float *st = ds.states.data;
+    for (int64_t i = 0; i < 3 * T1; i++)
+        for (int s = 2; s < 5; s++) {
+            double e = (double)c[s] - st[i * S + s];
+            if (s == 4) e = remainder(e, 6.283185307179586);
+            am[s] += fabs(e) / (double)(3 * T1), sq[s] += e * e / (double)(3 * T1);
+        }
+    int ok = isnan(mae[0]) && isnan(rmse[1]) && isnan(mae[5]);
+    for (int s = 2; s < 5; s++)
+        ok &= fabs(mae[s] - am[s]) <= 1e-4 * am[s] && fabs(rmse[s] - sqrt(sq[s])) <= 1e-4 * am[s];
+    printf("  read-out errors of a constant state: block x %.4f / %.4f, angle %.4f / %.4f rad "
+           "(by hand %.4f / %.4f, %.4f / %.4f): %s\n", mae[2], rmse[2], mae[4], rmse[4], am[2],
+           sqrt(sq[2]), am[4], sqrt(sq[4]), ok ? "ok" : "WRONG");
+    CHECK(ok && am[4] > 0 && am[4] <= 3.14159265);
+    CHECK(jepa_probe_readout(&plain, &ds, eps, 3, 1000, mae, rmse, err, sizeof err) ==
+              JEPA_ERR_INVALID &&
+          strstr(err, "no state read-out"));
+    jepa_model_free(&plain);
+    jepa_model_free(&m);
+    jepa_dataset_close(&ds);
+}
+
 int main(void) {
     test_exact_linear();
     test_noise();
@@ -292,6 +347,7 @@ int main(void) {
     test_by_hand();
     test_angle();
     test_encode();
+    test_readout();
     test_tmpdir_remove();
     return test_finish("test_probe");
 }

@@ -51,6 +51,15 @@ jepa_status jepa_probe_run(struct jepa_model *m, const jepa_dataset *ds, const i
                            int64_t n_train, const int64_t *test, int64_t n_test, int64_t frames,
                            double *r2, float *monitors, char *err, size_t err_size);
 
+// The model's own state read-out (cfg.w_state > 0; jepa_model_read_state) against the true
+// states on at most `frames` frames of the episodes (jepa_probe_encode): for each state value,
+// the mean absolute error and the root mean square error (an angle's difference wrapped to
+// [-pi, pi]), NAN for the values it does not read (state_dim entries each). A model without a
+// read-out, or of another state than the data's, fails with JEPA_ERR_INVALID.
+jepa_status jepa_probe_readout(struct jepa_model *m, const jepa_dataset *ds,
+                               const int64_t *episodes, int64_t n_episodes, int64_t frames,
+                               double *mae, double *rmse, char *err, size_t err_size);
+
 // The probe of the predictor: how much of the state its predicted latents hold, steps ahead. The
 // read-out is fitted on at most `fit_frames` of the training episodes' encodings (as
 // jepa_probe_run). Over `windows` windows of the held-out episodes (spread evenly over them; fewer

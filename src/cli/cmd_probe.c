@@ -57,12 +57,33 @@ int jepa_cli_probe_parse(int argc, char **argv, jepa_cli_probe_opts *o) {
 }
 
 // a state variable's printed name: the manifest's (older datasets have none), an angle marked
-static void state_name(const jepa_dataset *ds, int64_t s, char *name, size_t size) {
+// state value s's name; an angle's marked as probed by its cos and sin when cos_sin
+static void state_name(const jepa_dataset *ds, int64_t s, int cos_sin, char *name, size_t size) {
     if (ds->n_named)
         snprintf(name, size, "%s", ds->state_names[s]);
     else
         snprintf(name, size, "state[%lld]", (long long)s);
-    if (ds->angle_states >> s & 1u) strncat(name, " (cos, sin)", size - strlen(name) - 1);
+    if (cos_sin && ds->angle_states >> s & 1u) strncat(name, " (cos, sin)", size - strlen(name) - 1);
+}
+
+// the model's own state read-out (w_state) on the held-out frames: a row per value it reads
+static jepa_status print_readout(jepa_model *m, const jepa_dataset *ds,
+                                 const jepa_cli_probe_opts *o, const int64_t *val, int64_t n_val,
+                                 char *err, size_t err_size) {
+    double mae[JEPA_WM_MAX_STATE], rmse[JEPA_WM_MAX_STATE];
+    jepa_status st =
+        jepa_probe_readout(m, ds, val, n_val, o->frames / 2, mae, rmse, err, err_size);
+    if (st != JEPA_OK) return st;
+    printf("\nthe model's state read-out (w_state) on the same held-out frames: mean |error|, "
+           "root mean square (angles in degrees)\n");
+    for (int64_t s = 0; s < ds->state_dim; s++) {
+        if (isnan(mae[s])) continue;
+        double k = ds->angle_states >> s & 1u ? 57.29577951308232 : 1.0; // degrees a radian
+        char name[64];
+        state_name(ds, s, 0, name, sizeof name);
+        printf("  %-24s  %10.4g  %10.4g\n", name, k * mae[s], k * rmse[s]);
+    }
+    return JEPA_OK;
 }
 
 // the predictor's probe: a row per step ahead
@@ -85,7 +106,7 @@ static jepa_status print_rollout(jepa_model *m, const jepa_dataset *ds,
         printf("  true\n");
         for (int64_t s = 0; s < S; s++) {
             char name[64];
-            state_name(ds, s, name, sizeof name);
+            state_name(ds, s, 1, name, sizeof name);
             printf("  %-22s", name);
             for (int h = 0; h <= o->rollout; h++) {
                 double v = h < o->rollout ? r2[(int64_t)h * S + s] : r2_true[s];
@@ -137,13 +158,14 @@ int jepa_cli_probe_run(const jepa_cli_probe_opts *o) {
                (long long)n_val, o->frames, o->frames / 2);
         for (int64_t s = 0; s < ds.state_dim; s++) {
             char name[64];
-            state_name(&ds, s, name, sizeof name);
+            state_name(&ds, s, 1, name, sizeof name);
             if (isnan(r2[s]))
                 printf("  %-24s  constant in the held-out episodes\n", name);
             else
                 printf("  %-24s  %.4f\n", name, r2[s]);
         }
-        if (o->rollout)
+        if (m.cfg.w_state > 0) st = print_readout(&m, &ds, o, val, n_val, err, sizeof err);
+        if (st == JEPA_OK && o->rollout)
             st = print_rollout(&m, &ds, o, train, n_train, val, n_val, err, sizeof err);
     }
     if (st != JEPA_OK) {

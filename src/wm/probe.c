@@ -217,6 +217,46 @@ jepa_status jepa_probe_run(jepa_model *m, const jepa_dataset *ds, const int64_t 
     return st;
 }
 
+#define READOUT_ROWS 256 // latents read out at once
+#define TWO_PI 6.283185307179586
+
+jepa_status jepa_probe_readout(jepa_model *m, const jepa_dataset *ds, const int64_t *episodes,
+                               int64_t n_episodes, int64_t frames, double *mae, double *rmse,
+                               char *err, size_t err_size) {
+    int S = m->state_dim, D = m->cfg.latent;
+    if (m->cfg.w_state <= 0 || ds->state_dim != S || ds->angle_states != m->state_angles)
+        return jepa_fail(err, err_size, JEPA_ERR_INVALID,
+                         m->cfg.w_state <= 0 ? "probe: the model has no state read-out (w_state)"
+                                             : "probe: the data's states are not the read-out's");
+    float *x = NULL, *y = NULL, got[READOUT_ROWS * JEPA_WM_MAX_STATE];
+    int64_t n = 0;
+    jepa_status st = jepa_probe_encode(m, ds, episodes, n_episodes, frames, &x, &y, &n, err,
+                                       err_size);
+    jepa_ctx *ctx = st == JEPA_OK ? jepa_ctx_create(0) : NULL;
+    if (st == JEPA_OK && !ctx) st = jepa_fail(err, err_size, JEPA_ERR_NOMEM, "probe: out of memory");
+    double abs_sum[JEPA_WM_MAX_STATE] = {0}, sq_sum[JEPA_WM_MAX_STATE] = {0};
+    for (int64_t i0 = 0; st == JEPA_OK && i0 < n; i0 += READOUT_ROWS) {
+        int64_t k = n - i0 < READOUT_ROWS ? n - i0 : READOUT_ROWS;
+        jepa_ctx_reset(ctx);
+        jepa_ctx_set_grad(ctx, 0);
+        jepa_model_read_state(ctx, m, jepa_wrap(ctx, x + i0 * D, NULL, 2, (int64_t[]){k, D}), got);
+        for (int64_t r = 0; r < k; r++)
+            for (int s = 0; s < S; s++) {
+                double e = (double)got[r * S + s] - y[(i0 + r) * S + s];
+                if (m->state_angles >> s & 1) e = remainder(e, TWO_PI);
+                abs_sum[s] += fabs(e), sq_sum[s] += e * e;
+            }
+    }
+    for (int s = 0; st == JEPA_OK && s < S; s++) {
+        int read = jepa_model_reads(m, s);
+        mae[s] = read ? abs_sum[s] / (double)n : NAN;
+        rmse[s] = read ? sqrt(sq_sum[s] / (double)n) : NAN;
+    }
+    jepa_ctx_free(ctx);
+    free(x), free(y);
+    return st;
+}
+
 jepa_status jepa_probe_rollout(jepa_model *m, const jepa_dataset *ds, const int64_t *train,
                                int64_t n_train, const int64_t *test, int64_t n_test,
                                int64_t fit_frames, int from, int horizon, int64_t windows,

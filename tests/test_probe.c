@@ -137,23 +137,30 @@ static void test_angle(void) {
     CHECK(jepa_probe_r2(X, Y, N, X, Y, N, D, 0, 1u, 1e-9, r2) == JEPA_ERR_INVALID);
 }
 
+// a fresh temporary folder `name` (test_root) and a collection into its "data" (dir): 1 when made
+static int collect_tmp(const char *name, const jepa_collect_config *cc, char *dir, size_t size) {
+    char err[512];
+    const char *root = test_tmpdir(name);
+    if (!root) return 0;
+    snprintf(dir, size, "%s/data", root);
+    return jepa_collect(cc, dir, NULL, err, sizeof err) == JEPA_OK;
+}
+
 // jepa_probe_encode: every frame of the listed episodes, in order, encoded as the model
 // encodes one frame at a time, with its state; or frames spread evenly over them
 static void test_encode(void) {
     char dir[512], err[512];
-    const char *root = test_tmpdir("probe");
-    if (!root) {
-        CHECK(0);
-        return;
-    }
-    snprintf(dir, sizeof dir, "%s/data", root);
     jepa_collect_config cc = {.env = "tworoom",
                               .episodes = 4,
                               .steps = 5,
                               .seed = 2,
                               .policy = JEPA_POLICY_MIXED,
                               .size = 16};
-    CHECK(jepa_collect(&cc, dir, NULL, err, sizeof err) == JEPA_OK);
+    if (!collect_tmp("probe", &cc, dir, sizeof dir)) {
+        CHECK(0);
+        return;
+    }
+    const char *root = test_root();
     jepa_dataset ds;
     jepa_wm_config cfg;
     jepa_model m;
@@ -290,15 +297,12 @@ static void test_encode(void) {
 // (its weights zero, its bias c's features) errs by |c - s| on every frame, an angle wrapped
 static void test_readout(void) {
     char dir[512], err[512];
-    const char *root = test_tmpdir("readout");
-    if (!root) {
+    jepa_collect_config cc = {.env = "pusht", .episodes = 3, .steps = 4, .seed = 5,
+                              .policy = JEPA_POLICY_MIXED, .size = 16};
+    if (!collect_tmp("readout", &cc, dir, sizeof dir)) {
         CHECK(0);
         return;
     }
-    snprintf(dir, sizeof dir, "%s/pusht", root);
-    jepa_collect_config cc = {.env = "pusht", .episodes = 3, .steps = 4, .seed = 5,
-                              .policy = JEPA_POLICY_MIXED, .size = 16};
-    CHECK(jepa_collect(&cc, dir, NULL, err, sizeof err) == JEPA_OK);
     jepa_dataset ds;
     CHECK(jepa_dataset_open(&ds, dir, err, sizeof err) == JEPA_OK);
     int S = (int)ds.state_dim;

@@ -521,15 +521,7 @@ static void constant_reader(jepa_model *r, const float *state, float shift, floa
     cfg.state_mask = mask;
     cfg.state_hidden = hidden;
     CHECK(jepa_model_create(r, &cfg, 2, 0, 13, 1u << 4, err, sizeof err) == JEPA_OK);
-    float f[JEPA_WM_MAX_STATE * 2];
-    jepa_model_state_features(r, state, f);
-    int F = r->state_features;
-    float *w = jepa_params_tensor(&r->params, r->state_fc.weight)->data;
-    float *b = jepa_params_tensor(&r->params, r->state_fc.bias)->data;
-    float *sh = jepa_params_tensor(&r->params, r->state_shift)->data;
-    float *sc = jepa_params_tensor(&r->params, r->state_scale)->data;
-    memset(w, 0, sizeof(float) * F * (hidden ? hidden : r->cfg.latent));
-    for (int k = 0; k < F; k++) sh[k] = shift, sc[k] = scale, b[k] = (f[k] - shift) * scale;
+    test_constant_readout(r, state, shift, scale);
 }
 
 // --reader: a model's state read-out replaces state values before the proprio is formed

@@ -313,12 +313,8 @@ static void test_readout(void) {
     cfg.w_state = 1.0;
     cfg.state_mask = 1 << 2 | 1 << 3 | 1 << 4; // pusht's block_x, block_y, block_angle
     CHECK(jepa_model_create(&m, &cfg, 2, 0, S, ds.angle_states, err, sizeof err) == JEPA_OK);
-    float c[JEPA_WM_MAX_STATE] = {0, 0, 250.0f, 260.0f, 3.0f}, f[8];
-    jepa_model_state_features(&m, c, f);
-    memset(jepa_params_tensor(&m.params, m.state_fc.weight)->data, 0,
-           sizeof(float) * (size_t)(m.state_features * cfg.latent));
-    memcpy(jepa_params_tensor(&m.params, m.state_fc.bias)->data, f,
-           sizeof(float) * (size_t)m.state_features);
+    float c[JEPA_WM_MAX_STATE] = {0, 0, 250.0f, 260.0f, 3.0f};
+    test_constant_readout(&m, c, 0.0f, 1.0f);
     int64_t eps[3] = {0, 1, 2}, T1 = ds.steps + 1;
     double mae[JEPA_WM_MAX_STATE], rmse[JEPA_WM_MAX_STATE], am[5] = {0}, sq[5] = {0};
     CHECK(jepa_probe_readout(&m, &ds, eps, 3, 1000, mae, rmse, err, sizeof err) == JEPA_OK);

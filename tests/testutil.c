@@ -307,6 +307,18 @@ void test_tiny_config(jepa_wm_config *cfg) {
     cfg->latent = 8;
 }
 
+void test_constant_readout(jepa_model *m, const float *state, float shift, float scale) {
+    float f[2 * JEPA_WM_MAX_STATE];
+    jepa_model_state_features(m, state, f);
+    int F = m->state_features;
+    float *w = jepa_params_tensor(&m->params, m->state_fc.weight)->data;
+    float *b = jepa_params_tensor(&m->params, m->state_fc.bias)->data;
+    float *sh = jepa_params_tensor(&m->params, m->state_shift)->data;
+    float *sc = jepa_params_tensor(&m->params, m->state_scale)->data;
+    memset(w, 0, sizeof(float) * (size_t)(F * m->state_fc.in));
+    for (int k = 0; k < F; k++) sh[k] = shift, sc[k] = scale, b[k] = (f[k] - shift) * scale;
+}
+
 int test_tiny_model(jepa_model *m, int action_dim, int proprio_dim, int use_proprio) {
     jepa_wm_config cfg;
     test_tiny_config(&cfg);

@@ -84,6 +84,9 @@ int test_same_file(const char *a, const char *b);
 int test_tiny_model(jepa_model *m, int action_dim, int proprio_dim, int use_proprio);
 // The tiny model's config, for a test to change before jepa_model_create.
 void test_tiny_config(jepa_wm_config *cfg);
+// Make m's state read-out (cfg.w_state > 0) read the constant `state`: its last layer's weights
+// zero, its bias the state's features normalized by the buffers shift and scale (set here).
+void test_constant_readout(jepa_model *m, const float *state, float shift, float scale);
 
 // Print a summary line and return the exit code (0 only when every check passed).
 int test_finish(const char *name);

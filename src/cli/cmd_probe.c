@@ -56,8 +56,8 @@ int jepa_cli_probe_parse(int argc, char **argv, jepa_cli_probe_opts *o) {
     return -1;
 }
 
-// a state variable's printed name: the manifest's (older datasets have none), an angle marked
-// state value s's name; an angle's marked as probed by its cos and sin when cos_sin
+// a state variable's printed name: the manifest's (older datasets have none); an angle marked
+// as probed by its cos and sin when cos_sin
 static void state_name(const jepa_dataset *ds, int64_t s, int cos_sin, char *name, size_t size) {
     if (ds->n_named)
         snprintf(name, size, "%s", ds->state_names[s]);

@@ -292,11 +292,11 @@ static jepa_status check_reader(const jepa_model *m, const jepa_env_model *env,
                           ? "was trained on another environment"
                       : !cfg->read || (sd < 64 && cfg->read >> sd) ? "has no state values to read"
                                                                     : NULL;
-    if (!why && (r->state_dim != sd || r->state_angles != angles))
+    if (why) return jepa_fail(err, err_size, JEPA_ERR_INVALID, "the reader %s", why);
+    if (r->state_dim != sd || r->state_angles != angles)
         return jepa_fail(err, err_size, JEPA_ERR_INVALID,
                          "the reader reads %d state values, %s has %d (or other angles)",
                          r->state_dim, jepa_env_name(env), sd);
-    if (why) return jepa_fail(err, err_size, JEPA_ERR_INVALID, "the reader %s", why);
     for (int i = 0; i < sd; i++)
         if ((cfg->read >> i & 1) && !jepa_model_reads(r, i))
             return jepa_fail(err, err_size, JEPA_ERR_INVALID,

@@ -242,6 +242,7 @@ jepa_status jepa_probe_readout(jepa_model *m, const jepa_dataset *ds, const int6
         jepa_model_read_state(ctx, m, jepa_wrap(ctx, x + i0 * D, NULL, 2, (int64_t[]){k, D}), got);
         for (int64_t r = 0; r < k; r++)
             for (int s = 0; s < S; s++) {
+                if (!jepa_model_reads(m, s)) continue; // NAN
                 double e = (double)got[r * S + s] - y[(i0 + r) * S + s];
                 if (m->state_angles >> s & 1) e = remainder(e, TWO_PI);
                 abs_sum[s] += fabs(e), sq_sum[s] += e * e;

@@ -5,7 +5,8 @@
 // the repository root) and the two take turns on each (planner, threads), ROUNDS times, so both
 // see the same load on a shared machine; each figure is the best plan of all rounds, and the
 // ratio is printed. Target: <= 0.8x PyTorch's time on 2 threads. Where the CPU has AVX512_BF16,
-// the same plans with bf16 GEMMs (cfg.bf16) too, and bf16's effect on the plans' costs.
+// the same plans with bf16 GEMMs (cfg.bf16) too, against PyTorch's in bf16 and in fp32, and bf16's
+// effect on the plans' costs.
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
 #include <stdio.h>
@@ -187,6 +188,13 @@ static void torch_stop(torch_proc *t) {
     waitpid(t->pid, NULL, 0);
 }
 
+// a plan's name in the table and to PyTorch: "cem", "cem-bf16", ...
+static const char *plan_name(int kind, int bf16) {
+    static char name[16];
+    snprintf(name, sizeof name, "%s%s", jepa_planner_name(kind), bf16 ? "-bf16" : "");
+    return name;
+}
+
 int main(void) {
     bm1 m;
     jepa_params_init(&m.params);
@@ -215,37 +223,38 @@ int main(void) {
     int bf16 = jepa_sgemm_bf16_available();
     torch_proc tp;
     int have_torch = torch_start(&tp);
-    // rounds: ours (fp32, then bf16 where the CPU has it), then PyTorch's, on each (threads,
-    // planner); the best of each over all rounds. ours[precision][planner][threads - 1]
-    double ours[2][2][2], theirs[2][2];
+    // rounds: ours, then PyTorch's, in fp32 and then bf16 where the CPU has it, on each (threads,
+    // planner); the best of each over all rounds. ours / theirs[precision][planner][threads - 1]
+    double ours[2][2][2], theirs[2][2][2];
     for (int i = 0; i < 8; i++) ours[i / 4][i / 2 % 2][i % 2] = 1e30;
-    for (int i = 0; i < 4; i++) theirs[i / 2][i % 2] = 1e30;
+    memcpy(theirs, ours, sizeof theirs);
     for (int r = 0; r < ROUNDS; r++)
         for (int t = 1; t <= 2; t++)
-            for (int k = 0; k < 2; k++) {
-                jepa_threads_set(t);
+            for (int k = 0; k < 2; k++)
                 for (int b = 0; b <= bf16; b++) {
+                    jepa_threads_set(t);
                     double ms = plan_ms(&m, kinds[k], b, goal);
                     if (ms < ours[b][k][t - 1]) ours[b][k][t - 1] = ms;
+                    if (!have_torch) continue;
+                    ms = torch_ms(&tp, plan_name(kinds[k], b), t);
+                    if (ms > 0 && ms < theirs[b][k][t - 1]) theirs[b][k][t - 1] = ms;
                 }
-                if (!have_torch) continue;
-                double ms = torch_ms(&tp, jepa_planner_name(kinds[k]), t);
-                if (ms > 0 && ms < theirs[k][t - 1]) theirs[k][t - 1] = ms;
-            }
     if (have_torch) torch_stop(&tp);
-    printf("%-10s %-8s %10s %14s %10s %11s\n", "plan", "threads", "jepa ms", "% fp32 peak",
-           "torch ms", "jepa/torch");
+    // each row against PyTorch in the same precision; a bf16 row against PyTorch's fp32 too
+    printf("%-10s %-8s %10s %14s %10s %11s %14s\n", "plan", "threads", "jepa ms", "% fp32 peak",
+           "torch ms", "jepa/torch", "/torch fp32");
     for (int t = 1; t <= 2; t++)
         for (int b = 0; b <= bf16; b++)
             for (int k = 0; k < 2; k++) {
                 double ms = ours[b][k][t - 1], pct = 100.0 * flops / (ms * 1e-3) / peak[t - 1];
-                char name[16];
-                snprintf(name, sizeof name, "%s%s", jepa_planner_name(kinds[k]), b ? "-bf16" : "");
-                printf("%-10s %-8d %10.2f %13.1f%%", name, t, ms, pct);
-                if (theirs[k][t - 1] < 1e30)
-                    printf(" %10.2f %10.2fx\n", theirs[k][t - 1], ms / theirs[k][t - 1]);
+                double same = theirs[b][k][t - 1], fp32 = theirs[0][k][t - 1];
+                printf("%-10s %-8d %10.2f %13.1f%%", plan_name(kinds[k], b), t, ms, pct);
+                if (same < 1e30)
+                    printf(" %10.2f %10.2fx", same, ms / same);
                 else
-                    printf(" %10s %11s\n", "-", "(no torch)");
+                    printf(" %10s %11s", "-", "(no torch)");
+                if (b && fp32 < 1e30) printf(" %13.2fx", ms / fp32);
+                printf("\n");
             }
     if (bf16) {
         jepa_threads_set(2);

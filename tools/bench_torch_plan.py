@@ -4,8 +4,10 @@
 The BM-1 predictor (MLP [256 + 2] -> 512 -> ReLU -> 512 -> ReLU -> 256, random weights), CEM
 with 300 samples x horizon 5 x 10 iterations, top-30 elites, Gaussian refit, actions in [-1, 1]^2,
 cost |z_5 - z_goal|^2; MPPI with the same budget (temperature 0.5, noise std 0.5). Inference mode,
-the given thread count, best of several plans. Prints one line per (planner, threads):
-"torch <planner> <threads> <ms>". Optional: nothing in the build or the tests needs Python.
+the given thread count, best of several plans; in fp32, and in bf16 (a bf16 copy of the weights,
+the latents and actions in bf16, the cost in fp32: PyTorch's fastest bf16 form of this loop, faster
+than autocast here). Prints one line per (planner, threads): "torch <planner> <threads> <ms>", the
+planner's name ending in "-bf16" for bf16. Optional: nothing in the build or the tests needs Python.
 
     python3 tools/bench_torch_plan.py [threads...]
     python3 tools/bench_torch_plan.py --serve    # "ready", then one result per "<planner> <threads>" line read
@@ -13,6 +15,7 @@ the given thread count, best of several plans. Prints one line per (planner, thr
 The serving mode lets build/bench/bench_plan alternate its own runs with PyTorch's, so that both
 see the same load on a shared machine.
 """
+import copy
 import sys
 import time
 
@@ -27,6 +30,8 @@ net = torch.nn.Sequential(
     torch.nn.Linear(HID, D))
 z0 = torch.randn(1, D)
 goal = torch.randn(D)
+net16 = copy.deepcopy(net).to(torch.bfloat16)
+z0_16 = z0.to(torch.bfloat16)
 
 
 def rollout(actions):  # (N, H, A) -> cost (N)
@@ -36,7 +41,14 @@ def rollout(actions):  # (N, H, A) -> cost (N)
     return ((z - goal) ** 2).sum(dim=1)
 
 
-def cem():
+def rollout_bf16(actions):  # the same in bf16, the cost in fp32
+    z, a = z0_16.expand(actions.shape[0], D), actions.to(torch.bfloat16)
+    for k in range(H):
+        z = net16(torch.cat([z, a[:, k]], dim=1))
+    return ((z.float() - goal) ** 2).sum(dim=1)
+
+
+def cem(rollout=rollout):
     mean, std = torch.zeros(H, A), torch.ones(H, A)
     for _ in range(ITERS):
         x = (mean + std * torch.randn(N, H, A)).clamp(-1, 1)
@@ -46,7 +58,7 @@ def cem():
     return mean
 
 
-def mppi():
+def mppi(rollout=rollout):
     mean = torch.zeros(H, A)
     for _ in range(ITERS):
         x = (mean + 0.5 * torch.randn(N, H, A)).clamp(-1, 1)
@@ -66,7 +78,8 @@ def best_ms(fn, reps=7):
     return 1e3 * best
 
 
-PLANNERS = {"cem": cem, "mppi": mppi}
+PLANNERS = {"cem": cem, "mppi": mppi, "cem-bf16": lambda: cem(rollout_bf16),
+            "mppi-bf16": lambda: mppi(rollout_bf16)}
 
 
 def serve():

@@ -193,6 +193,14 @@ static void evaluate_batch(jepa_planner *p, const jepa_plan_problem *prob, jepa_
         if (!isfinite(p->costs[i])) p->costs[i] = INFINITY;
 }
 
+// the first candidate of batch b of nb over n candidates: whole 6-row GEMM tiles, the larger
+// batches (one tile more) first, so that threads taking them in turn end together
+static int batch_start(int n, int nb, int b) {
+    int tiles = (n + 5) / 6, small = tiles / nb, large = tiles % nb;
+    int start = 6 * (b * small + (b < large ? b : large));
+    return start < n ? start : n;
+}
+
 // the batches of one thread of the team, taken in turn from a shared count (dynamic, so a
 // thread the OS holds back does not hold the others up), or all candidates as one batch
 // (shared 0: no work-sharing, which also must not bind to a caller's parallel region). Its
@@ -200,15 +208,14 @@ static void evaluate_batch(jepa_planner *p, const jepa_plan_problem *prob, jepa_
 // evaluation, and the rollout's weights are packed once (jepa_sgemm_reuse_begin: nothing
 // writes to them meanwhile), or once a plan when they are fixed (the plan's tag).
 static void evaluate_thread(jepa_planner *p, const jepa_plan_problem *prob, jepa_ctx *ctx, int n,
-                            int batch, int shared) {
+                            int batches, int shared) {
     jepa_ctx_reset(ctx);
     int prev = jepa_ctx_set_grad(ctx, 0), prev_bf16 = jepa_sgemm_set_bf16(p->cfg.bf16);
     jepa_sgemm_reuse_begin_tagged(p->reuse_tag);
     if (shared) {
-        int batches = (n + batch - 1) / batch;
 #pragma omp for schedule(dynamic, 1)
         for (int b = 0; b < batches; b++)
-            evaluate_batch(p, prob, ctx, b * batch, (b + 1) * batch < n ? (b + 1) * batch : n);
+            evaluate_batch(p, prob, ctx, batch_start(n, batches, b), batch_start(n, batches, b + 1));
     } else {
         evaluate_batch(p, prob, ctx, 0, n);
     }
@@ -226,14 +233,14 @@ void jepa_plan_evaluate(jepa_planner *p, const jepa_plan_problem *prob, int n) {
     // a thread the OS holds back is made up for by the others
     int threads = jepa_threads_get();
     if (threads > p->n_eval_ctx) threads = p->n_eval_ctx;
-    int batch = (n + threads * BATCHES_PER_THREAD - 1) / (threads * BATCHES_PER_THREAD);
-    batch = (batch + 5) / 6 * 6;
-    if (threads <= 1 || batch >= n) {
-        evaluate_thread(p, prob, p->ctx, n, n, 0);
+    int batches = threads * BATCHES_PER_THREAD, tiles = (n + 5) / 6;
+    if (batches > tiles) batches = tiles;
+    if (threads <= 1 || batches <= 1) {
+        evaluate_thread(p, prob, p->ctx, n, 1, 0);
         return;
     }
 #pragma omp parallel num_threads(threads)
-    evaluate_thread(p, prob, p->eval_ctx[jepa_thread_index()], n, batch, 1);
+    evaluate_thread(p, prob, p->eval_ctx[jepa_thread_index()], n, batches, 1);
 }
 
 void jepa_plan_sort(jepa_planner *p, int n) {

@@ -214,8 +214,10 @@ static void evaluate_thread(jepa_planner *p, const jepa_plan_problem *prob, jepa
     jepa_sgemm_reuse_begin_tagged(p->reuse_tag);
     if (shared) {
 #pragma omp for schedule(dynamic, 1)
-        for (int b = 0; b < batches; b++)
-            evaluate_batch(p, prob, ctx, batch_start(n, batches, b), batch_start(n, batches, b + 1));
+        for (int b = 0; b < batches; b++) {
+            int lo = batch_start(n, batches, b), hi = batch_start(n, batches, b + 1);
+            evaluate_batch(p, prob, ctx, lo, hi);
+        }
     } else {
         evaluate_batch(p, prob, ctx, 0, n);
     }

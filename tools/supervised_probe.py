@@ -9,7 +9,14 @@ cos and sin), on the training episodes, and prints the held-out R^2 of each vari
 this reaches quickly but the world model's probe does not is one the JEPA objective leaves out.
 
     python3 tools/supervised_probe.py --data DIR [--vars NAME,...] [--steps 600] [--every 200]
-                                      [--threads 2]
+                                      [--threads 2] [--autoencode SIDE [--latent 128]]
+
+--autoencode SIDE: no labels. The same encoder, its last layer giving a latent of --latent
+values, learns to reconstruct each frame in grey at SIDE x SIDE pixels through an MLP decoder
+(latent -> 1024 -> ReLU -> SIDE^2, mean squared error); what is printed is then a linear probe's
+held-out R^2 of each variable from the latent (ridge, fitted on 4,000 training frames, scored on
+2,000 held-out ones), and every 2,500 steps a 2-layer MLP probe's too: whether reconstructing
+the pixels, rather than predicting latents, makes the encoder hold a variable.
 
 DIR is a dataset of `jepa collect` (docs/datasets.md); the frames are memory-mapped.
 """
@@ -61,6 +68,73 @@ def encoder(k, image):
     return nn.Sequential(*layers, nn.Flatten(), nn.Linear(flat, 256), nn.ReLU(), nn.Linear(256, k))
 
 
+def r2(p, y, cols):
+    """each variable's R^2 of predictions p against targets y, over its columns"""
+    return [1 - ((p[:, c] - y[:, c]) ** 2).sum() / ((y[:, c] - y[:, c].mean(0)) ** 2).sum()
+            for c in cols]
+
+
+def linear_probe(ztr, ytr, zte):
+    """ridge regression from latents to targets, fitted on (ztr, ytr), applied to zte"""
+    a = np.c_[ztr, np.ones(len(ztr))]
+    w = np.linalg.solve(a.T @ a + 1e-3 * np.eye(a.shape[1]), a.T @ ytr)
+    return np.c_[zte, np.ones(len(zte))] @ w
+
+
+def mlp_probe(ztr, ytr, zte, steps=1500):
+    """a 2-layer MLP (256 hidden) from standardized latents to standardized targets"""
+    mu, sd, ym, ys = ztr.mean(0), ztr.std(0) + 1e-6, ytr.mean(0), ytr.std(0) + 1e-8
+    x, y = torch.tensor((ztr - mu) / sd).float(), torch.tensor((ytr - ym) / ys).float()
+    g = torch.Generator().manual_seed(0)
+    net = nn.Sequential(nn.Linear(x.shape[1], 256), nn.ReLU(), nn.Linear(256, y.shape[1]))
+    opt = torch.optim.Adam(net.parameters(), 1e-3)
+    for _ in range(steps):
+        i = torch.randint(0, len(x), (256,), generator=g)
+        loss = ((net(x[i]) - y[i]) ** 2).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    with torch.no_grad():
+        return net(torch.tensor((zte - mu) / sd).float()).double().numpy() * ys + ym
+
+
+def autoencode(a, batch, cols, names, image):
+    """train the encoder and a decoder on grey frames; probe the latent for the variables"""
+    if image % a.autoencode:
+        sys.exit(f"supervised_probe: --autoencode {a.autoencode} does not divide the frames' "
+                 f"{image} pixels")
+    net = encoder(a.latent, image)
+    dec = nn.Sequential(nn.Linear(a.latent, 1024), nn.ReLU(), nn.Linear(1024, a.autoencode ** 2))
+    opt = torch.optim.AdamW(list(net.parameters()) + list(dec.parameters()), 1e-3,
+                            weight_decay=0.01)
+    xtr, ytr = batch(True, 4000)
+    xte, yte = batch(False, 2000)
+
+    def grey(x):  # (n, 3, H, W) -> (n, SIDE^2)
+        return nn.functional.avg_pool2d(x.mean(1, keepdim=True), image // a.autoencode).flatten(1)
+
+    def latents(x):
+        with torch.no_grad():
+            return torch.cat([net(x[i:i + 500]) for i in range(0, len(x), 500)]).double().numpy()
+
+    t0 = time.time()
+    for step in range(1, a.steps + 1):
+        x, _ = batch(True, 64)
+        loss = ((dec(net(x)) - grey(x)) ** 2).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        if step % a.every == 0 or step == a.steps:
+            ztr, zte = latents(xtr), latents(xte)
+            line = ", ".join(f"{n} {v:.3f}" for n, v in
+                             zip(names, r2(linear_probe(ztr, ytr, zte), yte, cols)))
+            if step % 2500 == 0 or step == a.steps:
+                line += "; MLP probe: " + ", ".join(
+                    f"{n} {v:.3f}" for n, v in zip(names, r2(mlp_probe(ztr, ytr, zte), yte, cols)))
+            print(f"step {step} ({time.time() - t0:.0f} s, loss {loss.item():.5f}): linear probe: "
+                  f"{line}", flush=True)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--data", required=True)
@@ -69,6 +143,9 @@ def main():
     ap.add_argument("--every", type=int, default=200)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--autoencode", type=int, metavar="SIDE",
+                    help="no labels: reconstruct grey SIDE x SIDE frames, probe the latent")
+    ap.add_argument("--latent", type=int, default=128, help="the latent's size with --autoencode")
     a = ap.parse_args()
     torch.manual_seed(a.seed)
     torch.set_num_threads(a.threads)
@@ -94,6 +171,11 @@ def main():
         y = targets(np.stack([states[i, j][keep] for i, j in zip(e, t)]).astype(np.float64), angles)
         return torch.tensor(x).permute(0, 3, 1, 2).float() / 255, y
 
+    if a.autoencode:
+        def split(training, n):
+            return batch(0, episodes - held, n) if training else batch(episodes - held, held, n)
+        autoencode(a, split, cols, names, frames.shape[2])
+        return
     xv, yv = batch(episodes - held, held, 1000)
     y_scale = batch(0, episodes - held, 1000)[1]  # targets standardized on training rows
     mean, std = y_scale.mean(0), y_scale.std(0) + 1e-8
@@ -104,10 +186,8 @@ def main():
     def report(step):
         with torch.no_grad():
             p = net(xv).double().numpy() * std + mean
-        r2 = [1 - ((p[:, c] - yv[:, c]) ** 2).sum() / ((yv[:, c] - yv[:, c].mean(0)) ** 2).sum()
-              for c in cols]
         print(f"step {step} ({time.time() - t0:.0f} s): " +
-              ", ".join(f"{n} {v:.3f}" for n, v in zip(names, r2)), flush=True)
+              ", ".join(f"{n} {v:.3f}" for n, v in zip(names, r2(p, yv, cols))), flush=True)
 
     report(0)
     for step in range(1, a.steps + 1):

@@ -105,7 +105,7 @@ def autoencode(a, batch, cols, names, image):
                  f"{image} pixels")
     net = encoder(a.latent, image)
     dec = nn.Sequential(nn.Linear(a.latent, 1024), nn.ReLU(), nn.Linear(1024, a.autoencode ** 2))
-    opt = torch.optim.AdamW(list(net.parameters()) + list(dec.parameters()), 1e-3,
+    opt = torch.optim.AdamW(list(net.parameters()) + list(dec.parameters()), 3e-4,
                             weight_decay=0.01)
     xtr, ytr = batch(True, 4000)
     xte, yte = batch(False, 2000)

@@ -4,7 +4,7 @@
 // here. When python3 can import torch, tools/bench_torch_plan.py --serve runs beside it (run from
 // the repository root) and the two take turns on each (planner, threads), ROUNDS times, so both
 // see the same load on a shared machine; each figure is the best plan of all rounds, and the
-// ratio is printed. Target: <= 0.8x PyTorch's time on 2 threads. Where the CPU has AVX512_BF16,
+// ratio and both sides' % of the peak are printed. Target: <= 0.8x PyTorch's time on 2 threads. Where the CPU has AVX512_BF16,
 // the same plans with bf16 GEMMs (cfg.bf16) too, against PyTorch's in bf16 and in fp32, and bf16's
 // effect on the plans' costs.
 #define _POSIX_C_SOURCE 200809L
@@ -241,19 +241,21 @@ int main(void) {
                 }
     if (have_torch) torch_stop(&tp);
     // each row against PyTorch in the same precision; a bf16 row against PyTorch's fp32 too
-    printf("%-10s %-8s %10s %14s %10s %11s %14s\n", "plan", "threads", "jepa ms", "% fp32 peak",
-           "torch ms", "jepa/torch", "/torch fp32");
+    printf("%-10s %-8s %10s %12s %10s %12s %11s %12s\n", "plan", "threads", "jepa ms",
+           "% fp32 peak", "torch ms", "% fp32 peak", "jepa/torch", "/torch fp32");
     for (int t = 1; t <= 2; t++)
         for (int b = 0; b <= bf16; b++)
             for (int k = 0; k < 2; k++) {
-                double ms = ours[b][k][t - 1], pct = 100.0 * flops / (ms * 1e-3) / peak[t - 1];
-                double same = theirs[b][k][t - 1], fp32 = theirs[0][k][t - 1];
-                printf("%-10s %-8d %10.2f %13.1f%%", plan_name(kinds[k], b), t, ms, pct);
+                double ms = ours[b][k][t - 1], same = theirs[b][k][t - 1];
+                double fp32 = theirs[0][k][t - 1];
+                printf("%-10s %-8d %10.2f %11.1f%%", plan_name(kinds[k], b), t, ms,
+                       100.0 * flops / (ms * 1e-3) / peak[t - 1]);
                 if (same < 1e30)
-                    printf(" %10.2f %10.2fx", same, ms / same);
+                    printf(" %10.2f %11.1f%% %10.2fx", same,
+                           100.0 * flops / (same * 1e-3) / peak[t - 1], ms / same);
                 else
-                    printf(" %10s %11s", "-", "(no torch)");
-                if (b && fp32 < 1e30) printf(" %13.2fx", ms / fp32);
+                    printf(" %10s %12s %11s", "-", "-", "(no torch)");
+                if (b && fp32 < 1e30) printf(" %11.2fx", ms / fp32);
                 printf("\n");
             }
     if (bf16) {

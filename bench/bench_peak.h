@@ -66,4 +66,39 @@ static double measure_peak(int threads) {
     return best;
 }
 
+#if defined(__AVX512F__)
+// the bf16 dot-product peak (AVX512_BF16 vdpbf16ps: 16 lanes x 2 products a step), the same way;
+// call only where the CPU has it (jepa_sgemm_bf16_available)
+__attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16")))
+static inline double dpbf16_loop(long iters) {
+    const __m512bh x = (__m512bh)_mm512_set1_epi32(0x3a833a83); // bf16 pairs of about 1e-3
+#define PEAK16_DECLARE(i) __m512 acc##i = _mm512_set1_ps((float)(i)*1e-3f);
+#define PEAK16_STEP(i) acc##i = _mm512_dpbf16_ps(acc##i, x, x);
+#define PEAK16_SUM(i) sum = _mm512_add_ps(sum, acc##i);
+    PEAK_REPEAT(PEAK16_DECLARE)
+    for (long it = 0; it < iters; it++) {
+        PEAK_REPEAT(PEAK16_STEP)
+    }
+    __m512 sum = _mm512_setzero_ps();
+    PEAK_REPEAT(PEAK16_SUM)
+    float lanes[16];
+    _mm512_storeu_ps(lanes, sum);
+    volatile float keep = lanes[0];
+    (void)keep;
+    return 12.0 * 16 * 4.0 * (double)iters;
+}
+
+static inline double measure_peak_bf16(int threads) {
+    double best = 0.0;
+    for (int rep = 0; rep < 20; rep++) {
+        double flops = 0.0, t0 = jepa_time_now();
+#pragma omp parallel num_threads(threads) reduction(+ : flops)
+        flops += dpbf16_loop(PEAK_ITERS / 16);
+        double rate = flops / (jepa_time_now() - t0);
+        if (rate > best) best = rate;
+    }
+    return best;
+}
+#endif
+
 #endif

@@ -4,9 +4,10 @@
 // here. When python3 can import torch, tools/bench_torch_plan.py --serve runs beside it (run from
 // the repository root) and the two take turns on each (planner, threads), ROUNDS times, so both
 // see the same load on a shared machine; each figure is the best plan of all rounds, and the
-// ratio and both sides' % of the peak are printed. Target: <= 0.8x PyTorch's time on 2 threads. Where the CPU has AVX512_BF16,
-// the same plans with bf16 GEMMs (cfg.bf16) too, against PyTorch's in bf16 and in fp32, and bf16's
-// effect on the plans' costs.
+// ratio and both sides' % of the peak are printed. Target: <= 0.8x PyTorch's time on 2 threads.
+// Where the CPU has AVX512_BF16, the same plans with bf16 GEMMs (cfg.bf16) too, against PyTorch's
+// in bf16 and in fp32, their % of the bf16 peak (measured too), and bf16's effect on the plans'
+// costs.
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
 #include <stdio.h>
@@ -221,6 +222,10 @@ int main(void) {
     printf("fp32 FMA peak: %.1f GFLOPS per thread (measured on 1)\n", peak1 * 1e-9);
     static const int kinds[2] = {JEPA_PLANNER_CEM, JEPA_PLANNER_MPPI};
     int bf16 = jepa_sgemm_bf16_available();
+    double peak16 = 0.0; // the bf16 peak per thread, where the CPU has it
+#if defined(__AVX512F__)
+    for (int i = 0; bf16 && i < 10; i++) peak16 = fmax(peak16, measure_peak_bf16(1));
+#endif
     torch_proc tp;
     int have_torch = torch_start(&tp);
     // rounds: ours, then PyTorch's, in fp32 and then bf16 where the CPU has it, on each (threads,
@@ -258,6 +263,19 @@ int main(void) {
                 if (b && fp32 < 1e30) printf(" %11.2fx", ms / fp32);
                 printf("\n");
             }
+    if (peak16 > 0.0) {
+        printf("bf16 peak (vdpbf16ps): %.1f GFLOPS per thread (measured on 1); the bf16 plans at",
+               peak16 * 1e-9);
+        for (int t = 1; t <= 2; t++)
+            for (int k = 0; k < 2; k++) {
+                double ms = ours[1][k][t - 1], them = theirs[1][k][t - 1];
+                printf(" %s %d: %.0f %%", plan_name(kinds[k], 1), t,
+                       100.0 * flops / (ms * 1e-3) / (t * peak16));
+                if (them < 1e30)
+                    printf(" (PyTorch %.0f %%)", 100.0 * flops / (them * 1e-3) / (t * peak16));
+                printf(t == 2 && k == 1 ? " of it\n" : ",");
+            }
+    }
     if (bf16) {
         jepa_threads_set(2);
         for (int k = 0; k < 2; k++) bf16_accuracy(&m, kinds[k]);

@@ -54,17 +54,20 @@ static double fma_loop(long iters) {
     return 12.0 * PEAK_LANES * 2.0 * (double)iters;
 }
 
-static double measure_peak(int threads) {
+// the best rate of 20 short runs of a loop on `threads` threads, in FLOP/s
+static double best_rate(double (*loop)(long), int threads) {
     double best = 0.0;
     for (int rep = 0; rep < 20; rep++) {
         double flops = 0.0, t0 = jepa_time_now();
 #pragma omp parallel num_threads(threads) reduction(+ : flops)
-        flops += fma_loop(PEAK_ITERS / 16);
+        flops += loop(PEAK_ITERS / 16);
         double rate = flops / (jepa_time_now() - t0);
         if (rate > best) best = rate;
     }
     return best;
 }
+
+static double measure_peak(int threads) { return best_rate(fma_loop, threads); }
 
 #if defined(__AVX512F__)
 // the bf16 dot-product peak (AVX512_BF16 vdpbf16ps: 16 lanes x 2 products a step), the same way;
@@ -88,17 +91,7 @@ static inline double dpbf16_loop(long iters) {
     return 12.0 * 16 * 4.0 * (double)iters;
 }
 
-static inline double measure_peak_bf16(int threads) {
-    double best = 0.0;
-    for (int rep = 0; rep < 20; rep++) {
-        double flops = 0.0, t0 = jepa_time_now();
-#pragma omp parallel num_threads(threads) reduction(+ : flops)
-        flops += dpbf16_loop(PEAK_ITERS / 16);
-        double rate = flops / (jepa_time_now() - t0);
-        if (rate > best) best = rate;
-    }
-    return best;
-}
+static inline double measure_peak_bf16(int threads) { return best_rate(dpbf16_loop, threads); }
 #endif
 
 #endif

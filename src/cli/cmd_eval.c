@@ -216,9 +216,7 @@ int jepa_cli_eval_run(const jepa_cli_eval_opts *opts) {
             printf("the %d plans executed whole: predicted cost %.4g at their end, reached %.4g "
                    "(the goal distance of the latent observed there)\n",
                    res.gap_plans, res.cost_predicted, res.cost_reached);
-        if (res.refused)
-            printf("the reader: %d readings refused by %s as states (the simulator's values "
-                   "used for those observations)\n", res.refused, o->env);
+        jepa_cli_plan_print_refused(o->env, res.refused);
         if (opts->json && write_json(opts->json, o, &res, eps, jepa_env_state_dim(l.env))) rc = 1;
         if (opts->timings && write_timings(opts->timings, &res)) rc = 1;
         if (opts->gif_dir && write_gifs(l.model, l.image, l.env, &l.eval, opts->gif_dir))

@@ -255,6 +255,12 @@ int jepa_cli_plan_open(const char *cmd, const jepa_cli_plan *o, jepa_cli_loaded 
     return !ok;
 }
 
+void jepa_cli_plan_print_refused(const char *env, int refused) {
+    if (refused)
+        printf("the reader: %d readings refused by %s as states (the simulator's values used for "
+               "those observations)\n", refused, env);
+}
+
 void jepa_cli_plan_close(jepa_cli_loaded *l) {
     jepa_env_free(l->env);
     for (int k = 0; k < l->eval.ensemble_size; k++) jepa_model_free(l->member_ptrs[k]);
@@ -368,9 +374,7 @@ int jepa_cli_plan_run(const jepa_cli_plan_opts *opts) {
         printf("%s: %s after %d steps, final distance %.3f, %d plans, %.1f ms per plan (%s)\n",
                o->env, ep.success ? "success" : "failure", ep.steps, ep.final_distance, ep.plans,
                ep.plans ? total / ep.plans : 0.0, jepa_planner_name(o->eval.planner.kind));
-        if (ep.refused)
-            printf("the reader: %d readings refused by %s as states (the simulator's values "
-                   "used for those observations)\n", ep.refused, o->env);
+        jepa_cli_plan_print_refused(o->env, ep.refused);
         if (gif && jepa_gif_write(gif_path, gif, nf, 2 * img, img, 8, err, sizeof err) != JEPA_OK) {
             fprintf(stderr, "jepa plan: %s\n", err);
             rc = 1;

@@ -115,6 +115,8 @@ typedef struct jepa_cli_loaded {
 int jepa_cli_plan_open(const char *cmd, const jepa_cli_plan *o, jepa_cli_loaded *l);
 // Free what jepa_cli_plan_open made.
 void jepa_cli_plan_close(jepa_cli_loaded *l);
+// The line plan and eval print when the env refused some of --reader's readings (none: nothing).
+void jepa_cli_plan_print_refused(const char *env, int refused);
 
 // jepa collect: a parsed command line; free options_json with jepa_cli_collect_free (run does)
 typedef struct jepa_cli_collect_opts {

@@ -660,6 +660,85 @@ static void test_state_readout(void) {
     test_loss_falls("lewm_state", LEWM_BASE ", \"w_state\": 1, \"w_pred\": 0, \"w_sigreg\": 0");
 }
 
+// the keypoint encoder (either recipe): its latent's size is checked, w_recon needs it; its
+// latent is the keypoints' x and y, then the normalized proprio; the recon term is the mean
+// squared error of the decoder's drawing of each frame's keypoints against the frame in grey
+// (its channels' mean over 2 x 2 squares: 16 x 16 frames, recon_side 8), computed here; the
+// loss falls with the term alone, in both recipes
+#define KEYPOINTS "\"encoder\": \"keypoints\", \"keypoints\": 7, \"recon_side\": 8"
+static void test_keypoints(void) {
+    char err[256];
+    jepa_wm_config cfg;
+    jepa_model m;
+    jepa_wm_config_defaults(&cfg);
+    CHECK(jepa_wm_config_parse(&cfg, "{" LEWM_BASE ", " KEYPOINTS "}", "test", err, sizeof err) == JEPA_OK);
+    CHECK(jepa_model_create(&m, &cfg, 2, 0, 0, 0, err, sizeof err) == JEPA_ERR_INVALID);
+    CHECK(strstr(err, "'keypoints' 7 = 14, not 'latent' 16") != NULL);
+    cfg.recon_side = 5;
+    cfg.use_proprio = 1; // 14 + 2 proprio values: the latent fits
+    CHECK(jepa_model_create(&m, &cfg, 2, 2, 0, 0, err, sizeof err) == JEPA_ERR_INVALID);
+    CHECK(strstr(err, "'recon_side' 5") != NULL);
+    jepa_wm_config_defaults(&cfg);
+    CHECK(jepa_wm_config_parse(&cfg, "{" LEWM_BASE ", \"w_recon\": 1}", "test", err, sizeof err) == JEPA_OK);
+    CHECK(jepa_model_create(&m, &cfg, 2, 0, 0, 0, err, sizeof err) == JEPA_ERR_INVALID);
+    CHECK(strstr(err, "'w_recon'") != NULL);
+
+    jepa_dataset ds;
+    if (!train_and_load("keypoints", KEYPOINTS ", \"use_proprio\": 1, \"w_recon\": 1, \"seed\": 7",
+                        2, &ds, &m))
+        return;
+    int64_t K = 7, D = m.cfg.latent, P = ds.proprio_dim, S = 8;
+    CHECK(D == 2 * K + P && P == 2);
+    jepa_batch b;
+    sample_batch(&ds, &m, 4, 9, &b);
+    jepa_ctx *ctx = jepa_ctx_create(0);
+    jepa_ctx_set_grad(ctx, 0);
+    float terms[JEPA_WM_MAX_TERMS];
+    const char *names[JEPA_WM_MAX_TERMS];
+    int n = 0;
+    jepa_model_loss(ctx, &m, &b, 0, 0, terms, names, &n);
+    CHECK(n >= 2 && strcmp(names[n - 2], "recon") == 0);
+    int64_t N = b.B * b.T;
+    jepa_tensor *f = jepa_wrap(ctx, b.frames, NULL, 4, (int64_t[]){N, 3, b.H, b.W});
+    jepa_tensor *pr = jepa_wrap(ctx, b.proprio, NULL, 2, (int64_t[]){N, P});
+    jepa_tensor *z = jepa_model_encode(ctx, &m, &m.params, f, pr, 0);
+    const float *shift = jepa_params_tensor(&m.params, m.proprio_shift)->data;
+    const float *scale = jepa_params_tensor(&m.params, m.proprio_scale)->data;
+    jepa_tensor *kp = jepa_new2(ctx, N, 2 * K);
+    for (int64_t i = 0; i < N; i++) {
+        for (int64_t k = 0; k < 2 * K; k++) {
+            kp->data[i * 2 * K + k] = z->data[i * D + k];
+            CHECK(fabsf(z->data[i * D + k]) <= 1.0f);
+        }
+        for (int64_t k = 0; k < P; k++)
+            CHECK_NEAR(z->data[i * D + 2 * K + k], (b.proprio[i * P + k] - shift[k]) * scale[k], 1e-5);
+    }
+    jepa_tensor *drawn = jepa_keypoint_decoder_forward(ctx, &m.params, &m.keypoint_dec, kp);
+    double mse = 0;
+    for (int64_t i = 0; i < N; i++)
+        for (int64_t y = 0; y < S; y++)
+            for (int64_t x = 0; x < S; x++) {
+                double grey = 0;
+                for (int64_t dy = 0; dy < 2; dy++)
+                    for (int64_t dx = 0; dx < 2; dx++)
+                        for (int64_t c = 0; c < 3; c++)
+                            grey += b.frames[((i * 3 + c) * 16 + 2 * y + dy) * 16 + 2 * x + dx] / 12.0;
+                double e = drawn->data[(i * S + y) * S + x] - grey;
+                mse += e * e / (double)(N * S * S);
+            }
+    printf("keypoints: recon term %.6f, here %.6f\n", terms[n - 2], mse);
+    CHECK_NEAR(terms[n - 2], mse, 1e-5 * (1 + mse));
+    CHECK(mse > 0.001);
+    jepa_ctx_free(ctx);
+    jepa_batch_free(&b);
+    jepa_model_free(&m);
+    jepa_dataset_close(&ds);
+    test_loss_falls("lewm_keypoints", LEWM_BASE ", " KEYPOINTS ", \"latent\": 14, \"w_recon\": 1, "
+                    "\"w_pred\": 0, \"w_sigreg\": 0");
+    test_loss_falls("pldm_keypoints", PLDM_BASE ", " KEYPOINTS ", \"latent\": 14, \"w_recon\": 1, "
+                    "\"w_pred\": 0, \"w_var\": 0, \"w_cov\": 0, \"w_idm\": 0");
+}
+
 // after refitting the batch-norm statistics to one batch, inference latents of that batch are its
 // training-mode latents (up to the unbiased variance's n / (n - 1)); before, they were not
 static void test_refit_norms(void) {
@@ -1047,6 +1126,7 @@ int main(void) {
         test_checkpoints();
         test_proprio_normalization();
         test_state_readout();
+        test_keypoints();
         test_refit_norms();
         test_target_frames();
         test_rollout_term();

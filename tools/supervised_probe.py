@@ -9,7 +9,7 @@ cos and sin), on the training episodes, and prints the held-out R^2 of each vari
 this reaches quickly but the world model's probe does not is one the JEPA objective leaves out.
 
     python3 tools/supervised_probe.py --data DIR [--vars NAME,...] [--steps 600] [--every 200]
-                                      [--threads 2] [--autoencode SIDE [--latent 128]]
+                                      [--threads 2] [--autoencode SIDE [--latent 128 | --keypoints K]]
 
 --autoencode SIDE: no labels. The same encoder, its last layer giving a latent of --latent
 values, learns to reconstruct each frame in grey at SIDE x SIDE pixels through an MLP decoder
@@ -17,6 +17,13 @@ values, learns to reconstruct each frame in grey at SIDE x SIDE pixels through a
 held-out R^2 of each variable from the latent (ridge, fitted on 4,000 training frames, scored on
 2,000 held-out ones), and every 2,500 steps a 2-layer MLP probe's too: whether reconstructing
 the pixels, rather than predicting latents, makes the encoder hold a variable.
+
+--keypoints K (with --autoencode): a deep spatial autoencoder instead (Finn et al., 2016): three
+convolutions at half the frame's resolution end in K feature maps, each turned by a spatial
+softmax into the expected (x, y) of its activation, and those 2K coordinates are the latent the
+decoder reconstructs the frame from. A keypoint that settles on a rigid object moves with it, so
+two on one body give its angle linearly (their difference is the body's rotation applied to a
+fixed vector).
 
 DIR is a dataset of `jepa collect` (docs/datasets.md); the frames are memory-mapped.
 """
@@ -68,6 +75,41 @@ def encoder(k, image):
     return nn.Sequential(*layers, nn.Flatten(), nn.Linear(flat, 256), nn.ReLU(), nn.Linear(256, k))
 
 
+class KeypointEncoder(nn.Module):
+    """frames -> K keypoints' expected (x, y) in [-1, 1], by a spatial softmax of K feature maps"""
+
+    def __init__(self, k):
+        super().__init__()
+        self.conv = nn.Sequential(nn.Conv2d(3, 32, 5, 2, 2), nn.ReLU(), nn.Conv2d(32, 32, 3, 1, 1),
+                                  nn.ReLU(), nn.Conv2d(32, k, 3, 1, 1))
+        self.log_temperature = nn.Parameter(torch.zeros(()))
+
+    def forward(self, x):
+        f = self.conv(x)
+        n, k, h, w = f.shape
+        p = torch.softmax(f.flatten(2) / self.log_temperature.exp(), -1).view(n, k, h, w)
+        ys, xs = torch.linspace(-1, 1, h), torch.linspace(-1, 1, w)
+        return torch.cat([(p.sum(2) * xs).sum(-1), (p.sum(3) * ys).sum(-1)], 1)
+
+
+class KeypointDecoder(nn.Module):
+    """K keypoints -> a grey side x side frame: a Gaussian map at each keypoint, then convolutions
+    that draw what lies around the keypoints (their reach, 13 pixels, spans the T)"""
+
+    def __init__(self, k, side):
+        super().__init__()
+        self.k, self.side = k, side
+        self.conv = nn.Sequential(nn.Conv2d(k, 32, 5, 1, 2), nn.ReLU(), nn.Conv2d(32, 32, 5, 1, 2),
+                                  nn.ReLU(), nn.Conv2d(32, 1, 5, 1, 2))
+
+    def forward(self, z):
+        g = torch.linspace(-1, 1, self.side)
+        x, y = z[:, :self.k, None, None], z[:, self.k:, None, None]
+        maps = torch.exp(-((g[None, None, None, :] - x) ** 2 + (g[None, None, :, None] - y) ** 2)
+                         / (2 * 0.1 ** 2))
+        return self.conv(maps).flatten(1)
+
+
 def r2(p, y, cols):
     """each variable's R^2 of predictions p against targets y, over its columns"""
     return [1 - ((p[:, c] - y[:, c]) ** 2).sum() / ((y[:, c] - y[:, c].mean(0)) ** 2).sum()
@@ -103,8 +145,10 @@ def autoencode(a, batch, cols, names, image):
     if image % a.autoencode:
         sys.exit(f"supervised_probe: --autoencode {a.autoencode} does not divide the frames' "
                  f"{image} pixels")
-    net = encoder(a.latent, image)
-    dec = nn.Sequential(nn.Linear(a.latent, 1024), nn.ReLU(), nn.Linear(1024, a.autoencode ** 2))
+    net = KeypointEncoder(a.keypoints) if a.keypoints else encoder(a.latent, image)
+    latent = 2 * a.keypoints if a.keypoints else a.latent
+    dec = KeypointDecoder(a.keypoints, a.autoencode) if a.keypoints else \
+        nn.Sequential(nn.Linear(latent, 1024), nn.ReLU(), nn.Linear(1024, a.autoencode ** 2))
     opt = torch.optim.AdamW(list(net.parameters()) + list(dec.parameters()), 3e-4,
                             weight_decay=0.01)
     xtr, ytr = batch(True, 4000)
@@ -146,7 +190,11 @@ def main():
     ap.add_argument("--autoencode", type=int, metavar="SIDE",
                     help="no labels: reconstruct grey SIDE x SIDE frames, probe the latent")
     ap.add_argument("--latent", type=int, default=128, help="the latent's size with --autoencode")
+    ap.add_argument("--keypoints", type=int, metavar="K",
+                    help="with --autoencode: a latent of K keypoints (x, y) by a spatial softmax")
     a = ap.parse_args()
+    if a.keypoints is not None and (not a.autoencode or a.keypoints < 1):
+        sys.exit("supervised_probe: --keypoints needs --autoencode and at least 1 keypoint")
     torch.manual_seed(a.seed)
     torch.set_num_threads(a.threads)
     frames, states, names, angles = load(a.data)

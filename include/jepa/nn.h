@@ -189,6 +189,42 @@ void jepa_resnet_init(jepa_resnet *r, jepa_params *p, const char *name, int64_t 
 jepa_tensor *jepa_resnet_forward(jepa_ctx *ctx, jepa_params *p, const jepa_resnet *r,
                                  jepa_tensor *x);
 
+
+// ---- keypoints: a deep spatial autoencoder (Finn et al., 2016) ----
+// The encoder: conv 5x5 stride 2 (C -> 32), ReLU, conv 3x3 (32 -> 32), ReLU, conv 3x3 (32 -> K),
+// then each of the K maps through a spatial softmax with a learned temperature to the expected
+// (x, y) of its activation. The decoder draws each keypoint as a Gaussian map on a side x side
+// grid and convolves them into one grey frame: conv 5x5 (K -> 32), ReLU, conv 5x5 (32 -> 32),
+// ReLU, conv 5x5 (32 -> 1), their reach 13 pixels. Coordinates run from -1 at the first pixel's
+// centre to +1 at the last one's. Names "<name>.convs.<i>", "<name>.log_temperature".
+#define JEPA_KEYPOINT_WIDTH 32
+typedef struct jepa_keypoint_encoder {
+    int64_t keypoints;
+    jepa_conv conv[3];
+    int log_temperature; // a scalar parameter: the softmax divides the maps by its exp
+} jepa_keypoint_encoder;
+void jepa_keypoint_encoder_init(jepa_keypoint_encoder *e, jepa_params *p, const char *name,
+                                int64_t channels, int64_t keypoints);
+// x (N, C, H, W), H and W even -> (N, 2K): the K x, then the K y
+jepa_tensor *jepa_keypoint_encoder_forward(jepa_ctx *ctx, jepa_params *p,
+                                           const jepa_keypoint_encoder *e, jepa_tensor *x);
+// maps (N, K, h, w), log_temperature (1) -> (N, 2K): each map's softmax over its h w pixels
+// (divided by exp(log_temperature)), and the expected x, then y, of that distribution
+jepa_tensor *jepa_spatial_softmax(jepa_ctx *ctx, jepa_tensor *maps, jepa_tensor *log_temperature);
+
+typedef struct jepa_keypoint_decoder {
+    int64_t keypoints, side;
+    float sigma; // the Gaussian maps' std in coordinate units
+    jepa_conv conv[3];
+} jepa_keypoint_decoder;
+void jepa_keypoint_decoder_init(jepa_keypoint_decoder *d, jepa_params *p, const char *name,
+                                int64_t keypoints, int64_t side, float sigma);
+// z (N, 2K) (the K x, then the K y) -> (N, K, side, side): exp(-((gx - x)^2 + (gy - y)^2) /
+// (2 sigma^2)) at each grid point (gx, gy)
+jepa_tensor *jepa_gaussian_maps(jepa_ctx *ctx, jepa_tensor *z, int64_t side, float sigma);
+// z (N, 2K) -> the grey frame (N, 1, side, side)
+jepa_tensor *jepa_keypoint_decoder_forward(jepa_ctx *ctx, jepa_params *p,
+                                           const jepa_keypoint_decoder *d, jepa_tensor *z);
 #ifdef __cplusplus
 }
 #endif

@@ -41,6 +41,8 @@ typedef struct jepa_model {
     jepa_conv convs[JEPA_WM_MAX_STAGES];                     // encoder "conv"
     jepa_norm conv_norms[JEPA_WM_MAX_STAGES];
     jepa_linear enc_fc, proprio_fc;
+    jepa_keypoint_encoder keypoint_enc; // encoder "keypoints" (no enc_fc nor proprio_fc)
+    jepa_keypoint_decoder keypoint_dec; // its decoder, when cfg.w_recon > 0
     int proprio_shift, proprio_scale; // buffers: proprio enters as (p - shift) * scale, per value
     // the state read-out (cfg.w_state > 0): a linear map from a latent to the state's features
     // (each value, each angle as its cos and sin), normalized as (f - shift) * scale

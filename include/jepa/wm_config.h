@@ -28,11 +28,13 @@ extern "C" {
     X(INT, freeze_encoder, 0, 0, 1, "train the predictor only, on the latents of a frozen encoder (a new run needs --init)") \
     X(INT, redraw_predictor, 0, 0, 1, "with --init: draw the predictor from the seed instead of taking the checkpoint's (an ensemble member of its own)") \
     /* pldm encoder: a CNN */                                                                      \
-    X(STR, encoder, "conv", "conv|impala", 0, "pldm encoder: strided conv + GroupNorm stages (BM-1) or IMPALA residual stages") \
+    X(STR, encoder, "conv", "conv|impala|keypoints", 0, "encoder: strided conv + GroupNorm stages (BM-1, pldm), IMPALA residual stages (pldm), the ViT (lewm), or keypoints (either recipe: a spatial softmax, the latent their x and y, then the normalized proprio with use_proprio)") \
     X(INT, cnn_stages, 3, 1, JEPA_WM_MAX_STAGES, "CNN stages (each halves the image)")            \
     X(INT, cnn_width, 16, 1, 1024, "channels of the first stage")                                 \
     X(INT, cnn_width_mult, 2, 1, 4, "channel multiplier per stage")                               \
     X(INT, cnn_width_max, 1024, 1, 4096, "the widest stage")                                      \
+    X(INT, keypoints, 16, 1, 1024, "keypoint encoder: its keypoints (the latent is 2 x keypoints, plus the proprio's size with use_proprio)") \
+    X(INT, recon_side, 32, 1, 1024, "keypoint encoder: the side in pixels of the grey frame the decoder draws (divides 'image')") \
     X(STR, predictor, "gru", "gru|mlp", 0, "pldm predictor: GRU cell or residual MLP")             \
     X(INT, predictor_hidden, 256, 1, 8192, "hidden size of the MLP predictor and the IDM head")    \
     /* lewm encoder: ViT */                                                                        \
@@ -53,6 +55,7 @@ extern "C" {
     X(FLOAT, w_idm, 1.0, 0.0, 1e6, "inverse-dynamics weight (pldm)")                              \
     X(FLOAT, w_sigreg, 0.09, 0.0, 1e6, "SIGReg weight lambda (lewm)")                             \
     X(FLOAT, w_rollout, 0.0, 0.0, 1e6, "lewm: weight of the predictor's own rollout from the history over the horizon") \
+    X(FLOAT, w_recon, 0.0, 0.0, 1e6, "keypoint encoder: weight of reconstructing each frame in grey at recon_side pixels from its keypoints (a deep spatial autoencoder; 0: off)") \
     X(FLOAT, w_state, 0.0, 0.0, 1e6, "weight of a linear read-out of the data's states from every latent: the simulator's state supervises the encoder, beyond JEPA's own signal (0: off)") \
     X(INT, state_mask, 0, 0, 2147483647, "the state values the read-out learns, as a bit mask (bit i: value i; 0: every one)") \
     X(INT, state_hidden, 0, 0, 8192, "hidden size of the state read-out (a ReLU layer before its linear map; 0: linear)") \

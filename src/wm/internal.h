@@ -19,6 +19,9 @@ jepa_tensor *jepa_wm_time_step(jepa_ctx *ctx, jepa_tensor *x, int64_t t);
 // (B, ...) -> (B, 1, ...)
 jepa_tensor *jepa_wm_add_time(jepa_ctx *ctx, jepa_tensor *x);
 
+// Whether the encoder is the keypoint encoder (cfg.encoder "keypoints", either recipe).
+int jepa_wm_keypoints(const jepa_model *m);
+
 // Whether a parameter name is the predictor's ("predictor.*"): what a frozen-encoder run
 // trains, what --init may redraw, and what ensemble members may differ in.
 int jepa_wm_is_predictor(const char *name);

@@ -136,6 +136,29 @@ static jepa_tensor *state_loss(jepa_ctx *ctx, jepa_model *m, const jepa_batch *b
     return jepa_mse_loss(ctx, jepa_model_state_readout(ctx, m, flat), want);
 }
 
+// the keypoint decoder's error: each frame's keypoints (the latent's first 2K values) drawn as
+// the frame in grey (the mean of its channels) at recon_side pixels, averaged over squares
+static jepa_tensor *recon_loss(jepa_ctx *ctx, jepa_model *m, const jepa_batch *b, jepa_tensor *z) {
+    int64_t N = b->B * b->T, K2 = 2 * m->cfg.keypoints, S = m->cfg.recon_side, f = b->H / S;
+    JEPA_CHECK_MSG(b->H == m->cfg.image && b->W == m->cfg.image, "the batch's frames are not the model's");
+    jepa_tensor *want = jepa_new4(ctx, N, 1, S, S);
+    float norm = 1.0f / (float)(3 * f * f);
+    for (int64_t i = 0; i < N; i++)
+        for (int64_t y = 0; y < S; y++)
+            for (int64_t x = 0; x < S; x++) {
+                float sum = 0;
+                for (int64_t c = 0; c < 3; c++)
+                    for (int64_t dy = 0; dy < f; dy++)
+                        for (int64_t dx = 0; dx < f; dx++)
+                            sum += b->frames[((i * 3 + c) * b->H + y * f + dy) * b->W + x * f + dx];
+                want->data[(i * S + y) * S + x] = sum * norm;
+            }
+    jepa_tensor *flat = jepa_reshape(ctx, z, 2, (int64_t[]){N, m->cfg.latent});
+    jepa_tensor *kp = jepa_contiguous(ctx, jepa_slice(ctx, flat, 1, 0, K2));
+    return jepa_mse_loss(ctx, jepa_keypoint_decoder_forward(ctx, &m->params, &m->keypoint_dec, kp),
+                         want);
+}
+
 jepa_tensor *jepa_model_loss(jepa_ctx *ctx, jepa_model *m, const jepa_batch *batch, int64_t step,
                              int training, float *terms, const char **names, int *n_terms) {
     jepa_window w = jepa_model_window(m);
@@ -151,6 +174,9 @@ jepa_tensor *jepa_model_loss(jepa_ctx *ctx, jepa_model *m, const jepa_batch *bat
     if (m->cfg.w_state > 0 && !m->cfg.freeze_encoder)
         total = add_term(ctx, total, state_loss(ctx, m, batch, z), m->cfg.w_state, "state", terms,
                          names, n_terms);
+    if (m->cfg.w_recon > 0 && !m->cfg.freeze_encoder)
+        total = add_term(ctx, total, recon_loss(ctx, m, batch, z), m->cfg.w_recon, "recon", terms,
+                         names, n_terms);
     names[*n_terms] = "total";
     terms[(*n_terms)++] = total->data[0];
     return total;
@@ -162,7 +188,7 @@ void jepa_model_refit_norms(jepa_ctx *ctx, jepa_model *m, const jepa_batch *batc
     jepa_norm *bns[2];
     float momentum[2], terms[JEPA_WM_MAX_TERMS];
     int n = 0;
-    if (!m->cfg.freeze_encoder) bns[n++] = &m->projector.bn;
+    if (!m->cfg.freeze_encoder && !jepa_wm_keypoints(m)) bns[n++] = &m->projector.bn;
     if (m->cfg.pred_proj_hidden) bns[n++] = &m->pred_proj.bn;
     if (!n) return;
     const char *names[JEPA_WM_MAX_TERMS];

@@ -20,7 +20,34 @@ static void proprio_init(jepa_model *m, jepa_params *p) {
     jepa_params_set_init(p, m->proprio_shift, JEPA_INIT_CONST, 0.0f);
     m->proprio_scale = jepa_params_add_buffer(p, "encoder.proprio_scale", 1, &P);
     jepa_params_set_init(p, m->proprio_scale, JEPA_INIT_CONST, 1.0f);
-    jepa_linear_init(&m->proprio_fc, p, "encoder.proprio", P, m->cfg.latent, 1);
+    // the keypoint encoder's latent holds the normalized proprio as it is, after the keypoints
+    if (strcmp(m->cfg.encoder, "keypoints") != 0)
+        jepa_linear_init(&m->proprio_fc, p, "encoder.proprio", P, m->cfg.latent, 1);
+}
+
+int jepa_wm_keypoints(const jepa_model *m) {
+    return strcmp(m->cfg.encoder, "keypoints") == 0;
+}
+
+// the keypoint encoder, and its decoder when it reconstructs the frames
+static jepa_status build_keypoints(jepa_model *m, char *err, size_t n) {
+    const jepa_wm_config *c = &m->cfg;
+    int64_t want = 2 * (int64_t)c->keypoints + (c->use_proprio ? m->proprio_dim : 0);
+    if (c->latent != want)
+        return jepa_fail(err, n, JEPA_ERR_INVALID,
+                         "config: the keypoint encoder's latent is 2 x 'keypoints' %d%s = %lld, "
+                         "not 'latent' %d", c->keypoints,
+                         c->use_proprio ? " + the proprio's values" : "", (long long)want,
+                         c->latent);
+    if (c->image % 2 || c->image % c->recon_side)
+        return jepa_fail(err, n, JEPA_ERR_INVALID,
+                         "config: 'recon_side' %d must divide 'image' %d, which must be even",
+                         c->recon_side, c->image);
+    jepa_keypoint_encoder_init(&m->keypoint_enc, &m->params, "encoder.keypoints", 3, c->keypoints);
+    if (c->w_recon > 0)
+        jepa_keypoint_decoder_init(&m->keypoint_dec, &m->params, "decoder", c->keypoints,
+                                   c->recon_side, 0.1f);
+    return JEPA_OK;
 }
 
 // the state read-out: its target normalization buffers and a linear map from the latent
@@ -146,8 +173,26 @@ void jepa_model_fit_data(jepa_model *m, const jepa_dataset *ds, const int64_t *e
     }
 }
 
+// pldm's predictor and inverse-dynamics head
+static jepa_status build_predictor(jepa_model *m) {
+    const jepa_wm_config *c = &m->cfg;
+    jepa_params *p = &m->params;
+    int64_t D = c->latent, A = m->step_action_dim, Hd = c->predictor_hidden;
+    if (strcmp(c->predictor, "gru") == 0) jepa_gru_init(&m->gru, p, "predictor.gru", A, D);
+    else jepa_mlp_init(&m->pred_mlp, p, "predictor.mlp", 3, (int64_t[]){D + A, Hd, Hd, D}, JEPA_ACT_RELU, 0);
+    jepa_mlp_init(&m->idm, p, "idm", 2, (int64_t[]){2 * D, Hd, A}, JEPA_ACT_RELU, 0);
+    return JEPA_OK;
+}
+
 static jepa_status build_pldm(jepa_model *m, char *err, size_t n) {
     const jepa_wm_config *c = &m->cfg;
+    jepa_params *p = &m->params;
+    if (jepa_wm_keypoints(m)) {
+        jepa_status st = build_keypoints(m, err, n);
+        if (st != JEPA_OK) return st;
+        proprio_init(m, p);
+        return build_predictor(m);
+    }
     int64_t size = c->image, channels[JEPA_WM_MAX_STAGES], width = c->cnn_width;
     for (int s = 0; s < c->cnn_stages; s++) {
         if (size % 2) return jepa_fail(err, n, JEPA_ERR_INVALID,
@@ -156,7 +201,6 @@ static jepa_status build_pldm(jepa_model *m, char *err, size_t n) {
         channels[s] = width < c->cnn_width_max ? width : c->cnn_width_max;
         width *= c->cnn_width_mult;
     }
-    jepa_params *p = &m->params;
     if (strcmp(c->encoder, "impala") == 0) {
         jepa_resnet_init(&m->cnn, p, "encoder", 3, c->image, c->cnn_stages, channels);
     } else {
@@ -174,11 +218,7 @@ static jepa_status build_pldm(jepa_model *m, char *err, size_t n) {
     jepa_linear_init(&m->enc_fc, p, "encoder.fc", channels[c->cnn_stages - 1] * size * size,
                      c->latent, 1);
     proprio_init(m, p);
-    int64_t D = c->latent, A = m->step_action_dim, Hd = c->predictor_hidden;
-    if (strcmp(c->predictor, "gru") == 0) jepa_gru_init(&m->gru, p, "predictor.gru", A, D);
-    else jepa_mlp_init(&m->pred_mlp, p, "predictor.mlp", 3, (int64_t[]){D + A, Hd, Hd, D}, JEPA_ACT_RELU, 0);
-    jepa_mlp_init(&m->idm, p, "idm", 2, (int64_t[]){2 * D, Hd, A}, JEPA_ACT_RELU, 0);
-    return JEPA_OK;
+    return build_predictor(m);
 }
 
 static jepa_status build_lewm(jepa_model *m, char *err, size_t n) {
@@ -197,13 +237,18 @@ static jepa_status build_lewm(jepa_model *m, char *err, size_t n) {
     jepa_params *p = &m->params;
     int64_t E = c->vit_dim, D = c->latent;
     char name[64];
-    jepa_patch_embed_init(&m->patch, p, "encoder", 3, c->image, c->patch, E);
-    for (int i = 0; i < c->vit_depth; i++) {
-        snprintf(name, sizeof name, "encoder.blocks.%d", i);
-        jepa_block_init(&m->enc_blocks[i], p, name, E, c->vit_heads, E * c->mlp_ratio, 0);
+    if (jepa_wm_keypoints(m)) {
+        jepa_status st = build_keypoints(m, err, n);
+        if (st != JEPA_OK) return st;
+    } else {
+        jepa_patch_embed_init(&m->patch, p, "encoder", 3, c->image, c->patch, E);
+        for (int i = 0; i < c->vit_depth; i++) {
+            snprintf(name, sizeof name, "encoder.blocks.%d", i);
+            jepa_block_init(&m->enc_blocks[i], p, name, E, c->vit_heads, E * c->mlp_ratio, 0);
+        }
+        jepa_layer_norm_init(&m->enc_norm, p, "encoder.norm", E, 1);
+        jepa_projector_init(&m->projector, p, "projector", E, c->projector_hidden, D);
     }
-    jepa_layer_norm_init(&m->enc_norm, p, "encoder.norm", E, 1);
-    jepa_projector_init(&m->projector, p, "projector", E, c->projector_hidden, D);
     proprio_init(m, p);
     jepa_linear_init(&m->action_embed, p, "predictor.action_embed", m->step_action_dim, D, 1);
     m->pred_pos = jepa_params_add(p, "predictor.pos_embed", 3,
@@ -256,6 +301,8 @@ jepa_status jepa_model_create(jepa_model *m, const jepa_wm_config *cfg, int acti
                 m->state_features += state_angles >> i & 1 ? 2 : 1; // an angle's cos and sin
         }
     }
+    if (cfg->w_recon > 0 && !jepa_wm_keypoints(m))
+        return jepa_fail(err, n, JEPA_ERR_INVALID, "config: 'w_recon' needs the \"keypoints\" encoder");
     jepa_params_init(&m->params);
     jepa_status st = m->recipe == JEPA_RECIPE_LEWM ? build_lewm(m, err, n) : build_pldm(m, err, n);
     if (st == JEPA_OK) state_init(m, &m->params);
@@ -325,10 +372,25 @@ jepa_window jepa_model_window(const jepa_model *m) {
     return w;
 }
 
+// (proprio - shift) * scale, by the buffers of p
+static jepa_tensor *proprio_norm(jepa_ctx *ctx, jepa_model *m, jepa_params *p,
+                                            jepa_tensor *proprio) {
+    return jepa_mul(ctx, jepa_sub(ctx, proprio, jepa_params_tensor(p, m->proprio_shift)),
+                    jepa_params_tensor(p, m->proprio_scale));
+}
+
 jepa_tensor *jepa_model_encode(jepa_ctx *ctx, jepa_model *m, jepa_params *p, jepa_tensor *frames,
                                jepa_tensor *proprio, int training) {
     int64_t N = frames->shape[0];
     jepa_tensor *z;
+    if (jepa_wm_keypoints(m)) {
+        z = jepa_keypoint_encoder_forward(ctx, p, &m->keypoint_enc, frames);
+        if (!m->cfg.use_proprio) return z;
+        // the normalized proprio after the keypoints (the mean's, 0, when none is given)
+        jepa_tensor *parts[2] = {z, proprio ? proprio_norm(ctx, m, p, proprio)
+                                            : jepa_zeros(ctx, 2, (int64_t[]){N, m->proprio_dim})};
+        return jepa_concat(ctx, 2, parts, 1);
+    }
     if (m->recipe == JEPA_RECIPE_PLDM) {
         jepa_tensor *f = frames;
         if (strcmp(m->cfg.encoder, "impala") == 0) f = jepa_resnet_forward(ctx, p, &m->cnn, frames);
@@ -351,11 +413,9 @@ jepa_tensor *jepa_model_encode(jepa_ctx *ctx, jepa_model *m, jepa_params *p, jep
         jepa_tensor *cls = jepa_reshape(ctx, jepa_slice(ctx, t, 1, 0, 1), 2, (int64_t[]){N, m->cfg.vit_dim});
         z = jepa_projector_forward(ctx, p, &m->projector, cls, training);
     }
-    if (m->cfg.use_proprio && proprio) {
-        jepa_tensor *pn = jepa_mul(ctx, jepa_sub(ctx, proprio, jepa_params_tensor(p, m->proprio_shift)),
-                                   jepa_params_tensor(p, m->proprio_scale));
-        z = jepa_add(ctx, z, jepa_linear_forward(ctx, p, &m->proprio_fc, pn));
-    }
+    if (m->cfg.use_proprio && proprio)
+        z = jepa_add(ctx, z, jepa_linear_forward(ctx, p, &m->proprio_fc,
+                                                 proprio_norm(ctx, m, p, proprio)));
     return z;
 }
 

@@ -172,7 +172,7 @@ static void test_encode(void) {
     CHECK(jepa_model_create(&m, &cfg, 2, 2, 0, 0, err, sizeof err) == JEPA_OK);
     int64_t eps[2] = {3, 1}, n = 0, T1 = 6, D = 8;
     float *lat = NULL, *states = NULL;
-    CHECK(jepa_probe_encode(&m, &ds, eps, 2, 1000, &lat, &states, &n, err, sizeof err) == JEPA_OK);
+    CHECK(jepa_probe_encode(&m, &ds, eps, 2, 1000, &lat, &states, &n, NULL, err, sizeof err) == JEPA_OK);
     CHECK(n == 2 * T1);
     jepa_window one = {.frames = 1, .frameskip = 1};
     jepa_batch b;
@@ -198,7 +198,7 @@ static void test_encode(void) {
     free(states);
     // max_frames 3 of 12 frames: numbers 0, 4 and 8, spread over both episodes (t 0 and 4 of
     // episode 3, t 2 of episode 1), with their states
-    CHECK(jepa_probe_encode(&m, &ds, eps, 2, 3, &lat, &states, &n, err, sizeof err) == JEPA_OK);
+    CHECK(jepa_probe_encode(&m, &ds, eps, 2, 3, &lat, &states, &n, NULL, err, sizeof err) == JEPA_OK);
     CHECK(n == 3);
     const int64_t pick[3][2] = {{3, 0}, {3, 4}, {1, 2}};
     for (int i = 0; i < 3 && states; i++) {
@@ -209,14 +209,14 @@ static void test_encode(void) {
     free(states);
     // no episodes: an error, not a read past the list
     lat = states = NULL;
-    CHECK(jepa_probe_encode(&m, &ds, eps, 0, 1000, &lat, &states, &n, err, sizeof err) ==
+    CHECK(jepa_probe_encode(&m, &ds, eps, 0, 1000, &lat, &states, &n, NULL, err, sizeof err) ==
           JEPA_ERR_INVALID);
     CHECK(lat == NULL && states == NULL);
     // frames of another size than the model's: both sizes named
     jepa_model big;
     CHECK(jepa_wm_config_parse(&cfg, "{\"image\": 32}", "test", err, sizeof err) == JEPA_OK);
     CHECK(jepa_model_create(&big, &cfg, 2, 2, 0, 0, err, sizeof err) == JEPA_OK);
-    CHECK(jepa_probe_encode(&big, &ds, eps, 2, 1000, &lat, &states, &n, err, sizeof err) ==
+    CHECK(jepa_probe_encode(&big, &ds, eps, 2, 1000, &lat, &states, &n, NULL, err, sizeof err) ==
           JEPA_ERR_SHAPE);
     CHECK(strstr(err, "16x16") != NULL && strstr(err, "32") != NULL && lat == NULL);
     jepa_model_free(&big);
@@ -232,8 +232,8 @@ static void test_encode(void) {
     float *xtr = NULL, *ytr = NULL, *xte = NULL, *yte = NULL;
     int64_t ntr = 0, nte = 0;
     CHECK(jepa_probe_run(&m, &ds, train, 3, test, 1, 12, r2f, NULL, err, sizeof err) == JEPA_OK);
-    CHECK(jepa_probe_encode(&m, &ds, train, 3, 12, &xtr, &ytr, &ntr, err, sizeof err) == JEPA_OK);
-    CHECK(jepa_probe_encode(&m, &ds, test, 1, 6, &xte, &yte, &nte, err, sizeof err) == JEPA_OK);
+    CHECK(jepa_probe_encode(&m, &ds, train, 3, 12, &xtr, &ytr, &ntr, NULL, err, sizeof err) == JEPA_OK);
+    CHECK(jepa_probe_encode(&m, &ds, test, 1, 6, &xte, &yte, &nte, NULL, err, sizeof err) == JEPA_OK);
     CHECK(ntr == 12 && nte == 6);
     CHECK(jepa_probe_r2(xtr, ytr, ntr, xte, yte, nte, (int)D, 4, ds.angle_states, 1e-3 * 12.0,
                         r2h) == JEPA_OK);

@@ -661,8 +661,9 @@ static void test_state_readout(void) {
 }
 
 // the keypoint encoder (either recipe): its latent's size is checked, w_recon needs it; its
-// latent is the keypoints' x and y, then the normalized proprio; the recon term is the mean
-// squared error of the decoder's drawing of each frame's keypoints against the frame in grey
+// latent is the keypoints' x and y (times keypoint_scale), then the normalized proprio; the recon
+// term is the mean squared error of the decoder's drawing of each frame's keypoints (unscaled)
+// against the frame in grey
 // (its channels' mean over 2 x 2 squares: 16 x 16 frames, recon_side 8), computed here; the
 // loss falls with the term alone, in both recipes
 #define KEYPOINTS "\"encoder\": \"keypoints\", \"keypoints\": 7, \"recon_side\": 8"
@@ -684,8 +685,8 @@ static void test_keypoints(void) {
     CHECK(strstr(err, "'w_recon'") != NULL);
 
     jepa_dataset ds;
-    if (!train_and_load("keypoints", KEYPOINTS ", \"use_proprio\": 1, \"w_recon\": 1, \"seed\": 7",
-                        2, &ds, &m))
+    if (!train_and_load("keypoints", KEYPOINTS ", \"use_proprio\": 1, \"w_recon\": 1, "
+                        "\"keypoint_scale\": 2, \"seed\": 7", 2, &ds, &m))
         return;
     int64_t K = 7, D = m.cfg.latent, P = ds.proprio_dim, S = 8;
     CHECK(D == 2 * K + P && P == 2);
@@ -707,8 +708,8 @@ static void test_keypoints(void) {
     jepa_tensor *kp = jepa_new2(ctx, N, 2 * K);
     for (int64_t i = 0; i < N; i++) {
         for (int64_t k = 0; k < 2 * K; k++) {
-            kp->data[i * 2 * K + k] = z->data[i * D + k];
-            CHECK(fabsf(z->data[i * D + k]) <= 1.0f);
+            kp->data[i * 2 * K + k] = z->data[i * D + k] / 2; // keypoint_scale 2
+            CHECK(fabsf(z->data[i * D + k]) <= 2.0f);
         }
         for (int64_t k = 0; k < P; k++)
             CHECK_NEAR(z->data[i * D + 2 * K + k], (b.proprio[i * P + k] - shift[k]) * scale[k], 1e-5);

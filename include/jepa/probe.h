@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "jepa/dataset.h"
+#include "jepa/progress.h"
 #include "jepa/status.h"
 
 #ifdef __cplusplus
@@ -34,9 +35,11 @@ jepa_status jepa_probe_r2(const float *Xtr, const float *Ytr, int64_t Ntr, const
 // concatenated episodes; a max_frames below 1 counts as 1), with the model's online encoder;
 // latents (n, D) and the states (n, S) are malloc'd for the caller. An empty list fails with
 // JEPA_ERR_INVALID, frames (or proprio) of another size than the model's with JEPA_ERR_SHAPE.
+// bar: NULL, or a progress bar over the frames, begun here and ended when they are encoded.
 jepa_status jepa_probe_encode(struct jepa_model *m, const jepa_dataset *ds, const int64_t *episodes,
                               int64_t n_episodes, int64_t max_frames, float **latents,
-                              float **states, int64_t *n, char *err, size_t err_size);
+                              float **states, int64_t *n, jepa_progress *bar, char *err,
+                              size_t err_size);
 
 // The frames a probe encodes by default: at most this many of the training episodes' for the fit
 // (the trainer's probe at each validation), and half as many of the held-out episodes'.

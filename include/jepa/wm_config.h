@@ -34,6 +34,7 @@ extern "C" {
     X(INT, cnn_width_mult, 2, 1, 4, "channel multiplier per stage")                               \
     X(INT, cnn_width_max, 1024, 1, 4096, "the widest stage")                                      \
     X(INT, keypoints, 16, 1, 1024, "keypoint encoder: its keypoints (the latent is 2 x keypoints, plus the proprio's size with use_proprio)") \
+    X(FLOAT, keypoint_scale, 1.0, 1e-3, 1e3, "keypoint encoder: the keypoints' coordinates enter the latent multiplied by this, which weighs them against the normalized proprio in planning's distance (the decoder reads them unscaled)") \
     X(INT, recon_side, 32, 1, 1024, "keypoint encoder: the side in pixels of the grey frame the decoder draws (divides 'image')") \
     X(STR, predictor, "gru", "gru|mlp", 0, "pldm predictor: GRU cell or residual MLP")             \
     X(INT, predictor_hidden, 256, 1, 8192, "hidden size of the MLP predictor and the IDM head")    \

@@ -136,8 +136,9 @@ static jepa_tensor *state_loss(jepa_ctx *ctx, jepa_model *m, const jepa_batch *b
     return jepa_mse_loss(ctx, jepa_model_state_readout(ctx, m, flat), want);
 }
 
-// the keypoint decoder's error: each frame's keypoints (the latent's first 2K values) drawn as
-// the frame in grey (the mean of its channels) at recon_side pixels, averaged over squares
+// the keypoint decoder's error: each frame's keypoints (the latent's first 2K values, unscaled)
+// drawn as the frame in grey (the mean of its channels) at recon_side pixels, averaged over
+// squares
 static jepa_tensor *recon_loss(jepa_ctx *ctx, jepa_model *m, const jepa_batch *b, jepa_tensor *z) {
     int64_t N = b->B * b->T, K2 = 2 * m->cfg.keypoints, S = m->cfg.recon_side, f = b->H / S;
     JEPA_CHECK_MSG(b->H == m->cfg.image && b->W == m->cfg.image, "the batch's frames are not the model's");
@@ -154,7 +155,7 @@ static jepa_tensor *recon_loss(jepa_ctx *ctx, jepa_model *m, const jepa_batch *b
                 want->data[(i * S + y) * S + x] = sum * norm;
             }
     jepa_tensor *flat = jepa_reshape(ctx, z, 2, (int64_t[]){N, m->cfg.latent});
-    jepa_tensor *kp = jepa_contiguous(ctx, jepa_slice(ctx, flat, 1, 0, K2));
+    jepa_tensor *kp = jepa_scale(ctx, jepa_slice(ctx, flat, 1, 0, K2), (float)(1.0 / m->cfg.keypoint_scale));
     return jepa_mse_loss(ctx, jepa_keypoint_decoder_forward(ctx, &m->params, &m->keypoint_dec, kp),
                          want);
 }

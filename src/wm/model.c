@@ -385,6 +385,7 @@ jepa_tensor *jepa_model_encode(jepa_ctx *ctx, jepa_model *m, jepa_params *p, jep
     jepa_tensor *z;
     if (jepa_wm_keypoints(m)) {
         z = jepa_keypoint_encoder_forward(ctx, p, &m->keypoint_enc, frames);
+        if (m->cfg.keypoint_scale != 1.0) z = jepa_scale(ctx, z, (float)m->cfg.keypoint_scale);
         if (!m->cfg.use_proprio) return z;
         // the normalized proprio after the keypoints (the mean's, 0, when none is given)
         jepa_tensor *parts[2] = {z, proprio ? proprio_norm(ctx, m, p, proprio)

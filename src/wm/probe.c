@@ -101,7 +101,8 @@ jepa_status jepa_ridge_r2(const float *Xtr, const float *Ytr, int64_t Ntr, const
 
 jepa_status jepa_probe_encode(jepa_model *m, const jepa_dataset *ds, const int64_t *episodes,
                               int64_t n_episodes, int64_t max_frames, float **latents,
-                              float **states, int64_t *n, char *err, size_t err_size) {
+                              float **states, int64_t *n, jepa_progress *bar, char *err,
+                              size_t err_size) {
     int64_t T1 = ds->steps + 1, D = m->cfg.latent, S = ds->state_dim;
     *latents = *states = NULL;
     *n = 0;
@@ -132,6 +133,7 @@ jepa_status jepa_probe_encode(jepa_model *m, const jepa_dataset *ds, const int64
         return jepa_fail(err, err_size, JEPA_ERR_NOMEM, "probe: out of memory");
     }
     jepa_ctx_set_grad(ctx, 0);
+    if (bar) jepa_progress_begin(bar, "encode", *n);
     // T1 frames per batch
     for (int64_t i0 = 0; i0 < *n; i0 += T1) {
         int64_t k = *n - i0 < T1 ? *n - i0 : T1;
@@ -145,7 +147,9 @@ jepa_status jepa_probe_encode(jepa_model *m, const jepa_dataset *ds, const int64
         jepa_tensor *z = jepa_model_encode(ctx, m, &m->params, frames, proprio, 0);
         jepa_tensor_gather(*latents + i0 * D, z);
         memcpy(*states + i0 * S, b.states, sizeof(float) * (size_t)(k * S));
+        if (bar) jepa_progress_update(bar, i0 + k, NULL);
     }
+    if (bar) jepa_progress_end(bar, NULL);
     jepa_batch_free(&b);
     jepa_ctx_free(ctx);
     return JEPA_OK;
@@ -198,9 +202,9 @@ jepa_status jepa_probe_run(jepa_model *m, const jepa_dataset *ds, const int64_t 
     float *xtr = NULL, *ytr = NULL, *xte = NULL, *yte = NULL;
     int64_t ntr = 0, nte = 0;
     jepa_status st =
-        jepa_probe_encode(m, ds, train, n_train, frames, &xtr, &ytr, &ntr, err, err_size);
+        jepa_probe_encode(m, ds, train, n_train, frames, &xtr, &ytr, &ntr, NULL, err, err_size);
     if (st == JEPA_OK)
-        st = jepa_probe_encode(m, ds, test, n_test, frames / 2, &xte, &yte, &nte, err, err_size);
+        st = jepa_probe_encode(m, ds, test, n_test, frames / 2, &xte, &yte, &nte, NULL, err, err_size);
     if (st == JEPA_OK) {
         st = jepa_probe_r2(xtr, ytr, ntr, xte, yte, nte, m->cfg.latent, (int)ds->state_dim,
                            ds->angle_states, 1e-3 * (double)ntr, r2);
@@ -230,7 +234,7 @@ jepa_status jepa_probe_readout(jepa_model *m, const jepa_dataset *ds, const int6
                                              : "probe: the data's states are not the read-out's");
     float *x = NULL, *y = NULL, got[READOUT_ROWS * JEPA_WM_MAX_STATE];
     int64_t n = 0;
-    jepa_status st = jepa_probe_encode(m, ds, episodes, n_episodes, frames, &x, &y, &n, err,
+    jepa_status st = jepa_probe_encode(m, ds, episodes, n_episodes, frames, &x, &y, &n, NULL, err,
                                        err_size);
     jepa_ctx *ctx = st == JEPA_OK ? jepa_ctx_create(0) : NULL;
     if (st == JEPA_OK && !ctx) st = jepa_fail(err, err_size, JEPA_ERR_NOMEM, "probe: out of memory");
@@ -288,7 +292,7 @@ jepa_status jepa_probe_rollout(jepa_model *m, const jepa_dataset *ds, const int6
     float *xtr = NULL, *ytr = NULL, *pred = NULL, *truth = NULL, *states = NULL;
     int64_t ntr = 0, starts = ds->steps - span + 1, N = windows;
     jepa_status st =
-        jepa_probe_encode(m, ds, train, n_train, fit_frames, &xtr, &ytr, &ntr, err, err_size);
+        jepa_probe_encode(m, ds, train, n_train, fit_frames, &xtr, &ytr, &ntr, NULL, err, err_size);
     if (st != JEPA_OK) return st;
     // the windows: N spread evenly over every (episode, start) of the held-out episodes
     if (N > n_test * starts) N = n_test * starts;

@@ -159,7 +159,9 @@ static jepa_status build_cache(run *r, char *err, size_t n) {
     if (r->o->rank == 0)
         JEPA_INFO("freeze_encoder: encoding the %lld frames of %s", (long long)(N * (r->data.steps + 1)),
                   r->o->data_dir);
-    jepa_status st = jepa_probe_encode(m, &r->data, all, N, INT64_MAX, &r->cache, &states, &frames, err, n);
+    jepa_progress bar;
+    jepa_status st = jepa_probe_encode(m, &r->data, all, N, INT64_MAX, &r->cache, &states, &frames,
+                                       r->o->progress && r->o->rank == 0 ? &bar : NULL, err, n);
     free(all);
     free(states);
     return st;

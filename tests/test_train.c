@@ -600,6 +600,16 @@ static void encode_batch(jepa_model *m, const jepa_batch *b, int training, float
     jepa_ctx_free(ctx);
 }
 
+// the loss of a batch in inference mode: its last term before the total, which must be `name`
+static float last_term(jepa_ctx *ctx, jepa_model *m, const jepa_batch *b, const char *name) {
+    float terms[JEPA_WM_MAX_TERMS];
+    const char *names[JEPA_WM_MAX_TERMS];
+    int n = 0;
+    jepa_model_loss(ctx, m, b, 0, 0, terms, names, &n);
+    CHECK(n >= 2 && strcmp(names[n - 2], name) == 0);
+    return n >= 2 ? terms[n - 2] : NAN;
+}
+
 // the state read-out (w_state): a model needs the data's states for it; the features (an angle as
 // its cos and sin); trained, its normalization is the training episodes' and its term is the mean
 // squared error of a read-out computed here; the checkpoint keeps it; training lowers the term
@@ -628,11 +638,7 @@ static void test_state_readout(void) {
     sample_batch(&ds, &m, 8, 5, &b);
     jepa_ctx *ctx = jepa_ctx_create(0);
     jepa_ctx_set_grad(ctx, 0);
-    float terms[JEPA_WM_MAX_TERMS];
-    const char *names[JEPA_WM_MAX_TERMS];
-    int n = 0;
-    jepa_model_loss(ctx, &m, &b, 0, 0, terms, names, &n);
-    CHECK(n >= 2 && strcmp(names[n - 2], "state") == 0);
+    float term = last_term(ctx, &m, &b, "state");
     int64_t N = b.B * b.T;
     float *z = malloc(sizeof(float) * (size_t)(N * D));
     encode_batch(&m, &b, 0, z);
@@ -648,8 +654,8 @@ static void test_state_readout(void) {
             double e = read - ((double)b.states[i * S + k] - shift[k]) * scale[k];
             mse += e * e / (double)(N * F);
         }
-    printf("state read-out: term %.6f, here %.6f\n", terms[n - 2], mse);
-    CHECK_NEAR(terms[n - 2], mse, 1e-5 * (1 + mse));
+    printf("state read-out: term %.6f, here %.6f\n", term, mse);
+    CHECK_NEAR(term, mse, 1e-5 * (1 + mse));
     CHECK(mse > 0.01);
     free(z);
     jepa_ctx_free(ctx);
@@ -694,11 +700,7 @@ static void test_keypoints(void) {
     sample_batch(&ds, &m, 4, 9, &b);
     jepa_ctx *ctx = jepa_ctx_create(0);
     jepa_ctx_set_grad(ctx, 0);
-    float terms[JEPA_WM_MAX_TERMS];
-    const char *names[JEPA_WM_MAX_TERMS];
-    int n = 0;
-    jepa_model_loss(ctx, &m, &b, 0, 0, terms, names, &n);
-    CHECK(n >= 2 && strcmp(names[n - 2], "recon") == 0);
+    float term = last_term(ctx, &m, &b, "recon");
     int64_t N = b.B * b.T;
     jepa_tensor *f = jepa_wrap(ctx, b.frames, NULL, 4, (int64_t[]){N, 3, b.H, b.W});
     jepa_tensor *pr = jepa_wrap(ctx, b.proprio, NULL, 2, (int64_t[]){N, P});
@@ -727,8 +729,8 @@ static void test_keypoints(void) {
                 double e = drawn->data[(i * S + y) * S + x] - grey;
                 mse += e * e / (double)(N * S * S);
             }
-    printf("keypoints: recon term %.6f, here %.6f\n", terms[n - 2], mse);
-    CHECK_NEAR(terms[n - 2], mse, 1e-5 * (1 + mse));
+    printf("keypoints: recon term %.6f, here %.6f\n", term, mse);
+    CHECK_NEAR(term, mse, 1e-5 * (1 + mse));
     CHECK(mse > 0.001);
     jepa_ctx_free(ctx);
     jepa_batch_free(&b);

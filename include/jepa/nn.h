@@ -189,7 +189,6 @@ void jepa_resnet_init(jepa_resnet *r, jepa_params *p, const char *name, int64_t 
 jepa_tensor *jepa_resnet_forward(jepa_ctx *ctx, jepa_params *p, const jepa_resnet *r,
                                  jepa_tensor *x);
 
-
 // ---- keypoints: a deep spatial autoencoder (Finn et al., 2016) ----
 // The encoder: conv 5x5 stride 2 (C -> 32), ReLU, conv 3x3 (32 -> 32), ReLU, conv 3x3 (32 -> K),
 // then each of the K maps through a spatial softmax with a learned temperature to the expected

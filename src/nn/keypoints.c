@@ -89,10 +89,9 @@ static jepa_tensor *profile(jepa_ctx *ctx, jepa_tensor *c, int64_t side, float s
 jepa_tensor *jepa_gaussian_maps(jepa_ctx *ctx, jepa_tensor *z, int64_t side, float sigma) {
     JEPA_CHECK_MSG(z->ndim == 2 && z->shape[1] % 2 == 0, "gaussian maps: z is (N, 2K)");
     int64_t N = z->shape[0], K = z->shape[1] / 2;
-    jepa_tensor *x = jepa_reshape(ctx, jepa_contiguous(ctx, jepa_slice(ctx, z, 1, 0, K)), 4,
-                                  (int64_t[]){N, K, 1, 1});
-    jepa_tensor *y = jepa_reshape(ctx, jepa_contiguous(ctx, jepa_slice(ctx, z, 1, K, 2 * K)), 4,
-                                  (int64_t[]){N, K, 1, 1});
+    // reshape copies the strided slices
+    jepa_tensor *x = jepa_reshape(ctx, jepa_slice(ctx, z, 1, 0, K), 4, (int64_t[]){N, K, 1, 1});
+    jepa_tensor *y = jepa_reshape(ctx, jepa_slice(ctx, z, 1, K, 2 * K), 4, (int64_t[]){N, K, 1, 1});
     // the Gaussian is separable: a column profile in y times a row profile in x
     return jepa_mul(ctx, profile(ctx, y, side, sigma, 2), profile(ctx, x, side, sigma, 3));
 }

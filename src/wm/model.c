@@ -12,6 +12,10 @@
 #include "jepa/wm.h"
 #include "wm/internal.h"
 
+int jepa_wm_keypoints(const jepa_model *m) {
+    return strcmp(m->cfg.encoder, "keypoints") == 0;
+}
+
 // the proprio input: its normalization buffers and a linear map into the latent
 static void proprio_init(jepa_model *m, jepa_params *p) {
     if (!m->cfg.use_proprio) return;
@@ -21,12 +25,8 @@ static void proprio_init(jepa_model *m, jepa_params *p) {
     m->proprio_scale = jepa_params_add_buffer(p, "encoder.proprio_scale", 1, &P);
     jepa_params_set_init(p, m->proprio_scale, JEPA_INIT_CONST, 1.0f);
     // the keypoint encoder's latent holds the normalized proprio as it is, after the keypoints
-    if (strcmp(m->cfg.encoder, "keypoints") != 0)
+    if (!jepa_wm_keypoints(m))
         jepa_linear_init(&m->proprio_fc, p, "encoder.proprio", P, m->cfg.latent, 1);
-}
-
-int jepa_wm_keypoints(const jepa_model *m) {
-    return strcmp(m->cfg.encoder, "keypoints") == 0;
 }
 
 // the keypoint encoder, and its decoder when it reconstructs the frames
@@ -174,14 +174,13 @@ void jepa_model_fit_data(jepa_model *m, const jepa_dataset *ds, const int64_t *e
 }
 
 // pldm's predictor and inverse-dynamics head
-static jepa_status build_predictor(jepa_model *m) {
+static void build_predictor(jepa_model *m) {
     const jepa_wm_config *c = &m->cfg;
     jepa_params *p = &m->params;
     int64_t D = c->latent, A = m->step_action_dim, Hd = c->predictor_hidden;
     if (strcmp(c->predictor, "gru") == 0) jepa_gru_init(&m->gru, p, "predictor.gru", A, D);
     else jepa_mlp_init(&m->pred_mlp, p, "predictor.mlp", 3, (int64_t[]){D + A, Hd, Hd, D}, JEPA_ACT_RELU, 0);
     jepa_mlp_init(&m->idm, p, "idm", 2, (int64_t[]){2 * D, Hd, A}, JEPA_ACT_RELU, 0);
-    return JEPA_OK;
 }
 
 static jepa_status build_pldm(jepa_model *m, char *err, size_t n) {
@@ -191,7 +190,8 @@ static jepa_status build_pldm(jepa_model *m, char *err, size_t n) {
         jepa_status st = build_keypoints(m, err, n);
         if (st != JEPA_OK) return st;
         proprio_init(m, p);
-        return build_predictor(m);
+        build_predictor(m);
+        return JEPA_OK;
     }
     int64_t size = c->image, channels[JEPA_WM_MAX_STAGES], width = c->cnn_width;
     for (int s = 0; s < c->cnn_stages; s++) {
@@ -218,7 +218,8 @@ static jepa_status build_pldm(jepa_model *m, char *err, size_t n) {
     jepa_linear_init(&m->enc_fc, p, "encoder.fc", channels[c->cnn_stages - 1] * size * size,
                      c->latent, 1);
     proprio_init(m, p);
-    return build_predictor(m);
+    build_predictor(m);
+    return JEPA_OK;
 }
 
 static jepa_status build_lewm(jepa_model *m, char *err, size_t n) {
@@ -374,7 +375,7 @@ jepa_window jepa_model_window(const jepa_model *m) {
 
 // (proprio - shift) * scale, by the buffers of p
 static jepa_tensor *proprio_norm(jepa_ctx *ctx, jepa_model *m, jepa_params *p,
-                                            jepa_tensor *proprio) {
+                                 jepa_tensor *proprio) {
     return jepa_mul(ctx, jepa_sub(ctx, proprio, jepa_params_tensor(p, m->proprio_shift)),
                     jepa_params_tensor(p, m->proprio_scale));
 }

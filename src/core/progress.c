@@ -19,19 +19,24 @@ static void format_duration(char *out, size_t n, double seconds) {
     else snprintf(out, n, "%dm%02ds", s / 60, s % 60);
 }
 
-void jepa_progress_begin(jepa_progress *p, const char *label, int64_t total) {
+void jepa_progress_begin_from(jepa_progress *p, const char *label, int64_t total, int64_t first) {
     memset(p, 0, sizeof *p);
     snprintf(p->label, sizeof p->label, "%s", label ? label : "");
     p->total = total;
+    p->done = p->first = first;
     p->start = jepa_time_now();
     p->last_print = -1.0;
     p->tty = isatty(STDERR_FILENO);
     p->quiet = jepa_log_get_level() > JEPA_LOG_INFO;
 }
 
+void jepa_progress_begin(jepa_progress *p, const char *label, int64_t total) {
+    jepa_progress_begin_from(p, label, total, 0);
+}
+
 static void print_line(jepa_progress *p, const char *extra, int final) {
     double now = jepa_time_now(), elapsed = now - p->start;
-    double rate = elapsed > 0 ? (double)p->done / elapsed : 0.0;
+    double rate = elapsed > 0 ? (double)(p->done - p->first) / elapsed : 0.0;
     char eta[16], took[16];
     format_duration(eta, sizeof eta, rate > 0 ? (double)(p->total - p->done) / rate : -1.0);
     format_duration(took, sizeof took, elapsed);

@@ -408,7 +408,8 @@ jepa_status jepa_train(const jepa_train_options *o, char *err, size_t n) {
     double start = jepa_time_now(), last_log = start;
     int progress = o->progress && o->rank == 0, world = o->world > 1 ? o->world : 1;
     jepa_progress bar;
-    if (st == JEPA_OK && progress) jepa_progress_begin(&bar, "train", total_steps);
+    if (st == JEPA_OK && progress)
+        jepa_progress_begin_from(&bar, "train", total_steps, r.state.step);
     int64_t logged_at = r.state.step;
     float terms[JEPA_WM_MAX_TERMS];
     const char *names[JEPA_WM_MAX_TERMS];

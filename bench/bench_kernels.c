@@ -1,9 +1,10 @@
-// Kernel benchmark: GEMM and the BM-1 conv layers, in GFLOPS and in % of the fp32 FMA peak that
-// this program measures itself, on 1 and 2 threads. Each figure is the best of several runs
-// (the machine is shared, so the best run is the least disturbed one).
+// Kernel benchmark: GEMM, the BM-1 conv layers and the keypoint autoencoder's, in GFLOPS and in
+// % of the fp32 FMA peak that this program measures itself, on 1 and 2 threads. Each figure is
+// the best of several runs (the machine is shared, so the best run is the least disturbed one).
 //
 //   build/bench/bench_kernels            all
-//   build/bench/bench_kernels conv       only the conv layers (likewise gemm)
+//   build/bench/bench_kernels conv       only BM-1's conv layers (likewise gemm, and keypoints:
+//                                        the keypoint autoencoder's conv layers)
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -123,20 +124,42 @@ static void run_conv(void *user) {
 
 #define BENCH_BATCH 64
 
-// totals[0..1]: seconds and FLOPs of every forward and backward (dx + dw); totals[2..3]: as in
-// training, where the first layer's input (the frames) needs no gradient
-static void bench_conv(int threads, double peak, double *totals) {
-    // BM-1's encoder: 4x4 kernels, stride 2, pad 1, no bias; 64x64 input
-    int64_t chans[5] = {3, 32, 64, 128, 128}, size = 64;
+// a conv layer of a benchmarked network: input channels, output channels, input size, kernel,
+// stride, layouts, and whether training needs its input gradient (not the first layer's)
+typedef struct {
+    int64_t c, o, size, k, stride;
+    int x_nhwc, out_nhwc, needs_dx;
+} conv_layer;
+
+// BM-1's encoder: 4x4 kernels, stride 2, pad 1, 64x64 input, channels last between the layers
+static const conv_layer bm1_layers[] = {
+    {3, 32, 64, 4, 2, 0, 1, 0},
+    {32, 64, 32, 4, 2, 1, 1, 1},
+    {64, 128, 16, 4, 2, 1, 1, 1},
+    {128, 128, 8, 4, 2, 1, 0, 1},
+};
+// the keypoint autoencoder (configs/pusht_keypoints.json): the encoder (5x5 stride 2, 3x3, 3x3
+// to 16 keypoint maps) and the decoder (three 5x5 from the 16 Gaussian maps to 3 channels at
+// 32x32), NCHW, as jepa train runs it
+static const conv_layer keypoint_layers[] = {
+    {3, 32, 64, 5, 2, 0, 0, 0}, {32, 32, 32, 3, 1, 0, 0, 1}, {32, 16, 32, 3, 1, 0, 0, 1},
+    {16, 32, 32, 5, 1, 0, 0, 1}, {32, 32, 32, 5, 1, 0, 0, 1}, {32, 3, 32, 5, 1, 0, 0, 1},
+};
+
+// each layer's passes; totals[0..1]: seconds and FLOPs of every forward and backward (dx + dw);
+// totals[2..3]: as in training, where the first layer's input (the frames) needs no gradient
+static void bench_conv(const char *net, const conv_layer *layers, int n_layers, int threads,
+                       double peak, double *totals) {
     const char *pass_names[4] = {"fwd", "bwd", "bwd-dx", "bwd-dw"};
-    for (int layer = 0; layer < 4; layer++, size /= 2) {
+    for (int layer = 0; layer < n_layers; layer++) {
+        const conv_layer *l = &layers[layer];
         conv_case c;
-        c.g = jepa_conv_geom_make(BENCH_BATCH, chans[layer], size, size, chans[layer + 1], 4, 4, 2,
-                                  2, 1, 1);
-        // the layouts BM-1 trains with: channels last between the layers
-        c.g.x_nhwc = layer > 0;
-        c.g.out_nhwc = layer < 3;
-        int64_t nx = c.g.n * c.g.c * c.g.h * c.g.w, nw = c.g.o * c.g.c * 16;
+        c.g = jepa_conv_geom_make(BENCH_BATCH, l->c, l->size, l->size, l->o, l->k, l->k,
+                                  l->stride, l->stride, l->k / 2 - (l->k % 2 == 0),
+                                  l->k / 2 - (l->k % 2 == 0));
+        c.g.x_nhwc = l->x_nhwc;
+        c.g.out_nhwc = l->out_nhwc;
+        int64_t nx = c.g.n * c.g.c * c.g.h * c.g.w, nw = c.g.o * c.g.c * l->k * l->k;
         int64_t ny = c.g.n * c.g.o * c.g.oh * c.g.ow;
         c.x = random_floats(nx, 4);
         c.w = random_floats(nw, 5);
@@ -144,21 +167,21 @@ static void bench_conv(int threads, double peak, double *totals) {
         c.dx = random_floats(nx, 7);
         c.dw = random_floats(nw, 8);
         c.work = malloc(sizeof(float) * (size_t)jepa_conv2d_workspace_floats(&c.g));
-        double flops = 2.0 * (double)(c.g.n * c.g.o * c.g.c * 16 * c.g.oh * c.g.ow);
+        double flops = 2.0 * (double)(c.g.n * c.g.o * c.g.c * l->k * l->k * c.g.oh * c.g.ow);
         for (int pass = 0; pass < 4; pass++) {
             c.pass = pass;
             double t = best_time(run_conv, &c, 0.5);
             double f = pass == 1 ? 2.0 * flops : flops;
             char name[64];
-            snprintf(name, sizeof name, "conv%d %lld->%lld %lldx%lld %s", layer + 1,
-                     (long long)c.g.c, (long long)c.g.o, (long long)size, (long long)size,
-                     pass_names[pass]);
+            snprintf(name, sizeof name, "%s%d %lld->%lld %lldx%lld k%lld %s", net, layer + 1,
+                     (long long)l->c, (long long)l->o, (long long)l->size, (long long)l->size,
+                     (long long)l->k, pass_names[pass]);
             print_row(name, threads, t, f, peak);
             if (pass <= 1) {
                 totals[0] += t;
                 totals[1] += f;
             }
-            if (pass == 0 || (layer == 0 ? pass == 3 : pass == 1)) {
+            if (pass == 0 || (l->needs_dx ? pass == 1 : pass == 3)) {
                 totals[2] += t;
                 totals[3] += f;
             }
@@ -175,8 +198,9 @@ static void bench_conv(int threads, double peak, double *totals) {
 int main(int argc, char **argv) {
     const char *only = argc > 1 ? argv[1] : "";
     int do_gemm = !*only || !strcmp(only, "gemm"), do_conv = !*only || !strcmp(only, "conv");
+    int do_keypoints = !*only || !strcmp(only, "keypoints");
     printf("bench_kernels: best of several runs; conv at batch %d frames (channels last between\n"
-           "the layers, as BM-1 trains), GFLOPS counted\n"
+           "the layers, as BM-1 trains; the keypoint autoencoder's kp layers NCHW), GFLOPS counted\n"
            "as 2*N*O*C*KH*KW*OH*OW per pass (bwd = dx + dw = 2 passes)\n",
            BENCH_BATCH);
     double peak1 = 0.0;
@@ -196,9 +220,14 @@ int main(int argc, char **argv) {
         if (do_gemm) bench_gemm(threads, peak);
         if (do_conv) {
             double totals[4] = {0.0, 0.0, 0.0, 0.0};
-            bench_conv(threads, peak, totals);
+            bench_conv("conv", bm1_layers, 4, threads, peak, totals);
             print_row("conv1-4 fwd+bwd total", threads, totals[0], totals[1], peak);
             print_row("conv1-4 as trained (no conv1 dx)", threads, totals[2], totals[3], peak);
+        }
+        if (do_keypoints) {
+            double totals[4] = {0.0, 0.0, 0.0, 0.0};
+            bench_conv("kp", keypoint_layers, 6, threads, peak, totals);
+            print_row("kp1-6 as trained (no kp1 dx)", threads, totals[2], totals[3], peak);
         }
     }
     return 0;

@@ -225,6 +225,12 @@ static void test_conv_against_ref(void) {
         {4, 128, 8, 8, 128, 4, 4, 2, 2, 1, 1},
         // more images than one sub-batch a thread: the forward hands out three (8, 8 and 4)
         {20, 3, 64, 64, 32, 4, 4, 2, 2, 1, 1},
+        // few output channels from many (the keypoint autoencoder's last layers): the forward
+        // by output-channel panels, the weight gradient by output-channel rows from x transposed
+        // channels last; one image on two threads, its two panels split between them
+        {2, 32, 32, 32, 3, 5, 5, 1, 1, 2, 2},
+        {3, 32, 12, 12, 16, 3, 3, 1, 1, 1, 1},
+        {1, 40, 9, 9, 14, 3, 3, 1, 1, 1, 1},
     };
     int before = test_failures;
     for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {

@@ -1,7 +1,10 @@
 #!/usr/bin/env python3
-"""PyTorch on the BM-1 conv layers, for a side-by-side ratio with build/bench/bench_kernels.
+"""PyTorch on the BM-1 conv layers and the keypoint autoencoder's, for a side-by-side ratio with
+build/bench/bench_kernels.
 
-Same layers (4x4 kernel, stride 2, pad 1, no bias; 3->32->64->128->128 channels, 64x64 input),
+Same layers (BM-1: 4x4 kernel, stride 2, pad 1, no bias; 3->32->64->128->128 channels, 64x64
+input; keypoints: 5x5 stride 2 3->32 at 64x64, then at 32x32 3x3 32->32 and 32->16, 5x5 16->32,
+32->32 and 32->3, padding k/2),
 same batch (64 frames), 1 and 2 threads, best of several runs; each layer in NCHW and in
 channels-last memory format (PyTorch's oneDNN path often prefers the latter), the better one
 reported. Passes: fwd (inference mode), bwd-dx, bwd-dw, bwd (dx + dw, one autograd call).
@@ -14,7 +17,12 @@ import time
 import torch
 
 BATCH = 64
-CHANNELS = [3, 32, 64, 128, 128]
+# (name, input channels, output channels, input size, kernel, stride)
+LAYERS = [(f"conv{i + 1}", c, o, 64 >> i, 4, 2)
+          for i, (c, o) in enumerate([(3, 32), (32, 64), (64, 128), (128, 128)])]
+LAYERS += [(f"kp{i + 1}", c, o, s, k, st) for i, (c, o, s, k, st) in enumerate(
+    [(3, 32, 64, 5, 2), (32, 32, 32, 3, 1), (32, 16, 32, 3, 1), (16, 32, 32, 5, 1),
+     (32, 32, 32, 5, 1), (32, 3, 32, 5, 1)])]
 
 
 def best_time(fn, budget=0.5, min_reps=3):
@@ -28,8 +36,8 @@ def best_time(fn, budget=0.5, min_reps=3):
     return best
 
 
-def layer_times(cin, cout, size, fmt):
-    conv = torch.nn.Conv2d(cin, cout, 4, stride=2, padding=1, bias=False)
+def layer_times(cin, cout, size, k, stride, fmt):
+    conv = torch.nn.Conv2d(cin, cout, k, stride=stride, padding=k // 2 - (k % 2 == 0), bias=False)
     x = torch.randn(BATCH, cin, size, size)
     if fmt == "channels_last":
         conv = conv.to(memory_format=torch.channels_last)
@@ -57,19 +65,17 @@ def main():
     print(f"{'layer / pass':<34} {'threads':>7} {'ms':>10} {'GFLOPS':>9}  format")
     for threads in (1, 2):
         torch.set_num_threads(threads)
-        size = 64
-        for layer in range(4):
-            cin, cout, out = CHANNELS[layer], CHANNELS[layer + 1], size // 2
-            flops = 2.0 * BATCH * cout * cin * 16 * out * out
-            results = {fmt: layer_times(cin, cout, size, fmt)
+        for layer, cin, cout, size, k, stride in LAYERS:
+            out = size // stride
+            flops = 2.0 * BATCH * cout * cin * k * k * out * out
+            results = {fmt: layer_times(cin, cout, size, k, stride, fmt)
                        for fmt in ("contiguous", "channels_last")}
             for name in ("fwd", "bwd", "bwd-dx", "bwd-dw"):
                 fmt = min(results, key=lambda f: results[f][name])
                 t = results[fmt][name]
                 f = 2 * flops if name == "bwd" else flops
-                label = f"conv{layer + 1} {cin}->{cout} {size}x{size} {name}"
+                label = f"{layer} {cin}->{cout} {size}x{size} k{k} {name}"
                 print(f"{label:<34} {threads:>7} {t * 1e3:>10.3f} {f / t * 1e-9:>9.1f}  {fmt}")
-            size //= 2
 
 
 if __name__ == "__main__":

@@ -20,7 +20,9 @@
 // that would read padding are skipped rather than multiplied by zeros. With few input channels
 // a second kernel takes over (rows from a packed weight panel, 32 pixels wide): the forward to
 // an NCHW output then reads x split into stride phases (to a channels-last output, the tile
-// kernel's rows are already its rows), the input gradient goes through columns and col2im, or,
+// kernel's rows are already its rows), as it does for few output channels (at most 16, such as
+// a decoder's 3: a 32-channel tile would be mostly padding, a panel's rows are output channels),
+// the input gradient goes through columns and col2im, or,
 // for 3 channels at stride 2 (BM-1's first layer), a third kernel: vectors of pixels of one
 // stride phase by 3 channels, reduced over output channels and taps from dout framed by zeros.
 // The only copies are O(activations) (channels-last or padded images, packed weights), never
@@ -35,7 +37,9 @@
 // forward skips its copy of x and stores tiles as they come, the input gradient adds its rows to
 // dx without a transpose, dout is packed by rows, and the weight gradient turns around (rows:
 // output channels broadcast from dout where it lies; columns: 32 input channels of one kernel
-// tap, from x copied row by row into a padded channels-last buffer).
+// tap, from x copied row by row into a padded channels-last buffer). An NCHW x with fewer
+// output than input channels, under 32, takes that weight gradient too, transposed into the
+// buffer. The portable tile kernel computes only the 16-channel halves a tile's columns reach.
 #include <string.h>
 
 #if defined(__AVX512F__)
@@ -125,11 +129,13 @@ static void tile_kernel_run(float *restrict tile, int accumulate, const float *s
 #undef POINTER_RUN
 #undef STORE
 
-// rows of the tile are needed (the others may hold anything)
-static void tile_kernel(float *restrict tile, int rows, int accumulate, const float *src,
+// rows of the tile are needed (the others may hold anything), and its first cols columns (the
+// others may hold anything too: all 32 are computed, the two vectors cost what one does)
+static void tile_kernel(float *restrict tile, int rows, int cols, int accumulate, const float *src,
                         const int64_t *off, const int64_t *tap_src, const int64_t *tap_w,
                         int64_t ntaps, int64_t reduce, int64_t rstride, const float *w,
                         int64_t wstep) {
+    (void)cols;
     int run = rows == MR;
     for (int i = 1; i < MR && run; i++) run = off[i] == off[0] + i;
     if (run)
@@ -193,19 +199,25 @@ tile_block(int n, int q, int run, float *restrict tile, int accumulate, const fl
 
 #define BLOCK_ARGS(i0, h)                                                                          \
     accumulate, src, off + (i0), tap_src, tap_w, ntaps, reduce, rstride, w + (h), wstep
-static void tile_kernel(float *restrict tile, int rows, int accumulate, const float *src,
+// the first rows rows and cols columns of the tile (the others may hold anything): a second half
+// of 16 columns only when cols needs it
+static void tile_kernel(float *restrict tile, int rows, int cols, int accumulate, const float *src,
                         const int64_t *off, const int64_t *tap_src, const int64_t *tap_w,
                         int64_t ntaps, int64_t reduce, int64_t rstride, const float *w,
                         int64_t wstep) {
-    switch (rows) { // all 32 channels at once
+    int half = cols <= 16;
+    switch (rows) { // all the columns at once
     case 1:
-        tile_block(1, 4, 0, tile, BLOCK_ARGS(0, 0));
+        if (half) tile_block(1, 2, 0, tile, BLOCK_ARGS(0, 0));
+        else tile_block(1, 4, 0, tile, BLOCK_ARGS(0, 0));
         return;
     case 2:
-        tile_block(2, 4, 0, tile, BLOCK_ARGS(0, 0));
+        if (half) tile_block(2, 2, 0, tile, BLOCK_ARGS(0, 0));
+        else tile_block(2, 4, 0, tile, BLOCK_ARGS(0, 0));
         return;
     case 3:
-        tile_block(3, 4, 0, tile, BLOCK_ARGS(0, 0));
+        if (half) tile_block(3, 2, 0, tile, BLOCK_ARGS(0, 0));
+        else tile_block(3, 4, 0, tile, BLOCK_ARGS(0, 0));
         return;
     default:
         break;
@@ -214,7 +226,7 @@ static void tile_kernel(float *restrict tile, int rows, int accumulate, const fl
     for (int i = 1; i < rows && run; i++) run = off[i] == off[0] + i;
     // halves of 16 channels, the rows in blocks of 3 to 6 (as even as they go)
     int blocks = (rows + BLOCK_ROWS - 1) / BLOCK_ROWS;
-    for (int h = 0; h < NR; h += 16)
+    for (int h = 0; h < (half ? 16 : NR); h += 16)
         for (int b = 0, i0 = 0; b < blocks; b++) {
             int n = (rows - i0) / (blocks - b);
             float *tb = tile + i0 * NR + h;
@@ -255,8 +267,9 @@ static void tile_kernel(float *restrict tile, int rows, int accumulate, const fl
 //
 //   tile[i][j] = sum_t sum_r a[(t * reduce + r) * PR + i] * x[tap_x[t] + r * xstride + j]
 #if defined(__AVX512F__)
-static void panel_kernel(float *restrict tile, const float *a, const float *x, const int64_t *tap_x,
-                         int64_t ntaps, int64_t reduce, int64_t xstride) {
+static void panel_kernel(float *restrict tile, int rows, const float *a, const float *x,
+                         const int64_t *tap_x, int64_t ntaps, int64_t reduce, int64_t xstride) {
+    (void)rows; // all PR rows: as fast as fewer in one pass
 #define ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11)
 #define LOAD(i) __m512 a##i = _mm512_setzero_ps(), b##i = _mm512_setzero_ps();
 #define STEP(i)                                                                                    \
@@ -304,9 +317,9 @@ static inline __attribute__((always_inline)) void panel_block(float *restrict ti
     for (int i = 0; i < BLOCK_ROWS; i++) memcpy(tile + i * NR, acc[i], sizeof acc[i]);
 }
 
-static void panel_kernel(float *restrict tile, const float *a, const float *x, const int64_t *tap_x,
-                         int64_t ntaps, int64_t reduce, int64_t xstride) {
-    for (int i0 = 0; i0 < PR; i0 += BLOCK_ROWS)
+static void panel_kernel(float *restrict tile, int rows, const float *a, const float *x,
+                         const int64_t *tap_x, int64_t ntaps, int64_t reduce, int64_t xstride) {
+    for (int i0 = 0; i0 < rows; i0 += BLOCK_ROWS)
         for (int h = 0; h < NR; h += 16)
             panel_block(tile + i0 * NR + h, a + i0, x + h, tap_x, ntaps, reduce, xstride);
 }
@@ -350,6 +363,10 @@ typedef struct {
     // few input channels: the forward reads a phase-split input (panel kernel), and the input
     // gradient goes through columns (panel kernel + col2im)
     int narrow_forward, narrow_input;
+    // the weight gradient with rows of output channels and columns of input channels (x padded
+    // channels last): for channels-last x, and for NCHW x with fewer output than input channels
+    // below a block (a 32-wide column of few output channels would be mostly padding)
+    int dw_nhwc;
     // stride 2, 4 kernel columns, 3 input channels: the input gradient by stride phases (dout
     // framed by zeros, PH x PW per channel, its pixel (0, 0) at phase offset (dh_min, dw_min))
     int phase_input;
@@ -424,10 +441,11 @@ static conv_plan plan_make(const jepa_conv_geom *g) {
     pl.kpanels = ceil_div(pl.k, PR);
     pl.mtiles = ceil_div(g->o, MR);
     // a channels-last output takes tiles of pixels whatever the input channels
-    pl.narrow_forward = g->c < NR / 2 && !g->out_nhwc;
+    pl.narrow_forward = (g->c < NR / 2 || g->o <= NR / 2) && !g->out_nhwc;
     // the column input gradient reads dout and writes dx as NCHW only, the phase one writes dx
     // as NCHW (and gathers a channels-last dout)
     pl.narrow_input = !g->x_nhwc && !g->out_nhwc && g->c < NR / 2 && pl.p % NR == 0;
+    pl.dw_nhwc = g->x_nhwc || (g->o < NR && g->o < g->c);
     phase_plan(&pl, g);
     pl.phase_input = pl.phase_input && !g->x_nhwc;
     // a row split into stride phases, wide enough for 32-pixel loads past the last tile
@@ -453,7 +471,7 @@ static conv_plan plan_make(const jepa_conv_geom *g) {
     pl.dout_floats = round_up(pl.oblocks * pl.sub * pl.p * NR, 16);
     // two int64 tables of sub*OH (image, row) taps, or KH*KW kernel taps
     pl.tap_floats = round_up(4 * max64(pl.sub * g->oh, pl.taps), 16);
-    pl.acc_floats = g->x_nhwc ? pl.taps * pl.mtiles * pl.cblocks * MR * NR
+    pl.acc_floats = pl.dw_nhwc ? pl.taps * pl.mtiles * pl.cblocks * MR * NR
                               : pl.oblocks * pl.ktiles * MR * NR;
     // the input gradient of a sub-batch, channels last (C, rounded up to whole blocks)
     pl.dx_floats = round_up(pl.sub * g->h * g->w * pl.cblocks * NR, 16);
@@ -715,9 +733,9 @@ static void forward_images(float *out, const float *x, const float *packed, cons
                         }
                     }
                     int rows = pixels - q < MR ? (int)(pixels - q) : MR;
-                    tile_kernel(tile, rows, 0, src, off, tap_src, tap_w, ntaps, run, 1,
-                                packed + ob * pl->taps * c * NR, NR);
                     int64_t width = g->o - ob * NR < NR ? g->o - ob * NR : NR;
+                    tile_kernel(tile, rows, (int)width, 0, src, off, tap_src, tap_w, ntaps, run, 1,
+                                packed + ob * pl->taps * c * NR, NR);
                     if (g->out_nhwc)
                         store_tile_nhwc(out, tile, rows, at, bias, ob * NR, width);
                     else
@@ -792,8 +810,9 @@ static void forward_narrow_images(float *out, const float *x, const float *packe
                 const float *base =
                     xs + img * g->c * pl->phase_plane + oh * g->stride_h * s * q_len + ow0;
                 for (int64_t ot = b0; ot < b1; ot++) {
-                    panel_kernel(tile, packed + ot * pl->taps * g->c * PR, base, tap_x, pl->taps,
-                                 g->c, pl->phase_plane);
+                    int rows = g->o - ot * PR < PR ? (int)(g->o - ot * PR) : PR;
+                    panel_kernel(tile, rows, packed + ot * pl->taps * g->c * PR, base, tap_x,
+                                 pl->taps, g->c, pl->phase_plane);
                     for (int i = 0; i < PR && ot * PR + i < g->o; i++) {
                         int64_t o = ot * PR + i;
                         float b = bias ? bias[o] : 0.0f;
@@ -919,8 +938,9 @@ static void input_grad_images(float *dx, int assign, const float *packed, int64_
                                         cb * NR;
                             }
                             int n_rows = pixels - q < MR ? (int)(pixels - q) : MR;
+                            int width = g->c - cb * NR < NR ? (int)(g->c - cb * NR) : NR;
                             for (int64_t ob = 0; ob < pl->oblocks; ob++)
-                                tile_kernel(tile, n_rows, ob > 0, dyt + ob * dpix * NR, off,
+                                tile_kernel(tile, n_rows, width, ob > 0, dyt + ob * dpix * NR, off,
                                             tap_src, tap_w, ntaps,
                                             o - ob * NR < NR ? o - ob * NR : NR, 1,
                                             packed + cb * pl->taps * o * NR + ob * NR * NR, NR);
@@ -1021,7 +1041,7 @@ static void input_narrow_images(float *dx, const float *dout, const float *packe
                 left[j] = (p0 + j) % g->ow * g->stride_w - g->pad_w;
             }
             for (int64_t kt = 0; kt < pl->kpanels; kt++) {
-                panel_kernel(tile, packed + kt * g->o * PR, dout + img * g->o * pl->p + p0, &zero,
+                panel_kernel(tile, PR, packed + kt * g->o * PR, dout + img * g->o * pl->p + p0, &zero,
                              1, g->o, pl->p);
                 for (int i = 0; i < PR && kt * PR + i < pl->k; i++) {
                     int64_t k = kt * PR + i, c = k / pl->taps;
@@ -1296,14 +1316,16 @@ static void weight_grad_images(float *acc, int accumulate, const float *x, int64
         }
         int rows = pl->k - kt * MR < MR ? (int)(pl->k - kt * MR) : MR;
         for (int64_t ob = 0; ob < pl->oblocks; ob++)
-            tile_kernel(acc + (ob * pl->ktiles + kt) * MR * NR, rows, accumulate, xp, off, tap_src,
-                        tap_w, nb * g->oh, g->ow, g->stride_w, dyt + ob * pixels * NR, NR);
+            tile_kernel(acc + (ob * pl->ktiles + kt) * MR * NR, rows,
+                        g->o - ob * NR < NR ? (int)(g->o - ob * NR) : NR, accumulate, xp, off,
+                        tap_src, tap_w, nb * g->oh, g->ow, g->stride_w, dyt + ob * pixels * NR, NR);
     }
 }
 
-// the weight-gradient tiles of channels-last x: acc[kt][ot][cb][MR][NR] (+)= the images [n0,
+// the weight-gradient tiles by output channels: acc[kt][ot][cb][MR][NR] (+)= the images [n0,
 // n0+nb) (as above), one kernel tap kt at a time: rows are output channels, columns NR input
-// channels, the reduction runs over output pixels (dout read in place, x padded channels last)
+// channels, the reduction runs over output pixels (dout read in place, x padded channels last:
+// copied, or for NCHW x transposed)
 static void weight_grad_nhwc_images(float *acc, int accumulate, const float *x,
                                     const float *dout, int64_t n0, int64_t nb,
                                     const jepa_conv_geom *g, const conv_plan *pl, float *mine) {
@@ -1320,7 +1342,15 @@ static void weight_grad_nhwc_images(float *acc, int accumulate, const float *x,
         for (int64_t y = 0; y < g->h; y++) {
             float *row = xi + (y + g->pad_h) * prow;
             memset(row, 0, sizeof(float) * (size_t)left);
-            memcpy(row + left, x + ((n0 + img) * g->h + y) * inner, sizeof(float) * (size_t)inner);
+            if (g->x_nhwc) {
+                memcpy(row + left, x + ((n0 + img) * g->h + y) * inner,
+                       sizeof(float) * (size_t)inner);
+            } else { // column j of channel ch to row[left + j * C + ch]
+                const float *plane = x + ((n0 + img) * c * g->h + y) * g->w;
+                for (int64_t ch = 0; ch < c; ch++)
+                    for (int64_t j = 0; j < g->w; j++)
+                        row[left + j * c + ch] = plane[ch * g->h * g->w + j];
+            }
             memset(row + left + inner, 0, sizeof(float) * (size_t)right);
         }
         int64_t below = g->pad_h + g->h;
@@ -1344,7 +1374,7 @@ static void weight_grad_nhwc_images(float *acc, int accumulate, const float *x,
             const float *w = xp + kt / g->kw * prow + kt % g->kw * c;
             for (int64_t cb = 0; cb < pl->cblocks; cb++)
                 tile_kernel(acc + ((kt * pl->mtiles + ot) * pl->cblocks + cb) * MR * NR, rows,
-                            accumulate, dout, off, tap_src, tap_w, nb * g->oh, g->ow, rstride,
+                            g->c - cb * NR < NR ? (int)(g->c - cb * NR) : NR, accumulate, dout, off, tap_src, tap_w, nb * g->oh, g->ow, rstride,
                             w + cb * NR, g->stride_w * c);
         }
     }
@@ -1383,9 +1413,9 @@ void jepa_conv2d_backward(float *dx, int dx_assign, float *dw, const float *dout
         for (int64_t n0 = first; n0 < last; n0 += pl.sub) {
             int64_t nb = last - n0 < pl.sub ? last - n0 : pl.sub;
             int tiled_input = dx && !pl.phase_input && !pl.narrow_input;
-            if ((dw && !g->x_nhwc) || tiled_input)
+            if ((dw && !pl.dw_nhwc) || tiled_input)
                 pack_douts(mine + pl.pad_floats, dout, n0, nb, g, &pl);
-            if (dw && g->x_nhwc)
+            if (dw && pl.dw_nhwc)
                 weight_grad_nhwc_images(acc, n0 > first, x, dout, n0, nb, g, &pl, mine);
             else if (dw)
                 weight_grad_images(acc, n0 > first, x, n0, nb, g, &pl, mine);
@@ -1412,7 +1442,7 @@ void jepa_conv2d_backward(float *dx, int dx_assign, float *dw, const float *dout
         for (int t = 0; t < pl.threads; t++) {
             const float *acc = work + pl.packed + t * pl.thread_floats + pl.pad_floats +
                                pl.dout_floats + pl.tap_floats;
-            if (!g->x_nhwc) {
+            if (!pl.dw_nhwc) {
                 const float *a = acc + (o / NR) * pl.ktiles * MR * NR + o % NR;
                 float *d = dw + o * pl.k;
                 for (int64_t k = 0; k < pl.k; k++) d[k] += a[k * NR];

@@ -56,7 +56,11 @@ static inline __mmask16 lanes(int64_t n) {
 }
 #endif
 
-#define MR 14                   // rows of a tile (at most 16: store_tile_planar)
+#if defined(__AVX512F__)
+#define MR 14 // rows of a tile (at most 16: store_tile_planar)
+#else
+#define MR 12 // two blocks of 6 rows (the portable kernel's)
+#endif
 #define PR 12                   // rows of a panel (the kernel for few channels)
 #define NR 32                   // channels of a tile or panel (two AVX-512 vectors)
 #define SUB_FLOATS (256 * 1024) // a sub-batch of padded images: about the L2 (1 MB)

@@ -200,8 +200,8 @@ int main(int argc, char **argv) {
     int do_gemm = !*only || !strcmp(only, "gemm"), do_conv = !*only || !strcmp(only, "conv");
     int do_keypoints = !*only || !strcmp(only, "keypoints");
     printf("bench_kernels: best of several runs; conv at batch %d frames (channels last between\n"
-           "the layers, as BM-1 trains; the keypoint autoencoder's kp layers NCHW), GFLOPS counted\n"
-           "as 2*N*O*C*KH*KW*OH*OW per pass (bwd = dx + dw = 2 passes)\n",
+           "the layers, as BM-1 trains; the keypoint autoencoder's kp layers NCHW), GFLOPS\n"
+           "counted as 2*N*O*C*KH*KW*OH*OW per pass (bwd = dx + dw = 2 passes)\n",
            BENCH_BATCH);
     double peak1 = 0.0;
     for (int threads = 1; threads <= 2; threads++) {

@@ -212,27 +212,34 @@ static void tile_kernel(float *restrict tile, int rows, int cols, int accumulate
     int half = cols <= 16;
     switch (rows) { // all the columns at once
     case 1:
-        if (half) tile_block(1, 2, 0, tile, BLOCK_ARGS(0, 0));
-        else tile_block(1, 4, 0, tile, BLOCK_ARGS(0, 0));
+        if (half)
+            tile_block(1, 2, 0, tile, BLOCK_ARGS(0, 0));
+        else
+            tile_block(1, 4, 0, tile, BLOCK_ARGS(0, 0));
         return;
     case 2:
-        if (half) tile_block(2, 2, 0, tile, BLOCK_ARGS(0, 0));
-        else tile_block(2, 4, 0, tile, BLOCK_ARGS(0, 0));
+        if (half)
+            tile_block(2, 2, 0, tile, BLOCK_ARGS(0, 0));
+        else
+            tile_block(2, 4, 0, tile, BLOCK_ARGS(0, 0));
         return;
     case 3:
-        if (half) tile_block(3, 2, 0, tile, BLOCK_ARGS(0, 0));
-        else tile_block(3, 4, 0, tile, BLOCK_ARGS(0, 0));
+        if (half)
+            tile_block(3, 2, 0, tile, BLOCK_ARGS(0, 0));
+        else
+            tile_block(3, 4, 0, tile, BLOCK_ARGS(0, 0));
         return;
     default:
         break;
     }
     int run = 1;
     for (int i = 1; i < rows && run; i++) run = off[i] == off[0] + i;
-    // halves of 16 channels, the rows in blocks of 3 to 6 (as even as they go)
+    // the rows in blocks of 3 to 6 (as even as they go), each block by halves of 16 channels in
+    // turn (the block's source values are read again while they are in L1)
     int blocks = (rows + BLOCK_ROWS - 1) / BLOCK_ROWS;
-    for (int h = 0; h < (half ? 16 : NR); h += 16)
-        for (int b = 0, i0 = 0; b < blocks; b++) {
-            int n = (rows - i0) / (blocks - b);
+    for (int b = 0, i0 = 0; b < blocks; b++) {
+        int n = (rows - i0) / (blocks - b);
+        for (int h = 0; h < (half ? 16 : NR); h += 16) {
             float *tb = tile + i0 * NR + h;
             switch (n + (run ? 8 : 0)) {
             case 3:
@@ -260,8 +267,9 @@ static void tile_kernel(float *restrict tile, int rows, int cols, int accumulate
                 tile_block(6, 2, 1, tb, BLOCK_ARGS(i0, h));
                 break;
             }
-            i0 += n;
         }
+        i0 += n;
+    }
 }
 #undef BLOCK_ARGS
 #endif
@@ -475,8 +483,8 @@ static conv_plan plan_make(const jepa_conv_geom *g) {
     pl.dout_floats = round_up(pl.oblocks * pl.sub * pl.p * NR, 16);
     // two int64 tables of sub*OH (image, row) taps, or KH*KW kernel taps
     pl.tap_floats = round_up(4 * max64(pl.sub * g->oh, pl.taps), 16);
-    pl.acc_floats = pl.dw_nhwc ? pl.taps * pl.mtiles * pl.cblocks * MR * NR
-                              : pl.oblocks * pl.ktiles * MR * NR;
+    pl.acc_floats =
+        pl.dw_nhwc ? pl.taps * pl.mtiles * pl.cblocks * MR * NR : pl.oblocks * pl.ktiles * MR * NR;
     // the input gradient of a sub-batch, channels last (C, rounded up to whole blocks)
     pl.dx_floats = round_up(pl.sub * g->h * g->w * pl.cblocks * NR, 16);
     pl.thread_floats =
@@ -1045,8 +1053,8 @@ static void input_narrow_images(float *dx, const float *dout, const float *packe
                 left[j] = (p0 + j) % g->ow * g->stride_w - g->pad_w;
             }
             for (int64_t kt = 0; kt < pl->kpanels; kt++) {
-                panel_kernel(tile, PR, packed + kt * g->o * PR, dout + img * g->o * pl->p + p0, &zero,
-                             1, g->o, pl->p);
+                panel_kernel(tile, PR, packed + kt * g->o * PR, dout + img * g->o * pl->p + p0,
+                             &zero, 1, g->o, pl->p);
                 for (int i = 0; i < PR && kt * PR + i < pl->k; i++) {
                     int64_t k = kt * PR + i, c = k / pl->taps;
                     int64_t kh = k % pl->taps / g->kw, kw = k % g->kw;
@@ -1378,8 +1386,9 @@ static void weight_grad_nhwc_images(float *acc, int accumulate, const float *x,
             const float *w = xp + kt / g->kw * prow + kt % g->kw * c;
             for (int64_t cb = 0; cb < pl->cblocks; cb++)
                 tile_kernel(acc + ((kt * pl->mtiles + ot) * pl->cblocks + cb) * MR * NR, rows,
-                            g->c - cb * NR < NR ? (int)(g->c - cb * NR) : NR, accumulate, dout, off, tap_src, tap_w, nb * g->oh, g->ow, rstride,
-                            w + cb * NR, g->stride_w * c);
+                            g->c - cb * NR < NR ? (int)(g->c - cb * NR) : NR, accumulate, dout, off,
+                            tap_src, tap_w, nb * g->oh, g->ow, rstride, w + cb * NR,
+                            g->stride_w * c);
         }
     }
 }

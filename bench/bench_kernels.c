@@ -146,6 +146,8 @@ static const conv_layer keypoint_layers[] = {
     {16, 32, 32, 5, 1, 0, 0, 1}, {32, 32, 32, 5, 1, 0, 0, 1}, {32, 3, 32, 5, 1, 0, 0, 1},
 };
 
+#define LAYERS(a) ((int)(sizeof(a) / sizeof((a)[0])))
+
 // each layer's passes; totals[0..1]: seconds and FLOPs of every forward and backward (dx + dw);
 // totals[2..3]: as in training, where the first layer's input (the frames) needs no gradient
 static void bench_conv(const char *net, const conv_layer *layers, int n_layers, int threads,
@@ -154,9 +156,9 @@ static void bench_conv(const char *net, const conv_layer *layers, int n_layers, 
     for (int layer = 0; layer < n_layers; layer++) {
         const conv_layer *l = &layers[layer];
         conv_case c;
+        int64_t pad = l->k % 2 ? l->k / 2 : l->k / 2 - 1; // 5x5: 2, 3x3: 1, BM-1's 4x4: 1
         c.g = jepa_conv_geom_make(BENCH_BATCH, l->c, l->size, l->size, l->o, l->k, l->k,
-                                  l->stride, l->stride, l->k / 2 - (l->k % 2 == 0),
-                                  l->k / 2 - (l->k % 2 == 0));
+                                  l->stride, l->stride, pad, pad);
         c.g.x_nhwc = l->x_nhwc;
         c.g.out_nhwc = l->out_nhwc;
         int64_t nx = c.g.n * c.g.c * c.g.h * c.g.w, nw = c.g.o * c.g.c * l->k * l->k;
@@ -220,13 +222,13 @@ int main(int argc, char **argv) {
         if (do_gemm) bench_gemm(threads, peak);
         if (do_conv) {
             double totals[4] = {0.0, 0.0, 0.0, 0.0};
-            bench_conv("conv", bm1_layers, 4, threads, peak, totals);
+            bench_conv("conv", bm1_layers, LAYERS(bm1_layers), threads, peak, totals);
             print_row("conv1-4 fwd+bwd total", threads, totals[0], totals[1], peak);
             print_row("conv1-4 as trained (no conv1 dx)", threads, totals[2], totals[3], peak);
         }
         if (do_keypoints) {
             double totals[4] = {0.0, 0.0, 0.0, 0.0};
-            bench_conv("kp", keypoint_layers, 6, threads, peak, totals);
+            bench_conv("kp", keypoint_layers, LAYERS(keypoint_layers), threads, peak, totals);
             print_row("kp1-6 as trained (no kp1 dx)", threads, totals[2], totals[3], peak);
         }
     }

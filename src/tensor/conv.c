@@ -372,8 +372,9 @@ typedef struct {
     int64_t ktiles;           // weight-gradient rows (C*KH*KW) in tiles of MR
     int64_t otiles, kpanels;  // output channels, C*KH*KW, in panels of PR (few channels)
     int64_t mtiles;           // output channels in tiles of MR (weight gradient, x channels last)
-    // few input channels: the forward reads a phase-split input (panel kernel), and the input
-    // gradient goes through columns (panel kernel + col2im)
+    // few input channels (or, for the forward, few output channels): the forward reads a
+    // phase-split input (panel kernel), and the input gradient goes through columns (panel
+    // kernel + col2im)
     int narrow_forward, narrow_input;
     // the weight gradient with rows of output channels and columns of input channels (x padded
     // channels last): for channels-last x, and for NCHW x with fewer output than input channels
@@ -403,6 +404,10 @@ static int64_t ceil_div(int64_t a, int64_t b) {
 }
 static int64_t max64(int64_t a, int64_t b) {
     return a > b ? a : b;
+}
+// the channels of block b when n channels are cut into blocks of NR
+static int block_width(int64_t n, int64_t b) {
+    return n - b * NR < NR ? (int)(n - b * NR) : NR;
 }
 
 // the stride phase of input row r (r < stride): its pixels are r, r + s, ...; kernel row kh
@@ -452,7 +457,7 @@ static conv_plan plan_make(const jepa_conv_geom *g) {
     pl.otiles = ceil_div(g->o, PR);
     pl.kpanels = ceil_div(pl.k, PR);
     pl.mtiles = ceil_div(g->o, MR);
-    // a channels-last output takes tiles of pixels whatever the input channels
+    // a channels-last output takes tiles of pixels whatever the channels
     pl.narrow_forward = (g->c < NR / 2 || g->o <= NR / 2) && !g->out_nhwc;
     // the column input gradient reads dout and writes dx as NCHW only, the phase one writes dx
     // as NCHW (and gathers a channels-last dout)
@@ -745,8 +750,8 @@ static void forward_images(float *out, const float *x, const float *packed, cons
                         }
                     }
                     int rows = pixels - q < MR ? (int)(pixels - q) : MR;
-                    int64_t width = g->o - ob * NR < NR ? g->o - ob * NR : NR;
-                    tile_kernel(tile, rows, (int)width, 0, src, off, tap_src, tap_w, ntaps, run, 1,
+                    int width = block_width(g->o, ob);
+                    tile_kernel(tile, rows, width, 0, src, off, tap_src, tap_w, ntaps, run, 1,
                                 packed + ob * pl->taps * c * NR, NR);
                     if (g->out_nhwc)
                         store_tile_nhwc(out, tile, rows, at, bias, ob * NR, width);
@@ -825,7 +830,7 @@ static void forward_narrow_images(float *out, const float *x, const float *packe
                     int rows = g->o - ot * PR < PR ? (int)(g->o - ot * PR) : PR;
                     panel_kernel(tile, rows, packed + ot * pl->taps * g->c * PR, base, tap_x,
                                  pl->taps, g->c, pl->phase_plane);
-                    for (int i = 0; i < PR && ot * PR + i < g->o; i++) {
+                    for (int i = 0; i < rows; i++) {
                         int64_t o = ot * PR + i;
                         float b = bias ? bias[o] : 0.0f;
                         float *dst = out + ((n0 + img) * g->o + o) * pl->p + oh * g->ow + ow0;
@@ -950,11 +955,10 @@ static void input_grad_images(float *dx, int assign, const float *packed, int64_
                                         cb * NR;
                             }
                             int n_rows = pixels - q < MR ? (int)(pixels - q) : MR;
-                            int width = g->c - cb * NR < NR ? (int)(g->c - cb * NR) : NR;
+                            int width = block_width(g->c, cb);
                             for (int64_t ob = 0; ob < pl->oblocks; ob++)
                                 tile_kernel(tile, n_rows, width, ob > 0, dyt + ob * dpix * NR, off,
-                                            tap_src, tap_w, ntaps,
-                                            o - ob * NR < NR ? o - ob * NR : NR, 1,
+                                            tap_src, tap_w, ntaps, block_width(o, ob), 1,
                                             packed + cb * pl->taps * o * NR + ob * NR * NR, NR);
                             for (int i = 0; i < n_rows; i++)
                                 store_row(dxc + at[i], tile + i * NR, 0.0f, NR);
@@ -1280,7 +1284,7 @@ static void pack_douts(float *dyt, const float *dout, int64_t n0, int64_t nb,
                        const jepa_conv_geom *g, const conv_plan *pl) {
     int64_t pixels = nb * pl->p;
     for (int64_t ob = 0; ob < pl->oblocks; ob++) {
-        int64_t width = g->o - ob * NR < NR ? g->o - ob * NR : NR;
+        int64_t width = block_width(g->o, ob);
         if (g->out_nhwc) { // a row of width floats per pixel
             for (int64_t pix = 0; pix < pixels; pix++) {
                 float *d = dyt + (ob * pixels + pix) * NR;
@@ -1328,9 +1332,9 @@ static void weight_grad_images(float *acc, int accumulate, const float *x, int64
         }
         int rows = pl->k - kt * MR < MR ? (int)(pl->k - kt * MR) : MR;
         for (int64_t ob = 0; ob < pl->oblocks; ob++)
-            tile_kernel(acc + (ob * pl->ktiles + kt) * MR * NR, rows,
-                        g->o - ob * NR < NR ? (int)(g->o - ob * NR) : NR, accumulate, xp, off,
-                        tap_src, tap_w, nb * g->oh, g->ow, g->stride_w, dyt + ob * pixels * NR, NR);
+            tile_kernel(acc + (ob * pl->ktiles + kt) * MR * NR, rows, block_width(g->o, ob),
+                        accumulate, xp, off, tap_src, tap_w, nb * g->oh, g->ow, g->stride_w,
+                        dyt + ob * pixels * NR, NR);
     }
 }
 
@@ -1386,9 +1390,8 @@ static void weight_grad_nhwc_images(float *acc, int accumulate, const float *x,
             const float *w = xp + kt / g->kw * prow + kt % g->kw * c;
             for (int64_t cb = 0; cb < pl->cblocks; cb++)
                 tile_kernel(acc + ((kt * pl->mtiles + ot) * pl->cblocks + cb) * MR * NR, rows,
-                            g->c - cb * NR < NR ? (int)(g->c - cb * NR) : NR, accumulate, dout, off,
-                            tap_src, tap_w, nb * g->oh, g->ow, rstride, w + cb * NR,
-                            g->stride_w * c);
+                            block_width(g->c, cb), accumulate, dout, off, tap_src, tap_w,
+                            nb * g->oh, g->ow, rstride, w + cb * NR, g->stride_w * c);
         }
     }
 }

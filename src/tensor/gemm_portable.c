@@ -17,11 +17,11 @@
 
 typedef float vec8 __attribute__((vector_size(32)));
 
-#define MR 6    // rows of a tile
-#define NR 16   // columns of a tile (two vectors of 8)
-#define KC 256  // most depth of a block (K is cut into equal blocks)
-#define NC 256  // columns of a packed B block (KC x NC floats = 256 KB, in L2)
-#define MC 96   // rows of A swept per panel of B (MC x KC floats = 96 KB, in L2)
+#define MR 6   // rows of a tile
+#define NR 16  // columns of a tile (two vectors of 8)
+#define KC 264 // most depth of a block (K is cut into equal blocks; BM-1's 258 is one)
+#define NC 256 // columns of a packed B block (KC x NC floats = 264 KB, in L2)
+#define MC 96  // rows of A swept per panel of B (MC x KC floats = 99 KB, in L2)
 #define MIN_WORK (64 * 64 * 32) // multiply-adds per thread below which one thread does it all
 
 static _Thread_local float *tl_bpack, *tl_apack;

@@ -224,16 +224,17 @@ static void evaluate_thread(jepa_planner *p, const jepa_plan_problem *prob, jepa
     jepa_ctx_set_grad(ctx, prev);
 }
 
-#define BATCHES_PER_THREAD 2
+#define BATCHES_PER_THREAD 4
 #define BATCH_TILES 16 // the most 6-row tiles a batch (96 candidates)
 
 void jepa_plan_evaluate(jepa_planner *p, const jepa_plan_problem *prob, int n) {
     // batches of whole 6-row GEMM tiles, at least BATCHES_PER_THREAD per thread, in one parallel
-    // region; each thread in its own context (its kernels then run on that one thread). Two a
-    // thread: large enough that each packed panel of weights serves many rows, and a second one
-    // so that a thread the OS holds back is made up for by the others. At most BATCH_TILES tiles
-    // a batch, on one thread too: a batch's activations then stay in L2 from layer to layer
-    // (BM-1's 512-wide layers: 96 rows of 2 KB)
+    // region; each thread in its own context (its kernels then run on that one thread). Several
+    // a thread, so that a thread the OS holds back is made up for by the others: BM-1's 300
+    // candidates on 2 threads plan faster in 8 batches than in 4 or 16, and its GEMMs are as
+    // fast at 36 rows as at 78 (bench_plan, session 31). At most BATCH_TILES tiles a batch, on
+    // one thread too: a batch's activations then stay in L2 from layer to layer (BM-1's 512-wide
+    // layers: 96 rows of 2 KB)
     int threads = jepa_threads_get();
     if (threads > p->n_eval_ctx) threads = p->n_eval_ctx;
     if (threads < 1) threads = 1;

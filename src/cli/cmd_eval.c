@@ -210,8 +210,9 @@ int jepa_cli_eval_run(const jepa_cli_eval_opts *opts) {
                o->env, jepa_planner_name(o->eval.planner.kind), res.episodes,
                (unsigned long long)o->eval.seed, 100 * res.rate, 100 * res.rate_lo,
                100 * res.rate_hi, res.mean_distance);
-        printf("%d plans: %.1f ms median, %.1f ms p95; total %.1f s on %d threads\n", res.plans,
-               res.plan_ms_median, res.plan_ms_p95, res.seconds, res.threads);
+        printf("%d plans: %.1f ms median, %.1f ms p95; total %.1f s on %d thread%s\n", res.plans,
+               res.plan_ms_median, res.plan_ms_p95, res.seconds, res.threads,
+               res.threads == 1 ? "" : "s");
         if (res.gap_plans)
             printf("the %d plans executed whole: predicted cost %.4g at their end, reached %.4g "
                    "(the goal distance of the latent observed there)\n",

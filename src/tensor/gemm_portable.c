@@ -164,10 +164,11 @@ static inline void store_row(float *c, vec8 lo, vec8 hi, int64_t n, const tile_o
 #define STORE(i)                                                                                   \
     if ((i) < rows) store_row(c + (i) * ldc, c##i##0, c##i##1, n, o);
 #define KERNEL(R)                                                                                  \
-    static void kernel_##R(int64_t kc, const float *a, int64_t rs, int64_t ks, const float *b,   \
+    static void kernel_##R(int64_t kc, const float *a, int64_t rs, int64_t ks, const float *b,     \
                            float *c, int64_t ldc, int64_t n, const tile_out *o) {                  \
         const int rows = R;                                                                        \
         ROWS(DECL)                                                                                 \
+        _Pragma("GCC unroll 4") /* 4 steps a pass: less loop overhead per FMA */                   \
         for (int64_t k = 0; k < kc; k++, a += ks, b += NR) {                                       \
             vec8 b0, b1;                                                                           \
             memcpy(&b0, b, sizeof b0);                                                             \

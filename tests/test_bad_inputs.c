@@ -411,6 +411,17 @@ int main(void) {
     expect_fail("eval --ckpt %T/run/best.safetensors --env tworoom --episodes 1 --samples 4 "
                 "--elites 8",
                 NULL, "--elites", "--samples", NULL);
+    expect_fail("eval --ckpt %T/run/best.safetensors --env tworoom --episodes 1 --planner mppi "
+                "--temperature 0 --json %T/e.json",
+                "e.json", "--temperature", "above 0", NULL);
+    expect_fail("eval --ckpt %T/run/best.safetensors --env tworoom --episodes 1 --horizon 4 "
+                "--execute 8 --json %T/e.json",
+                "e.json", "--execute (8)", "--horizon (4)", NULL);
+    // an output it cannot write fails before the episodes run (one line: no progress), and leaves
+    // nothing: neither the file nor the other output's
+    expect_fail("eval --ckpt %T/run/best.safetensors --env tworoom --episodes 1 --json %T/e.json "
+                "--timings %T/nowhere/t.json",
+                "e.json", "%T/nowhere/t.json", NULL);
     snprintf(path, sizeof path, "%s/huge.json", g_tmp);
     write_text(path, "{\"image\": 100000}");
     expect_fail("train --config %T/huge.json --data %T/ds --out %T/r6", "r6", "'image'",

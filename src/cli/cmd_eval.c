@@ -65,20 +65,27 @@ static int write_gifs(jepa_model *m, int img, const jepa_env_model *env,
     return 0;
 }
 
-// a JSON object into a file, indented, with a final newline; frees j
-static int write_object(const char *path, cJSON *j) {
-    char *text = cJSON_Print(j);
+// a JSON object into a file opened before the episodes ran (so that a path it cannot write fails
+// at once), indented, with a final newline; the file appears whole or not at all; frees j
+static int write_object(jepa_atomic_file *af, cJSON *j) {
+    char *text = cJSON_Print(j), err[1024];
     cJSON_Delete(j);
-    FILE *f = text ? fopen(path, "w") : NULL;
-    int ok = f && fputs(text, f) >= 0 && fputc('\n', f) != EOF;
-    if (f && fclose(f) != 0) ok = 0;
+    if (!text || fputs(text, af->f) < 0 || fputc('\n', af->f) == EOF) {
+        fprintf(stderr, "jepa eval: %s: %s\n", af->path, text ? "cannot write" : "out of memory");
+        free(text);
+        jepa_atomic_abort(af);
+        return 1;
+    }
     free(text);
-    if (!ok) fprintf(stderr, "jepa eval: %s: cannot write\n", path);
-    return !ok;
+    if (jepa_atomic_commit(af, err, sizeof err) != JEPA_OK) {
+        fprintf(stderr, "jepa eval: %s\n", err);
+        return 1;
+    }
+    return 0;
 }
 
 // the results as a JSON object (cJSON escapes the strings): nothing that depends on the clock
-static int write_json(const char *path, const jepa_cli_plan *o, const jepa_eval_result *res,
+static int write_json(jepa_atomic_file *af, const jepa_cli_plan *o, const jepa_eval_result *res,
                       const jepa_eval_episode *eps, int state_dim) {
     cJSON *j = cJSON_CreateObject();
     cJSON *w = cJSON_CreateArray();
@@ -133,18 +140,18 @@ static int write_json(const char *path, const jepa_cli_plan *o, const jepa_eval_
         }
         cJSON_AddItemToArray(list, one);
     }
-    return write_object(path, j);
+    return write_object(af, j);
 }
 
 // the wall-clock figures of the run, apart from the results
-static int write_timings(const char *path, const jepa_eval_result *res) {
+static int write_timings(jepa_atomic_file *af, const jepa_eval_result *res) {
     cJSON *j = cJSON_CreateObject();
     cJSON_AddNumberToObject(j, "plans", res->plans);
     cJSON_AddNumberToObject(j, "plan_ms_median", res->plan_ms_median);
     cJSON_AddNumberToObject(j, "plan_ms_p95", res->plan_ms_p95);
     cJSON_AddNumberToObject(j, "seconds", res->seconds);
     cJSON_AddNumberToObject(j, "threads", res->threads);
-    return write_object(path, j);
+    return write_object(af, j);
 }
 
 int jepa_cli_eval_parse(int argc, char **argv, jepa_cli_eval_opts *o) {
@@ -194,8 +201,14 @@ int jepa_cli_eval_run(const jepa_cli_eval_opts *opts) {
     jepa_eval_episode *eps = NULL;
     char err[1024];
     int rc = 0;
-    // the GIF folder is made (or refused) once the inputs are known good, before the episodes run
-    if (opts->gif_dir && mkdir(opts->gif_dir, 0777) != 0 && errno != EEXIST) {
+    // the output files are opened (beside their paths) and the GIF folder is made (or refused)
+    // once the inputs are known good, before the episodes run
+    jepa_atomic_file json = {0}, timings = {0};
+    if ((opts->json && jepa_atomic_open(&json, opts->json, err, sizeof err) != JEPA_OK) ||
+        (opts->timings && jepa_atomic_open(&timings, opts->timings, err, sizeof err) != JEPA_OK)) {
+        fprintf(stderr, "jepa eval: %s\n", err);
+        rc = 1;
+    } else if (opts->gif_dir && mkdir(opts->gif_dir, 0777) != 0 && errno != EEXIST) {
         fprintf(stderr, "jepa eval: --gif-dir %s: %s\n", opts->gif_dir, strerror(errno));
         rc = 1;
     } else if (!(eps = calloc((size_t)l.eval.episodes, sizeof *eps))) {
@@ -218,11 +231,14 @@ int jepa_cli_eval_run(const jepa_cli_eval_opts *opts) {
                    "(the goal distance of the latent observed there)\n",
                    res.gap_plans, res.cost_predicted, res.cost_reached);
         jepa_cli_plan_print_refused(o->env, res.refused);
-        if (opts->json && write_json(opts->json, o, &res, eps, jepa_env_state_dim(l.env))) rc = 1;
-        if (opts->timings && write_timings(opts->timings, &res)) rc = 1;
+        if (opts->json && write_json(&json, o, &res, eps, jepa_env_state_dim(l.env))) rc = 1;
+        if (opts->timings && write_timings(&timings, &res)) rc = 1;
         if (opts->gif_dir && write_gifs(l.model, l.image, l.env, &l.eval, opts->gif_dir))
             rc = 1;
     }
+    // what was not written (a failure before): its temporary file removed
+    if (json.f) jepa_atomic_abort(&json);
+    if (timings.f) jepa_atomic_abort(&timings);
     free(eps);
     jepa_cli_plan_close(&l);
     return rc;

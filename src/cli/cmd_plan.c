@@ -130,6 +130,11 @@ int jepa_cli_plan_option(const char *cmd, int argc, char **argv, int *i, jepa_cl
                      : !strcmp(a, "--w-action")  ? &o->eval.cost.w_action
                                                  : &o->eval.cost.w_smooth;
         if (!parse_float(cmd, a, v, 0.0, 1e6, dst)) return -1;
+        if (dst == &p->temperature && !(*dst > 0.0f)) { // MPPI's weights divide by it
+            fprintf(stderr, "jepa %s: --temperature: expected a number above 0, got '%s'\n", cmd,
+                    v);
+            return -1;
+        }
     }
     return 1;
 }
@@ -165,6 +170,11 @@ int jepa_cli_plan_finish(const char *cmd, jepa_cli_plan *o) {
         return 1;
     }
     int horizon = o->eval.horizon ? o->eval.horizon : 5;
+    if (o->eval.execute > horizon) {
+        fprintf(stderr, "jepa %s: --execute (%d) must not exceed --horizon (%d)\n", cmd,
+                o->eval.execute, horizon);
+        return 1;
+    }
     if (o->eval.respan && (!o->eval.shrink || o->eval.respan > horizon)) {
         fprintf(stderr, "jepa %s: --respan (%d) goes with --shrink, at most --horizon (%d)\n", cmd,
                 o->eval.respan, horizon);

@@ -1,6 +1,8 @@
-// Animated GIF writer (giflib), with a fixed 6x7x6 colour cube.
+// Animated GIF writer (giflib), with a fixed 6x7x6 colour cube; the file appears whole or not at
+// all (jepa/atomic_file.h).
 #include "jepa/image.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,6 +21,14 @@ int jepa_gif_palette_index(const uint8_t rgb[3]) {
 #ifdef JEPA_HAVE_GIF
 #include <gif_lib.h>
 
+#include "jepa/atomic_file.h"
+
+// giflib's output into the temporary file
+static int put_bytes(GifFileType *gif, const GifByteType *bytes, int n) {
+    jepa_atomic_file *af = gif->UserData;
+    return (int)fwrite(bytes, 1, (size_t)n, af->f);
+}
+
 jepa_status jepa_gif_write(const char *path, const uint8_t *frames, int n, int width, int height,
                            int delay_cs, char *err, size_t err_size) {
     JEPA_CHECK(n > 0 && width > 0 && height > 0 && width <= 65535 && height <= 65535);
@@ -33,9 +43,15 @@ jepa_status jepa_gif_write(const char *path, const uint8_t *frames, int n, int w
                 c->Green = (GifByteType)(g * 255 / (LEVELS_G - 1));
                 c->Blue = (GifByteType)(b * 255 / (LEVELS_B - 1));
             }
+    jepa_atomic_file af;
+    jepa_status st = jepa_atomic_open(&af, path, err, err_size);
+    if (st != JEPA_OK) return st;
     int code = 0;
-    GifFileType *gif = EGifOpenFileName(path, false, &code);
-    if (!gif) return jepa_fail(err, err_size, JEPA_ERR_IO, "%s: %s", path, GifErrorString(code));
+    GifFileType *gif = EGifOpen(&af, put_bytes, &code);
+    if (!gif) {
+        jepa_atomic_abort(&af);
+        return jepa_fail(err, err_size, JEPA_ERR_IO, "%s: %s", path, GifErrorString(code));
+    }
     // GIF89a: the animation needs its extensions
     EGifSetGifVersion(gif, true);
     ColorMapObject *map = GifMakeMapObject(256, colors);
@@ -63,10 +79,12 @@ jepa_status jepa_gif_write(const char *path, const uint8_t *frames, int n, int w
     ok = EGifCloseFile(gif, &close_code) == GIF_OK && ok;
     GifFreeMapObject(map);
     free(row);
-    if (!ok)
+    if (!ok) {
+        jepa_atomic_abort(&af);
         return jepa_fail(err, err_size, JEPA_ERR_IO, "%s: %s", path,
                          GifErrorString(code ? code : close_code));
-    return JEPA_OK;
+    }
+    return jepa_atomic_commit(&af, err, err_size);
 }
 
 #else

@@ -422,6 +422,8 @@ int main(void) {
     expect_fail("eval --ckpt %T/run/best.safetensors --env tworoom --episodes 1 --json %T/e.json "
                 "--timings %T/nowhere/t.json",
                 "e.json", "%T/nowhere/t.json", NULL);
+    expect_fail("plan --ckpt %T/run/best.safetensors --env tworoom --gif %T/nowhere/p.gif", NULL,
+                "%T/nowhere/p.gif", NULL);
     snprintf(path, sizeof path, "%s/huge.json", g_tmp);
     write_text(path, "{\"image\": 100000}");
     expect_fail("train --config %T/huge.json --data %T/ds --out %T/r6", "r6", "'image'",

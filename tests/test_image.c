@@ -1,7 +1,9 @@
-// PNG and GIF writers, read back by the libraries' own decoders.
+// PNG and GIF writers, read back by the libraries' own decoders; their files get the mode a new
+// file gets (0666 less the umask), not the temporary file's 0600.
 #define _POSIX_C_SOURCE 200809L
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "testutil.h"
@@ -21,14 +23,21 @@ static void fill(uint8_t *rgb, int n) {
     for (int i = 0; i < n; i++) rgb[i] = (uint8_t)jepa_rng_u32(&rng);
 }
 
+// the mode of path is 0644 (written under umask 022)
+static int mode_0644(const char *path) {
+    struct stat sb;
+    return stat(path, &sb) == 0 && (sb.st_mode & 0777) == 0644;
+}
+
 int main(void) {
+    umask(022);
     static uint8_t rgb[FRAMES * W * H * 3];
     fill(rgb, (int)sizeof rgb);
     char path[64], err[256];
     snprintf(path, sizeof path, "/tmp/jepa_test_image_%ld", (long)getpid());
 #ifdef JEPA_HAVE_PNG
     // the PNG decodes to the same pixels
-    CHECK(jepa_png_write(path, rgb, W, H, err, sizeof err) == JEPA_OK);
+    CHECK(jepa_png_write(path, rgb, W, H, err, sizeof err) == JEPA_OK && mode_0644(path));
     png_image image;
     memset(&image, 0, sizeof image);
     image.version = PNG_IMAGE_VERSION;
@@ -40,7 +49,8 @@ int main(void) {
 #endif
 #ifdef JEPA_HAVE_GIF
     // the GIF has every frame, and each pixel within half a palette step of the original
-    CHECK(jepa_gif_write(path, rgb, FRAMES, W, H, 10, err, sizeof err) == JEPA_OK);
+    CHECK(jepa_gif_write(path, rgb, FRAMES, W, H, 10, err, sizeof err) == JEPA_OK &&
+          mode_0644(path));
     int code = 0;
     GifFileType *gif = DGifOpenFileName(path, &code);
     CHECK(gif && DGifSlurp(gif) == GIF_OK);

@@ -353,6 +353,14 @@ int jepa_cli_plan_parse(int argc, char **argv, jepa_cli_plan_opts *o) {
     return jepa_cli_plan_finish(cmd, &o->plan);
 }
 
+// whether a file can be made beside path (one is made and removed), else why in err
+static int can_write(const char *path, char *err, size_t err_size) {
+    jepa_atomic_file af;
+    if (jepa_atomic_open(&af, path, err, err_size) != JEPA_OK) return 0;
+    jepa_atomic_abort(&af);
+    return 1;
+}
+
 int jepa_cli_plan_run(const jepa_cli_plan_opts *opts) {
     const char *cmd = "plan", *gif_path = opts->gif;
     const jepa_cli_plan *o = &opts->plan;
@@ -373,6 +381,9 @@ int jepa_cli_plan_run(const jepa_cli_plan_opts *opts) {
     int rc = 0;
     if (!ms || (gif_path && !gif)) {
         fprintf(stderr, "jepa plan: out of memory\n");
+        rc = 1;
+    } else if (gif_path && !can_write(gif_path, err, sizeof err)) { // before the episode runs
+        fprintf(stderr, "jepa plan: %s\n", err);
         rc = 1;
     } else if (jepa_eval_episode_run(l.model, env, &l.eval, 0, &ep, ms, gif, &nf, print_step, &sp,
                                      err, sizeof err) != JEPA_OK) {

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 jepa_status jepa_atomic_open(jepa_atomic_file *af, const char *path, char *err, size_t err_size) {
@@ -19,6 +20,15 @@ jepa_status jepa_atomic_open(jepa_atomic_file *af, const char *path, char *err, 
     if (fd < 0)
         return jepa_fail(err, err_size, JEPA_ERR_IO, "%s: cannot create a file beside it: %s",
                          path, strerror(errno));
+    // the mode fopen would give (mkstemp's is 0600): 0666 less the umask
+    mode_t mask = umask(0);
+    umask(mask);
+    if (fchmod(fd, 0666 & ~mask) != 0) {
+        int saved = errno;
+        close(fd);
+        unlink(af->tmp);
+        return jepa_fail(err, err_size, JEPA_ERR_IO, "%s: %s", path, strerror(saved));
+    }
     af->f = fdopen(fd, "wb");
     if (!af->f) {
         close(fd);

@@ -321,6 +321,8 @@ int main(void) {
                 "%T/noframes/frames.npy", "T >= 1", NULL);
     expect_fail("view %T/ds --out %T/x.jpg", "x.jpg", "--out", ".gif or .png", NULL);
     expect_fail("view %T/ds --out %T/x.gif --episode 4", "x.gif", "--episode", "outside", NULL);
+    expect_fail("view %T/ds --out %T/x.gif --episode -1", "x.gif", "--episode: -1 is outside 0..",
+                NULL);
 
     // ---- unknown names: env, option, config key ----
     expect_fail("collect --env nowhere --episodes 1 --steps 1 --out %T/c1", "c1", "nowhere", NULL);

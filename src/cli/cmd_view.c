@@ -36,7 +36,8 @@ int jepa_cli_view_parse(int argc, char **argv, jepa_cli_view_opts *o) {
             if (!(v = jepa_cli_value(cmd, argc, argv, &i))) return 2;
             if (!strcmp(a, "--out"))
                 o->out = v;
-            else if (!strcmp(a, "--episode") && !jepa_cli_int(cmd, a, v, 0, 1LL << 40, &o->episode))
+            else if (!strcmp(a, "--episode") && // its range checked against the dataset's
+                     !jepa_cli_int(cmd, a, v, -(1LL << 40), 1LL << 40, &o->episode))
                 return 1;
             else if (!strcmp(a, "--scale") && !jepa_cli_int(cmd, a, v, 1, 16, &o->scale))
                 return 1;
@@ -79,7 +80,7 @@ int jepa_cli_view_run(const jepa_cli_view_opts *o) {
         jepa_npy_close(&frames);
         return 1;
     }
-    if (episode >= frames.shape[0]) {
+    if (episode < 0 || episode >= frames.shape[0]) {
         fprintf(stderr, "jepa view: --episode: %lld is outside 0..%lld\n", episode,
                 (long long)frames.shape[0] - 1);
         jepa_npy_close(&frames);

@@ -174,21 +174,12 @@ void jepa_plan_init_distribution(jepa_planner *p) {
         }
 }
 
-// the first candidate of batch b of nb over n candidates: whole 6-row GEMM tiles, the larger
-// batches (one tile more) first, so that threads taking them in turn end together
-static int batch_start(int n, int nb, int b) {
-    int tiles = (n + 5) / 6, small = tiles / nb, large = tiles % nb;
-    int start = 6 * (b * small + (b < large ? b : large));
-    return start < n ? start : n;
-}
-
-// the costs of batch b of nb over the candidates 0..count into p->costs, built in ctx (grad off)
-static void evaluate_batch(jepa_planner *p, const jepa_plan_problem *prob, jepa_ctx *ctx, int count,
-                           int nb, int b) {
-    int lo = batch_start(count, nb, b), hi = batch_start(count, nb, b + 1);
+// the costs of candidates lo..hi into p->costs, built in ctx (grad off)
+static void evaluate_batch(jepa_planner *p, const jepa_plan_problem *prob, jepa_ctx *ctx, int lo,
+                           int hi) {
     int64_t n = hi - lo, ha = (int64_t)p->horizon * p->action_dim;
-    jepa_tensor *acts =
-        jepa_wrap(ctx, p->samples + lo * ha, NULL, 3, (int64_t[]){n, p->horizon, p->action_dim});
+    jepa_tensor *acts = jepa_wrap(ctx, p->samples + lo * ha, NULL, 3,
+                                  (int64_t[]){n, p->horizon, p->action_dim});
     jepa_tensor *goal = jepa_wrap(ctx, (float *)prob->goal, NULL, 1, (int64_t[]){prob->latent_dim});
     jepa_tensor *z = prob->rollout(ctx, prob->user, acts);
     int64_t members = prob->cost.members > 1 ? prob->cost.members : 1;
@@ -202,12 +193,20 @@ static void evaluate_batch(jepa_planner *p, const jepa_plan_problem *prob, jepa_
         if (!isfinite(p->costs[i])) p->costs[i] = INFINITY;
 }
 
+// the first candidate of batch b of nb over n candidates: whole 6-row GEMM tiles, the larger
+// batches (one tile more) first, so that threads taking them in turn end together
+static int batch_start(int n, int nb, int b) {
+    int tiles = (n + 5) / 6, small = tiles / nb, large = tiles % nb;
+    int start = 6 * (b * small + (b < large ? b : large));
+    return start < n ? start : n;
+}
+
 // the batches of one thread of the team, taken in turn from a shared count (dynamic, so a
-// thread the OS holds back does not hold the others up), or all of them in order (shared 0: no
-// work-sharing, which also must not bind to a caller's parallel region). Its context's arena is
-// reset once, so the tensors it makes have addresses unique to this evaluation, and the
-// rollout's weights are packed once (jepa_sgemm_reuse_begin: nothing writes to them meanwhile),
-// or once a plan when they are fixed (the plan's tag).
+// thread the OS holds back does not hold the others up), or all candidates as one batch
+// (shared 0: no work-sharing, which also must not bind to a caller's parallel region). Its
+// context's arena is reset once, so the tensors it makes have addresses unique to this
+// evaluation, and the rollout's weights are packed once (jepa_sgemm_reuse_begin: nothing
+// writes to them meanwhile), or once a plan when they are fixed (the plan's tag).
 static void evaluate_thread(jepa_planner *p, const jepa_plan_problem *prob, jepa_ctx *ctx, int n,
                             int batches, int shared) {
     jepa_ctx_reset(ctx);
@@ -215,35 +214,31 @@ static void evaluate_thread(jepa_planner *p, const jepa_plan_problem *prob, jepa
     jepa_sgemm_reuse_begin_tagged(p->reuse_tag);
     if (shared) {
 #pragma omp for schedule(dynamic, 1)
-        for (int b = 0; b < batches; b++) evaluate_batch(p, prob, ctx, n, batches, b);
+        for (int b = 0; b < batches; b++) {
+            int lo = batch_start(n, batches, b), hi = batch_start(n, batches, b + 1);
+            evaluate_batch(p, prob, ctx, lo, hi);
+        }
     } else {
-        for (int b = 0; b < batches; b++) evaluate_batch(p, prob, ctx, n, batches, b);
+        evaluate_batch(p, prob, ctx, 0, n);
     }
     jepa_sgemm_reuse_end();
     jepa_sgemm_set_bf16(prev_bf16);
     jepa_ctx_set_grad(ctx, prev);
 }
 
-#define BATCHES_PER_THREAD 4
-#define BATCH_TILES 16 // the most 6-row tiles a batch (96 candidates)
+#define BATCHES_PER_THREAD 2
 
 void jepa_plan_evaluate(jepa_planner *p, const jepa_plan_problem *prob, int n) {
-    // batches of whole 6-row GEMM tiles, at least BATCHES_PER_THREAD per thread, in one parallel
-    // region; each thread in its own context (its kernels then run on that one thread). Several
-    // a thread, so that a thread the OS holds back is made up for by the others: BM-1's 300
-    // candidates on 2 threads plan faster in 8 batches than in 4 or 16, and its GEMMs are as
-    // fast at 36 rows as at 78 (bench_plan, session 31). At most BATCH_TILES tiles a batch, on
-    // one thread too: a batch's activations then stay in L2 from layer to layer (BM-1's 512-wide
-    // layers: 96 rows of 2 KB)
+    // batches of whole 6-row GEMM tiles, BATCHES_PER_THREAD per thread, in one parallel region;
+    // each thread in its own context (its kernels then run on that one thread). Two a thread:
+    // large enough that each packed panel of weights serves many rows, and a second one so that
+    // a thread the OS holds back is made up for by the others
     int threads = jepa_threads_get();
     if (threads > p->n_eval_ctx) threads = p->n_eval_ctx;
-    if (threads < 1) threads = 1;
-    int tiles = (n + 5) / 6, batches = (tiles + BATCH_TILES - 1) / BATCH_TILES;
-    if (threads > 1 && batches < threads * BATCHES_PER_THREAD)
-        batches = threads * BATCHES_PER_THREAD;
+    int batches = threads * BATCHES_PER_THREAD, tiles = (n + 5) / 6;
     if (batches > tiles) batches = tiles;
     if (threads <= 1 || batches <= 1) {
-        evaluate_thread(p, prob, p->ctx, n, batches, 0);
+        evaluate_thread(p, prob, p->ctx, n, 1, 0);
         return;
     }
 #pragma omp parallel num_threads(threads)

@@ -1,4 +1,4 @@
-// The vectorizable exp, sigmoid and normal CDF of src/tensor/vmath.h against double-precision
+// The vectorizable exp, sigmoid, tanh and normal CDF of src/tensor/vmath.h against double-precision
 // libm over dense sweeps, and at the edges (overflow, underflow, infinities, NaN).
 #include <float.h>
 
@@ -24,6 +24,9 @@ static double exp_d(double x) {
 static double sigmoid_d(double x) {
     return 1.0 / (1.0 + exp(-x));
 }
+static double tanh_d(double x) {
+    return tanh(x);
+}
 static double normcdf_d(double x) {
     return 0.5 * erfc(-x / sqrt(2.0));
 }
@@ -32,6 +35,9 @@ static float vexp(float x) {
 }
 static float vsigmoid(float x) {
     return jepa_vsigmoidf(x);
+}
+static float vtanh(float x) {
+    return jepa_vtanhf(x);
 }
 static float vnormcdf(float x) {
     return jepa_vnormcdff(x);
@@ -57,6 +63,16 @@ int main(void) {
     CHECK(e_sig <= 3.6e-7);
     CHECK(jepa_vsigmoidf(INFINITY) == 1.0f && jepa_vsigmoidf(-INFINITY) == 0.0f);
     CHECK(jepa_vsigmoidf(0.0f) == 0.5f && isnan(jepa_vsigmoidf(NAN)));
+
+    // tanh: a few ulp everywhere, across the switch at 0.625 and down to subnormal arguments
+    double e_tanh = sweep(vtanh, tanh_d, -12.0f, 12.0f, 1e-4f);
+    double e_small = sweep(vtanh, tanh_d, 1e-30f, 1e-3f, 1.7e-7f);
+    printf("tanh: worst relative error %.3g on [-12, 12), %.3g on [1e-30, 1e-3)\n", e_tanh,
+           e_small);
+    CHECK(e_tanh <= 3.6e-7 && e_small <= 1.2e-7);
+    CHECK(jepa_vtanhf(INFINITY) == 1.0f && jepa_vtanhf(-INFINITY) == -1.0f);
+    CHECK(jepa_vtanhf(0.0f) == 0.0f && !signbit(jepa_vtanhf(0.0f)) && signbit(jepa_vtanhf(-0.0f)));
+    CHECK(isnan(jepa_vtanhf(NAN)) && jepa_vtanhf(1e-40f) == 1e-40f);
 
     // normal CDF: the fit's 1.2e-7 plus float rounding of z^2 in the exp's argument; relative
     // accuracy holds into the left tail

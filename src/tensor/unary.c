@@ -147,7 +147,7 @@ void jepa_unary_kernel(jepa_unary_kind kind, float *y, const float *x, int64_t n
     case JEPA_UNARY_SILU:
         UNARY_LOOP(v * jepa_vsigmoidf(v))
     case JEPA_UNARY_TANH:
-        UNARY_LOOP(tanhf(v))
+        UNARY_LOOP(jepa_vtanhf(v))
     case JEPA_UNARY_SIGMOID:
         UNARY_LOOP(jepa_vsigmoidf(v))
     }

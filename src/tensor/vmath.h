@@ -1,4 +1,4 @@
-// Branch-free float exp, sigmoid and normal CDF that compilers vectorize inside `omp simd`
+// Branch-free float exp, sigmoid, tanh and normal CDF that compilers vectorize inside `omp simd`
 // loops (libm's expf and erff are calls that block vectorization). Accuracy is checked against
 // double-precision libm in tests/test_elementwise.c and test_activation.c.
 #ifndef JEPA_TENSOR_VMATH_H
@@ -40,6 +40,23 @@ static inline float jepa_vsigmoidf(float x) {
     float e = jepa_vexpf(-fabsf(x));
     float inv = 1.0f / (1.0f + e);
     return x >= 0.0f ? inv : e * inv;
+}
+
+// tanh(x) on a = |x|, its sign put back (tanh(-0) = -0, NaN stays NaN): below 0.625 an odd
+// polynomial, a + a^3 P(a^2) (Cephes' tanhf coefficients), where 1 - 2 / (exp(2a) + 1) would lose
+// the digits of a small a; from 0.625 (1 - e) / (1 + e) with e = exp(-2a) <= 0.29, which never
+// overflows and rounds to 1 from a = 9.
+static inline float jepa_vtanhf(float x) {
+    float a = fabsf(x), z = a * a;
+    float p = -5.70498872745e-3f;
+    p = p * z + 2.06390887954e-2f;
+    p = p * z - 5.37397155531e-2f;
+    p = p * z + 1.33314422036e-1f;
+    p = p * z - 3.33332819422e-1f;
+    float small = a + a * z * p;
+    float e = jepa_vexpf(-2.0f * a);
+    float large = (1.0f - e) / (1.0f + e);
+    return copysignf(a < 0.625f ? small : large, x);
 }
 
 // The standard normal CDF Phi(x) = 0.5 erfc(-x / sqrt 2), with erfc from the Chebyshev fit of

@@ -166,27 +166,40 @@ static void test_optimum(void) {
     for (int j = 0; j < H * A; j++) CHECK(fabs(a_opt[j]) < 1.0);
     double best = true_cost(&s, goal, a_opt);
     jepa_plan_problem prob = make_problem(&s, goal);
+    // the sampling planners stop at their std floor (5 % of the half-range), and where the cost
+    // is flat they drift: over seeds 1-16 CEM ends 0.03-0.17 from the optimum per coordinate and
+    // 0.6e-3 to 7.4e-3 above its cost, so one seed's result is a draw. They are judged by their
+    // means over SEEDS seeds: within 0.15 per coordinate and 4e-3 in cost (a fifth of the
+    // optimum's), none past 1.5e-2; GD, deterministic from its start, within 0.01 / 1e-4 at seed 1
+    enum { SEEDS = 8 };
     for (int kind = JEPA_PLANNER_CEM; kind <= JEPA_PLANNER_CEM_GD; kind++) {
-        float out[H * A];
-        float returned = plan_once(kind, 1, &prob, LO, HI, out);
-        double err = 0;
-        for (int j = 0; j < H * A; j++) {
-            a_plan[j] = out[j];
-            err = fmax(err, fabs(out[j] - a_opt[j]));
-        }
-        double gap = true_cost(&s, goal, a_plan) - best;
-        printf("  %-6s max |a - a*| = %.2e, cost gap = %.2e (optimum %.4f)\n",
-               jepa_planner_name(kind), err, gap, best);
-        // sampling planners stop at their std floor (5 % of the half-range): within 0.1 of the
-        // optimum per coordinate and 2e-3 in cost (10 % of the optimum's); GD within 0.01 / 1e-4
         int gd = kind == JEPA_PLANNER_GD || kind == JEPA_PLANNER_CEM_GD;
-        CHECK(err < (gd ? 0.01 : 0.1));
-        CHECK(gap >= -1e-6 && gap < (gd ? 1e-4 : 2e-3));
-        // the cost returned is the returned plan's own (CEM's and MPPI's are means, which the
-        // search never scored), against the cost computed in double
-        double own = true_cost(&s, goal, a_plan);
-        printf("         returned cost %.6f, the plan's %.6f\n", returned, own);
-        CHECK(fabs(returned - own) <= 1e-4 * (1 + own));
+        double err_sum = 0, gap_sum = 0, gap_max = 0;
+        int seeds = gd ? 1 : SEEDS;
+        for (int seed = 1; seed <= seeds; seed++) {
+            float out[H * A];
+            float returned = plan_once(kind, (uint64_t)seed, &prob, LO, HI, out);
+            double err = 0;
+            for (int j = 0; j < H * A; j++) {
+                a_plan[j] = out[j];
+                err = fmax(err, fabs(out[j] - a_opt[j]));
+            }
+            double gap = true_cost(&s, goal, a_plan) - best;
+            CHECK(gap >= -1e-6);
+            err_sum += err;
+            gap_sum += gap;
+            gap_max = fmax(gap_max, gap);
+            // the cost returned is the returned plan's own (CEM's and MPPI's are means, which
+            // the search never scored), against the cost computed in double
+            double own = true_cost(&s, goal, a_plan);
+            CHECK(fabs(returned - own) <= 1e-4 * (1 + own));
+        }
+        double err = err_sum / seeds, gap = gap_sum / seeds;
+        printf("  %-6s max |a - a*| = %.2e, cost gap = %.2e, worst %.2e (optimum %.4f; %s)\n",
+               jepa_planner_name(kind), err, gap, gap_max, best,
+               gd ? "seed 1" : "the mean of 8 seeds");
+        CHECK(err < (gd ? 0.01 : 0.15));
+        CHECK(gap < (gd ? 1e-4 : 4e-3) && gap_max < (gd ? 1e-4 : 1.5e-2));
     }
 }
 

@@ -93,6 +93,35 @@ static void test_distributions(void) {
     CHECK_NEAR(s3 / N, 0.0, 0.03);
     CHECK_NEAR(s4 / N, 3.0, 0.06);
 
+    // fill_normal: the same moments, its pairs uncorrelated, and its even values
+    // jepa_rng_normal's from the same state
+    {
+        static float z[N + 1];
+        jepa_rng a, b;
+        jepa_rng_init(&a, 42, 7);
+        jepa_rng_init(&b, 42, 7);
+        jepa_rng_fill_normal(&a, z, N + 1, 0.0f, 1.0f);
+        double m = 0, m2 = 0, m4 = 0, pair = 0;
+        for (int i = 0; i < N; i++) {
+            m += z[i];
+            m2 += (double)z[i] * z[i];
+            m4 += (double)z[i] * z[i] * z[i] * z[i];
+        }
+        for (int i = 0; i < N; i += 2) pair += (double)z[i] * z[i + 1];
+        CHECK_NEAR(m / N, 0.0, 0.01);
+        CHECK_NEAR(m2 / N, 1.0, 0.015);
+        CHECK_NEAR(m4 / N, 3.0, 0.06);
+        CHECK_NEAR(pair / (N / 2), 0.0, 0.02);
+        int same = 1;
+        for (int i = 0; i < 64; i += 2) same &= z[i] == jepa_rng_normal(&b);
+        CHECK(same);
+        // an odd count: the last value is a pair's first
+        float one;
+        jepa_rng_init(&a, 42, 7);
+        jepa_rng_fill_normal(&a, &one, 1, 2.0f, 3.0f);
+        CHECK(one == 2.0f + 3.0f * z[0]);
+    }
+
     // truncated normal N(1, 0.4) on [0.2, 1.8]: symmetric, so the mean is 1; the variance is
     // sd^2 (1 - 2 a phi(a) / (2 Phi(a) - 1)) with a = 2
     s = s2 = 0;

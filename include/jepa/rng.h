@@ -43,7 +43,8 @@ float jepa_rng_vonmises(jepa_rng *rng, float mu, float kappa);
 // An integer uniform in [0, n), n > 0 (rejection: no modulo bias).
 uint32_t jepa_rng_below(jepa_rng *rng, uint32_t n);
 
-// Fill n floats.
+// Fill n floats. The normals come in pairs from one pair of uniforms (Box-Muller's cos and sin):
+// out[0], out[2], ... are the values jepa_rng_normal would draw from the same state.
 void jepa_rng_fill_uniform(jepa_rng *rng, float *out, int64_t n, float lo, float hi);
 void jepa_rng_fill_normal(jepa_rng *rng, float *out, int64_t n, float mean, float std);
 

@@ -151,5 +151,13 @@ void jepa_rng_fill_uniform(jepa_rng *rng, float *out, int64_t n, float lo, float
 }
 
 void jepa_rng_fill_normal(jepa_rng *rng, float *out, int64_t n, float mean, float std) {
-    for (int64_t i = 0; i < n; i++) out[i] = mean + std * jepa_rng_normal(rng);
+    // both of Box-Muller's values from each pair of uniforms (cos, as jepa_rng_normal, then sin:
+    // independent standard normals): half the uniforms and logarithms (the planners draw
+    // samples x horizon x actions of them an iteration)
+    for (int64_t i = 0; i < n; i += 2) {
+        double u1 = uniform_open(rng), u2 = uniform_open(rng);
+        double r = sqrt(-2.0 * log(u1)), w = 2.0 * 3.14159265358979323846 * u2;
+        out[i] = mean + std * (float)(r * cos(w));
+        if (i + 1 < n) out[i + 1] = mean + std * (float)(r * sin(w));
+    }
 }

@@ -70,9 +70,18 @@ static double uniform_open(jepa_rng *rng) {
     return ((double)(jepa_rng_u32(rng) >> 8) + 0.5) * 0x1p-24;
 }
 
-float jepa_rng_normal(jepa_rng *rng) {
+// Box-Muller from two uniforms: radius r and angle w; r cos w and r sin w are independent
+// standard normals
+static void box_muller(jepa_rng *rng, double *r, double *w) {
     double u1 = uniform_open(rng), u2 = uniform_open(rng);
-    return (float)(sqrt(-2.0 * log(u1)) * cos(2.0 * 3.14159265358979323846 * u2));
+    *r = sqrt(-2.0 * log(u1));
+    *w = 2.0 * 3.14159265358979323846 * u2;
+}
+
+float jepa_rng_normal(jepa_rng *rng) {
+    double r, w;
+    box_muller(rng, &r, &w);
+    return (float)(r * cos(w));
 }
 
 // standard normal restricted to [a, b] with 0 <= a < b (b may be infinite)
@@ -151,12 +160,12 @@ void jepa_rng_fill_uniform(jepa_rng *rng, float *out, int64_t n, float lo, float
 }
 
 void jepa_rng_fill_normal(jepa_rng *rng, float *out, int64_t n, float mean, float std) {
-    // both of Box-Muller's values from each pair of uniforms (cos, as jepa_rng_normal, then sin:
-    // independent standard normals): half the uniforms and logarithms (the planners draw
-    // samples x horizon x actions of them an iteration)
+    // both of Box-Muller's values from each pair of uniforms (cos, as jepa_rng_normal, then
+    // sin): half the uniforms and logarithms (the planners draw samples x horizon x actions of
+    // them an iteration)
     for (int64_t i = 0; i < n; i += 2) {
-        double u1 = uniform_open(rng), u2 = uniform_open(rng);
-        double r = sqrt(-2.0 * log(u1)), w = 2.0 * 3.14159265358979323846 * u2;
+        double r, w;
+        box_muller(rng, &r, &w);
         out[i] = mean + std * (float)(r * cos(w));
         if (i + 1 < n) out[i + 1] = mean + std * (float)(r * sin(w));
     }

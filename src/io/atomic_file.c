@@ -7,27 +7,29 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
+
+// temporary files made by this process so far (their names' last part)
+static _Atomic unsigned tmp_count;
 
 jepa_status jepa_atomic_open(jepa_atomic_file *af, const char *path, char *err, size_t err_size) {
     memset(af, 0, sizeof *af);
-    if (strlen(path) + 16 >= sizeof af->tmp)
+    if (strlen(path) + 32 >= sizeof af->tmp)
         return jepa_fail(err, err_size, JEPA_ERR_INVALID, "%s: path too long", path);
     snprintf(af->path, sizeof af->path, "%s", path);
-    snprintf(af->tmp, sizeof af->tmp, "%s.tmp.XXXXXX", path);
-    int fd = mkstemp(af->tmp);
-    if (fd < 0)
-        return jepa_fail(err, err_size, JEPA_ERR_IO, "%s: cannot create a file beside it: %s",
-                         path, strerror(errno));
-    // the mode fopen would give (mkstemp's is 0600): 0666 less the umask
-    mode_t mask = umask(0);
-    umask(mask);
-    if (fchmod(fd, 0666 & ~mask) != 0) {
+    // a name of its own beside path, made with mode 0666 so that the umask gives the file the
+    // mode fopen would (mkstemp's is 0600), without touching the process's umask
+    int fd = -1;
+    for (int tries = 0; fd < 0 && tries < 100; tries++) {
+        snprintf(af->tmp, sizeof af->tmp, "%s.tmp.%ld.%u", path, (long)getpid(), tmp_count++);
+        fd = open(af->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+        if (fd < 0 && errno != EEXIST) break;
+    }
+    if (fd < 0) {
         int saved = errno;
-        close(fd);
-        unlink(af->tmp);
-        return jepa_fail(err, err_size, JEPA_ERR_IO, "%s: %s", path, strerror(saved));
+        af->tmp[0] = '\0';
+        return jepa_fail(err, err_size, JEPA_ERR_IO, "%s: cannot create a file beside it: %s", path,
+                         strerror(saved));
     }
     af->f = fdopen(fd, "wb");
     if (!af->f) {

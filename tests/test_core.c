@@ -1,6 +1,10 @@
-// Core: Philox known answers, distribution moments against analytic values, the arena, status.
+// Core: Philox known answers, distribution moments against analytic values, the arena, status,
+// the progress lines.
+#define _POSIX_C_SOURCE 200809L
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "testutil.h"
 
@@ -221,6 +225,32 @@ static void test_misc(void) {
     CHECK(t1 >= t0);
 }
 
+// Without a terminal, a line each tenth and at least once a minute (the clock moved back by
+// hand), counted in what stderr received.
+static void test_progress_lines(void) {
+    FILE *f = tmpfile();
+    CHECK(f != NULL);
+    if (!f) return;
+    fflush(stderr);
+    int saved = dup(STDERR_FILENO);
+    CHECK(saved >= 0 && dup2(fileno(f), STDERR_FILENO) >= 0);
+    jepa_progress p;
+    jepa_progress_begin(&p, "t", 1000);
+    jepa_progress_update(&p, 1, NULL);   // nothing: no tenth, no minute
+    p.start -= 61.0;
+    jepa_progress_update(&p, 2, NULL);   // a minute without a line
+    jepa_progress_update(&p, 3, NULL);   // nothing: a line just now
+    jepa_progress_update(&p, 100, NULL); // a tenth
+    fflush(stderr);
+    dup2(saved, STDERR_FILENO);
+    close(saved);
+    rewind(f);
+    int lines = 0, c;
+    while ((c = fgetc(f)) != EOF) lines += c == '\n';
+    fclose(f);
+    CHECK(p.tty == 0 && lines == 2);
+}
+
 int main(void) {
     test_philox_known_answers();
     test_rng_streams();
@@ -228,5 +258,6 @@ int main(void) {
     test_arena();
     test_context_reuse();
     test_misc();
+    test_progress_lines();
     return test_finish("test_core");
 }

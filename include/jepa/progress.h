@@ -25,7 +25,8 @@ void jepa_progress_begin(jepa_progress *p, const char *label, int64_t total);
 void jepa_progress_begin_from(jepa_progress *p, const char *label, int64_t total, int64_t first);
 
 // Record that `done` units are finished; `extra` (may be NULL) is shown after the rate, e.g.
-// "loss 0.123". Redraws at most 10 times a second on a terminal, every 10 % otherwise.
+// "loss 0.123". Redraws at most 10 times a second on a terminal; otherwise a line every
+// 10 %, and at least once a minute.
 void jepa_progress_update(jepa_progress *p, int64_t done, const char *extra);
 
 // Print the final line with the total time.

@@ -63,8 +63,10 @@ void jepa_progress_update(jepa_progress *p, int64_t done, const char *extra) {
     if (p->tty) {
         if (now - p->last_print >= 0.1) print_line(p, extra, 0);
     } else if (p->total > 0) {
-        // a plain line each time another tenth is done
-        if (done * 10 / p->total != before * 10 / p->total) print_line(p, extra, 0);
+        // a plain line each time another tenth is done, and at least once a minute (a run that a
+        // time limit stops may never reach its next tenth)
+        double since = now - (p->last_print < 0 ? p->start : p->last_print);
+        if (done * 10 / p->total != before * 10 / p->total || since >= 60.0) print_line(p, extra, 0);
     }
 }
 

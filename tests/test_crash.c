@@ -70,7 +70,6 @@ int main(void) {
     snprintf(data, sizeof data, "%s", test_path("data", NULL));
     snprintf(cfg, sizeof cfg, "%s", test_path("pldm.json", NULL));
     snprintf(straight, sizeof straight, "%s", test_path("straight", NULL));
-    snprintf(killed, sizeof killed, "%s", test_path("killed", NULL));
     char *collect[] = {"jepa", "collect", "--env", "tworoom", "--episodes", "12", "--steps", "10",
                        "--size", "16", "--seed", "3", "--out", data, "--quiet", NULL};
     CHECK(run_jepa(collect, 0) == 0);
@@ -89,15 +88,17 @@ int main(void) {
     clock_gettime(CLOCK_MONOTONIC, &t1);
     int span_ms = (int)((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000);
     // 20 kills at random moments, each followed by a check of the checkpoint: each run is given
-    // up to twice its share of the whole (startup included), so most are cut short
+    // up to twice its share of the whole (startup included), so most are cut short. The span was
+    // timed once, maybe under load: when a chain of runs reaches the end anyway, the next kills
+    // start a new chain in a new folder with half the share
     jepa_rng rng;
     jepa_rng_init(&rng, 2026, 0);
     char last[600];
+    int killed_count = 0, finished_early = 0, chain = 0, share = 2 * span_ms / KILLS;
+    snprintf(killed, sizeof killed, "%s", test_path("killed0", NULL));
     snprintf(last, sizeof last, "%s/last.safetensors", killed);
-    int killed_count = 0, finished_early = 0;
     long long steps_seen[KILLS];
     for (int k = 0; k < KILLS; k++) {
-        int share = 2 * span_ms / KILLS;
         int ms = 10 + (int)jepa_rng_below(&rng, (uint32_t)(share > 20 ? share : 20));
         int rc = train(cfg, data, killed, test_exists(last), ms);
         killed_count += rc == -SIGKILL;
@@ -114,9 +115,17 @@ int main(void) {
         } else {
             steps_seen[k] = 0;
         }
+        if (rc == 0 && k + 1 < KILLS) {
+            char name[32];
+            snprintf(name, sizeof name, "killed%d", ++chain);
+            snprintf(killed, sizeof killed, "%s", test_path(name, NULL));
+            snprintf(last, sizeof last, "%s/last.safetensors", killed);
+            share /= 2;
+        }
     }
-    printf("%d of %d runs killed (%d had already finished), run span %d ms; checkpoint step after "
-           "each kill:", killed_count, KILLS, finished_early, span_ms);
+    printf("%d of %d runs killed (%d had already finished, %d chains), run span %d ms; checkpoint "
+           "step after each kill:",
+           killed_count, KILLS, finished_early, chain + 1, span_ms);
     for (int k = 0; k < KILLS; k++) printf(" %lld", steps_seen[k]);
     printf("\n");
     CHECK(killed_count >= KILLS / 2); // the kills land inside runs
